@@ -1,0 +1,99 @@
+"""What every criterion shares: its metadata, the parameters, the result values, the context.
+
+A criterion is an Ibis expression over the five tables (executed by DuckDB in-process) that
+returns one row per patient with:
+
+- ``<id>``: ``yes``, ``no`` or ``not_evaluable``;
+- ``<id>__reason``: why not evaluable (or why no), in words;
+- ``<id>__why``: the rows that decided it (table, day and values);
+- further ``<id>__<detail>`` columns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+
+YES, NO, NE = "yes", "no", "not_evaluable"
+
+#: Drugs that are not immunotherapy (never an anchor for 'start of immunotherapy').
+NOT_IMMUNOTHERAPY = ("statin",)
+
+#: Escalation therapies (002 'escalation therapy'; DOMAIN.md section 1 ladder beyond first line).
+ESCALATION = ("ivig", "scig", "rituximab", "ofatumumab", "plasma_exchange", "cyclophosphamide", "hicy",
+              "autohct", "belimumab", "r_chop")
+
+
+@dataclass(frozen=True)
+class Params:
+    """Parameters of the criteria, with the defaults each criterion documents.
+
+    ``anchor``: a drug (any synonym) whose first course anchors every time-based criterion
+    instead of each criterion's default anchor.
+    """
+
+    anchor: str | None = None
+    month_days: float = 30.44
+    window_days: int = 45
+    relapse_ck_multiple: float = 3.0
+    relapse_mrc_drop: float = 1.0
+    relapse_baseline: str = "nadir"  # or "pretreatment"
+    accept_reported_relapse: bool = True
+    remission_ck_multiple: float = 1.5
+    response_grades: int = 2
+    response_prednisone_below: float = 10.0
+    response_upper_muscles: tuple[str, ...] = ("shoulder_abductors",)
+    response_lower_muscles: tuple[str, ...] = ("hip_flexors",)
+    rtx_window_days: int = 183
+    rtx_ck_fold: float = 10.0
+    rtx_strength_points: float = 2.0
+    baseline_lookback_days: int = 120
+    refractory_gc_mg_per_kg: float = 1.0
+    refractory_gc_days: int = 28
+    refractory_mrc_drop: float = 1.0
+    tis_population: str = "adult"
+    tis_mmt_max: float = 80.0
+    tis_months: float = 6.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Criterion:
+    id: str
+    title: str
+    citation: str
+    parameters: dict[str, str]
+    anchor: str
+    details: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Context:
+    """The five tables as Ibis tables, the derived assessment table and the anchors."""
+
+    patients: ir.Table
+    visits: ir.Table
+    strength: ir.Table
+    treatments: ir.Table
+    events: ir.Table
+    assess: ir.Table
+    immuno_start: ir.Table  # patient_id, anchor_day, anchor_drug: first immunotherapy (or --anchor)
+    params: Params
+
+
+def text(x: ir.Value) -> ir.StringValue:
+    """A value as text for 'why' strings (empty for null)."""
+    return x.cast("string").fill_null("?")
+
+
+def num(x: ir.Value) -> ir.StringValue:
+    """A number as short text: 4850.0 -> '4850', 3.5 -> '3.5'."""
+    f = x.cast("float64")
+    return ibis.ifelse(f == f.round(), f.round().cast("int64").cast("string"), f.round(2).cast("string")).fill_null("?")
+
+
+def decision(cases: list[tuple[ir.BooleanValue, str]], default: str) -> ir.StringValue:
+    return ibis.cases(*[(c.fill_null(False), ibis.literal(v)) for c, v in cases], else_=ibis.literal(default))

@@ -1,0 +1,118 @@
+"""Refractory disease, by the definition of seed 001 (anti-SRP anti-B-cell review), Methods.
+
+'Refractory was defined as disease worsening after treatment with high-dose glucocorticoids
+(equivalent of prednisone 1.0 mg/kg/day for at least 1 month) and at least one
+immunosuppressant (including methotrexate, azathioprine, and mycophenolate mofetil) or
+intravenous immunoglobulin.'
+
+- High-dose glucocorticoid: visits recording a prednisone-equivalent dose >= 1.0 mg/kg/day
+  (``refractory_gc_mg_per_kg``; body weight of the visit, else of the patient) on days that
+  span at least ``refractory_gc_days`` (28) without a lower dose recorded in between; or a
+  prednisone course in the treatment table with such a dose (mg/kg, or mg divided by weight)
+  lasting at least 28 days (ongoing counts).
+- Second agent: a course of methotrexate, azathioprine, mycophenolate or IVIg that started
+  before the worsening.
+- Exposed from: the later of (start of high dose + 28 days) and the second agent's start.
+- Worsening: an assessment after that day with an MRC sum lower by at least
+  ``refractory_mrc_drop`` (1) than the last MRC sum at or before it, or a reported relapse.
+yes: worsening after exposure; no: never exposed (with doses and weight known), or exposed with
+later MRC sums and no worsening; not evaluable otherwise.
+"""
+
+from __future__ import annotations
+
+import ibis
+import ibis.expr.types as ir
+
+from myotrack.criteria.base import NE, NO, YES, Context, Criterion, num, text
+from myotrack.tables.vocab import REFRACTORY_SECOND_AGENTS
+
+CRITERIA = (
+    Criterion("refractory", "Refractory (worse despite prednisone >= 1 mg/kg/day for >= 1 month and MTX/AZA/MMF or IVIg)",
+              "001 (anti-SRP anti-B-cell review) Methods",
+              {"gc_mg_per_kg": "1.0", "gc_days": "28", "second_agents": "methotrexate, azathioprine, mycophenolate, ivig",
+               "worsening": "MRC sum drop >= 1 or reported relapse"},
+              "high-dose glucocorticoid + second agent", ("exposed_day", "worsening_day")),
+)
+
+
+def build(ctx: Context) -> list[ir.Table]:
+    p = ctx.params
+    pts = ctx.patients.select("patient_id", pt_weight="weight_kg")
+    v = ctx.visits.filter(ctx.visits.prednisone_mg_day.notnull()).left_join(pts, "patient_id")
+    v = v.select(~ibis.selectors.matches("_right$"))
+    weight = ibis.coalesce(v.weight_kg, v.pt_weight)
+    v = v.mutate(per_kg=v.prednisone_mg_day / weight)
+    v = v.filter(v.per_kg.notnull())
+    w = ibis.window(group_by="patient_id", order_by=v.day)
+    v = v.mutate(high=v.per_kg >= p.refractory_gc_mg_per_kg)
+    v = v.mutate(change=(v.high != v.high.lag().over(w)).fill_null(True).ifelse(1, 0))
+    v = v.mutate(run=v.change.sum().over(ibis.window(group_by="patient_id", order_by=v.day, preceding=None, following=0)))
+    runs = v.filter(v.high).group_by(["patient_id", "run"]).aggregate(r_start=v.day.min(), r_end=v.day.max())
+    runs = runs.filter(runs.r_end - runs.r_start >= p.refractory_gc_days)
+    hd_visits = runs.group_by("patient_id").aggregate(hd_start=runs.r_start.min())
+    known_dose = v.group_by("patient_id").aggregate(n_dose=v.count())
+
+    t = ctx.treatments.filter((ctx.treatments.drug == "prednisone") & ctx.treatments.start_day.notnull()).left_join(pts, "patient_id")
+    t = t.select(~ibis.selectors.matches("_right$"))
+    per_kg = ibis.cases((t.dose_unit == "mg/kg", t.dose), (t.dose_unit == "mg", t.dose / t.pt_weight), else_=ibis.null("float64"))
+    long_enough = t.end_day.isnull() | ((t.end_day - t.start_day) >= p.refractory_gc_days)
+    t = t.filter((per_kg >= p.refractory_gc_mg_per_kg) & long_enough)
+    hd_courses = t.group_by("patient_id").aggregate(hd_start_t=t.start_day.min())
+
+    s = ctx.treatments.filter(ctx.treatments.drug.isin(REFRACTORY_SECOND_AGENTS) & ctx.treatments.start_day.notnull())
+    second = s.group_by("patient_id").aggregate(second_start=s.start_day.min(), second_drug=s.drug.argmin(s.start_day))
+
+    j = ctx.patients.select("patient_id", "weight_kg")
+    for tb in (hd_visits, hd_courses, second, known_dose):
+        j = j.left_join(tb, "patient_id").select(~ibis.selectors.matches("_right$"))
+    hd = ibis.least(j.hd_start, j.hd_start_t)
+    hd = ibis.coalesce(hd, j.hd_start, j.hd_start_t)
+    # DuckDB's greatest() skips NULLs: without a high-dose start there is no exposure day
+    exposed = ibis.ifelse(hd.isnull() | j.second_start.isnull(), ibis.null("int64"),
+                          ibis.greatest(hd + p.refractory_gc_days, j.second_start))
+    j = j.mutate(exposed_day=exposed)
+
+    a = ctx.assess.filter(ctx.assess.mrc.notnull()).inner_join(j.select("patient_id", "exposed_day"), "patient_id")
+    a = a.filter(a.exposed_day.notnull())
+    ref = a.filter(a.day <= a.exposed_day)
+    wr = ibis.window(group_by="patient_id", order_by=ibis.desc(ref.day))
+    ref = ref.mutate(rn=ibis.row_number().over(wr))
+    ref = ref.filter(ref.rn == 0).select("patient_id", ref_mrc="mrc", ref_day="day")
+    later = a.filter(a.day > a.exposed_day).inner_join(ref, "patient_id")
+    later = later.mutate(worse=(later.ref_mrc - later.mrc) >= p.refractory_mrc_drop)
+    lw = later.group_by("patient_id").aggregate(
+        n_later=later.count(), worse_day=later.worse.ifelse(later.day, ibis.null("int64")).min(),
+        worse_mrc=later.mrc.argmin(later.worse.ifelse(later.day, 10**9)),
+    )
+    ev = ctx.events.filter((ctx.events.kind == "relapse_reported") & ctx.events.day.notnull())
+    ev = ev.inner_join(j.select("patient_id", "exposed_day"), "patient_id")
+    ev = ev.filter(ev.day > ev.exposed_day).group_by("patient_id").aggregate(rep_day=ev.day.min())
+    for tb in (ref, lw, ev):
+        j = j.left_join(tb, "patient_id").select(~ibis.selectors.matches("_right$"))
+    worsening_day = ibis.coalesce(ibis.least(j.worse_day, j.rep_day), j.worse_day, j.rep_day)
+    never_exposed = j.n_dose.fill_null(0) > 0
+    value = ibis.cases(
+        (j.exposed_day.notnull() & worsening_day.notnull(), ibis.literal(YES)),
+        (j.exposed_day.notnull() & (j.n_later.fill_null(0) > 0), ibis.literal(NO)),
+        (hd.isnull() & never_exposed & j.second_start.notnull(), ibis.literal(NO)),
+        else_=ibis.literal(NE),
+    )
+    reason = ibis.cases(
+        (j.second_start.isnull(), ibis.literal("no methotrexate, azathioprine, mycophenolate or IVIg course with a start day")),
+        (hd.isnull() & ~never_exposed, ibis.literal("no prednisone dose with a body weight to express it per kg")),
+        (hd.isnull(), ibis.literal("never on prednisone >= 1.0 mg/kg/day for 28 days")),
+        (j.n_later.fill_null(0) == 0, ibis.literal("no MRC sum after the exposure day")),
+        else_=ibis.literal(""),
+    )
+    why = (ibis.literal("high-dose prednisone from day ") + text(hd) + ", " + j.second_drug.fill_null("?") + " from day "
+           + text(j.second_start) + "; MRC sum " + num(j.ref_mrc) + " on day " + text(j.ref_day) + ", worse on day "
+           + text(worsening_day))
+    return [j.select(
+        "patient_id",
+        refractory=value,
+        refractory__exposed_day=j.exposed_day,
+        refractory__worsening_day=worsening_day,
+        refractory__why=why,
+        refractory__reason=ibis.ifelse(value == YES, ibis.literal(""), reason),
+    )]

@@ -1,0 +1,71 @@
+"""Pure scoring: grades, strength sums, enzymes, body size and doses, mRS, response criteria.
+
+Every function here takes plain Python values, returns plain values or frozen results, never
+mutates its inputs and imports nothing else of myotrack. Each module names its source.
+"""
+
+from myotrack.measures.body import body_surface_area, dose_mg, ideal_body_weight
+from myotrack.measures.coreset import MEASURES, CoreSet, CoreSetScales
+from myotrack.measures.enzymes import (
+    ck_x_uln,
+    fold_decrease,
+    is_normal,
+    most_abnormal,
+    percent_change,
+    percent_of_range,
+)
+from myotrack.measures.errors import MeasureError
+from myotrack.measures.grades import GradeError, MrcGrade, kendall, parse_grade, whole_grade
+from myotrack.measures.imacs import ImacsDoiResult, imacs_doi
+from myotrack.measures.mrc import (
+    KENDALL40_MUSCLES,
+    MMT8_MUSCLES,
+    MRC_SUM_MUSCLES,
+    kendall40,
+    mmt8,
+    mmt8_bilateral,
+    mrc_sum,
+    mrc_sum_partial,
+)
+from myotrack.measures.mrs import MRS_LABELS, favourable, mrs_label
+from myotrack.measures.steroids import mg_per_kg_day, prednisone_equivalent
+from myotrack.measures.tis import TisResult, tis_category, total_improvement_score
+
+__all__ = [
+    "KENDALL40_MUSCLES",
+    "MEASURES",
+    "MMT8_MUSCLES",
+    "MRC_SUM_MUSCLES",
+    "MRS_LABELS",
+    "CoreSet",
+    "CoreSetScales",
+    "GradeError",
+    "ImacsDoiResult",
+    "MeasureError",
+    "MrcGrade",
+    "TisResult",
+    "body_surface_area",
+    "ck_x_uln",
+    "dose_mg",
+    "favourable",
+    "fold_decrease",
+    "ideal_body_weight",
+    "imacs_doi",
+    "is_normal",
+    "kendall",
+    "kendall40",
+    "mg_per_kg_day",
+    "mmt8",
+    "mmt8_bilateral",
+    "most_abnormal",
+    "mrc_sum",
+    "mrc_sum_partial",
+    "mrs_label",
+    "parse_grade",
+    "percent_change",
+    "percent_of_range",
+    "prednisone_equivalent",
+    "tis_category",
+    "total_improvement_score",
+    "whole_grade",
+]

@@ -1,0 +1,182 @@
+"""Strength sums from per-muscle grades: MRC sum (0-60), MMT-8 (0-80 / 0-150), Kendall 0-40.
+
+Input everywhere: a mapping ``{(muscle, side): grade}`` where muscle is a vocabulary name
+(``shoulder_abductors``, ``hip_flexors``, ...), side is ``left``, ``right`` or ``axial`` and the
+grade is the text as written (``4+``, ``3-``, ``1-2``), an int 0-5 or a parsed
+:class:`~myotrack.measures.grades.MrcGrade`. Keys are matched without regard to case or
+surrounding spaces; keys of other muscles are ignored (a visit's whole strength table can be
+passed). A grade of ``None``, ``''`` or NaN is missing. A sum is ``None`` when any muscle it
+needs is missing: a sum is never completed by guessing.
+
+Sources:
+
+- **MRC sum** (Kleyweg RP, van der Meche FGA, Schmitz PIM. Interobserver agreement in the
+  assessment of muscle strength and functional abilities in Guillain-Barre syndrome. Muscle
+  Nerve 1991;14:1103-9): shoulder abductors, elbow flexors, wrist extensors, hip flexors, knee
+  extensors and ankle dorsiflexors, both sides, whole MRC grades 0-5, sum 0-60. Whole grades
+  follow :mod:`myotrack.measures.grades` (4+ -> 4, 4- -> 4, 3- -> 2, 1-2 -> 1). Seed 004
+  (MRC sum for recovery, relapse and remission) uses this score.
+- **MMT-8** (Rider LG et al. Validation of manual muscle testing and a subset of eight muscles
+  for adult and juvenile idiopathic inflammatory myopathies. Arthritis Care Res 2010;62:465-72;
+  IMACS Form 04, Manual Muscle Testing Scoring Sheet): neck flexors, deltoid (middle),
+  biceps brachii, gluteus maximus, gluteus medius, quadriceps, wrist extensors and ankle
+  dorsiflexors on the Kendall 0-10 scale. The MMT-8 (0-80) is "tested unilaterally, generally
+  on right side (unless cannot be tested on right, then use left side)" (IMACS Form 04):
+  :func:`mmt8` takes each muscle from the chosen side (right by default) and from the other side
+  only when that muscle has no grade on the chosen side. The bilateral MMT-8 (0-150) counts the
+  axial neck flexors once and the seven other muscles on both sides.
+- **Kendall 0-40** (seed 002, Mecoli et al., Neurol Neuroimmunol Neuroinflamm 2017;4:e381,
+  Methods and Figure legend): "Bilateral arm abductor and hip flexor muscle strength was graded
+  using a 0-5 modified Medical Research Council scale and subsequently transformed to the
+  10-point Kendall scale and summed together for a score range of 0-40".
+
+Vocabulary names of the MMT-8 muscles: deltoid is ``shoulder_abductors``, biceps is
+``elbow_flexors`` and quadriceps is ``knee_extensors``. Neck flexors are graded on the
+``axial`` side; a neck flexor grade recorded as right or left is used when no axial grade is
+given.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from typing import Literal
+
+from myotrack.measures.errors import MeasureError
+from myotrack.measures.grades import MrcGrade, parse_grade
+
+#: The six MRC-sum muscle groups (each on both sides).
+MRC_SUM_MUSCLES: tuple[str, ...] = (
+    "shoulder_abductors",
+    "elbow_flexors",
+    "wrist_extensors",
+    "hip_flexors",
+    "knee_extensors",
+    "ankle_dorsiflexors",
+)
+#: The eight MMT-8 muscle groups (IMACS), by vocabulary name.
+MMT8_MUSCLES: tuple[str, ...] = (
+    "neck_flexors",
+    "shoulder_abductors",
+    "elbow_flexors",
+    "gluteus_maximus",
+    "gluteus_medius",
+    "knee_extensors",
+    "wrist_extensors",
+    "ankle_dorsiflexors",
+)
+#: The two muscle groups of the seed 002 Kendall 0-40 score (each on both sides).
+KENDALL40_MUSCLES: tuple[str, ...] = ("shoulder_abductors", "hip_flexors")
+
+SIDES: tuple[str, ...] = ("left", "right")
+AXIAL = "axial"
+
+MRC_SUM_MAX = 60
+MMT8_MAX = 80
+MMT8_BILATERAL_MAX = 150
+KENDALL40_MAX = 40
+
+GradeInput = str | int | float | MrcGrade | None
+Grades = Mapping[tuple[str, str], GradeInput]
+
+
+def _missing(value: object) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, str) and not value.strip():
+        return True
+    return isinstance(value, float) and math.isnan(value)
+
+
+def _index(grades: Grades) -> dict[tuple[str, str], MrcGrade]:
+    """Normalised keys -> parsed grades, for the keys that hold a grade."""
+    out: dict[tuple[str, str], MrcGrade] = {}
+    for key, value in grades.items():
+        try:
+            muscle, side = key
+        except (TypeError, ValueError) as err:
+            raise MeasureError(
+                f"grades are keyed by (muscle, side), e.g. ('hip_flexors', 'left'); got {key!r}"
+            ) from err
+        if _missing(value):
+            continue
+        norm = (str(muscle).strip().lower(), str(side).strip().lower())
+        grade = parse_grade(value)
+        if norm in out and out[norm].canonical != grade.canonical:
+            raise MeasureError(
+                f"two different grades for {norm[0]} ({norm[1]}): "
+                f"{out[norm].text!r} and {grade.text!r}; keep one grade per muscle and side"
+            )
+        out[norm] = grade
+    return out
+
+
+def _bilateral(muscles: Iterable[str]) -> list[tuple[str, str]]:
+    return [(m, s) for m in muscles for s in SIDES]
+
+
+def mrc_sum_partial(grades: Grades) -> tuple[int, int]:
+    """(sum of whole grades, number graded) over the 12 MRC-sum muscle sides that have a grade.
+
+    For explaining a missing MRC sum: ``(47, 11)`` means 11 of the 12 were graded.
+    """
+    index = _index(grades)
+    found = [index[k].whole for k in _bilateral(MRC_SUM_MUSCLES) if k in index]
+    return sum(found), len(found)
+
+
+def mrc_sum(grades: Grades) -> int | None:
+    """MRC sum score 0-60 (Kleyweg 1991); ``None`` when any of the 12 muscle sides is missing."""
+    total, graded = mrc_sum_partial(grades)
+    return total if graded == 2 * len(MRC_SUM_MUSCLES) else None
+
+
+def _neck(index: Mapping[tuple[str, str], MrcGrade]) -> MrcGrade | None:
+    for side in (AXIAL, "right", "left"):
+        grade = index.get(("neck_flexors", side))
+        if grade is not None:
+            return grade
+    return None
+
+
+def mmt8(grades: Grades, side: Literal["right", "left"] = "right") -> int | None:
+    """MMT-8 0-80 on the Kendall scale, one side (IMACS: right unless it cannot be tested).
+
+    Each limb muscle is taken from ``side``, or from the other side when it has no grade there;
+    ``None`` when a muscle has no grade on either side.
+    """
+    if side not in SIDES:
+        raise MeasureError(f"the MMT-8 side is 'right' or 'left', not {side!r}")
+    other = "left" if side == "right" else "right"
+    index = _index(grades)
+    neck = _neck(index)
+    if neck is None:
+        return None
+    total = neck.kendall
+    for muscle in MMT8_MUSCLES[1:]:
+        grade = index.get((muscle, side))
+        if grade is None:
+            grade = index.get((muscle, other))
+        if grade is None:
+            return None
+        total += grade.kendall
+    return total
+
+
+def mmt8_bilateral(grades: Grades) -> int | None:
+    """Bilateral MMT-8 0-150: neck flexors once, the seven limb muscles on both sides."""
+    index = _index(grades)
+    neck = _neck(index)
+    keys = _bilateral(MMT8_MUSCLES[1:])
+    if neck is None or any(k not in index for k in keys):
+        return None
+    return neck.kendall + sum(index[k].kendall for k in keys)
+
+
+def kendall40(grades: Grades) -> int | None:
+    """Seed 002 score 0-40: both deltoids and both hip flexors on the Kendall 0-10 scale."""
+    index = _index(grades)
+    keys = _bilateral(KENDALL40_MUSCLES)
+    if any(k not in index for k in keys):
+        return None
+    return sum(index[k].kendall for k in keys)

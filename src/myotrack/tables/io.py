@@ -1,0 +1,140 @@
+"""Readers and writers: a CSV folder, a zip of CSV files, an Excel workbook.
+
+A CSV folder holds ``patients.csv``, ``visits.csv``, ``strength.csv``, ``treatments.csv`` and
+``events.csv`` (any but patients may be absent); a workbook holds the same as sheets, and may
+hold a ``data_dictionary`` sheet, which is ignored. Reading is all-or-nothing: a source with any
+problem raises :class:`~myotrack.errors.InvalidData` listing every problem.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from myotrack.errors import InvalidData, Problem, SourceNotFound
+from myotrack.tables.dataset import Dataset, build
+from myotrack.tables.schema import TABLES
+from myotrack.tables.validate import RawTable
+
+DICTIONARY_SHEET = "data_dictionary"
+
+
+def _read_csv(handle: object, label: str) -> RawTable:
+    try:
+        frame = pd.read_csv(handle, dtype=str, keep_default_na=False, na_values=[], skipinitialspace=False)  # type: ignore[call-overload]
+    except pd.errors.EmptyDataError:
+        frame = pd.DataFrame()
+    except (pd.errors.ParserError, UnicodeDecodeError) as err:
+        raise InvalidData([Problem(label, None, None, None, f"not a readable CSV file ({err})")]) from err
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return RawTable(label, frame, np.arange(2, len(frame) + 2))
+
+
+def _raw_csv_folder(path: Path) -> dict[str, RawTable]:
+    raws: dict[str, RawTable] = {}
+    for name in TABLES:
+        f = path / f"{name}.csv"
+        if f.exists():
+            raws[name] = _read_csv(f, f"{name}.csv")
+    if not raws:
+        raise SourceNotFound(f"{path}: no patients.csv (or any of {', '.join(f'{n}.csv' for n in TABLES)}) in this folder")
+    return raws
+
+
+def _raw_zip(path: Path) -> dict[str, RawTable]:
+    raws: dict[str, RawTable] = {}
+    try:
+        with zipfile.ZipFile(path) as z:
+            members = {Path(m).name: m for m in z.namelist() if m.lower().endswith(".csv") and not Path(m).name.startswith(".")}
+            for name in TABLES:
+                member = members.get(f"{name}.csv")
+                if member is not None:
+                    raws[name] = _read_csv(io.BytesIO(z.read(member)), f"{path.name}: {name}.csv")
+    except zipfile.BadZipFile as err:
+        raise SourceNotFound(f"{path}: not a zip archive") from err
+    if not raws:
+        raise SourceNotFound(f"{path}: the archive holds no patients.csv or other table of myotrack")
+    return raws
+
+
+def _raw_excel(path: Path) -> dict[str, RawTable]:
+    try:
+        sheets = pd.read_excel(path, sheet_name=None, dtype=str, keep_default_na=False, engine="openpyxl")
+    except (ValueError, OSError, KeyError, zipfile.BadZipFile) as err:
+        raise SourceNotFound(f"{path}: not a readable Excel workbook ({err})") from err
+    raws: dict[str, RawTable] = {}
+    unknown = []
+    for sheet, frame in sheets.items():
+        key = str(sheet).strip().lower()
+        if key == DICTIONARY_SHEET:
+            continue
+        if key not in TABLES:
+            unknown.append(str(sheet))
+            continue
+        frame.columns = [str(c).strip() for c in frame.columns]
+        frame = frame.loc[:, [c for c in frame.columns if not c.startswith("Unnamed:")]]
+        # rows that are entirely empty (formatting left in a sheet) are not records
+        keep = (frame.astype(str).apply(lambda s: s.str.strip()) != "").any(axis=1).to_numpy() if len(frame.columns) else np.zeros(len(frame), bool)
+        rows = np.arange(2, len(frame) + 2)[keep]
+        raws[key] = RawTable(f"{path.name}, sheet {sheet}", frame[keep].reset_index(drop=True), rows)
+    if unknown:
+        raise InvalidData([Problem(path.name, None, None, s, f"unknown sheet; sheets are {', '.join(TABLES)} (and {DICTIONARY_SHEET})") for s in unknown])
+    if not raws:
+        raise SourceNotFound(f"{path}: the workbook has no 'patients' sheet")
+    return raws
+
+
+def raw_tables(path: str | Path) -> dict[str, RawTable]:
+    p = Path(path)
+    if not p.exists():
+        raise SourceNotFound(f"{p}: no such file or folder")
+    if p.is_dir():
+        return _raw_csv_folder(p)
+    suffix = p.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        return _raw_excel(p)
+    if suffix == ".zip":
+        return _raw_zip(p)
+    raise SourceNotFound(f"{p}: a source is a folder of CSV files, a .zip of them, or an .xlsx workbook")
+
+
+def read_source(path: str | Path) -> Dataset:
+    """Read and validate a source; raise InvalidData listing every problem."""
+    p = Path(path)
+    return build(raw_tables(p), p.name)
+
+
+def validate_source(path: str | Path) -> list[Problem]:
+    """Every problem of a source (empty when it is valid)."""
+    try:
+        read_source(path)
+    except InvalidData as err:
+        return err.problems
+    return []
+
+
+def write_csv_folder(ds: Dataset, path: str | Path) -> Path:
+    """Write the five tables as CSV files into a folder (created if needed)."""
+    p = Path(path)
+    p.mkdir(parents=True, exist_ok=True)
+    for name, frame in ds.to_text_frames().items():
+        frame.to_csv(p / f"{name}.csv", index=False)
+    return p
+
+
+def write_excel(ds: Dataset, path: str | Path, dictionary: bool = True) -> Path:
+    """Write the five tables as sheets of one workbook, with a data-dictionary sheet."""
+    from myotrack.tables.template import dictionary_frame  # local: template imports io
+
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    with pd.ExcelWriter(p, engine="openpyxl") as writer:
+        for name, frame in ds.to_text_frames().items():
+            frame.to_excel(writer, sheet_name=name, index=False)
+        if dictionary:
+            dictionary_frame().to_excel(writer, sheet_name=DICTIONARY_SHEET, index=False)
+    return p

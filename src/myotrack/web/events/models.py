@@ -1,0 +1,36 @@
+"""Events: adverse events, reported relapses, hospitalisations, deaths."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from myotrack.tables import schema
+
+from ..patients.models import Patient
+from ..softdelete import SoftDeleteModel
+
+
+class Event(SoftDeleteModel):
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="events")
+    date = models.DateField(null=True, blank=True)
+    day = models.IntegerField(null=True, blank=True)
+    kind = models.CharField(max_length=20)
+    term = models.TextField(blank=True)
+    grade = models.IntegerField(null=True, blank=True)
+    treatment = models.CharField(max_length=40, blank=True)
+    note = models.TextField(blank=True)
+    source = models.TextField(blank=True)
+
+    CONTRACT_FIELDS = tuple(c.name for c in schema.EVENTS.columns if c.name != "patient_id")
+
+    class Meta:
+        ordering = ["patient", "day", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} on day {self.day}"
+
+    def row(self) -> dict[str, object]:
+        out: dict[str, object] = {"patient_id": self.patient.code}
+        for name in self.CONTRACT_FIELDS:
+            out[name] = getattr(self, name)
+        return out

@@ -1,0 +1,110 @@
+"""The registry as the five tables: for the analysis pages and for every export.
+
+:func:`dataset_for` is the one way registry rows become a :class:`~myotrack.tables.Dataset`
+(validated by the readers' rules on the way). Time is in days since each patient's index date;
+calendar dates, names, record numbers and free-text notes stay in the registry unless the
+export is identified.
+"""
+
+from __future__ import annotations
+
+import io
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from django.db import models, transaction
+
+from myotrack.tables import TABLES, Dataset, write_csv_folder, write_excel
+
+from .audit.models import Action
+from .audit.services import record
+from .events.models import Event
+from .patients.models import Patient
+from .policy import Perm, policy
+from .records import contract_text
+from .treatments.models import Treatment
+from .visits.models import StrengthGrade, Visit
+
+#: Free-text columns left empty in de-identified data.
+FREE_TEXT = {"treatments": ("note",), "events": ("note",)}
+IDENTIFIERS = "identifiers"
+
+
+def _rows(model: Any, patients: models.QuerySet[Patient]) -> list[dict[str, object]]:
+    qs = model.objects.filter(patient__in=patients).select_related("patient").order_by("patient__code", "pk")
+    return [obj.row() for obj in qs]
+
+
+def dataset_for(patients: models.QuerySet[Patient], identified: bool = False) -> Dataset:
+    """The five tables of these (live) patients, validated; free text only when ``identified``."""
+    live = patients.filter(deleted_at__isnull=True)
+    tables: dict[str, list[dict[str, object]]] = {
+        "patients": [p.row() for p in live.select_related("site").order_by("code")],
+        "visits": _rows(Visit, live),
+        "strength": _rows(StrengthGrade, live),
+        "treatments": _rows(Treatment, live),
+        "events": _rows(Event, live),
+    }
+    if not identified:
+        for table, columns in FREE_TEXT.items():
+            for row in tables[table]:
+                for column in columns:
+                    row[column] = None
+    frames = {
+        name: pd.DataFrame([contract_text(name, r) for r in rows], columns=list(TABLES[name].names))
+        for name, rows in tables.items()
+    }
+    return Dataset.from_frames(name="registry", **frames)
+
+
+def identifiers_frame(patients: models.QuerySet[Patient]) -> pd.DataFrame:
+    """What identifies each patient: name, record number, index date and notes."""
+    live = patients.filter(deleted_at__isnull=True).order_by("code")
+    return pd.DataFrame(
+        [
+            {
+                "patient_id": p.code,
+                "name": p.name,
+                "record_number": p.record_number,
+                "index_date": p.index_date.isoformat() if p.index_date else "",
+                "notes": p.notes,
+            }
+            for p in live
+        ],
+        columns=["patient_id", "name", "record_number", "index_date", "notes"],
+    )
+
+
+def export_bytes(user: Any, patients: models.QuerySet[Patient], fmt: str = "zip", identified: bool = False) -> bytes:
+    """The patients the user may see among ``patients`` as a .zip of CSV files or an .xlsx
+    workbook; identified data (an ``identifiers`` table, notes) only with that right. Audited."""
+    policy.require(user, Perm.EXPORT_IDENTIFIED if identified else Perm.EXPORT)
+    visible = patients.filter(pk__in=policy.patients(user).values("pk"))
+    ds = dataset_for(visible, identified=identified)
+    with tempfile.TemporaryDirectory(prefix="myotrack-export-") as tmp:
+        if fmt == "xlsx":
+            path = write_excel(ds, Path(tmp) / "registry.xlsx")
+            if identified:
+                with pd.ExcelWriter(path, engine="openpyxl", mode="a") as writer:
+                    identifiers_frame(visible).to_excel(writer, sheet_name=IDENTIFIERS, index=False)
+            data = path.read_bytes()
+        else:
+            folder = write_csv_folder(ds, Path(tmp) / "registry")
+            if identified:
+                identifiers_frame(visible).to_csv(folder / f"{IDENTIFIERS}.csv", index=False)
+            buffer = io.BytesIO()
+            with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+                for f in sorted(folder.iterdir()):
+                    archive.write(f, f.name)
+            data = buffer.getvalue()
+    with transaction.atomic():
+        record(
+            user,
+            Action.EXPORT,
+            after={"patients": ds.patient_ids, "format": fmt, "identified": identified},
+            summary=f"exported {len(ds.patient_ids)} patients ({'identified' if identified else 'de-identified'}, {fmt})",
+        )
+    return data

@@ -1,0 +1,139 @@
+"""Adding, changing and deleting visits with their per-muscle grades.
+
+A visit and its grades are validated together, with the patient's other visits and grades,
+exactly as a visits file and a strength file are (so a second visit on the same day, or CK
+without its ULN, is refused with the reader's own words).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from ..audit.services import snapshot
+from ..patients.models import Patient
+from ..policy import Perm, policy
+from ..records import (
+    RecordInvalid,
+    RowProblem,
+    assign,
+    check_patient,
+    normalised,
+    resolve_day,
+    save_audited,
+    soft_delete,
+    validate,
+)
+from ..records import restore as restore_record
+from .models import StrengthGrade, Visit
+
+#: Contract columns of a visit a form may give (the day comes from the date or the day field).
+VISIT_FIELDS = tuple(f for f in Visit.CONTRACT_FIELDS if f != "day")
+
+
+def _renumber(problems: Sequence[RowProblem], visit_index: int, grade_offset: int) -> list[RowProblem]:
+    """Problems of the edited visit as index 0 and of the new grades from 0; others general."""
+    out = []
+    for p in problems:
+        if p.table == "visits":
+            index = 0 if p.index == visit_index else None
+        elif p.table == "strength" and p.index is not None:
+            index = p.index - grade_offset if p.index >= grade_offset else None
+        else:
+            index = None
+        out.append(RowProblem(p.table, index, p.column, p.message))
+    return out
+
+
+@transaction.atomic
+def save_visit(
+    user: Any,
+    patient: Patient,
+    data: Mapping[str, object],
+    grades: Sequence[tuple[str, str, str]] = (),
+    visit: Visit | None = None,
+) -> Visit:
+    """Create (``visit`` None) or change a visit; ``grades`` are (muscle, side, grade) as written
+    and replace the visit's grades (an empty grade text leaves that muscle ungraded)."""
+    policy.require(user, Perm.EDIT, patient.site)
+    others = list(Visit.objects.filter(patient=patient).exclude(pk=visit.pk if visit else None))
+    other_grades = list(
+        StrengthGrade.objects.filter(patient=patient).exclude(visit=visit) if visit else StrengthGrade.objects.filter(patient=patient)
+    )
+    index = len(others)
+    problems: list[RowProblem] = []
+    row: dict[str, object] = {k: data.get(k) for k in VISIT_FIELDS}
+    row["patient_id"] = patient.code
+    try:
+        date, row["day"] = resolve_day(patient.index_date, data.get("date"), data.get("day"), "visits", "date", "day", index)
+    except RecordInvalid as err:
+        problems.extend(err.problems)
+        date = None
+        row["day"] = data.get("day")
+    given = [(m, s, str(g).strip()) for m, s, g in grades if str(g or "").strip()]
+    grade_rows = [
+        {"patient_id": patient.code, "day": row["day"], "muscle": m, "side": s, "grade": g} for m, s, g in given
+    ]
+    try:
+        ds = validate(
+            {
+                "patients": [patient.row()],
+                "visits": [o.row() for o in others] + [row],
+                "strength": [g.row() for g in other_grades] + grade_rows,
+            }
+        )
+    except RecordInvalid as err:
+        problems = err.problems + problems
+    if problems:
+        raise RecordInvalid(_renumber(problems, index, len(other_grades)))
+
+    before = snapshot(visit) if visit is not None else None
+    visit = visit or Visit(patient=patient)
+    values = normalised(ds, "visits", index)
+    assign(visit, values, Visit.CONTRACT_FIELDS)
+    visit.ck_bound = str(values.get("ck_bound") or "")
+    visit.date = date
+    save_audited(user, visit, before)
+    _save_grades(user, patient, visit, [normalised(ds, "strength", len(other_grades) + i) for i in range(len(given))])
+    return visit
+
+
+def _save_grades(user: Any, patient: Patient, visit: Visit, rows: list[dict[str, object]]) -> None:
+    existing = {(g.muscle, g.side): g for g in StrengthGrade.objects.filter(visit=visit)}
+    for values in rows:
+        key = (str(values["muscle"]), str(values.get("side") or ""))
+        grade = existing.pop(key, None)
+        before = snapshot(grade) if grade is not None else None
+        grade = grade or StrengthGrade(patient=patient, visit=visit)
+        assign(grade, values, StrengthGrade.CONTRACT_FIELDS)
+        grade.date = visit.date
+        save_audited(user, grade, before)
+    for grade in existing.values():
+        soft_delete(user, grade)
+    for grade in StrengthGrade.objects.filter(visit=visit).exclude(day=visit.day):
+        before = snapshot(grade)
+        grade.day, grade.date = visit.day, visit.date
+        save_audited(user, grade, before)
+
+
+@transaction.atomic
+def delete_visit(user: Any, visit: Visit) -> None:
+    """Hide a visit and its grades (an administrator can restore them)."""
+    policy.require(user, Perm.DELETE, visit.patient.site)
+    now = timezone.now()
+    for grade in StrengthGrade.objects.filter(visit=visit):
+        soft_delete(user, grade, at=now)
+    soft_delete(user, visit, at=now)
+
+
+@transaction.atomic
+def restore_visit(user: Any, visit: Visit) -> None:
+    """Bring back a deleted visit with the grades deleted together with it."""
+    policy.require(user, Perm.RESTORE, visit.patient.site)
+    for grade in StrengthGrade.all_objects.filter(visit=visit, deleted_at=visit.deleted_at):
+        restore_record(user, grade)
+    restore_record(user, visit)
+    check_patient(visit.patient)
