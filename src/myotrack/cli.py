@@ -7,7 +7,7 @@ traceback.
 from __future__ import annotations
 
 import sys
-from enum import Enum
+from enum import Enum, StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -133,6 +133,202 @@ def criteria() -> None:
 
 
 # --- evidence (published cases) ---------------------------------------------------------------
+
+
+class EvidenceSection(StrEnum):
+    therapies = "therapies"
+    matches = "matches"
+    safety = "safety"
+    studies = "studies"
+
+
+def _csv_list(text: str | None) -> list[str]:
+    return [t.strip() for t in (text or "").split(",") if t.strip()]
+
+
+@app.command()
+def cases(fmt: FormatOpt = Format.table) -> None:
+    """List the built-in evidence base: published patients by antibody, therapy and source paper.
+
+    Example: myotrack cases --format csv
+    """
+    from myotrack.evidence import case_counts
+
+    counts = case_counts()
+    parts = {
+        "antibody": counts.by_antibody,
+        "therapy": counts.by_therapy,
+        "source": counts.by_source,
+    }
+    if fmt is Format.csv:
+        import pandas as pd
+
+        long = pd.concat(
+            [
+                f.rename(columns={f.columns[0]: "value"}).assign(grouping=name)
+                for name, f in parts.items()
+            ],
+            ignore_index=True,
+        )
+        cols = ["grouping", "value", "patients", "courses", "citation", "studies"]
+        sys.stdout.write(long[[c for c in cols if c in long.columns]].to_csv(index=False))
+    elif fmt is Format.json:
+        import json
+
+        data = {
+            name: f.astype(object).where(f.notna(), None).to_dict("records")
+            for name, f in parts.items()
+        }
+        sys.stdout.write(json.dumps({"summary": counts.summary(), **data}, indent=2) + "\n")
+    else:
+        from myotrack.cli_render import render_frame
+
+        out.print(counts.summary(), markup=False, highlight=False)
+        out.print(render_frame(counts.by_antibody, title="Patients by antibody"))
+        out.print(render_frame(counts.by_therapy, title="Patients by therapy (any course)"))
+        out.print(
+            render_frame(counts.by_source, title="Patients and study-level results by source paper")
+        )
+
+
+@app.command()
+def evidence(
+    source: Annotated[
+        Path | None,
+        typer.Argument(
+            help="With --patient: the source (CSV folder, .zip or .xlsx) holding that patient.",
+            show_default=False,
+        ),
+    ] = None,
+    patient: Annotated[
+        str | None, typer.Option(help="Patient id in SOURCE whose profile to use.")
+    ] = None,
+    antibody: Annotated[str | None, typer.Option(help="SRP, HMGCR or seronegative.")] = None,
+    failed: Annotated[
+        str | None,
+        typer.Option(
+            help="Comma-separated therapies already received (failed or not tolerated), any synonym."
+        ),
+    ] = None,
+    comorbidity: Annotated[
+        str | None, typer.Option(help="Comma-separated comorbidity terms, e.g. hbv,cirrhosis.")
+    ] = None,
+    age: Annotated[float | None, typer.Option(help="Age at onset, years.")] = None,
+    sex: Annotated[str | None, typer.Option(help="F or M.")] = None,
+    disease_years: Annotated[float | None, typer.Option(help="Disease duration, years.")] = None,
+    candidate: Annotated[
+        str | None,
+        typer.Option(
+            help="Comma-separated therapies under discussion: their published safety notes are shown too."
+        ),
+    ] = None,
+    top: Annotated[int, typer.Option(help="How many similar published patients to list.")] = 10,
+    fmt: FormatOpt = Format.table,
+    section: Annotated[
+        EvidenceSection, typer.Option(help="With --format csv: which part to write.")
+    ] = EvidenceSection.therapies,
+) -> None:
+    """Published patients similar to a profile, what they received next, and the published cautions.
+
+    Shows evidence with its sources; it does not recommend a therapy.
+
+    Example: myotrack evidence --antibody SRP --failed rituximab,ivig --comorbidity hbv
+    Example: myotrack evidence --patient P001 registry.xlsx --format json
+    """
+    from dataclasses import replace
+
+    from myotrack.evidence import find_evidence, make_profile, profile_from_source
+
+    given = make_profile(
+        antibody, _csv_list(failed), _csv_list(comorbidity), disease_years, age, sex
+    )
+    exclude: list[str] = []
+    if patient:
+        if source is None:
+            raise MyotrackError(
+                "--patient needs the SOURCE that holds the patient, e.g. myotrack evidence --patient P001 data.xlsx"
+            )
+        from myotrack.tables import read_source
+
+        prof = profile_from_source(read_source(source), patient)
+        prof = replace(
+            prof,
+            antibody=given.antibody or prof.antibody,
+            failed=given.failed or prof.failed,
+            comorbidities=given.comorbidities or prof.comorbidities,
+            disease_years=given.disease_years
+            if given.disease_years is not None
+            else prof.disease_years,
+            age=given.age if given.age is not None else prof.age,
+            sex=given.sex or prof.sex,
+        )
+        exclude.append(patient)
+    elif source is not None:
+        raise MyotrackError("a SOURCE is only used with --patient ID")
+    else:
+        if given == make_profile():
+            raise MyotrackError(
+                "describe the patient: --antibody, --failed, --comorbidity, --age, --sex, "
+                "--disease-years, or --patient ID SOURCE"
+            )
+        prof = given
+    result = find_evidence(prof, exclude=exclude, candidates=_csv_list(candidate))
+    if fmt is Format.csv:
+        frames = {
+            EvidenceSection.therapies: result.therapies_frame(),
+            EvidenceSection.matches: result.matches_frame(top),
+            EvidenceSection.safety: result.safety_frame(),
+            EvidenceSection.studies: result.studies,
+        }
+        sys.stdout.write(frames[section].to_csv(index=False))
+    elif fmt is Format.json:
+        import json
+
+        sys.stdout.write(json.dumps(result.to_dict(top), indent=2, default=str) + "\n")
+    else:
+        from myotrack.cli_render import render_frame
+
+        out.print(result.notice, style="bold", markup=False, highlight=False)
+        out.print(f"Profile: {prof.describe()}", markup=False, highlight=False)
+        m = result.matches_frame(top)
+        out.print(
+            render_frame(
+                m[["patient_id", "score", "comparable", "matching_point", "received_after", "why"]],
+                title=f"Most similar published patients (top {top} of {len(result.matches)})",
+            )
+        )
+        t = result.therapies_frame()
+        if t.empty:
+            out.print(
+                "No comparable published patient received a therapy after the ones named.",
+                markup=False,
+            )
+        else:
+            out.print(
+                render_frame(
+                    result.therapies_frame(compact=True),
+                    title="Received next by comparable published patients (same antibody, had every therapy named)",
+                )
+            )
+        for note in result.safety:
+            out.print(f"Caution: {note.text()}", markup=False, highlight=False)
+        if not result.studies.empty:
+            cols = [
+                "study",
+                "population",
+                "therapy",
+                "n_treated",
+                "n_responding",
+                "response_definition",
+            ]
+            out.print(render_frame(result.studies[cols], title="Study-level results"))
+        for seed, cite in result.references:
+            out.print(f"[{seed}] {cite}", markup=False, highlight=False)
+        out.print(
+            "Row-level citations: --format json (or --format csv --section therapies).",
+            markup=False,
+            highlight=False,
+        )
 
 
 # --- cohort report ----------------------------------------------------------------------------

@@ -93,8 +93,27 @@ def test_text_is_kept_as_written() -> None:
 
 @pytest.mark.parametrize(
     "bad",
-    ["6", "5+", "0+", "0-", "4++", "2-1", "3-3", "", "  ", "x", "41", "4.5", 4.5, -1, 6, True, None,
-     math.nan, "4+/10"],
+    [
+        "6",
+        "5+",
+        "0+",
+        "0-",
+        "4++",
+        "2-1",
+        "3-3",
+        "",
+        "  ",
+        "x",
+        "41",
+        "4.5",
+        4.5,
+        -1,
+        6,
+        True,
+        None,
+        math.nan,
+        "4+/10",
+    ],
 )
 def test_rejects_non_grades_with_the_rule(bad: object) -> None:
     with pytest.raises(GradeError) as err:

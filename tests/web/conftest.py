@@ -110,3 +110,9 @@ def output_dir() -> Iterator[Path]:
     path = Path(__file__).resolve().parents[2] / "test-output" / "web"
     path.mkdir(parents=True, exist_ok=True)
     yield path
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Any) -> None:
+    """Tests log in many times; the strong hasher is checked in test_accounts.py."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,6 +1,6 @@
 """Outcome criteria of the published papers and the field's standards, run by one engine."""
 
 from myotrack.criteria.base import NE, NO, YES, Criterion, Params
-from myotrack.criteria.engine import CRITERIA, ORDER, Outcomes, evaluate, expression
+from myotrack.criteria.engine import CRITERIA, ORDER, Outcomes, evaluate, plan
 
-__all__ = ["CRITERIA", "NE", "NO", "ORDER", "YES", "Criterion", "Outcomes", "Params", "evaluate", "expression"]
+__all__ = ["CRITERIA", "NE", "NO", "ORDER", "YES", "Criterion", "Outcomes", "Params", "evaluate", "plan"]

@@ -11,8 +11,7 @@ returns one row per patient with:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 import ibis
 import ibis.expr.types as ir
@@ -57,7 +56,6 @@ class Params:
     tis_population: str = "adult"
     tis_mmt_max: float = 80.0
     tis_months: float = 6.0
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from myotrack.criteria.base import NE, NO, YES, Context, Criterion
+from myotrack.criteria.base import NE, NO, YES, Context, Criterion, Params
 from myotrack.criteria.timepoints import anchored, nearest
 from myotrack.measures.coreset import CoreSet, CoreSetScales
 from myotrack.measures.imacs import imacs_doi
@@ -82,54 +82,49 @@ def _most_abnormal(row: pd.Series) -> str | None:
     return best
 
 
-def build(ctx: Context) -> list[ir.Table]:
-    from myotrack.criteria.engine import connect
+def pairs(ctx: Context) -> ir.Table:
+    """The query: per patient, the baseline and follow-up core set values."""
+    return _rows(ctx)
 
-    p = ctx.params
-    pairs = connect().to_pandas(_rows(ctx))
+
+def finish(pairs_frame: pd.DataFrame, immuno: pd.DataFrame, patients: pd.Series, p: Params) -> pd.DataFrame:
+    """Score TIS and IMACS DOI for every pair; every other patient is not evaluable with a reason."""
     scales = CoreSetScales(mmt8=p.tis_mmt_max)
     population = "juvenile" if p.tis_population == "juvenile" else "adult"
-    recs = []
-    for _, row in pairs.iterrows():
-        enzyme = _most_abnormal(row)
-        base, follow = _coreset(row, "b_", enzyme), _coreset(row, "f_", enzyme)
+    recs = {}
+    for row in pairs_frame.to_dict("records"):
+        r = pd.Series(row)
+        enzyme = _most_abnormal(r)
+        base, follow = _coreset(r, "b_", enzyme), _coreset(r, "f_", enzyme)
         tis = total_improvement_score(base, follow, population=population, scales=scales)
         doi = imacs_doi(base, follow)
-        recs.append({
-            "patient_id": row["patient_id"],
+        days = f"visits day {int(r['b_day'])} -> day {int(r['f_day'])}"
+        recs[r["patient_id"]] = {
             "tis": NE if tis.score is None else (YES if tis.score >= THRESHOLDS[population][0] else NO),
             "tis__score": tis.score,
             "tis__category": tis.category,
-            "tis__baseline_day": int(row["b_day"]),
-            "tis__followup_day": int(row["f_day"]),
-            "tis__why": f"visits day {int(row['b_day'])} -> day {int(row['f_day'])}: points "
-            + ", ".join(f"{k} {v:g}" for k, v in tis.points_by_measure.items()) + (f"; enzyme {enzyme}" if enzyme else ""),
+            "tis__baseline_day": int(r["b_day"]),
+            "tis__followup_day": int(r["f_day"]),
+            "tis__why": f"{days}: points " + ", ".join(f"{k} {v:g}" for k, v in tis.points_by_measure.items())
+            + (f"; enzyme {enzyme}" if enzyme else ""),
             "tis__reason": "" if tis.score is not None else "missing at baseline or follow-up: " + ", ".join(tis.missing),
             "imacs_doi": NE if doi.met is None else (YES if doi.met else NO),
             "imacs_doi__improved": ";".join(doi.improved),
             "imacs_doi__worsened": ";".join(doi.worsened),
-            "imacs_doi__why": f"visits day {int(row['b_day'])} -> day {int(row['f_day'])}: {doi.summary()}",
+            "imacs_doi__why": f"{days}: {doi.summary()}",
             "imacs_doi__reason": "" if doi.met is not None else "undecided with missing " + ", ".join(doi.missing),
-        })
-    columns = ["patient_id", "tis", "tis__score", "tis__category", "tis__baseline_day", "tis__followup_day", "tis__why",
-               "tis__reason", "imacs_doi", "imacs_doi__improved", "imacs_doi__worsened", "imacs_doi__why", "imacs_doi__reason"]
-    frame = pd.DataFrame(recs, columns=columns)
-    frame = frame.astype({"tis__score": "float64", "tis__baseline_day": "Int64", "tis__followup_day": "Int64"})
-    for c in columns:
-        if frame[c].dtype == object:
-            frame[c] = frame[c].astype("string")
-    got = ibis.memtable(frame)
-    j = ctx.patients.select("patient_id").left_join(ctx.immuno_start, "patient_id").select(~ibis.selectors.matches("_right$"))
-    j = j.left_join(got, "patient_id").select(~ibis.selectors.matches("_right$"))
-    no_pair = ibis.cases(
-        (j.anchor_day.isnull(), ibis.literal("no immunotherapy with a start day")),
-        else_=ibis.literal(f"no core set visit both at baseline (<= {p.baseline_lookback_days} days before the anchor) "
-                           f"and within +/-{p.window_days} days of {p.tis_months:g} months after it"),
-    )
-    j = j.mutate(
-        tis__reason=ibis.ifelse(j.tis.isnull(), no_pair, j.tis__reason),
-        imacs_doi__reason=ibis.ifelse(j.imacs_doi.isnull(), no_pair, j.imacs_doi__reason),
-        tis=j.tis.fill_null(NE), imacs_doi=j.imacs_doi.fill_null(NE),
-    ).drop("anchor_day", "anchor_drug")
-    return [j.select("patient_id", *[c for c in j.columns if c.startswith("tis")]),
-            j.select("patient_id", *[c for c in j.columns if c.startswith("imacs_doi")])]
+        }
+    anchored_ids = set(immuno["patient_id"])
+    no_pair = (f"no core set visit both at baseline (<= {p.baseline_lookback_days} days before the anchor) "
+               f"and within +/-{p.window_days} days of {p.tis_months:g} months after it")
+    rows = []
+    for pid in patients:
+        if pid in recs:
+            rows.append({"patient_id": pid, **recs[pid]})
+        else:
+            reason = no_pair if pid in anchored_ids else "no immunotherapy with a start day"
+            rows.append({"patient_id": pid, "tis": NE, "tis__reason": reason, "imacs_doi": NE, "imacs_doi__reason": reason})
+    cols = ["patient_id", "tis", "tis__score", "tis__category", "tis__baseline_day", "tis__followup_day", "tis__why",
+            "tis__reason", "imacs_doi", "imacs_doi__improved", "imacs_doi__worsened", "imacs_doi__why", "imacs_doi__reason"]
+    frame = pd.DataFrame(rows, columns=cols)
+    return frame.astype({"tis__score": "float64"})

@@ -6,8 +6,11 @@ DuckDB connection never installs or loads extensions, so nothing is ever downloa
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+import duckdb
 
 import ibis
 import ibis.expr.types as ir
@@ -15,7 +18,7 @@ import pandas as pd
 
 from myotrack.criteria import ck, coreset, recovery, refractory, relapse, remission, response, rtx
 from myotrack.criteria.base import NE, Criterion, Params
-from myotrack.criteria.prepare import build_context
+from myotrack.criteria.prepare import arrow_tables, build_context, prepared
 from myotrack.errors import UnknownCriterion
 from myotrack.tables import Dataset
 
@@ -31,8 +34,56 @@ ORDER = (
 assert set(ORDER) == set(CRITERIA), "every criterion has a place in the outcomes table"
 
 
-def connect() -> ibis.BaseBackend:
-    return ibis.duckdb.connect(autoinstall_known_extensions=False, autoload_known_extensions=False)
+def connect() -> duckdb.DuckDBPyConnection:
+    """An in-process DuckDB connection that never installs or loads extensions."""
+    return duckdb.connect(config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The compiled SQL of one evaluation: derived tables, criterion parts, the core set pairs."""
+
+    prepared: tuple[tuple[str, str], ...]
+    parts: tuple[str, ...]
+    coreset: str | None
+    criteria: tuple[str, ...]
+
+
+def _sql(expr: ir.Table) -> str:
+    return str(ibis.to_sql(expr, dialect="duckdb"))
+
+
+@functools.lru_cache(maxsize=64)
+def plan(criteria: tuple[str, ...], params: Params) -> Plan:
+    """Build every requested criterion on unbound tables and compile it to SQL (cached)."""
+    for cid in criteria:
+        if cid not in CRITERIA:
+            raise UnknownCriterion(f"unknown criterion {cid!r}; known: {', '.join(ORDER)}")
+    wanted = set(criteria)
+    ctx = build_context(params)
+    parts: list[ir.Table] = []
+
+    def has(t: ir.Table) -> bool:
+        return any(c in wanted for c in t.columns if "__" not in c and c != "patient_id")
+
+    if "refractory" in wanted:
+        parts += refractory.build(ctx)
+    if "definite_response" in wanted:
+        parts += response.build(ctx)
+    if "rtx_response" in wanted:
+        parts += rtx.build(ctx)
+    parts += [t for t in recovery.build(ctx) if has(t)]
+    if wanted & {"relapse", "complete_remission"}:
+        rel = relapse.build(ctx)[0]
+        if "relapse" in wanted:
+            parts.append(rel)
+        if "complete_remission" in wanted:
+            parts += remission.build(ctx, rel)
+    if "ck_normalisation" in wanted:
+        parts += ck.build(ctx)
+    prep = tuple((name, _sql(expr)) for name, expr in prepared(params).items())
+    core = _sql(coreset.pairs(ctx)) if wanted & {"tis", "imacs_doi"} else None
+    return Plan(prep, tuple(_sql(p) for p in parts), core, tuple(c for c in ORDER if c in wanted))
 
 
 @dataclass(frozen=True)
@@ -71,32 +122,6 @@ def _plain(v: object) -> object:
     return v
 
 
-def expression(ds: Dataset, criteria: Iterable[str] | None = None, params: Params | None = None) -> ir.Table:
-    """The Ibis expression of the outcomes table (for inspection or other backends)."""
-    p = params or Params()
-    wanted = list(ORDER) if criteria is None else list(criteria)
-    for cid in wanted:
-        if cid not in CRITERIA:
-            raise UnknownCriterion(f"unknown criterion {cid!r}; known: {', '.join(ORDER)}")
-    ctx = build_context(ds, p)
-    parts: list[ir.Table] = []
-    parts += refractory.build(ctx) if "refractory" in wanted else []
-    parts += response.build(ctx) if "definite_response" in wanted else []
-    parts += rtx.build(ctx) if "rtx_response" in wanted else []
-    parts += [t for t in recovery.build(ctx) if any(c in wanted for c in t.columns if "__" not in c and c != "patient_id")]
-    rel = relapse.build(ctx)[0]
-    if "relapse" in wanted:
-        parts.append(rel)
-    parts += remission.build(ctx, rel) if "complete_remission" in wanted else []
-    parts += ck.build(ctx) if "ck_normalisation" in wanted else []
-    parts += [t for t in coreset.build(ctx) if any(c in wanted for c in t.columns if "__" not in c and c != "patient_id")]
-    result = ctx.patients.select("patient_id")
-    for part in parts:
-        result = result.left_join(part, "patient_id").select(~ibis.selectors.matches("_right$"))
-    keep = [c for c in result.columns if c == "patient_id" or c.split("__", 1)[0] in wanted]
-    return result.select(*keep)
-
-
 def evaluate(
     ds: Dataset,
     criteria: Iterable[str] | None = None,
@@ -106,20 +131,31 @@ def evaluate(
     """Evaluate criteria for every patient of ``ds`` (or the patients ``ids``)."""
     if ids is not None:
         ds = ds.subset(ids)
-    wanted = tuple(ORDER) if criteria is None else tuple(criteria)
-    expr = expression(ds, wanted, params)
-    frame = connect().to_pandas(expr)
-    order = {pid: i for i, pid in enumerate(ds.patients["patient_id"])}
-    frame = frame.sort_values("patient_id", key=lambda s: s.map(order)).reset_index(drop=True)
-    cols = ["patient_id"]
-    for cid in (c for c in ORDER if c in wanted):
-        cols.append(cid)
-    for cid in (c for c in ORDER if c in wanted):
+    p = params or Params()
+    pl = plan(tuple(ORDER) if criteria is None else tuple(criteria), p)
+    con = connect()
+    try:
+        for name, table in arrow_tables(ds).items():
+            con.register(name, table)
+        for name, sql in pl.prepared:
+            con.execute(f"CREATE TEMP TABLE {name} AS {sql}")
+        frame = con.execute("SELECT patient_id FROM patients").df()
+        for sql in pl.parts:
+            frame = frame.merge(con.execute(sql).df(), on="patient_id", how="left")
+        if pl.coreset is not None:
+            pairs = con.execute(pl.coreset).df()
+            immuno = con.execute("SELECT patient_id FROM immuno").df()
+            core = coreset.finish(pairs, immuno, frame["patient_id"], p)
+            frame = frame.merge(core, on="patient_id", how="left")
+    finally:
+        con.close()
+    cols = ["patient_id", *pl.criteria]
+    for cid in pl.criteria:
         cols += sorted(c for c in frame.columns if c.startswith(cid + "__"))
-    frame = frame[cols]
-    for cid in wanted:
+    frame = frame[cols].copy()
+    for cid in pl.criteria:
         frame[cid] = frame[cid].fillna(NE)
     for c in frame.columns:
         if c.endswith(("_day", "__count", "days_from_anchor")) and frame[c].dtype != object:
             frame[c] = pd.to_numeric(frame[c]).round().astype("Int64")
-    return Outcomes(frame, tuple(c for c in ORDER if c in wanted))
+    return Outcomes(frame.reset_index(drop=True), pl.criteria)

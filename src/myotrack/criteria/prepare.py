@@ -1,4 +1,8 @@
-"""From a Dataset to the Ibis tables the criteria read: the assessments and the anchors.
+"""The tables the criteria read, as unbound Ibis tables with the contract's types.
+
+Criteria are built once per parameter set on these unbound tables and compiled to SQL (see
+:mod:`myotrack.criteria.engine`); evaluating a dataset only registers its tables under these
+names and runs the cached SQL.
 
 An *assessment* is a patient-day with a visit row, strength grades, or both. Its MRC sum is
 ``visits.mrc_sum`` when recorded, else the sum of whole grades of the twelve MRC-sum muscles
@@ -11,22 +15,59 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 import pandas as pd
+import pyarrow as pa
 
 from myotrack.criteria.base import NOT_IMMUNOTHERAPY, Context, Params
 from myotrack.errors import MyotrackError
-from myotrack.tables import Dataset
+from myotrack.tables import TABLES, Dataset
 from myotrack.tables.vocab import MRC_SUM_MUSCLES, canonical_drug
 
-_STRENGTH_COLS = ["patient_id", "day", "muscle", "side", "grade_whole", "grade_kendall"]
+_DROP = ("source", "note")
+_EXTRA = {
+    "visits": {"ck_bound": "string"},
+    "strength": {"grade_whole": "int64", "grade_kendall": "int64", "grade_value": "float64"},
+}
 
 
-def _memtable(frame: pd.DataFrame, columns: list[str] | None = None) -> ir.Table:
-    f = frame if columns is None else frame[columns]
-    f = f.copy()
-    for c in f.columns:
-        if f[c].dtype == object:
-            f[c] = f[c].astype("string")
-    return ibis.memtable(f)
+def _type(kind: str) -> str:
+    return {"int": "int64", "float": "float64"}.get(kind, "string")
+
+
+def schemas() -> dict[str, dict[str, str]]:
+    """Column types of the five tables as the engine sees them (free text dropped)."""
+    out: dict[str, dict[str, str]] = {}
+    for name, spec in TABLES.items():
+        cols = {c.name: _type(c.kind) for c in spec.columns if c.name not in _DROP}
+        cols.update(_EXTRA.get(name, {}))
+        out[name] = cols
+    return out
+
+
+def arrow_tables(ds: Dataset) -> dict[str, pa.Table]:
+    """The dataset's tables as Arrow tables with exactly the engine's types."""
+    out: dict[str, pa.Table] = {}
+    for name, cols in schemas().items():
+        frame = ds.table(name)
+        arrays = []
+        fields = []
+        for col, typ in cols.items():
+            s = frame[col] if col in frame.columns else pd.Series([None] * len(frame), dtype=object)
+            pa_type = {"int64": pa.int64(), "float64": pa.float64(), "string": pa.string()}[typ]
+            if typ == "string":
+                values = s.astype(object).where(s.notna(), None)
+                arr = pa.array(values.tolist(), type=pa_type)
+            elif typ == "int64":
+                arr = pa.array(pd.array(s, dtype="Int64").to_numpy(dtype=object, na_value=None).tolist(), type=pa_type)
+            else:
+                arr = pa.array(pd.to_numeric(s, errors="coerce").astype("float64").to_numpy(), type=pa_type, from_pandas=True)
+            arrays.append(arr)
+            fields.append(pa.field(col, pa_type))
+        out[name] = pa.Table.from_arrays(arrays, schema=pa.schema(fields))
+    return out
+
+
+def base_tables() -> dict[str, ir.Table]:
+    return {name: ibis.table(cols, name=name) for name, cols in schemas().items()}
 
 
 def strength_by_day(s: ir.Table, params: Params) -> ir.Table:
@@ -39,19 +80,14 @@ def strength_by_day(s: ir.Table, params: Params) -> ir.Table:
         mrc_grades=is_mrc.ifelse(s.grade_whole, 0).sum(),
         upper_min=upper.ifelse(s.grade_whole, ibis.null("int64")).min(),
         lower_min=lower.ifelse(s.grade_whole, ibis.null("int64")).min(),
-        n_graded=s.count(),
     )
     return agg.mutate(mrc_from_grades=(agg.n_mrc == len(MRC_SUM_MUSCLES) * 2).ifelse(agg.mrc_grades, ibis.null("int64")))
 
 
-def build_context(ds: Dataset, params: Params) -> Context:
-    visits_df = ds.visits.drop(columns=[c for c in ("source",) if c in ds.visits.columns])
-    patients = _memtable(ds.patients.drop(columns=["source"]))
-    visits = _memtable(visits_df)
-    strength = _memtable(ds.strength, _STRENGTH_COLS)
-    treatments = _memtable(ds.treatments.drop(columns=["note", "source"]))
-    events = _memtable(ds.events.drop(columns=["note", "source"]))
-
+def prepared(params: Params) -> dict[str, ir.Table]:
+    """The shared derived tables, materialised once per evaluation: ``assess`` and ``immuno``."""
+    t = base_tables()
+    visits, strength, treatments = t["visits"], t["strength"], t["treatments"]
     sd = strength_by_day(strength, params)
     keys = visits.select("patient_id", "day").union(sd.select("patient_id", "day")).distinct()
     a = keys.left_join(visits, ["patient_id", "day"]).select(~ibis.selectors.matches("_right$"))
@@ -60,12 +96,20 @@ def build_context(ds: Dataset, params: Params) -> Context:
         mrc=ibis.coalesce(a.mrc_sum.cast("float64"), a.mrc_from_grades.cast("float64")),
         ck_bound=a.ck_bound.fill_null(""),
     )
-
-    t = treatments.filter(~treatments.drug.isin(NOT_IMMUNOTHERAPY) & treatments.start_day.notnull())
+    tr = treatments.filter(~treatments.drug.isin(NOT_IMMUNOTHERAPY) & treatments.start_day.notnull())
     if params.anchor:
         drug = canonical_drug(params.anchor)
         if drug is None:
             raise MyotrackError(f"--anchor {params.anchor!r} is not a known drug; see 'myotrack template' for the list")
-        t = t.filter(t.drug == drug)
-    immuno = t.group_by("patient_id").aggregate(anchor_day=t.start_day.min(), anchor_drug=t.drug.argmin(t.start_day))
-    return Context(patients, visits, strength, treatments, events, a, immuno, params)
+        tr = tr.filter(tr.drug == drug)
+    immuno = tr.group_by("patient_id").aggregate(anchor_day=tr.start_day.min(), anchor_drug=tr.drug.argmin(tr.start_day))
+    return {"assess": a, "immuno": immuno}
+
+
+def build_context(params: Params) -> Context:
+    """The context every criterion is built on: base tables and the materialised derived ones."""
+    t = base_tables()
+    derived = prepared(params)
+    assess = ibis.table(derived["assess"].schema(), name="assess")
+    immuno = ibis.table(derived["immuno"].schema(), name="immuno")
+    return Context(t["patients"], t["visits"], t["strength"], t["treatments"], t["events"], assess, immuno, params)

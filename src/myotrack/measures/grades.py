@@ -27,8 +27,8 @@ Scores derived from a grade:
     (0).
 
   A range counts as its lower bound (1-2 -> 1): the stronger grade was not established.
-  So ``whole`` never exceeds what the examiner wrote and never falls below the MRC grade the
-  definition gives.
+  So ``whole`` is never above the whole number written and never below the whole part of
+  ``value``.
 - ``kendall``: the Kendall 0-10 value of the IMACS form: 0 -> 0, 2- -> 1, 2 -> 2, 2+ -> 3,
   3- -> 4, 3 -> 5, 3+ -> 6, 4- -> 7, 4 -> 8, 4+ -> 9, 5 -> 10. Kendall writes trace (MRC 1) as
   'T' without a number; myotrack scores T, 1, 1+ and 1- as 1 (a contraction was seen, which is
@@ -108,7 +108,9 @@ class MrcGrade:
         return f"{self.grade}{self.modifier}"
 
 
-GRADE_RULE = "an MRC grade is 0-5 with an optional + or - (e.g. 4+, 3-), a range like 1-2, or T for trace"
+GRADE_RULE = (
+    "an MRC grade is 0-5 with an optional + or - (e.g. 4+, 3-), a range like 1-2, or T for trace"
+)
 
 
 def parse_grade(text: object) -> MrcGrade:

@@ -112,7 +112,9 @@ def improvement_percent(
     """Improvement of one measure in percent as the 2016 criteria compute it (positive = better)."""
     scales = scales or CoreSetScales()
     if measure not in MEASURES:
-        raise MeasureError(f"unknown core set measure {measure!r}; use one of {', '.join(MEASURES)}")
+        raise MeasureError(
+            f"unknown core set measure {measure!r}; use one of {', '.join(MEASURES)}"
+        )
     for value in (baseline, follow_up):
         check_in_scale(measure, value, scales)
     if measure == "enzyme":
@@ -132,7 +134,9 @@ def band(measure: str, improvement: float) -> int:
 def points(measure: str, improvement: float) -> float:
     """Points of one measure for an improvement in percent (Table 3)."""
     if measure not in POINTS:
-        raise MeasureError(f"unknown core set measure {measure!r}; use one of {', '.join(MEASURES)}")
+        raise MeasureError(
+            f"unknown core set measure {measure!r}; use one of {', '.join(MEASURES)}"
+        )
     return POINTS[measure][band(measure, improvement)]
 
 

@@ -127,6 +127,9 @@ _ALL: tuple[Parameter, ...] = (
     Parameter("mrs_initial_rho", 0.6, "correlation", "assumption",
               "latent correlation between initial weakness (60 - MRC sum) and initial mRS; "
               "mRS grades disability, which follows weakness"),
+    Parameter("mrs_per_mrc_point", 3.12 / (60 - 42.88), "mRS per MRC point", "004 Table 1",
+              "mean initial mRS (3.12) over mean initial weakness (60 - 42.88 MRC points): how "
+              "much disability a relapse's loss of strength adds"),
     # ---- recovery -------------------------------------------------------------------------
     Parameter("favourable_6m", 5 / 17, "proportion", "004 Results and Table 1",
               "mRS 0-1 at 6 months after starting immunotherapy: 5 of 17 (29.41%)"),
@@ -138,8 +141,12 @@ _ALL: tuple[Parameter, ...] = (
     Parameter("mrc_unfavourable", 39.75, "0-60", "004 Table 2",
               "with mrc_favourable, sets the latent correlation between initial MRC sum and "
               "recovery speed (recovery_rho)"),
-    Parameter("full_strength_last", 9 / 17, "proportion", "004 Table 1",
-              "full MRC sum at last follow-up 52.94%; the others keep a small residual deficit"),
+    Parameter("residual_deficit", (6 / 7, 2 / 10), "proportion", "004 Table 1 and section 1.6.2",
+              "share left with residual weakness (MRC sum < 60 at last follow-up) after a relapse "
+              "and without one: 8 of 17 (Table 1: 52.94% full strength) are not at full "
+              "strength, and complete remission (full strength, CK < 1.5 x ULN, no relapse) in "
+              "7 of the 10 who did not relapse leaves about 2 of them weak, so about 6 of the "
+              "7 relapsing patients are (derived)", categories=("relapse", "no_relapse")),
     Parameter("residual_deficit_mean", 2.0, "MRC points", "assumption",
               "residual weakness is mild (004 Conclusions: 41% mild weakness; Figure 1 cases A "
               "and D end at MRC sum 58): 1 + Poisson(mean - 1) points"),
@@ -162,6 +169,9 @@ _ALL: tuple[Parameter, ...] = (
     Parameter("prednisone_mg_kg", 1.0, "mg/kg/day", "DOMAIN.md section 1; 001 Methods",
               "oral prednisone ~1 mg/kg/day, rounded up to 5 mg so the dose meets 001's "
               "high-dose threshold (1.0 mg/kg/day)"),
+    Parameter("prednisone_min", 40.0, "mg/day", "003",
+              "the lowest initial prednisone of the seeds' patients (003: 40 mg/day); keeps the "
+              "taper above 30 mg/day at its start for the lightest patients"),
     Parameter("prednisone_max", 100.0, "mg/day", "002 Table 2", "maximum prednisone 60-100 mg/d"),
     Parameter("prednisone_hold", (28.0, 42.0), "days", "assumption",
               "full dose for 4-6 weeks before tapering; escalated patients hold it until the "
@@ -251,9 +261,10 @@ _ALL: tuple[Parameter, ...] = (
     Parameter("ae_plasma_exchange", 1 / 3, "proportion", "002 patient 5; 000",
               "bacteraemia and pneumonia after plasma exchange in 1 of 3 seed patients who had it"),
     Parameter("ae_methotrexate", 0.05, "proportion", "000 (one case); assumption",
-              "cytopenia (000); the rate is an assumption; the drug is stopped and replaced"),
+              "cytopenia (000); the rate is an assumption"),
     Parameter("ae_mycophenolate", 0.05, "proportion", "000 (one case); assumption",
-              "liver dysfunction (000); the rate is an assumption; the drug is stopped and replaced"),
+              "liver dysfunction (000); the rate is an assumption; mycophenolate is stopped "
+              "and replaced by azathioprine"),
     Parameter("ae_prednisone", 0.2, "proportion", "000 (one case); assumption",
               "weight gain (000); the rate is an assumption"),
 )

@@ -100,10 +100,13 @@ def export_bytes(user: Any, patients: models.QuerySet[Patient], fmt: str = "zip"
                 for f in sorted(folder.iterdir()):
                     archive.write(f, f.name)
             data = buffer.getvalue()
+    pks = list(visible.values_list("pk", "site_id"))
     with transaction.atomic():
         record(
             user,
             Action.EXPORT,
+            patient_pk=pks[0][0] if len(pks) == 1 else None,
+            site_pk=pks[0][1] if len({s for _, s in pks}) == 1 else None,
             after={"patients": ds.patient_ids, "format": fmt, "identified": identified},
             summary=f"exported {len(ds.patient_ids)} patients ({'identified' if identified else 'de-identified'}, {fmt})",
         )

@@ -1,3 +1,89 @@
-from django.urls import path
+"""URLs of the registry. Every URL with a ``patient`` asks the policy for that patient first."""
 
-urlpatterns: list = []
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
+from django.contrib.staticfiles.views import serve as serve_static
+from django.urls import include, path, re_path
+from django.views.generic import RedirectView
+
+from .accounts.views import LoginView
+from .analysis import views as analysis
+from .audit import views as audit
+from .events import views as events
+from .patients import views as patients
+from .transfer import views as transfer
+from .treatments import views as treatments
+from .visits import views as visits
+
+patient_urls = (
+    [
+        path("", patients.patient_list, name="list"),
+        path("new/", patients.patient_create, name="create"),
+        path("<int:patient>/", patients.patient_detail, name="detail"),
+        path("<int:patient>/edit/", patients.patient_edit, name="edit"),
+        path("<int:patient>/delete/", patients.patient_delete, name="delete"),
+        path("<int:patient>/visits/new/", visits.visit_edit, name="visit_create"),
+        path("<int:patient>/visits/<int:visit>/edit/", visits.visit_edit, name="visit_edit"),
+        path("<int:patient>/visits/<int:visit>/delete/", visits.visit_delete, name="visit_delete"),
+        path("<int:patient>/treatments/new/", treatments.treatment_edit, name="treatment_create"),
+        path("<int:patient>/treatments/<int:treatment>/edit/", treatments.treatment_edit, name="treatment_edit"),
+        path("<int:patient>/treatments/<int:treatment>/delete/", treatments.treatment_delete, name="treatment_delete"),
+        path("<int:patient>/events/new/", events.event_edit, name="event_create"),
+        path("<int:patient>/events/<int:event>/edit/", events.event_edit, name="event_edit"),
+        path("<int:patient>/events/<int:event>/delete/", events.event_delete, name="event_delete"),
+        path("<int:patient>/history/", audit.patient_history, name="history"),
+        path("<int:patient>/export/", transfer.export_patient, name="export"),
+    ],
+    "patients",
+)
+
+transfer_urls = (
+    [
+        path("import/", transfer.import_upload, name="import"),
+        path("import/<str:token>/", transfer.import_preview, name="import_preview"),
+        path("import/<str:token>/commit/", transfer.import_commit, name="import_commit"),
+        path("export/", transfer.export_cohort, name="export"),
+    ],
+    "transfer",
+)
+
+audit_urls = (
+    [
+        path("audit/", audit.audit_list, name="list"),
+        path("trash/", audit.trash, name="trash"),
+        path("trash/<str:kind>/<int:pk>/restore/", audit.restore, name="restore"),
+    ],
+    "audit",
+)
+
+analysis_urls = (
+    [
+        path("cohort/", analysis.cohort, name="cohort"),
+        path("api/patients/<int:patient>/outcomes/", analysis.patient_outcomes_api, name="patient_outcomes"),
+        path("api/drugs/", analysis.drugs_api, name="drugs"),
+    ],
+    "analysis",
+)
+
+
+
+@login_not_required
+def static_file(request, path):  # type: ignore[no-untyped-def]
+    """Stylesheets and the admin's files, served by the app itself (no web server in front)."""
+    return serve_static(request, path, insecure=True)
+
+
+urlpatterns = [
+    re_path(r"^static/(?P<path>.*)$", static_file),
+    path("", RedirectView.as_view(pattern_name="patients:list", permanent=False)),
+    path("accounts/login/", LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", admin.site.urls),
+    path("patients/", include(patient_urls)),
+    path("", include(transfer_urls)),
+    path("", include(audit_urls)),
+    path("", include(analysis_urls)),
+]

@@ -48,6 +48,14 @@ def _renumber(problems: Sequence[RowProblem], visit_index: int, grade_offset: in
     return out
 
 
+def _key(muscle: str, side: str) -> tuple[str, str]:
+    """A grade's place; a grade without side on an axial muscle is the axial grade."""
+    return (muscle, "axial" if side in ("", "axial") and muscle in AXIAL_MUSCLES else side)
+
+
+AXIAL_MUSCLES = ("neck_flexors", "neck_extensors")
+
+
 @transaction.atomic
 def save_visit(
     user: Any,
@@ -56,13 +64,21 @@ def save_visit(
     grades: Sequence[tuple[str, str, str]] = (),
     visit: Visit | None = None,
 ) -> Visit:
-    """Create (``visit`` None) or change a visit; ``grades`` are (muscle, side, grade) as written
-    and replace the visit's grades (an empty grade text leaves that muscle ungraded)."""
+    """Create (``visit`` None) or change a visit and its grades.
+
+    ``grades`` are (muscle, side, grade as written), muscle and side by their canonical names; a
+    grade given replaces the visit's grade of that muscle and side, an empty one removes it, and
+    the visit's grades of muscles not named stay as they are.
+    """
     policy.require(user, Perm.EDIT, patient.site)
+    named = {_key(m, s): str(g or "").strip() for m, s, g in grades}
+    mine = list(StrengthGrade.objects.filter(visit=visit)) if visit is not None else []
+    kept = [g for g in mine if _key(g.muscle, g.side) not in named]
     others = list(Visit.objects.filter(patient=patient).exclude(pk=visit.pk if visit else None))
-    other_grades = list(
-        StrengthGrade.objects.filter(patient=patient).exclude(visit=visit) if visit else StrengthGrade.objects.filter(patient=patient)
-    )
+    if visit is None:
+        other_grades = [g.row() for g in StrengthGrade.objects.filter(patient=patient)]
+    else:
+        other_grades = [g.row() for g in StrengthGrade.objects.filter(patient=patient).exclude(visit=visit)]
     index = len(others)
     problems: list[RowProblem] = []
     row: dict[str, object] = {k: data.get(k) for k in VISIT_FIELDS}
@@ -73,22 +89,22 @@ def save_visit(
         problems.extend(err.problems)
         date = None
         row["day"] = data.get("day")
-    given = [(m, s, str(g).strip()) for m, s, g in grades if str(g or "").strip()]
-    grade_rows = [
-        {"patient_id": patient.code, "day": row["day"], "muscle": m, "side": s, "grade": g} for m, s, g in given
-    ]
+    given = [(m, s, g) for (m, s), g in named.items() if g]
+    grade_rows = [{"patient_id": patient.code, "day": row["day"], "muscle": m, "side": s, "grade": g} for m, s, g in given]
+    kept_rows = [{**g.row(), "day": row["day"]} for g in kept]
+    offset = len(other_grades) + len(kept_rows)
     try:
         ds = validate(
             {
                 "patients": [patient.row()],
                 "visits": [o.row() for o in others] + [row],
-                "strength": [g.row() for g in other_grades] + grade_rows,
+                "strength": other_grades + kept_rows + grade_rows,
             }
         )
     except RecordInvalid as err:
         problems = err.problems + problems
     if problems:
-        raise RecordInvalid(_renumber(problems, index, len(other_grades)))
+        raise RecordInvalid(_renumber(problems, index, offset))
 
     before = snapshot(visit) if visit is not None else None
     visit = visit or Visit(patient=patient)
@@ -97,26 +113,34 @@ def save_visit(
     visit.ck_bound = str(values.get("ck_bound") or "")
     visit.date = date
     save_audited(user, visit, before)
-    _save_grades(user, patient, visit, [normalised(ds, "strength", len(other_grades) + i) for i in range(len(given))])
+    _save_grades(user, patient, visit, mine, named, [normalised(ds, "strength", offset + i) for i in range(len(given))])
     return visit
 
 
-def _save_grades(user: Any, patient: Patient, visit: Visit, rows: list[dict[str, object]]) -> None:
-    existing = {(g.muscle, g.side): g for g in StrengthGrade.objects.filter(visit=visit)}
+def _save_grades(
+    user: Any,
+    patient: Patient,
+    visit: Visit,
+    mine: list[StrengthGrade],
+    named: Mapping[tuple[str, str], str],
+    rows: list[dict[str, object]],
+) -> None:
+    existing = {_key(g.muscle, g.side): g for g in mine}
     for values in rows:
-        key = (str(values["muscle"]), str(values.get("side") or ""))
+        key = _key(str(values["muscle"]), str(values.get("side") or ""))
         grade = existing.pop(key, None)
         before = snapshot(grade) if grade is not None else None
         grade = grade or StrengthGrade(patient=patient, visit=visit)
         assign(grade, values, StrengthGrade.CONTRACT_FIELDS)
         grade.date = visit.date
         save_audited(user, grade, before)
-    for grade in existing.values():
-        soft_delete(user, grade)
-    for grade in StrengthGrade.objects.filter(visit=visit).exclude(day=visit.day):
-        before = snapshot(grade)
-        grade.day, grade.date = visit.day, visit.date
-        save_audited(user, grade, before)
+    for key, grade in existing.items():
+        if key in named:  # named with an empty grade: removed
+            soft_delete(user, grade)
+        elif (grade.day, grade.date) != (visit.day, visit.date):
+            before = snapshot(grade)
+            grade.day, grade.date = visit.day, visit.date
+            save_audited(user, grade, before)
 
 
 @transaction.atomic

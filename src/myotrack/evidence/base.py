@@ -1,0 +1,221 @@
+"""The built-in evidence base: the published patients of the seed papers, as data.
+
+Each seed paper is one five-table CSV folder in ``evidence/data/<seed>_<name>/`` read by
+:func:`myotrack.tables.read_source`, the same reader and validation as user data; the folders
+are concatenated into one :class:`~myotrack.tables.Dataset`. Next to them:
+
+- ``sources.csv``: one row per seed paper (seed id, folder, seed file, citation);
+- ``studies.csv``: study-level results without patient rows (001 Table 4, the 004 cohort
+  tables, the 001 and 002 summary lines);
+- ``safety_rules.csv``: the cautions of DOMAIN.md section 6 (read by :mod:`.safety`).
+
+Every row of every file names its source (document and table or section); ``README.md`` in the
+data folder documents the conventions and every interpretation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from myotrack.errors import InvalidData, Problem
+from myotrack.tables import Dataset, read_source
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+
+SOURCE_COLUMNS = ("seed", "folder", "seed_file", "citation", "source")
+STUDY_COLUMNS = (
+    "study_id",
+    "seed",
+    "study",
+    "design",
+    "population",
+    "antibody",
+    "therapy",
+    "n_population",
+    "n_treated",
+    "n_responding",
+    "response_definition",
+    "outcome",
+    "note",
+    "source",
+)
+STUDY_COUNTS = ("n_population", "n_treated", "n_responding")
+
+
+@dataclass(frozen=True)
+class EvidenceSource:
+    """One seed paper: its id (``'002'``), data folder, seed file name and citation."""
+
+    seed: str
+    folder: str
+    seed_file: str
+    citation: str
+
+    @property
+    def path(self) -> Path:
+        return DATA_DIR / self.folder
+
+
+def read_text_table(path: Path, columns: Sequence[str], required: Sequence[str]) -> pd.DataFrame:
+    """A small CSV table of the evidence folder as text, checked for its columns and values.
+
+    Raises InvalidData naming the file, row and column of every missing column or empty
+    required cell (``source`` is always required: every evidence row cites its origin).
+    """
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    problems: list[Problem] = []
+    for c in columns:
+        if c not in frame.columns:
+            problems.append(Problem(path.name, None, c, None, f"required column '{c}' is missing"))
+    for c in frame.columns:
+        if c not in columns:
+            problems.append(Problem(path.name, 1, c, None, "unknown column"))
+    for c in required:
+        if c in frame.columns:
+            for i in np.flatnonzero(frame[c].str.strip().to_numpy() == ""):
+                problems.append(Problem(path.name, int(i) + 2, c, None, f"{c} is required"))
+    if problems:
+        raise InvalidData(problems)
+    return frame
+
+
+@lru_cache(maxsize=1)
+def _sources() -> tuple[EvidenceSource, ...]:
+    f = read_text_table(DATA_DIR / "sources.csv", SOURCE_COLUMNS, SOURCE_COLUMNS)
+    return tuple(
+        EvidenceSource(str(r["seed"]), str(r["folder"]), str(r["seed_file"]), str(r["citation"]))
+        for r in f.to_dict("records")
+    )
+
+
+def sources() -> tuple[EvidenceSource, ...]:
+    """The seed papers of the evidence base, in seed order."""
+    return _sources()
+
+
+def citation(seed: str) -> str:
+    """The citation of a seed paper by its id (``'002'``)."""
+    for s in _sources():
+        if s.seed == seed:
+            return s.citation
+    raise KeyError(seed)
+
+
+def seed_of(patient_id: str) -> str:
+    """The seed id of a published patient (``'002-P1'`` -> ``'002'``)."""
+    return patient_id.split("-", 1)[0]
+
+
+@lru_cache(maxsize=1)
+def _evidence() -> Dataset:
+    return Dataset.concat([read_source(s.path) for s in _sources()], name="published cases")
+
+
+def load_evidence() -> Dataset:
+    """Every published patient of the seed papers as one validated Dataset (a fresh copy)."""
+    ds = _evidence()
+    return Dataset(
+        **{
+            n: ds.table(n).copy()
+            for n in ("patients", "visits", "strength", "treatments", "events")
+        },
+        name=ds.name,
+    )
+
+
+def load_studies() -> pd.DataFrame:
+    """The study-level results (``studies.csv``) with integer counts.
+
+    Counts are checked: whole numbers, and n_responding <= n_treated <= n_population where given.
+    """
+    path = DATA_DIR / "studies.csv"
+    f = read_text_table(
+        path,
+        STUDY_COLUMNS,
+        ("study_id", "seed", "study", "population", "therapy", "outcome", "source"),
+    )
+    problems: list[Problem] = []
+    out = f.copy()
+    for c in STUDY_COUNTS:
+        text = f[c].str.strip()
+        num = pd.to_numeric(text.where(text != "", None), errors="coerce")
+        for i in np.flatnonzero((text != "").to_numpy() & (num.isna() | (num % 1 != 0)).to_numpy()):
+            problems.append(
+                Problem(path.name, int(i) + 2, c, text.iloc[i], f"{c} must be a whole number")
+            )
+        out[c] = num.astype("Int64")
+    for small, big in (("n_responding", "n_treated"), ("n_treated", "n_population")):
+        bad = (out[small] > out[big]).fillna(False).to_numpy(dtype=bool)
+        for i in np.flatnonzero(bad):
+            problems.append(
+                Problem(
+                    path.name, int(i) + 2, small, out[small].iloc[i], f"{small} cannot exceed {big}"
+                )
+            )
+    dup = f["study_id"].duplicated().to_numpy()
+    for i in np.flatnonzero(dup):
+        problems.append(
+            Problem(path.name, int(i) + 2, "study_id", f["study_id"].iloc[i], "duplicate study_id")
+        )
+    if problems:
+        raise InvalidData(problems)
+    return out
+
+
+@dataclass(frozen=True)
+class CaseCounts:
+    """What the evidence base holds: patients by antibody, by therapy and by source paper."""
+
+    by_antibody: pd.DataFrame  # antibody, patients
+    by_therapy: pd.DataFrame  # therapy, patients, courses
+    by_source: pd.DataFrame  # seed, citation, patients, studies
+    n_patients: int
+    n_studies: int
+
+    def summary(self) -> str:
+        return (
+            f"{self.n_patients} published patients from {len(self.by_source)} papers, "
+            f"{self.n_studies} study-level results"
+        )
+
+
+def case_counts(ds: Dataset | None = None, studies: pd.DataFrame | None = None) -> CaseCounts:
+    """Counts of the evidence base (or of ``ds``): by antibody, therapy and source paper."""
+    ds = load_evidence() if ds is None else ds
+    studies = load_studies() if studies is None else studies
+    p = ds.patients
+    ab = p["antibody"].fillna("unknown").value_counts()
+    by_antibody = pd.DataFrame({"antibody": ab.index.astype(str), "patients": ab.to_numpy()})
+    t = ds.treatments
+    th = (
+        t.groupby("drug")
+        .agg(patients=("patient_id", "nunique"), courses=("patient_id", "size"))
+        .reset_index()
+    )
+    by_therapy = th.rename(columns={"drug": "therapy"}).sort_values(
+        ["patients", "therapy"], ascending=[False, True]
+    )
+    seeds = p["patient_id"].map(seed_of).value_counts()
+    per_study = studies["seed"].value_counts()
+    rows = [
+        {
+            "seed": s.seed,
+            "citation": s.citation,
+            "patients": int(seeds.get(s.seed, 0)),
+            "studies": int(per_study.get(s.seed, 0)),
+        }
+        for s in _sources()
+    ]
+    return CaseCounts(
+        by_antibody.reset_index(drop=True),
+        by_therapy.reset_index(drop=True),
+        pd.DataFrame(rows),
+        len(p),
+        len(studies),
+    )

@@ -1,0 +1,173 @@
+"""Importing a workbook or a zip of CSV files into the registry: stage, preview, commit.
+
+The file is read by :func:`myotrack.tables.read_source`, the same reader and validator as the
+command line, then checked against the registry (patient ids already used, sites the user may
+not import into). The preview lists every problem; the commit re-checks and writes everything
+in one transaction, or nothing. Every row created is audited, and so is the import itself.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+
+from myotrack.errors import InvalidData, MyotrackError, Problem, SourceNotFound
+from myotrack.tables import Dataset, raw_tables, read_source
+
+from .accounts.models import Site
+from .audit.models import Action
+from .audit.services import record
+from .events.models import Event
+from .patients.models import Patient
+from .policy import Perm, policy
+from .records import assign, normalised, save_audited
+from .treatments.models import Treatment
+from .visits.models import StrengthGrade, Visit
+
+SUFFIXES = (".xlsx", ".zip")
+TABLE_ORDER = ("patients", "visits", "strength", "treatments", "events")
+
+
+class ImportRefused(MyotrackError):
+    """The staged file is gone, not the user's, or broke a rule; nothing was saved."""
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What a staged file would add, and every problem that prevents it."""
+
+    token: str
+    filename: str
+    site: str
+    problems: list[Problem] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+    patient_ids: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def _folder() -> Path:
+    folder = Path(settings.IMPORT_DIR)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def staged_path(token: str, filename: str) -> Path:
+    if not token.isalnum():
+        raise ImportRefused("this import is no longer available; upload the file again")
+    return _folder() / f"{token}{Path(filename).suffix.lower()}"
+
+
+def stage(user: Any, upload: UploadedFile, site: Site) -> Preview:
+    """Keep an uploaded file for preview and commit; return its preview."""
+    policy.require(user, Perm.IMPORT, site)
+    filename = Path(upload.name or "upload").name
+    if Path(filename).suffix.lower() not in SUFFIXES:
+        raise ImportRefused("upload an Excel workbook (.xlsx) or a .zip of CSV files")
+    token = secrets.token_hex(16)
+    with staged_path(token, filename).open("wb") as handle:
+        for chunk in upload.chunks():
+            handle.write(chunk)
+    return preview(user, token, filename, site)
+
+
+def _check(user: Any, path: Path, filename: str, site: Site) -> tuple[Dataset | None, list[Problem], dict[str, Site]]:
+    """Read and validate the file, then check it against the registry."""
+    try:
+        ds = read_source(path)
+    except InvalidData as err:
+        return None, [_rename(p, path.name, filename) for p in err.problems], {}
+    except SourceNotFound as err:
+        return None, [Problem(filename, None, None, None, str(err).replace(str(path), filename))], {}
+    raws = raw_tables(path)
+    label = _rename_label(raws["patients"].label, path.name, filename)
+    rows = raws["patients"].rows
+    problems: list[Problem] = []
+    allowed = {s.name: s for s in policy.sites(user) if policy.has(user, Perm.IMPORT, s)}
+    sites: dict[str, Site] = {}
+    codes = [str(c) for c in ds.patients["patient_id"]]
+    taken = set(Patient.all_objects.filter(code__in=codes).values_list("code", flat=True))
+    max_code = Patient._meta.get_field("code").max_length or 64
+    for i, (code, named) in enumerate(zip(codes, ds.patients["site"], strict=True)):
+        row = int(rows[i])
+        if code in taken:
+            problems.append(Problem(label, row, "patient_id", code, "this patient_id is already in the registry"))
+        if len(code) > max_code:
+            problems.append(Problem(label, row, "patient_id", code, f"patient_id is at most {max_code} characters"))
+        name = site.name if named is None or str(named).strip() == "" else str(named).strip()
+        if name not in allowed:
+            problems.append(Problem(label, row, "site", name, "not one of the sites you may import into"))
+        else:
+            sites[code] = allowed[name]
+    return ds, problems, sites
+
+
+def _rename_label(label: str, stored: str, shown: str) -> str:
+    return label.replace(stored, shown)
+
+
+def _rename(problem: Problem, stored: str, shown: str) -> Problem:
+    return Problem(_rename_label(problem.file, stored, shown), problem.row, problem.column, problem.value,
+                   problem.rule.replace(stored, shown))
+
+
+def preview(user: Any, token: str, filename: str, site: Site) -> Preview:
+    policy.require(user, Perm.IMPORT, site)
+    path = staged_path(token, filename)
+    if not path.exists():
+        raise ImportRefused("this import is no longer available; upload the file again")
+    ds, problems, _ = _check(user, path, filename, site)
+    counts = {n: len(ds.table(n)) for n in TABLE_ORDER} if ds is not None else {}
+    return Preview(token, filename, site.name, problems, counts, ds.patient_ids if ds is not None else [])
+
+
+def discard(token: str, filename: str) -> None:
+    staged_path(token, filename).unlink(missing_ok=True)
+
+
+@transaction.atomic
+def commit(user: Any, token: str, filename: str, site: Site) -> Preview:
+    """Add everything in the staged file, or nothing: raise ImportRefused on any problem."""
+    policy.require(user, Perm.IMPORT, site)
+    path = staged_path(token, filename)
+    if not path.exists():
+        raise ImportRefused("this import is no longer available; upload the file again")
+    ds, problems, sites = _check(user, path, filename, site)
+    if ds is None or problems:
+        raise ImportRefused(f"{len(problems)} problem(s) found; nothing was imported")
+    summary = f"import {filename}"
+    patients: dict[str, Patient] = {}
+    for i, code in enumerate(ds.patient_ids):
+        patient = Patient(code=code, site=sites[code])
+        assign(patient, normalised(ds, "patients", i), Patient.CONTRACT_FIELDS)
+        save_audited(user, patient, None, summary)
+        patients[code] = patient
+    visits: dict[tuple[str, int], Visit] = {}
+    for i in range(len(ds.visits)):
+        values = normalised(ds, "visits", i)
+        visit = Visit(patient=patients[str(values["patient_id"])])
+        assign(visit, values, Visit.CONTRACT_FIELDS)
+        visit.ck_bound = str(values.get("ck_bound") or "")
+        save_audited(user, visit, None, summary)
+        visits[(visit.patient.code, visit.day)] = visit
+    for table, model in (("strength", StrengthGrade), ("treatments", Treatment), ("events", Event)):
+        for i in range(len(ds.table(table))):
+            values = normalised(ds, table, i)
+            obj = model(patient=patients[str(values["patient_id"])])
+            assign(obj, values, model.CONTRACT_FIELDS)
+            if model is StrengthGrade:
+                obj.visit = visits.get((obj.patient.code, obj.day))
+            save_audited(user, obj, None, summary)
+    counts = {n: len(ds.table(n)) for n in TABLE_ORDER}
+    record(user, Action.IMPORT, after={"file": filename, "counts": counts, "patients": ds.patient_ids},
+           site_pk=site.pk, summary=f"imported {filename}: {counts['patients']} patients")
+    transaction.on_commit(lambda: discard(token, filename))
+    return Preview(token, filename, site.name, [], counts, ds.patient_ids)

@@ -1,0 +1,126 @@
+"""Patient list (search and filters), patient page, patient form, delete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.paginator import Paginator
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from myotrack.criteria import CRITERIA, NE, NO, ORDER, YES
+from myotrack.errors import MyotrackError
+from myotrack.tables.schema import ANTIBODY
+
+from ..analysis.outcomes import matching, patient_results
+from ..events.models import Event
+from ..forms import PatientForm, initial_from
+from ..policy import Perm, policy
+from ..records import RecordInvalid
+from ..treatments.models import Treatment
+from ..visits.models import Visit
+from .models import Patient
+from .services import create_patient, delete_patient, update_patient
+
+PAGE_SIZE = 50
+OUTCOME_VALUES = (YES, NO, NE)
+
+
+def filtered(request: HttpRequest) -> tuple[QuerySet[Patient], dict[str, str]]:
+    """The user's patients narrowed by the list's filters (q, antibody, site, outcome)."""
+    qs = policy.patients(request.user).select_related("site")
+    given = {k: request.GET.get(k, "").strip() for k in ("q", "antibody", "site", "criterion", "value")}
+    if given["q"]:
+        q = given["q"]
+        qs = qs.filter(Q(code__icontains=q) | Q(name__icontains=q) | Q(record_number__icontains=q))
+    if given["antibody"] in ANTIBODY:
+        qs = qs.filter(antibody=given["antibody"])
+    if given["site"].isdigit():
+        qs = qs.filter(site_id=int(given["site"]))
+    if given["criterion"] in CRITERIA and given["value"] in OUTCOME_VALUES:
+        qs = qs.filter(code__in=matching(qs, given["criterion"], given["value"]))
+    return qs, given
+
+
+def patient_list(request: HttpRequest) -> HttpResponse:
+    policy.require(request.user, Perm.VIEW)
+    qs, given = filtered(request)
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "patients/list.html", {
+        "page": page,
+        "given": given,
+        "query": query.urlencode(),
+        "antibodies": ANTIBODY,
+        "sites": policy.sites(request.user),
+        "criteria": [(c, CRITERIA[c].title) for c in ORDER],
+        "outcome_values": OUTCOME_VALUES,
+    })
+
+
+def patient_detail(request: HttpRequest, patient: int) -> HttpResponse:
+    obj = policy.patient(request.user, patient)
+    try:
+        results = patient_results(obj)
+        outcome_error = ""
+    except MyotrackError as err:
+        results, outcome_error = [], str(err)
+    return render(request, "patients/detail.html", {
+        "patient": obj,
+        "visits": Visit.objects.filter(patient=obj).prefetch_related("grades"),
+        "treatments": Treatment.objects.filter(patient=obj),
+        "events": Event.objects.filter(patient=obj),
+        "results": results,
+        "outcome_error": outcome_error,
+    })
+
+
+def _form_page(request: HttpRequest, form: PatientForm, patient: Patient | None) -> HttpResponse:
+    return render(request, "patients/form.html", {"form": form, "patient": patient})
+
+
+def patient_create(request: HttpRequest) -> HttpResponse:
+    policy.require(request.user, Perm.EDIT)
+    sites = policy.sites(request.user)
+    if request.method == "POST":
+        form = PatientForm(request.POST, sites=sites)
+        if form.is_valid():
+            try:
+                obj = create_patient(request.user, form.cleaned_data)
+            except RecordInvalid as err:
+                form.add_problems(err)
+            else:
+                return redirect("patients:detail", patient=obj.pk)
+    else:
+        form = PatientForm(sites=sites, initial={"site": sites.first().pk if sites.exists() else None})
+    return _form_page(request, form, None)
+
+
+def patient_edit(request: HttpRequest, patient: int) -> HttpResponse:
+    obj = policy.patient(request.user, patient, Perm.EDIT)
+    sites = policy.sites(request.user)
+    if request.method == "POST":
+        form = PatientForm(request.POST, sites=sites)
+        if form.is_valid():
+            try:
+                update_patient(request.user, obj, form.cleaned_data)
+            except RecordInvalid as err:
+                form.add_problems(err)
+            else:
+                return redirect("patients:detail", patient=obj.pk)
+    else:
+        initial: dict[str, Any] = initial_from(obj, [*Patient.CONTRACT_FIELDS, *Patient.IDENTIFYING_FIELDS])
+        initial.update(patient_id=obj.code, site=obj.site_id,
+                       index_date=obj.index_date.isoformat() if obj.index_date else "")
+        form = PatientForm(sites=sites, initial=initial)
+    return _form_page(request, form, obj)
+
+
+def patient_delete(request: HttpRequest, patient: int) -> HttpResponse:
+    obj = policy.patient(request.user, patient, Perm.DELETE)
+    if request.method == "POST":
+        delete_patient(request.user, obj)
+        return redirect("patients:list")
+    return render(request, "confirm_delete.html", {"patient": obj, "what": f"patient {obj.code} and all their rows"})

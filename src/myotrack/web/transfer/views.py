@@ -1,0 +1,137 @@
+"""Import (upload, preview with every problem, commit) and export pages."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from ..accounts.models import Site
+from ..export import export_bytes
+from ..importer import ImportRefused, commit, discard, preview, stage
+from ..patients.models import Patient
+from ..patients.views import filtered
+from ..policy import Perm, policy
+
+SESSION_KEY = "imports"
+CONTENT_TYPES = {
+    "zip": "application/zip",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(help_text="an Excel workbook (.xlsx) or a .zip of CSV files, as 'myotrack template' writes")
+    site = forms.ChoiceField(help_text="site of patients whose 'site' column is empty")
+
+    def __init__(self, *args: Any, sites: Any = (), **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["site"].choices = [(s.pk, s.name) for s in sites]
+
+
+class ExportForm(forms.Form):
+    format = forms.ChoiceField(choices=[("zip", "zip of CSV files"), ("xlsx", "Excel workbook")])
+    identified = forms.BooleanField(required=False, label="identified (names, record numbers, index dates, notes)")
+
+
+def _import_sites(request: HttpRequest) -> list[Site]:
+    return [s for s in policy.sites(request.user) if policy.has(request.user, Perm.IMPORT, s)]
+
+
+def _staged(request: HttpRequest, token: str) -> tuple[str, Site]:
+    entry = request.session.get(SESSION_KEY, {}).get(token)
+    if not entry:
+        raise Http404("no such import")
+    site = policy.sites(request.user).filter(pk=entry["site"]).first()
+    if site is None:
+        raise Http404("no such import")
+    return str(entry["filename"]), site
+
+
+def import_upload(request: HttpRequest) -> HttpResponse:
+    policy.require(request.user, Perm.IMPORT)
+    sites = _import_sites(request)
+    form = UploadForm(request.POST or None, request.FILES or None, sites=sites)
+    if request.method == "POST" and form.is_valid():
+        site = next(s for s in sites if str(s.pk) == form.cleaned_data["site"])
+        try:
+            result = stage(request.user, form.cleaned_data["file"], site)
+        except ImportRefused as err:
+            form.add_error("file", str(err))
+        else:
+            staged = request.session.get(SESSION_KEY, {})
+            staged[result.token] = {"filename": result.filename, "site": site.pk}
+            request.session[SESSION_KEY] = staged
+            return redirect("transfer:import_preview", token=result.token)
+    return render(request, "transfer/import.html", {"form": form})
+
+
+def import_preview(request: HttpRequest, token: str) -> HttpResponse:
+    policy.require(request.user, Perm.IMPORT)
+    filename, site = _staged(request, token)
+    try:
+        result = preview(request.user, token, filename, site)
+    except ImportRefused as err:
+        messages.error(request, str(err))
+        return redirect("transfer:import")
+    return render(request, "transfer/preview.html", {"preview": result})
+
+
+def import_commit(request: HttpRequest, token: str) -> HttpResponse:
+    policy.require(request.user, Perm.IMPORT)
+    filename, site = _staged(request, token)
+    if request.method != "POST":
+        return redirect("transfer:import_preview", token=token)
+    if "cancel" in request.POST:
+        discard(token, filename)
+        _forget(request, token)
+        return redirect("transfer:import")
+    try:
+        result = commit(request.user, token, filename, site)
+    except ImportRefused as err:
+        messages.error(request, f"{err}. Fix the file and upload it again.")
+        return redirect("transfer:import_preview", token=token)
+    _forget(request, token)
+    messages.success(request, f"Imported {filename}: " + ", ".join(f"{n} {t}" for t, n in result.counts.items()))
+    return redirect("patients:list")
+
+
+def _forget(request: HttpRequest, token: str) -> None:
+    staged = request.session.get(SESSION_KEY, {})
+    staged.pop(token, None)
+    request.session[SESSION_KEY] = staged
+
+
+def _download(request: HttpRequest, patients: Any, stem: str) -> HttpResponse:
+    form = ExportForm(request.POST)
+    if not form.is_valid():
+        raise Http404("unknown export format")
+    identified = bool(form.cleaned_data["identified"])
+    fmt = form.cleaned_data["format"]
+    data = export_bytes(request.user, patients, fmt, identified)
+    name = f"{stem}-{'identified' if identified else 'deidentified'}-{timezone.now():%Y%m%d}.{fmt}"
+    response = HttpResponse(data, content_type=CONTENT_TYPES[fmt])
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+def export_cohort(request: HttpRequest) -> HttpResponse:
+    """The patients of the list's filters (all the user's patients without filters)."""
+    policy.require(request.user, Perm.EXPORT)
+    patients, given = filtered(request)
+    if request.method == "POST":
+        return _download(request, patients, "myotrack")
+    return render(request, "transfer/export.html", {"form": ExportForm(), "count": patients.count(),
+                                                     "given": given, "query": request.GET.urlencode()})
+
+
+def export_patient(request: HttpRequest, patient: int) -> HttpResponse:
+    obj = policy.patient(request.user, patient, Perm.EXPORT)
+    if request.method == "POST":
+        return _download(request, Patient.objects.filter(pk=obj.pk), re.sub(r"[^A-Za-z0-9_-]", "_", obj.code))
+    return render(request, "transfer/export.html", {"form": ExportForm(), "count": 1, "patient": obj})
