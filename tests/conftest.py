@@ -27,8 +27,13 @@ def seed() -> object:
     return load
 
 
-def make(patients: list[dict], visits: list[dict] | None = None, strength: list[dict] | None = None,
-         treatments: list[dict] | None = None, events: list[dict] | None = None) -> Dataset:
+def make(
+    patients: list[dict],
+    visits: list[dict] | None = None,
+    strength: list[dict] | None = None,
+    treatments: list[dict] | None = None,
+    events: list[dict] | None = None,
+) -> Dataset:
     """A validated Dataset from lists of row dicts (synthetic test data)."""
     return Dataset.from_frames(
         name="test",

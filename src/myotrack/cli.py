@@ -7,7 +7,7 @@ traceback.
 from __future__ import annotations
 
 import sys
-from enum import Enum, StrEnum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -29,13 +29,18 @@ out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     table = "table"
     csv = "csv"
     json = "json"
 
 
-SourceArg = Annotated[Path, typer.Argument(help="A folder of CSV files, a .zip of them, or an .xlsx workbook.", show_default=False)]
+SourceArg = Annotated[
+    Path,
+    typer.Argument(
+        help="A folder of CSV files, a .zip of them, or an .xlsx workbook.", show_default=False
+    ),
+]
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="table (readable), csv or json.")]
 
 
@@ -55,15 +60,22 @@ def validate(source: SourceArg) -> None:
     except InvalidData as exc:
         for p in exc.problems:
             out.print(str(p), markup=False, highlight=False)
-        err.print(f"{len(exc.problems)} problem(s) in {source}; fix them and run again.", markup=False)
+        err.print(
+            f"{len(exc.problems)} problem(s) in {source}; fix them and run again.", markup=False
+        )
         raise typer.Exit(1) from None
-    counts = ", ".join(f"{len(ds.table(n))} {n}" for n in ("patients", "visits", "strength", "treatments", "events"))
+    counts = ", ".join(
+        f"{len(ds.table(n))} {n}"
+        for n in ("patients", "visits", "strength", "treatments", "events")
+    )
     out.print(f"{source}: valid ({counts}).", markup=False, highlight=False)
 
 
 @app.command()
 def template(
-    path: Annotated[Path, typer.Argument(help="Where to write the workbook (.xlsx).", show_default=False)],
+    path: Annotated[
+        Path, typer.Argument(help="Where to write the workbook (.xlsx).", show_default=False)
+    ],
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
     """Write an empty workbook with one sheet per table and a data-dictionary sheet.
@@ -87,13 +99,17 @@ def outcomes(
     fmt: FormatOpt = Format.table,
     anchor: Annotated[
         str | None,
-        typer.Option(help="Drug whose first course anchors response criteria (e.g. rituximab, hicy). "
-                     "Default: each criterion's own rule (see 'myotrack criteria')."),
+        typer.Option(
+            help="Drug whose first course anchors response criteria (e.g. rituximab, hicy). "
+            "Default: each criterion's own rule (see 'myotrack criteria')."
+        ),
     ] = None,
     only: Annotated[
         str | None, typer.Option("--criteria", help="Comma-separated criterion ids (default: all).")
     ] = None,
-    details: Annotated[bool, typer.Option("--details/--no-details", help="Show detail columns in the table view.")] = False,
+    details: Annotated[
+        bool, typer.Option("--details/--no-details", help="Show detail columns in the table view.")
+    ] = False,
 ) -> None:
     """One row per patient: every outcome criterion as yes / no / not_evaluable, with details.
 
@@ -346,7 +362,7 @@ def evidence(
 def main() -> None:
     """Run the command; print user errors as messages, never as tracebacks."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
     except MyotrackError as exc:
         err.print(f"error: {exc}", markup=False, highlight=False)
         sys.exit(1)
@@ -358,13 +374,14 @@ def main() -> None:
     except KeyboardInterrupt:
         err.print("interrupted", markup=False)
         sys.exit(130)
-    except Exception as exc:  # click usage errors arrive as click exceptions
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
+    except Exception as exc:  # usage errors arrive as the CLI library's own exceptions
+        show = getattr(exc, "show", None)
+        exit_code = getattr(exc, "exit_code", None)
+        if callable(show) and isinstance(exit_code, int):
+            show()
+            sys.exit(exit_code)
         raise
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

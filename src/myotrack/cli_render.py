@@ -16,7 +16,9 @@ def render_frame(frame: pd.DataFrame, title: str | None = None, max_rows: int = 
     for _, row in frame.head(max_rows).iterrows():
         cells = []
         for v in row:
-            text = "" if v is None or (isinstance(v, float) and pd.isna(v)) or v is pd.NA else str(v)
+            text = (
+                "" if v is None or (isinstance(v, float) and pd.isna(v)) or v is pd.NA else str(v)
+            )
             style = _STYLE.get(text)
             cells.append(f"[{style}]{text}[/{style}]" if style else text.replace("[", r"\["))
         table.add_row(*cells)

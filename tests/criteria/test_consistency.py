@@ -18,14 +18,32 @@ def random_cohort(seed: int, n: int = 6) -> Dataset:
         pid = f"S{i}"
         pts.append({"patient_id": pid, "weight_kg": float(rng.integers(45, 90))})
         start = int(rng.integers(0, 60))
-        tr.append({"patient_id": pid, "drug": str(rng.choice(["prednisone", "azathioprine", "rituximab", "ivig"])), "start_day": start})
+        tr.append(
+            {
+                "patient_id": pid,
+                "drug": str(rng.choice(["prednisone", "azathioprine", "rituximab", "ivig"])),
+                "start_day": start,
+            }
+        )
         day = 0
         for _ in range(int(rng.integers(0, 10))):
             day += int(rng.integers(20, 100))
-            vis.append({"patient_id": pid, "day": day, "ck": float(rng.integers(50, 8000)), "ck_uln": 200.0,
-                        "mrc_sum": float(rng.integers(30, 61)), "mrs": int(rng.integers(0, 6)),
-                        "prednisone_mg_day": float(rng.integers(0, 80))})
-    return Dataset.from_frames(patients=pd.DataFrame(pts), visits=pd.DataFrame(vis) if vis else None, treatments=pd.DataFrame(tr))
+            vis.append(
+                {
+                    "patient_id": pid,
+                    "day": day,
+                    "ck": float(rng.integers(50, 8000)),
+                    "ck_uln": 200.0,
+                    "mrc_sum": float(rng.integers(30, 61)),
+                    "mrs": int(rng.integers(0, 6)),
+                    "prednisone_mg_day": float(rng.integers(0, 80)),
+                }
+            )
+    return Dataset.from_frames(
+        patients=pd.DataFrame(pts),
+        visits=pd.DataFrame(vis) if vis else None,
+        treatments=pd.DataFrame(tr),
+    )
 
 
 @settings(max_examples=4, deadline=None)

@@ -1,5 +1,10 @@
 """The published cases: every folder is valid user data, every row cites its source, and the
-counts and facts match the seed papers."""
+counts and facts match the seed papers.
+
+Seed files (../shared/seeds/): 000_80350b79465dbaee.txt (Perera 2024), 001_671bdba78517435d.txt
+(anti-B-cell therapy in anti-SRP IMNM), 002_9b96058124cb16f6.txt (Mecoli 2017),
+003_a2cd6499b7611149.txt (Pinheiro 2022), 004_6daa8c1a3963b6f3.txt (Termglinchan 2024).
+"""
 
 from __future__ import annotations
 

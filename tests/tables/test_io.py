@@ -9,14 +9,23 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from myotrack.tables import TABLES, Dataset, read_source, write_csv_folder, write_excel, write_template
+from myotrack.tables import (
+    TABLES,
+    Dataset,
+    read_source,
+    write_csv_folder,
+    write_excel,
+    write_template,
+)
 from tests.conftest import seed_folder
 
 
 def _same(a: Dataset, b: Dataset) -> None:
     for name in TABLES:
         pd.testing.assert_frame_equal(
-            a.table(name).reset_index(drop=True), b.table(name).reset_index(drop=True), check_dtype=False
+            a.table(name).reset_index(drop=True),
+            b.table(name).reset_index(drop=True),
+            check_dtype=False,
         )
 
 
@@ -48,15 +57,42 @@ def test_template_has_every_column_in_its_dictionary(tmp_path: Path) -> None:
     assert read_source(path).patients.empty
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
-    ck=st.lists(st.one_of(st.none(), st.floats(0, 1e5, allow_nan=False).map(lambda x: round(x, 1))), min_size=1, max_size=6),
-    grades=st.lists(st.sampled_from(["0", "1", "2-", "2", "2+", "3-", "3", "3+", "4-", "4", "4+", "5", "1-2", "T"]), min_size=1, max_size=6),
+    ck=st.lists(
+        st.one_of(st.none(), st.floats(0, 1e5, allow_nan=False).map(lambda x: round(x, 1))),
+        min_size=1,
+        max_size=6,
+    ),
+    grades=st.lists(
+        st.sampled_from(
+            ["0", "1", "2-", "2", "2+", "3-", "3", "3+", "4-", "4", "4+", "5", "1-2", "T"]
+        ),
+        min_size=1,
+        max_size=6,
+    ),
 )
 def test_round_trip_property(tmp_path: Path, ck: list[float | None], grades: list[str]) -> None:
     ds = Dataset.from_frames(
         patients=pd.DataFrame({"patient_id": ["A"]}),
-        visits=pd.DataFrame({"patient_id": "A", "day": range(len(ck)), "ck": ck, "ck_uln": [None if c is None else 200 for c in ck]}),
-        strength=pd.DataFrame({"patient_id": "A", "day": range(len(grades)), "muscle": "hip_flexors", "side": "left", "grade": grades}),
+        visits=pd.DataFrame(
+            {
+                "patient_id": "A",
+                "day": range(len(ck)),
+                "ck": ck,
+                "ck_uln": [None if c is None else 200 for c in ck],
+            }
+        ),
+        strength=pd.DataFrame(
+            {
+                "patient_id": "A",
+                "day": range(len(grades)),
+                "muscle": "hip_flexors",
+                "side": "left",
+                "grade": grades,
+            }
+        ),
     )
     _same(ds, read_source(write_csv_folder(ds, tmp_path / f"rt{len(ck)}{len(grades)}")))

@@ -30,16 +30,48 @@ def only(problems: list[Problem], column: str) -> Problem:
 @pytest.mark.parametrize(
     ("table", "text", "column", "row", "words"),
     [
-        ("strength", "patient_id,day,muscle,side,grade\nP1,0,deltoid,left,4+\nP1,0,hip_flexors,left,6\n", "grade", 3, "MRC scale"),
+        (
+            "strength",
+            "patient_id,day,muscle,side,grade\nP1,0,deltoid,left,4+\nP1,0,hip_flexors,left,6\n",
+            "grade",
+            3,
+            "MRC scale",
+        ),
         ("visits", "patient_id,day,mrs\nP1,0,2\nP1,30,7\n", "mrs", 3, "0 to 6"),
         ("visits", "patient_id,day,ck,ck_uln\nP1,0,-12,200\n", "ck", 2, "CK cannot be negative"),
-        ("visits", "patient_id,day,ck,ck_uln\nP1,0,4850,226\nP1,30,900,\n", "ck_uln", 3, "ULN missing where CK is given"),
-        ("treatments", "patient_id,drug,start_day,end_day\nP1,MTX,10,400\nP1,AZA,100,50\n", "end_day", 3, "end_day is before start_day"),
-        ("visits", "patient_id,day,ck,ck_uln\nP1,0,100,200\nP9,3,100,200\n", "patient_id", 3, "unknown patient"),
-        ("treatments", "patient_id,drug,start_day\nP1,Rituxmab,0\n", "drug", 2, "closest known names: rituximab"),
+        (
+            "visits",
+            "patient_id,day,ck,ck_uln\nP1,0,4850,226\nP1,30,900,\n",
+            "ck_uln",
+            3,
+            "ULN missing where CK is given",
+        ),
+        (
+            "treatments",
+            "patient_id,drug,start_day,end_day\nP1,MTX,10,400\nP1,AZA,100,50\n",
+            "end_day",
+            3,
+            "end_day is before start_day",
+        ),
+        (
+            "visits",
+            "patient_id,day,ck,ck_uln\nP1,0,100,200\nP9,3,100,200\n",
+            "patient_id",
+            3,
+            "unknown patient",
+        ),
+        (
+            "treatments",
+            "patient_id,drug,start_day\nP1,Rituxmab,0\n",
+            "drug",
+            2,
+            "closest known names: rituximab",
+        ),
     ],
 )
-def test_each_rule_names_row_and_column(tmp_path: Path, table: str, text: str, column: str, row: int, words: str) -> None:
+def test_each_rule_names_row_and_column(
+    tmp_path: Path, table: str, text: str, column: str, row: int, words: str
+) -> None:
     src = write(tmp_path / "src", patients=PATIENTS, **{table: text})
     problems = validate_source(src)
     p = only(problems, column)
@@ -77,24 +109,57 @@ def test_every_problem_is_listed_and_nothing_is_returned(tmp_path: Path) -> None
 
 def test_synonyms_resolve_to_canonical_drug_names(tmp_path: Path) -> None:
     """Names as the seeds write them (001 Table 3, 002 Table 1) resolve to one drug each."""
-    rows = ["RTX", "MabThera", "IVIG", "PSL", "PDN", "MEP", "IVMP", "CTX", "HiCy", "PLEX", "autoHCT", "ASCT", "CsA", "MMF"]
+    rows = [
+        "RTX",
+        "MabThera",
+        "IVIG",
+        "PSL",
+        "PDN",
+        "MEP",
+        "IVMP",
+        "CTX",
+        "HiCy",
+        "PLEX",
+        "autoHCT",
+        "ASCT",
+        "CsA",
+        "MMF",
+    ]
     text = "patient_id,drug\n" + "".join(f"P1,{r}\n" for r in rows)
     ds = read_source(write(tmp_path / "s", patients=PATIENTS, treatments=text))
     assert list(ds.treatments["drug"]) == [
-        "rituximab", "rituximab", "ivig", "prednisone", "prednisone", "methylprednisolone", "methylprednisolone",
-        "cyclophosphamide", "hicy", "plasma_exchange", "autohct", "autohct", "cyclosporine", "mycophenolate",
+        "rituximab",
+        "rituximab",
+        "ivig",
+        "prednisone",
+        "prednisone",
+        "methylprednisolone",
+        "methylprednisolone",
+        "cyclophosphamide",
+        "hicy",
+        "plasma_exchange",
+        "autohct",
+        "autohct",
+        "cyclosporine",
+        "mycophenolate",
     ]
 
 
 def test_unknown_column_is_reported_with_suggestion(tmp_path: Path) -> None:
-    src = write(tmp_path / "s", patients=PATIENTS, visits="patient_id,day,ck,ck_ULN\nP1,0,100,200\n")
+    src = write(
+        tmp_path / "s", patients=PATIENTS, visits="patient_id,day,ck,ck_ULN\nP1,0,100,200\n"
+    )
     problems = validate_source(src)
     assert any(p.column == "ck_ULN" and "ck_uln" in p.rule for p in problems)
 
 
 def test_ck_bound_is_kept(tmp_path: Path) -> None:
     """000 text: 'CK was > 10 000 U/L (normal < 200)'; values with a bound are kept as written."""
-    src = write(tmp_path / "s", patients=PATIENTS, visits="patient_id,day,ck,ck_uln\nP1,0,>10000,200\nP1,60,<200,200\n")
+    src = write(
+        tmp_path / "s",
+        patients=PATIENTS,
+        visits="patient_id,day,ck,ck_uln\nP1,0,>10000,200\nP1,60,<200,200\n",
+    )
     ds = read_source(src)
     assert list(ds.visits["ck"]) == [10000.0, 200.0]
     assert list(ds.visits["ck_bound"]) == [">", "<"]
@@ -103,7 +168,11 @@ def test_ck_bound_is_kept(tmp_path: Path) -> None:
 def test_excel_problems_name_the_sheet(tmp_path: Path) -> None:
     book = tmp_path / "b.xlsx"
     with pd.ExcelWriter(book) as w:
-        pd.DataFrame({"patient_id": ["P1"], "sex": ["F"]}).to_excel(w, sheet_name="patients", index=False)
-        pd.DataFrame({"patient_id": ["P1"], "day": [0], "mrs": [8]}).to_excel(w, sheet_name="visits", index=False)
+        pd.DataFrame({"patient_id": ["P1"], "sex": ["F"]}).to_excel(
+            w, sheet_name="patients", index=False
+        )
+        pd.DataFrame({"patient_id": ["P1"], "day": [0], "mrs": [8]}).to_excel(
+            w, sheet_name="visits", index=False
+        )
     p = only(validate_source(book), "mrs")
     assert p.file == "b.xlsx, sheet visits" and p.row == 2

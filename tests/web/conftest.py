@@ -116,3 +116,13 @@ def output_dir() -> Iterator[Path]:
 def _fast_password_hashing(settings: Any) -> None:
     """Tests log in many times; the strong hasher is checked in test_accounts.py."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache() -> Iterator[None]:
+    """Outcomes are cached by patient and audit version; every test starts without them."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

@@ -3,4 +3,15 @@
 from myotrack.criteria.base import NE, NO, YES, Criterion, Params
 from myotrack.criteria.engine import CRITERIA, ORDER, Outcomes, evaluate, plan
 
-__all__ = ["CRITERIA", "NE", "NO", "ORDER", "YES", "Criterion", "Outcomes", "Params", "evaluate", "plan"]
+__all__ = [
+    "CRITERIA",
+    "NE",
+    "NO",
+    "ORDER",
+    "YES",
+    "Criterion",
+    "Outcomes",
+    "Params",
+    "evaluate",
+    "plan",
+]

@@ -22,8 +22,18 @@ YES, NO, NE = "yes", "no", "not_evaluable"
 NOT_IMMUNOTHERAPY = ("statin",)
 
 #: Escalation therapies (002 'escalation therapy'; DOMAIN.md section 1 ladder beyond first line).
-ESCALATION = ("ivig", "scig", "rituximab", "ofatumumab", "plasma_exchange", "cyclophosphamide", "hicy",
-              "autohct", "belimumab", "r_chop")
+ESCALATION = (
+    "ivig",
+    "scig",
+    "rituximab",
+    "ofatumumab",
+    "plasma_exchange",
+    "cyclophosphamide",
+    "hicy",
+    "autohct",
+    "belimumab",
+    "r_chop",
+)
 
 
 @dataclass(frozen=True)
@@ -90,8 +100,12 @@ def text(x: ir.Value) -> ir.StringValue:
 def num(x: ir.Value) -> ir.StringValue:
     """A number as short text: 4850.0 -> '4850', 3.5 -> '3.5'."""
     f = x.cast("float64")
-    return ibis.ifelse(f == f.round(), f.round().cast("int64").cast("string"), f.round(2).cast("string")).fill_null("?")
+    return ibis.ifelse(
+        f == f.round(), f.round().cast("int64").cast("string"), f.round(2).cast("string")
+    ).fill_null("?")
 
 
 def decision(cases: list[tuple[ir.BooleanValue, str]], default: str) -> ir.StringValue:
-    return ibis.cases(*[(c.fill_null(False), ibis.literal(v)) for c, v in cases], else_=ibis.literal(default))
+    return ibis.cases(
+        *[(c.fill_null(False), ibis.literal(v)) for c, v in cases], else_=ibis.literal(default)
+    )

@@ -19,10 +19,17 @@ from myotrack.criteria.base import NE, NO, YES, Context, Criterion, num, text
 from myotrack.criteria.timepoints import anchored, ck_normal
 
 CRITERIA = (
-    Criterion("ck_normalisation", "CK normalisation (CK <= ULN) after the anchor treatment",
-              "004 (Termglinchan 2024) 1.6.2; 001 Table 1 (belimumab case)",
-              {"anchor": "first immunotherapy start (or --anchor)", "normal": "CK <= the laboratory's ULN"},
-              "first immunotherapy", ("day", "days_from_anchor", "ck", "ck_uln")),
+    Criterion(
+        "ck_normalisation",
+        "CK normalisation (CK <= ULN) after the anchor treatment",
+        "004 (Termglinchan 2024) 1.6.2; 001 Table 1 (belimumab case)",
+        {
+            "anchor": "first immunotherapy start (or --anchor)",
+            "normal": "CK <= the laboratory's ULN",
+        },
+        "first immunotherapy",
+        ("day", "days_from_anchor", "ck", "ck_uln"),
+    ),
 )
 
 
@@ -30,7 +37,9 @@ def build(ctx: Context) -> list[ir.Table]:
     a = anchored(ctx)
     a = a.filter(a.ck.notnull() & a.ck_uln.notnull() & (a.day > a.anchor_day))
     a = a.mutate(normal=ck_normal(a))
-    counts = a.group_by("patient_id").aggregate(n_ck=a.count(), n_normal=a.normal.fill_null(False).ifelse(1, 0).sum())
+    counts = a.group_by("patient_id").aggregate(
+        n_ck=a.count(), n_normal=a.normal.fill_null(False).ifelse(1, 0).sum()
+    )
     norm = a.filter(a.normal.fill_null(False))
     w = ibis.window(group_by="patient_id", order_by=norm.day)
     first = norm.mutate(rn=ibis.row_number().over(w))
@@ -40,10 +49,24 @@ def build(ctx: Context) -> list[ir.Table]:
         ck_normalisation__days_from_anchor=first.day - first.anchor_day,
         ck_normalisation__ck=first.ck,
         ck_normalisation__ck_uln=first.ck_uln,
-        ck_normalisation__why=ibis.literal("visits day ") + text(first.day) + ": CK " + first.ck_bound + num(first.ck)
-        + " <= ULN " + num(first.ck_uln) + " (" + text(first.day - first.anchor_day) + " days after " + first.anchor_drug + ")",
+        ck_normalisation__why=ibis.literal("visits day ")
+        + text(first.day)
+        + ": CK "
+        + first.ck_bound
+        + num(first.ck)
+        + " <= ULN "
+        + num(first.ck_uln)
+        + " ("
+        + text(first.day - first.anchor_day)
+        + " days after "
+        + first.anchor_drug
+        + ")",
     )
-    j = ctx.patients.select("patient_id").left_join(ctx.immuno_start, "patient_id").select(~ibis.selectors.matches("_right$"))
+    j = (
+        ctx.patients.select("patient_id")
+        .left_join(ctx.immuno_start, "patient_id")
+        .select(~ibis.selectors.matches("_right$"))
+    )
     j = j.left_join(counts, "patient_id").select(~ibis.selectors.matches("_right$"))
     j = j.left_join(first, "patient_id").select(~ibis.selectors.matches("_right$"))
     value = ibis.cases(
@@ -53,8 +76,21 @@ def build(ctx: Context) -> list[ir.Table]:
     )
     reason = ibis.cases(
         (j.anchor_day.isnull(), ibis.literal("no immunotherapy with a start day")),
-        (j.n_ck.fill_null(0) == 0, ibis.literal("no CK with its ULN after the start of ") + j.anchor_drug),
-        (j.ck_normalisation__day.isnull(), ibis.literal("CK above ULN at every one of ") + text(j.n_ck) + " measurements after " + j.anchor_drug),
+        (
+            j.n_ck.fill_null(0) == 0,
+            ibis.literal("no CK with its ULN after the start of ") + j.anchor_drug,
+        ),
+        (
+            j.ck_normalisation__day.isnull(),
+            ibis.literal("CK above ULN at every one of ")
+            + text(j.n_ck)
+            + " measurements after "
+            + j.anchor_drug,
+        ),
         else_=ibis.literal(""),
     )
-    return [j.mutate(ck_normalisation=value, ck_normalisation__reason=reason).drop("anchor_day", "anchor_drug", "n_ck", "n_normal")]
+    return [
+        j.mutate(ck_normalisation=value, ck_normalisation__reason=reason).drop(
+            "anchor_day", "anchor_drug", "n_ck", "n_normal"
+        )
+    ]

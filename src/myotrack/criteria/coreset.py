@@ -29,20 +29,33 @@ from myotrack.criteria.base import NE, NO, YES, Context, Criterion, Params
 from myotrack.criteria.timepoints import anchored, nearest
 from myotrack.measures.coreset import CoreSet, CoreSetScales
 from myotrack.measures.imacs import imacs_doi
-from myotrack.measures.tis import THRESHOLDS, total_improvement_score
+from myotrack.measures.tis import THRESHOLDS, Population, total_improvement_score
 
 CORE = ("physician_global", "patient_global", "mmt8", "haq", "extramuscular_global")
 ENZYMES = ("ck", "aldolase", "ldh", "alt", "ast")
 
 CRITERIA = (
-    Criterion("tis", "2016 ACR/EULAR Total Improvement Score: at least minimal improvement",
-              "Aggarwal et al., Arthritis Rheumatol 2017;69:898-910",
-              {"anchor": "first immunotherapy start", "months": "6", "population": "adult (20/40/60)", "mmt_max": "80"},
-              "first immunotherapy", ("score", "category", "baseline_day", "followup_day")),
-    Criterion("imacs_doi", "IMACS 2004 definition of improvement",
-              "Rider et al., Arthritis Rheum 2004;50:2281-90",
-              {"anchor": "first immunotherapy start", "months": "6"},
-              "first immunotherapy", ("improved", "worsened")),
+    Criterion(
+        "tis",
+        "2016 ACR/EULAR Total Improvement Score: at least minimal improvement",
+        "Aggarwal et al., Arthritis Rheumatol 2017;69:898-910",
+        {
+            "anchor": "first immunotherapy start",
+            "months": "6",
+            "population": "adult (20/40/60)",
+            "mmt_max": "80",
+        },
+        "first immunotherapy",
+        ("score", "category", "baseline_day", "followup_day"),
+    ),
+    Criterion(
+        "imacs_doi",
+        "IMACS 2004 definition of improvement",
+        "Rider et al., Arthritis Rheum 2004;50:2281-90",
+        {"anchor": "first immunotherapy start", "months": "6"},
+        "first immunotherapy",
+        ("improved", "worsened"),
+    ),
 )
 
 
@@ -50,15 +63,35 @@ def _rows(ctx: Context) -> ir.Table:
     p = ctx.params
     cols = [*CORE, *ENZYMES, *(f"{e}_uln" for e in ENZYMES)]
     a = anchored(ctx)
-    any_core = ibis.or_(*[a[c].notnull() for c in CORE]) | a.ck.notnull() | a.aldolase.notnull() | a.ldh.notnull()
+    any_core = (
+        ibis.or_(*[a[c].notnull() for c in CORE])
+        | a.ck.notnull()
+        | a.aldolase.notnull()
+        | a.ldh.notnull()
+    )
     a = a.mutate(has_core=any_core.ifelse(1, ibis.null("int64")))
-    b = a.filter(a.has_core.notnull() & (a.day <= a.anchor_day) & (a.day >= a.anchor_day - p.baseline_lookback_days))
+    b = a.filter(
+        a.has_core.notnull()
+        & (a.day <= a.anchor_day)
+        & (a.day >= a.anchor_day - p.baseline_lookback_days)
+    )
     wb = ibis.window(group_by="patient_id", order_by=ibis.desc(b.day))
     b = b.mutate(rn=ibis.row_number().over(wb))
     b = b.filter(b.rn == 0).select("patient_id", b_day=b.day, **{f"b_{c}": b[c] for c in cols})
-    ctx2 = Context(ctx.patients, ctx.visits, ctx.strength, ctx.treatments, ctx.events, a, ctx.immuno_start, ctx.params)
+    ctx2 = Context(
+        ctx.patients,
+        ctx.visits,
+        ctx.strength,
+        ctx.treatments,
+        ctx.events,
+        a,
+        ctx.immuno_start,
+        ctx.params,
+    )
     f = nearest(ctx2, "has_core", p.tis_months).select("patient_id", f_day="day")
-    f = f.inner_join(a.select("patient_id", "day", *cols), [f.patient_id == a.patient_id, f.f_day == a.day])
+    f = f.inner_join(
+        a.select("patient_id", "day", *cols), [f.patient_id == a.patient_id, f.f_day == a.day]
+    )
     f = f.select("patient_id", "f_day", **{f"f_{c}": f[c] for c in cols})
     return b.inner_join(f, "patient_id").select(~ibis.selectors.matches("_right$"))
 
@@ -87,10 +120,12 @@ def pairs(ctx: Context) -> ir.Table:
     return _rows(ctx)
 
 
-def finish(pairs_frame: pd.DataFrame, immuno: pd.DataFrame, patients: pd.Series, p: Params) -> pd.DataFrame:
+def finish(
+    pairs_frame: pd.DataFrame, immuno: pd.DataFrame, patients: pd.Series, p: Params
+) -> pd.DataFrame:
     """Score TIS and IMACS DOI for every pair; every other patient is not evaluable with a reason."""
     scales = CoreSetScales(mmt8=p.tis_mmt_max)
-    population = "juvenile" if p.tis_population == "juvenile" else "adult"
+    population: Population = "juvenile" if p.tis_population == "juvenile" else "adult"
     recs = {}
     for row in pairs_frame.to_dict("records"):
         r = pd.Series(row)
@@ -100,31 +135,61 @@ def finish(pairs_frame: pd.DataFrame, immuno: pd.DataFrame, patients: pd.Series,
         doi = imacs_doi(base, follow)
         days = f"visits day {int(r['b_day'])} -> day {int(r['f_day'])}"
         recs[r["patient_id"]] = {
-            "tis": NE if tis.score is None else (YES if tis.score >= THRESHOLDS[population][0] else NO),
+            "tis": NE
+            if tis.score is None
+            else (YES if tis.score >= THRESHOLDS[population][0] else NO),
             "tis__score": tis.score,
             "tis__category": tis.category,
             "tis__baseline_day": int(r["b_day"]),
             "tis__followup_day": int(r["f_day"]),
-            "tis__why": f"{days}: points " + ", ".join(f"{k} {v:g}" for k, v in tis.points_by_measure.items())
+            "tis__why": f"{days}: points "
+            + ", ".join(f"{k} {v:g}" for k, v in tis.points_by_measure.items())
             + (f"; enzyme {enzyme}" if enzyme else ""),
-            "tis__reason": "" if tis.score is not None else "missing at baseline or follow-up: " + ", ".join(tis.missing),
+            "tis__reason": ""
+            if tis.score is not None
+            else "missing at baseline or follow-up: " + ", ".join(tis.missing),
             "imacs_doi": NE if doi.met is None else (YES if doi.met else NO),
             "imacs_doi__improved": ";".join(doi.improved),
             "imacs_doi__worsened": ";".join(doi.worsened),
             "imacs_doi__why": f"{days}: {doi.summary()}",
-            "imacs_doi__reason": "" if doi.met is not None else "undecided with missing " + ", ".join(doi.missing),
+            "imacs_doi__reason": ""
+            if doi.met is not None
+            else "undecided with missing " + ", ".join(doi.missing),
         }
     anchored_ids = set(immuno["patient_id"])
-    no_pair = (f"no core set visit both at baseline (<= {p.baseline_lookback_days} days before the anchor) "
-               f"and within +/-{p.window_days} days of {p.tis_months:g} months after it")
+    no_pair = (
+        f"no core set visit both at baseline (<= {p.baseline_lookback_days} days before the anchor) "
+        f"and within +/-{p.window_days} days of {p.tis_months:g} months after it"
+    )
     rows = []
     for pid in patients:
         if pid in recs:
             rows.append({"patient_id": pid, **recs[pid]})
         else:
             reason = no_pair if pid in anchored_ids else "no immunotherapy with a start day"
-            rows.append({"patient_id": pid, "tis": NE, "tis__reason": reason, "imacs_doi": NE, "imacs_doi__reason": reason})
-    cols = ["patient_id", "tis", "tis__score", "tis__category", "tis__baseline_day", "tis__followup_day", "tis__why",
-            "tis__reason", "imacs_doi", "imacs_doi__improved", "imacs_doi__worsened", "imacs_doi__why", "imacs_doi__reason"]
+            rows.append(
+                {
+                    "patient_id": pid,
+                    "tis": NE,
+                    "tis__reason": reason,
+                    "imacs_doi": NE,
+                    "imacs_doi__reason": reason,
+                }
+            )
+    cols = [
+        "patient_id",
+        "tis",
+        "tis__score",
+        "tis__category",
+        "tis__baseline_day",
+        "tis__followup_day",
+        "tis__why",
+        "tis__reason",
+        "imacs_doi",
+        "imacs_doi__improved",
+        "imacs_doi__worsened",
+        "imacs_doi__why",
+        "imacs_doi__reason",
+    ]
     frame = pd.DataFrame(rows, columns=cols)
     return frame.astype({"tis__score": "float64"})

@@ -11,7 +11,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import duckdb
-
 import ibis
 import ibis.expr.types as ir
 import pandas as pd
@@ -27,16 +26,29 @@ _MODULES = (refractory, response, rtx, recovery, relapse, remission, ck, coreset
 #: Every criterion by id, in the order of the outcomes table.
 CRITERIA: dict[str, Criterion] = {c.id: c for m in _MODULES for c in m.CRITERIA}
 ORDER = (
-    "refractory", "definite_response", "rtx_response", "favourable_recovery_6m", "favourable_recovery_12m",
-    "relapse", "complete_remission", "full_strength_3m", "full_strength_6m", "full_strength_12m",
-    "full_strength_last", "ck_normalisation", "tis", "imacs_doi",
+    "refractory",
+    "definite_response",
+    "rtx_response",
+    "favourable_recovery_6m",
+    "favourable_recovery_12m",
+    "relapse",
+    "complete_remission",
+    "full_strength_3m",
+    "full_strength_6m",
+    "full_strength_12m",
+    "full_strength_last",
+    "ck_normalisation",
+    "tis",
+    "imacs_doi",
 )
 assert set(ORDER) == set(CRITERIA), "every criterion has a place in the outcomes table"
 
 
 def connect() -> duckdb.DuckDBPyConnection:
     """An in-process DuckDB connection that never installs or loads extensions."""
-    return duckdb.connect(config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
+    return duckdb.connect(
+        config={"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+    )
 
 
 @dataclass(frozen=True)
@@ -101,7 +113,11 @@ class Outcomes:
         r = row.iloc[0]
         result: dict[str, dict[str, object]] = {}
         for cid in self.criteria:
-            details = {c.split("__", 1)[1]: _plain(r[c]) for c in self.frame.columns if c.startswith(cid + "__")}
+            details = {
+                c.split("__", 1)[1]: _plain(r[c])
+                for c in self.frame.columns
+                if c.startswith(cid + "__")
+            }
             result[cid] = {"value": r[cid], **details}
         return result
 

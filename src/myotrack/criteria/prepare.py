@@ -54,12 +54,15 @@ def arrow_tables(ds: Dataset) -> dict[str, pa.Table]:
             s = frame[col] if col in frame.columns else pd.Series([None] * len(frame), dtype=object)
             pa_type = {"int64": pa.int64(), "float64": pa.float64(), "string": pa.string()}[typ]
             if typ == "string":
-                values = s.astype(object).where(s.notna(), None)
-                arr = pa.array(values.tolist(), type=pa_type)
+                arr = pa.array(s.to_numpy(dtype=object), type=pa_type, from_pandas=True)
             elif typ == "int64":
-                arr = pa.array(pd.array(s, dtype="Int64").to_numpy(dtype=object, na_value=None).tolist(), type=pa_type)
+                arr = pa.array(pd.array(s, dtype="Int64"), type=pa_type)
             else:
-                arr = pa.array(pd.to_numeric(s, errors="coerce").astype("float64").to_numpy(), type=pa_type, from_pandas=True)
+                arr = pa.array(
+                    pd.to_numeric(s, errors="coerce").astype("float64").to_numpy(),
+                    type=pa_type,
+                    from_pandas=True,
+                )
             arrays.append(arr)
             fields.append(pa.field(col, pa_type))
         out[name] = pa.Table.from_arrays(arrays, schema=pa.schema(fields))
@@ -81,7 +84,11 @@ def strength_by_day(s: ir.Table, params: Params) -> ir.Table:
         upper_min=upper.ifelse(s.grade_whole, ibis.null("int64")).min(),
         lower_min=lower.ifelse(s.grade_whole, ibis.null("int64")).min(),
     )
-    return agg.mutate(mrc_from_grades=(agg.n_mrc == len(MRC_SUM_MUSCLES) * 2).ifelse(agg.mrc_grades, ibis.null("int64")))
+    return agg.mutate(
+        mrc_from_grades=(agg.n_mrc == len(MRC_SUM_MUSCLES) * 2).ifelse(
+            agg.mrc_grades, ibis.null("int64")
+        )
+    )
 
 
 def prepared(params: Params) -> dict[str, ir.Table]:
@@ -96,13 +103,19 @@ def prepared(params: Params) -> dict[str, ir.Table]:
         mrc=ibis.coalesce(a.mrc_sum.cast("float64"), a.mrc_from_grades.cast("float64")),
         ck_bound=a.ck_bound.fill_null(""),
     )
-    tr = treatments.filter(~treatments.drug.isin(NOT_IMMUNOTHERAPY) & treatments.start_day.notnull())
+    tr = treatments.filter(
+        ~treatments.drug.isin(NOT_IMMUNOTHERAPY) & treatments.start_day.notnull()
+    )
     if params.anchor:
         drug = canonical_drug(params.anchor)
         if drug is None:
-            raise MyotrackError(f"--anchor {params.anchor!r} is not a known drug; see 'myotrack template' for the list")
+            raise MyotrackError(
+                f"--anchor {params.anchor!r} is not a known drug; see 'myotrack template' for the list"
+            )
         tr = tr.filter(tr.drug == drug)
-    immuno = tr.group_by("patient_id").aggregate(anchor_day=tr.start_day.min(), anchor_drug=tr.drug.argmin(tr.start_day))
+    immuno = tr.group_by("patient_id").aggregate(
+        anchor_day=tr.start_day.min(), anchor_drug=tr.drug.argmin(tr.start_day)
+    )
     return {"assess": a, "immuno": immuno}
 
 
@@ -112,4 +125,13 @@ def build_context(params: Params) -> Context:
     derived = prepared(params)
     assess = ibis.table(derived["assess"].schema(), name="assess")
     immuno = ibis.table(derived["immuno"].schema(), name="immuno")
-    return Context(t["patients"], t["visits"], t["strength"], t["treatments"], t["events"], assess, immuno, params)
+    return Context(
+        t["patients"],
+        t["visits"],
+        t["strength"],
+        t["treatments"],
+        t["events"],
+        assess,
+        immuno,
+        params,
+    )

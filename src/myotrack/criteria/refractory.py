@@ -28,11 +28,19 @@ from myotrack.criteria.base import NE, NO, YES, Context, Criterion, num, text
 from myotrack.tables.vocab import REFRACTORY_SECOND_AGENTS
 
 CRITERIA = (
-    Criterion("refractory", "Refractory (worse despite prednisone >= 1 mg/kg/day for >= 1 month and MTX/AZA/MMF or IVIg)",
-              "001 (anti-SRP anti-B-cell review) Methods",
-              {"gc_mg_per_kg": "1.0", "gc_days": "28", "second_agents": "methotrexate, azathioprine, mycophenolate, ivig",
-               "worsening": "MRC sum drop >= 1 or reported relapse"},
-              "high-dose glucocorticoid + second agent", ("exposed_day", "worsening_day")),
+    Criterion(
+        "refractory",
+        "Refractory (worse despite prednisone >= 1 mg/kg/day for >= 1 month and MTX/AZA/MMF or IVIg)",
+        "001 (anti-SRP anti-B-cell review) Methods",
+        {
+            "gc_mg_per_kg": "1.0",
+            "gc_days": "28",
+            "second_agents": "methotrexate, azathioprine, mycophenolate, ivig",
+            "worsening": "MRC sum drop >= 1 or reported relapse",
+        },
+        "high-dose glucocorticoid + second agent",
+        ("exposed_day", "worsening_day"),
+    ),
 )
 
 
@@ -47,21 +55,39 @@ def build(ctx: Context) -> list[ir.Table]:
     w = ibis.window(group_by="patient_id", order_by=v.day)
     v = v.mutate(high=v.per_kg >= p.refractory_gc_mg_per_kg)
     v = v.mutate(change=(v.high != v.high.lag().over(w)).fill_null(True).ifelse(1, 0))
-    v = v.mutate(run=v.change.sum().over(ibis.window(group_by="patient_id", order_by=v.day, preceding=None, following=0)))
-    runs = v.filter(v.high).group_by(["patient_id", "run"]).aggregate(r_start=v.day.min(), r_end=v.day.max())
+    v = v.mutate(
+        run=v.change.sum().over(
+            ibis.window(group_by="patient_id", order_by=v.day, preceding=None, following=0)
+        )
+    )
+    runs = (
+        v.filter(v.high)
+        .group_by(["patient_id", "run"])
+        .aggregate(r_start=v.day.min(), r_end=v.day.max())
+    )
     runs = runs.filter(runs.r_end - runs.r_start >= p.refractory_gc_days)
     hd_visits = runs.group_by("patient_id").aggregate(hd_start=runs.r_start.min())
     known_dose = v.group_by("patient_id").aggregate(n_dose=v.count())
 
-    t = ctx.treatments.filter((ctx.treatments.drug == "prednisone") & ctx.treatments.start_day.notnull()).left_join(pts, "patient_id")
+    t = ctx.treatments.filter(
+        (ctx.treatments.drug == "prednisone") & ctx.treatments.start_day.notnull()
+    ).left_join(pts, "patient_id")
     t = t.select(~ibis.selectors.matches("_right$"))
-    per_kg = ibis.cases((t.dose_unit == "mg/kg", t.dose), (t.dose_unit == "mg", t.dose / t.pt_weight), else_=ibis.null("float64"))
+    per_kg = ibis.cases(
+        (t.dose_unit == "mg/kg", t.dose),
+        (t.dose_unit == "mg", t.dose / t.pt_weight),
+        else_=ibis.null("float64"),
+    )
     long_enough = t.end_day.isnull() | ((t.end_day - t.start_day) >= p.refractory_gc_days)
     t = t.filter((per_kg >= p.refractory_gc_mg_per_kg) & long_enough)
     hd_courses = t.group_by("patient_id").aggregate(hd_start_t=t.start_day.min())
 
-    s = ctx.treatments.filter(ctx.treatments.drug.isin(REFRACTORY_SECOND_AGENTS) & ctx.treatments.start_day.notnull())
-    second = s.group_by("patient_id").aggregate(second_start=s.start_day.min(), second_drug=s.drug.argmin(s.start_day))
+    s = ctx.treatments.filter(
+        ctx.treatments.drug.isin(REFRACTORY_SECOND_AGENTS) & ctx.treatments.start_day.notnull()
+    )
+    second = s.group_by("patient_id").aggregate(
+        second_start=s.start_day.min(), second_drug=s.drug.argmin(s.start_day)
+    )
 
     j = ctx.patients.select("patient_id", "weight_kg")
     for tb in (hd_visits, hd_courses, second, known_dose):
@@ -69,11 +95,16 @@ def build(ctx: Context) -> list[ir.Table]:
     hd = ibis.least(j.hd_start, j.hd_start_t)
     hd = ibis.coalesce(hd, j.hd_start, j.hd_start_t)
     # DuckDB's greatest() skips NULLs: without a high-dose start there is no exposure day
-    exposed = ibis.ifelse(hd.isnull() | j.second_start.isnull(), ibis.null("int64"),
-                          ibis.greatest(hd + p.refractory_gc_days, j.second_start))
+    exposed = ibis.ifelse(
+        hd.isnull() | j.second_start.isnull(),
+        ibis.null("int64"),
+        ibis.greatest(hd + p.refractory_gc_days, j.second_start),
+    )
     j = j.mutate(exposed_day=exposed)
 
-    a = ctx.assess.filter(ctx.assess.mrc.notnull()).inner_join(j.select("patient_id", "exposed_day"), "patient_id")
+    a = ctx.assess.filter(ctx.assess.mrc.notnull()).inner_join(
+        j.select("patient_id", "exposed_day"), "patient_id"
+    )
     a = a.filter(a.exposed_day.notnull())
     ref = a.filter(a.day <= a.exposed_day)
     wr = ibis.window(group_by="patient_id", order_by=ibis.desc(ref.day))
@@ -82,7 +113,8 @@ def build(ctx: Context) -> list[ir.Table]:
     later = a.filter(a.day > a.exposed_day).inner_join(ref, "patient_id")
     later = later.mutate(worse=(later.ref_mrc - later.mrc) >= p.refractory_mrc_drop)
     lw = later.group_by("patient_id").aggregate(
-        n_later=later.count(), worse_day=later.worse.ifelse(later.day, ibis.null("int64")).min(),
+        n_later=later.count(),
+        worse_day=later.worse.ifelse(later.day, ibis.null("int64")).min(),
         worse_mrc=later.mrc.argmin(later.worse.ifelse(later.day, 10**9)),
     )
     ev = ctx.events.filter((ctx.events.kind == "relapse_reported") & ctx.events.day.notnull())
@@ -99,20 +131,41 @@ def build(ctx: Context) -> list[ir.Table]:
         else_=ibis.literal(NE),
     )
     reason = ibis.cases(
-        (j.second_start.isnull(), ibis.literal("no methotrexate, azathioprine, mycophenolate or IVIg course with a start day")),
-        (hd.isnull() & ~never_exposed, ibis.literal("no prednisone dose with a body weight to express it per kg")),
+        (
+            j.second_start.isnull(),
+            ibis.literal(
+                "no methotrexate, azathioprine, mycophenolate or IVIg course with a start day"
+            ),
+        ),
+        (
+            hd.isnull() & ~never_exposed,
+            ibis.literal("no prednisone dose with a body weight to express it per kg"),
+        ),
         (hd.isnull(), ibis.literal("never on prednisone >= 1.0 mg/kg/day for 28 days")),
         (j.n_later.fill_null(0) == 0, ibis.literal("no MRC sum after the exposure day")),
         else_=ibis.literal(""),
     )
-    why = (ibis.literal("high-dose prednisone from day ") + text(hd) + ", " + j.second_drug.fill_null("?") + " from day "
-           + text(j.second_start) + "; MRC sum " + num(j.ref_mrc) + " on day " + text(j.ref_day) + ", worse on day "
-           + text(worsening_day))
-    return [j.select(
-        "patient_id",
-        refractory=value,
-        refractory__exposed_day=j.exposed_day,
-        refractory__worsening_day=worsening_day,
-        refractory__why=why,
-        refractory__reason=ibis.ifelse(value == YES, ibis.literal(""), reason),
-    )]
+    why = (
+        ibis.literal("high-dose prednisone from day ")
+        + text(hd)
+        + ", "
+        + j.second_drug.fill_null("?")
+        + " from day "
+        + text(j.second_start)
+        + "; MRC sum "
+        + num(j.ref_mrc)
+        + " on day "
+        + text(j.ref_day)
+        + ", worse on day "
+        + text(worsening_day)
+    )
+    return [
+        j.select(
+            "patient_id",
+            refractory=value,
+            refractory__exposed_day=j.exposed_day,
+            refractory__worsening_day=worsening_day,
+            refractory__why=why,
+            refractory__reason=ibis.ifelse(value == YES, ibis.literal(""), reason),
+        )
+    ]

@@ -30,11 +30,20 @@ from myotrack.criteria.base import NE, NO, YES, Context, Criterion, num, text
 from myotrack.criteria.timepoints import anchored
 
 CRITERIA = (
-    Criterion("relapse", "Relapse (CK above baseline and > 3x ULN with MRC sum drop > 1)",
-              "004 (Termglinchan 2024) Methods 1.4",
-              {"anchor": "first immunotherapy start", "ck_multiple": "3", "mrc_drop": "> 1 point",
-               "baseline": "nadir since immunotherapy (or pretreatment)", "accept_reported_relapse": "yes"},
-              "first immunotherapy", ("first_day", "count", "days_from_anchor", "basis")),
+    Criterion(
+        "relapse",
+        "Relapse (CK above baseline and > 3x ULN with MRC sum drop > 1)",
+        "004 (Termglinchan 2024) Methods 1.4",
+        {
+            "anchor": "first immunotherapy start",
+            "ck_multiple": "3",
+            "mrc_drop": "> 1 point",
+            "baseline": "nadir since immunotherapy (or pretreatment)",
+            "accept_reported_relapse": "yes",
+        },
+        "first immunotherapy",
+        ("first_day", "count", "days_from_anchor", "basis"),
+    ),
 )
 
 
@@ -51,7 +60,11 @@ def measured(ctx: Context) -> ir.Table:
     post = a.filter((a.day > a.anchor_day) & a.mrc.notnull() & a.ck.notnull() & a.ck_uln.notnull())
     w = ibis.window(group_by="patient_id", order_by=post.day)
     wcum = ibis.window(group_by="patient_id", order_by=post.day, preceding=None, following=0)
-    post = post.mutate(prev_mrc=post.mrc.lag().over(w), prev_day=post.day.lag().over(w), run_min=post.ck.min().over(wcum))
+    post = post.mutate(
+        prev_mrc=post.mrc.lag().over(w),
+        prev_day=post.day.lag().over(w),
+        run_min=post.ck.min().over(wcum),
+    )
     post = post.mutate(nadir=post.run_min.lag().over(w))
     post = post.left_join(pre, "patient_id").select(~ibis.selectors.matches("_right$"))
     baseline = post.nadir if p.relapse_baseline == "nadir" else post.pre_ck
@@ -62,7 +75,11 @@ def measured(ctx: Context) -> ir.Table:
         & (post.ck > p.relapse_ck_multiple * post.ck_uln)
         & ((post.prev_mrc - post.mrc) > p.relapse_mrc_drop)
     )
-    post = post.mutate(baseline=baseline, hit=cond.fill_null(False), evaluable=post.prev_mrc.notnull() & baseline.notnull())
+    post = post.mutate(
+        baseline=baseline,
+        hit=cond.fill_null(False),
+        evaluable=post.prev_mrc.notnull() & baseline.notnull(),
+    )
     post = post.mutate(prev_hit=post.hit.lag().over(w).fill_null(False))
     return post.mutate(episode_start=post.hit & ~post.prev_hit)
 
@@ -76,9 +93,20 @@ def build(ctx: Context) -> list[ir.Table]:
     first = first.filter(first.rn == 0).select(
         "patient_id",
         m_first_day=first.day,
-        m_why=ibis.literal("visits day ") + text(first.day) + ": CK " + num(first.ck) + " > baseline " + num(first.baseline)
-        + " and > " + num(first.ck_uln * p.relapse_ck_multiple) + f" ({p.relapse_ck_multiple:g}x ULN); MRC sum "
-        + num(first.mrc) + " vs " + num(first.prev_mrc) + " on day " + text(first.prev_day),
+        m_why=ibis.literal("visits day ")
+        + text(first.day)
+        + ": CK "
+        + num(first.ck)
+        + " > baseline "
+        + num(first.baseline)
+        + " and > "
+        + num(first.ck_uln * p.relapse_ck_multiple)
+        + f" ({p.relapse_ck_multiple:g}x ULN); MRC sum "
+        + num(first.mrc)
+        + " vs "
+        + num(first.prev_mrc)
+        + " on day "
+        + text(first.prev_day),
     )
     summary = m.group_by("patient_id").aggregate(
         n_eval=m.evaluable.ifelse(1, 0).sum(), n_episodes=m.episode_start.ifelse(1, 0).sum()
@@ -89,7 +117,11 @@ def build(ctx: Context) -> list[ir.Table]:
     rep = rep.filter(rep.day > rep.anchor_day)
     rep = rep.group_by("patient_id").aggregate(r_first_day=rep.day.min(), r_n=rep.count())
 
-    j = ctx.patients.select("patient_id").left_join(ctx.immuno_start, "patient_id").select(~ibis.selectors.matches("_right$"))
+    j = (
+        ctx.patients.select("patient_id")
+        .left_join(ctx.immuno_start, "patient_id")
+        .select(~ibis.selectors.matches("_right$"))
+    )
     for t in (summary, first, rep):
         j = j.left_join(t, "patient_id").select(~ibis.selectors.matches("_right$"))
     use_rep = ibis.literal(p.accept_reported_relapse)
@@ -119,11 +151,23 @@ def build(ctx: Context) -> list[ir.Table]:
     )
     reason = ibis.cases(
         (j.anchor_day.isnull(), ibis.literal("no immunotherapy with a start day")),
-        (value == NE, ibis.literal("no two assessments after the start of immunotherapy with CK, ULN and MRC sum")),
-        (value == NO, ibis.literal("no assessment met all three conditions (") + text(j.n_eval) + " compared)"),
+        (
+            value == NE,
+            ibis.literal(
+                "no two assessments after the start of immunotherapy with CK, ULN and MRC sum"
+            ),
+        ),
+        (
+            value == NO,
+            ibis.literal("no assessment met all three conditions (")
+            + text(j.n_eval)
+            + " compared)",
+        ),
         else_=ibis.literal(""),
     )
-    count = j.n_episodes.cast("int64").fill_null(0) + ibis.ifelse(measured_yes, 0, ibis.ifelse(reported_yes, j.r_n.cast("int64").fill_null(0), 0))
+    count = j.n_episodes.cast("int64").fill_null(0) + ibis.ifelse(
+        measured_yes, 0, ibis.ifelse(reported_yes, j.r_n.cast("int64").fill_null(0), 0)
+    )
     out = j.select(
         "patient_id",
         relapse=value,

@@ -18,9 +18,14 @@ from myotrack.criteria.base import NE, NO, YES, Context, Criterion, num, text
 from myotrack.criteria.timepoints import ck_below, last_with
 
 CRITERIA = (
-    Criterion("complete_remission", "Complete clinical and biochemical remission (MRC sum 60, CK < 1.5x ULN, no relapse)",
-              "004 (Termglinchan 2024) Methods 1.4", {"ck_multiple": "1.5", "relapse": "the relapse criterion"},
-              "last follow-up", ("mrc_sum", "ck_x_uln")),
+    Criterion(
+        "complete_remission",
+        "Complete clinical and biochemical remission (MRC sum 60, CK < 1.5x ULN, no relapse)",
+        "004 (Termglinchan 2024) Methods 1.4",
+        {"ck_multiple": "1.5", "relapse": "the relapse criterion"},
+        "last follow-up",
+        ("mrc_sum", "ck_x_uln"),
+    ),
 )
 
 
@@ -29,8 +34,14 @@ def build(ctx: Context, relapse: ir.Table) -> list[ir.Table]:
     lm = last_with(ctx, "mrc").select("patient_id", mrc_day="day", last_mrc="mrc")
     lc = last_with(ctx, "ck")
     lc = lc.filter(lc.ck_uln.notnull())
-    lc = lc.select("patient_id", ck_day=lc.day, last_ck=lc.ck, last_uln=lc.ck_uln, last_bound=lc.ck_bound,
-                   ck_ok=ck_below(lc, p.remission_ck_multiple))
+    lc = lc.select(
+        "patient_id",
+        ck_day=lc.day,
+        last_ck=lc.ck,
+        last_uln=lc.ck_uln,
+        last_bound=lc.ck_bound,
+        ck_ok=ck_below(lc, p.remission_ck_multiple),
+    )
     j = ctx.patients.select("patient_id")
     for t in (lm, lc, relapse.select("patient_id", "relapse")):
         j = j.left_join(t, "patient_id").select(~ibis.selectors.matches("_right$"))
@@ -38,21 +49,37 @@ def build(ctx: Context, relapse: ir.Table) -> list[ir.Table]:
     rel_ok = j.relapse == NO
     fails = (j.last_mrc.notnull() & ~mrc_ok) | (j.ck_ok.notnull() & ~j.ck_ok) | (j.relapse == YES)
     all_ok = mrc_ok.fill_null(False) & j.ck_ok.fill_null(False) & rel_ok.fill_null(False)
-    value = ibis.cases((fails, ibis.literal(NO)), (all_ok, ibis.literal(YES)), else_=ibis.literal(NE))
+    value = ibis.cases(
+        (fails, ibis.literal(NO)), (all_ok, ibis.literal(YES)), else_=ibis.literal(NE)
+    )
     missing = ibis.cases(
         (j.last_mrc.isnull(), ibis.literal("no MRC sum recorded")),
         (j.ck_ok.isnull(), ibis.literal("no CK with ULN recorded (or its bound leaves it open)")),
         (j.relapse == NE, ibis.literal("relapse not evaluable")),
         else_=ibis.literal(""),
     )
-    why = (ibis.literal("last MRC sum ") + num(j.last_mrc) + " (day " + text(j.mrc_day) + "); last CK "
-           + j.last_bound.fill_null("") + num(j.last_ck) + " / ULN " + num(j.last_uln) + " (day " + text(j.ck_day)
-           + "); relapse " + j.relapse.fill_null("?"))
-    return [j.select(
-        "patient_id",
-        complete_remission=value,
-        complete_remission__mrc_sum=j.last_mrc,
-        complete_remission__ck_x_uln=(j.last_ck / j.last_uln).round(2),
-        complete_remission__why=why,
-        complete_remission__reason=ibis.ifelse(value == NE, missing, ibis.literal("")),
-    )]
+    why = (
+        ibis.literal("last MRC sum ")
+        + num(j.last_mrc)
+        + " (day "
+        + text(j.mrc_day)
+        + "); last CK "
+        + j.last_bound.fill_null("")
+        + num(j.last_ck)
+        + " / ULN "
+        + num(j.last_uln)
+        + " (day "
+        + text(j.ck_day)
+        + "); relapse "
+        + j.relapse.fill_null("?")
+    )
+    return [
+        j.select(
+            "patient_id",
+            complete_remission=value,
+            complete_remission__mrc_sum=j.last_mrc,
+            complete_remission__ck_x_uln=(j.last_ck / j.last_uln).round(2),
+            complete_remission__why=why,
+            complete_remission__reason=ibis.ifelse(value == NE, missing, ibis.literal("")),
+        )
+    ]

@@ -10,8 +10,8 @@ hip flexors; Tables 2-3 give the weaker side before therapy and at the last visi
   exchange, cyclophosphamide, HiCy, autoHCT, belimumab ...), or the ``--anchor`` drug.
 - Strength of a region at an assessment: the lowest whole MRC grade among its muscles and sides
   (upper: ``response_upper_muscles``, default shoulder abductors; lower:
-  ``response_lower_muscles``, default hip flexors); whole grades drop modifiers (4+ -> 4,
-  4- -> 3; see ``myotrack.measures.grades``). Before: the last assessment with grades at or
+  ``response_lower_muscles``, default hip flexors); whole grades follow
+  ``myotrack.measures.grades`` (4+ -> 4, 4- -> 4, 3- -> 2). Before: the last assessment with grades at or
   before the anchor day; after: the last assessment with grades after it ('at last visit').
 - Taper: the last prednisone-equivalent dose recorded after the anchor is below 10 mg/day.
 - Class (detail): definite_responder, or non_responder for everyone else, as 002's Tables 2-3
@@ -27,11 +27,20 @@ from myotrack.criteria.base import NE, NO, YES, Context, Criterion, num, text
 from myotrack.criteria.timepoints import escalation_anchor
 
 CRITERIA = (
-    Criterion("definite_response", "Definite response to an escalation therapy (>= 2 grades and prednisone < 10 mg/day)",
-              "002 (Mecoli 2017) Methods; Tables 2-3",
-              {"anchor": "latest escalation therapy start (or --anchor)", "grades": "2",
-               "prednisone_below": "10 mg/day", "upper": "shoulder_abductors", "lower": "hip_flexors"},
-              "latest escalation therapy", ("anchor_drug", "upper_change", "lower_change", "prednisone_after", "class")),
+    Criterion(
+        "definite_response",
+        "Definite response to an escalation therapy (>= 2 grades and prednisone < 10 mg/day)",
+        "002 (Mecoli 2017) Methods; Tables 2-3",
+        {
+            "anchor": "latest escalation therapy start (or --anchor)",
+            "grades": "2",
+            "prednisone_below": "10 mg/day",
+            "upper": "shoulder_abductors",
+            "lower": "hip_flexors",
+        },
+        "latest escalation therapy",
+        ("anchor_drug", "upper_change", "lower_change", "prednisone_after", "class"),
+    ),
 )
 
 
@@ -43,25 +52,37 @@ def build(ctx: Context) -> list[ir.Table]:
     before = g.filter(g.day <= g.anchor_day)
     wb = ibis.window(group_by="patient_id", order_by=ibis.desc(before.day))
     before = before.mutate(rn=ibis.row_number().over(wb))
-    before = before.filter(before.rn == 0).select("patient_id", b_day="day", b_up="upper_min", b_lo="lower_min")
+    before = before.filter(before.rn == 0).select(
+        "patient_id", b_day="day", b_up="upper_min", b_lo="lower_min"
+    )
     after = g.filter(g.day > g.anchor_day)
     wa = ibis.window(group_by="patient_id", order_by=ibis.desc(after.day))
     after = after.mutate(rn=ibis.row_number().over(wa))
-    after = after.filter(after.rn == 0).select("patient_id", a_day="day", a_up="upper_min", a_lo="lower_min")
+    after = after.filter(after.rn == 0).select(
+        "patient_id", a_day="day", a_up="upper_min", a_lo="lower_min"
+    )
     pr = a.filter(a.prednisone_mg_day.notnull() & (a.day > a.anchor_day))
     wp = ibis.window(group_by="patient_id", order_by=ibis.desc(pr.day))
     pr = pr.mutate(rn=ibis.row_number().over(wp))
     pr = pr.filter(pr.rn == 0).select("patient_id", p_day="day", pred="prednisone_mg_day")
 
-    j = ctx.patients.select("patient_id").left_join(anc, "patient_id").select(~ibis.selectors.matches("_right$"))
+    j = (
+        ctx.patients.select("patient_id")
+        .left_join(anc, "patient_id")
+        .select(~ibis.selectors.matches("_right$"))
+    )
     for t in (before, after, pr):
         j = j.left_join(t, "patient_id").select(~ibis.selectors.matches("_right$"))
     up = j.a_up - j.b_up
     lo = j.a_lo - j.b_lo
     k = p.response_grades
     strength_ok = (up >= k).fill_null(False) | (lo >= k).fill_null(False)
-    strength_known = strength_ok | (up.notnull() & lo.notnull()) | (up.notnull() & j.b_lo.isnull() & j.a_lo.isnull()) | (
-        lo.notnull() & j.b_up.isnull() & j.a_up.isnull())
+    strength_known = (
+        strength_ok
+        | (up.notnull() & lo.notnull())
+        | (up.notnull() & j.b_lo.isnull() & j.a_lo.isnull())
+        | (lo.notnull() & j.b_up.isnull() & j.a_up.isnull())
+    )
     taper_ok = j.pred < p.response_prednisone_below
     value = ibis.cases(
         (strength_ok & taper_ok.fill_null(False), ibis.literal(YES)),
@@ -70,24 +91,55 @@ def build(ctx: Context) -> list[ir.Table]:
     )
     reason = ibis.cases(
         (j.anchor_day.isnull(), ibis.literal("no escalation therapy with a start day")),
-        (j.b_day.isnull(), ibis.literal("no muscle grades at or before the start of ") + j.anchor_drug),
+        (
+            j.b_day.isnull(),
+            ibis.literal("no muscle grades at or before the start of ") + j.anchor_drug,
+        ),
         (j.a_day.isnull(), ibis.literal("no muscle grades after the start of ") + j.anchor_drug),
-        (j.pred.isnull() & strength_ok, ibis.literal("no prednisone dose recorded after ") + j.anchor_drug),
+        (
+            j.pred.isnull() & strength_ok,
+            ibis.literal("no prednisone dose recorded after ") + j.anchor_drug,
+        ),
         (~strength_known, ibis.literal("the same region was not graded before and after")),
         else_=ibis.literal(""),
     )
-    why = (ibis.literal("grades day ") + text(j.b_day) + " -> day " + text(j.a_day) + ": upper " + num(j.b_up) + " -> "
-           + num(j.a_up) + ", lower " + num(j.b_lo) + " -> " + num(j.a_lo) + "; prednisone " + num(j.pred)
-           + " mg/day on day " + text(j.p_day) + " (anchor " + j.anchor_drug.fill_null("?") + " day " + text(j.anchor_day) + ")")
-    return [j.select(
-        "patient_id",
-        definite_response=value,
-        definite_response__anchor_drug=j.anchor_drug,
-        definite_response__upper_change=up,
-        definite_response__lower_change=lo,
-        definite_response__prednisone_after=j.pred,
-        definite_response__class=ibis.cases((value == YES, ibis.literal("definite_responder")),
-                                            (value == NO, ibis.literal("non_responder")), else_=ibis.null("string")),
-        definite_response__why=why,
-        definite_response__reason=ibis.ifelse(value == NE, reason, ibis.literal("")),
-    )]
+    why = (
+        ibis.literal("grades day ")
+        + text(j.b_day)
+        + " -> day "
+        + text(j.a_day)
+        + ": upper "
+        + num(j.b_up)
+        + " -> "
+        + num(j.a_up)
+        + ", lower "
+        + num(j.b_lo)
+        + " -> "
+        + num(j.a_lo)
+        + "; prednisone "
+        + num(j.pred)
+        + " mg/day on day "
+        + text(j.p_day)
+        + " (anchor "
+        + j.anchor_drug.fill_null("?")
+        + " day "
+        + text(j.anchor_day)
+        + ")"
+    )
+    return [
+        j.select(
+            "patient_id",
+            definite_response=value,
+            definite_response__anchor_drug=j.anchor_drug,
+            definite_response__upper_change=up,
+            definite_response__lower_change=lo,
+            definite_response__prednisone_after=j.pred,
+            definite_response__class=ibis.cases(
+                (value == YES, ibis.literal("definite_responder")),
+                (value == NO, ibis.literal("non_responder")),
+                else_=ibis.null("string"),
+            ),
+            definite_response__why=why,
+            definite_response__reason=ibis.ifelse(value == NE, reason, ibis.literal("")),
+        )
+    ]

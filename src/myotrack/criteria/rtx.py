@@ -23,11 +23,20 @@ from myotrack.criteria.base import NE, NO, YES, Context, Criterion, num, text
 from myotrack.criteria.timepoints import first_course
 
 CRITERIA = (
-    Criterion("rtx_response", "Response to rituximab (strength +2 points or CK down 10-fold within 6 months)",
-              "001 (anti-SRP anti-B-cell review) Table 4, footnote b",
-              {"anchor": "first rituximab start (or --anchor)", "window_days": "183", "ck_fold": "10", "strength_points": "2",
-               "baseline_lookback_days": "120"},
-              "first rituximab", ("anchor_drug", "ck_fold", "strength_change")),
+    Criterion(
+        "rtx_response",
+        "Response to rituximab (strength +2 points or CK down 10-fold within 6 months)",
+        "001 (anti-SRP anti-B-cell review) Table 4, footnote b",
+        {
+            "anchor": "first rituximab start (or --anchor)",
+            "window_days": "183",
+            "ck_fold": "10",
+            "strength_points": "2",
+            "baseline_lookback_days": "120",
+        },
+        "first rituximab",
+        ("anchor_drug", "ck_fold", "strength_change"),
+    ),
 )
 
 
@@ -43,15 +52,28 @@ def build(ctx: Context) -> list[ir.Table]:
     anc = first_course(ctx, "rituximab")
     a = ctx.assess.inner_join(anc, "patient_id")
     win = a.filter((a.day > a.anchor_day) & (a.day <= a.anchor_day + p.rtx_window_days))
-    b_ck = _last_before(a, "ck", p.baseline_lookback_days).select("patient_id", b_ck="ck", b_ck_day="day")
-    b_mrc = _last_before(a, "mrc", p.baseline_lookback_days).select("patient_id", b_mrc="mrc")
-    b_up = _last_before(a, "upper_min", p.baseline_lookback_days).select("patient_id", b_up="upper_min")
-    b_lo = _last_before(a, "lower_min", p.baseline_lookback_days).select("patient_id", b_lo="lower_min")
-    after = win.group_by("patient_id").aggregate(
-        min_ck=win.ck.min(), min_ck_day=win.day.argmin(win.ck), max_mrc=win.mrc.max(),
-        max_up=win.upper_min.max(), max_lo=win.lower_min.max(),
+    b_ck = _last_before(a, "ck", p.baseline_lookback_days).select(
+        "patient_id", b_ck="ck", b_ck_day="day"
     )
-    j = ctx.patients.select("patient_id").left_join(anc, "patient_id").select(~ibis.selectors.matches("_right$"))
+    b_mrc = _last_before(a, "mrc", p.baseline_lookback_days).select("patient_id", b_mrc="mrc")
+    b_up = _last_before(a, "upper_min", p.baseline_lookback_days).select(
+        "patient_id", b_up="upper_min"
+    )
+    b_lo = _last_before(a, "lower_min", p.baseline_lookback_days).select(
+        "patient_id", b_lo="lower_min"
+    )
+    after = win.group_by("patient_id").aggregate(
+        min_ck=win.ck.min(),
+        min_ck_day=win.day.argmin(win.ck),
+        max_mrc=win.mrc.max(),
+        max_up=win.upper_min.max(),
+        max_lo=win.lower_min.max(),
+    )
+    j = (
+        ctx.patients.select("patient_id")
+        .left_join(anc, "patient_id")
+        .select(~ibis.selectors.matches("_right$"))
+    )
     for t in (b_ck, b_mrc, b_up, b_lo, after):
         j = j.left_join(t, "patient_id").select(~ibis.selectors.matches("_right$"))
     fold = j.b_ck / j.min_ck
@@ -68,20 +90,50 @@ def build(ctx: Context) -> list[ir.Table]:
     )
     reason = ibis.cases(
         (j.anchor_day.isnull(), ibis.literal("no rituximab course with a start day")),
-        (ck_ok.isnull() & st_ok.isnull(), ibis.literal("no CK or strength both before and within 6 months after ") + j.anchor_drug),
-        (ck_ok.isnull(), ibis.literal("strength did not improve by 2 and CK was not measured both before and after")),
-        (st_ok.isnull(), ibis.literal("CK fell less than 10-fold and strength was not assessed both before and after")),
+        (
+            ck_ok.isnull() & st_ok.isnull(),
+            ibis.literal("no CK or strength both before and within 6 months after ")
+            + j.anchor_drug,
+        ),
+        (
+            ck_ok.isnull(),
+            ibis.literal(
+                "strength did not improve by 2 and CK was not measured both before and after"
+            ),
+        ),
+        (
+            st_ok.isnull(),
+            ibis.literal(
+                "CK fell less than 10-fold and strength was not assessed both before and after"
+            ),
+        ),
         else_=ibis.literal(""),
     )
-    why = (ibis.literal("CK ") + num(j.b_ck) + " (day " + text(j.b_ck_day) + ") -> lowest " + num(j.min_ck) + " (day "
-           + text(j.min_ck_day) + "); strength change " + num(change) + " (anchor " + j.anchor_drug.fill_null("?")
-           + " day " + text(j.anchor_day) + ")")
-    return [j.select(
-        "patient_id",
-        rtx_response=value,
-        rtx_response__anchor_drug=j.anchor_drug,
-        rtx_response__ck_fold=fold.round(2),
-        rtx_response__strength_change=change,
-        rtx_response__why=why,
-        rtx_response__reason=ibis.ifelse(value == NE, reason, ibis.literal("")),
-    )]
+    why = (
+        ibis.literal("CK ")
+        + num(j.b_ck)
+        + " (day "
+        + text(j.b_ck_day)
+        + ") -> lowest "
+        + num(j.min_ck)
+        + " (day "
+        + text(j.min_ck_day)
+        + "); strength change "
+        + num(change)
+        + " (anchor "
+        + j.anchor_drug.fill_null("?")
+        + " day "
+        + text(j.anchor_day)
+        + ")"
+    )
+    return [
+        j.select(
+            "patient_id",
+            rtx_response=value,
+            rtx_response__anchor_drug=j.anchor_drug,
+            rtx_response__ck_fold=fold.round(2),
+            rtx_response__strength_change=change,
+            rtx_response__why=why,
+            rtx_response__reason=ibis.ifelse(value == NE, reason, ibis.literal("")),
+        )
+    ]

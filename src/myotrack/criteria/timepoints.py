@@ -27,7 +27,9 @@ def nearest(ctx: Context, value: str, months: float, anchor: ir.Table | None = N
     a = a.filter(a.dist <= p.window_days)
     w = ibis.window(group_by="patient_id", order_by=[a.dist, a.day])
     a = a.mutate(rn=ibis.row_number().over(w))
-    return a.filter(a.rn == 0).select("patient_id", "day", value, "target", "anchor_day", "anchor_drug")
+    return a.filter(a.rn == 0).select(
+        "patient_id", "day", value, "target", "anchor_day", "anchor_drug"
+    )
 
 
 def last_with(ctx: Context, value: str, after_anchor: bool = False) -> ir.Table:
@@ -47,7 +49,9 @@ def escalation_anchor(ctx: Context) -> ir.Table:
         return ctx.immuno_start
     t = ctx.treatments
     t = t.filter(t.drug.isin(ESCALATION) & t.start_day.notnull())
-    return t.group_by("patient_id").aggregate(anchor_day=t.start_day.max(), anchor_drug=t.drug.argmax(t.start_day))
+    return t.group_by("patient_id").aggregate(
+        anchor_day=t.start_day.max(), anchor_drug=t.drug.argmax(t.start_day)
+    )
 
 
 def first_course(ctx: Context, drug: str) -> ir.Table:
@@ -56,7 +60,9 @@ def first_course(ctx: Context, drug: str) -> ir.Table:
         return ctx.immuno_start
     t = ctx.treatments
     t = t.filter((t.drug == drug) & t.start_day.notnull())
-    return t.group_by("patient_id").aggregate(anchor_day=t.start_day.min(), anchor_drug=t.drug.argmin(t.start_day))
+    return t.group_by("patient_id").aggregate(
+        anchor_day=t.start_day.min(), anchor_drug=t.drug.argmin(t.start_day)
+    )
 
 
 def ck_normal(a: ir.Table, multiple: float = 1.0) -> ir.BooleanValue:

@@ -23,6 +23,7 @@ from myotrack.evidence.lookup import (
     find_evidence,
     make_profile,
     profile_from_source,
+    rank,
 )
 from myotrack.evidence.safety import SafetyNote, SafetyRule, load_rules, safety_notes
 
@@ -46,6 +47,7 @@ __all__ = [
     "load_studies",
     "make_profile",
     "profile_from_source",
+    "rank",
     "safety_notes",
     "sources",
 ]

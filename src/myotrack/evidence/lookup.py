@@ -452,24 +452,32 @@ class EvidenceResult:
         }
 
     def summary(self) -> str:
+        """The evidence in a few lines of plain text (counts, sources and cautions)."""
+        n_next = sum(1 for m in self.comparable if m.after)
         lines = [
             self.notice,
             f"Profile: {self.profile.describe()}.",
-            f"{len(self.comparable)} comparable published patients (same antibody, had received every therapy named).",
+            f"{_n(len(self.comparable), 'comparable published patient')} (same antibody, had received "
+            f"every therapy named); {n_next} received a further therapy.",
         ]
         for t in self.therapies:
             engine = "; ".join(
                 f"{e.criterion} {e.yes} yes / {e.no} no / {e.not_evaluable} not evaluable"
                 for e in t.engine
             )
+            said = ", ".join(f"{n} {v}" for v, n in t.reported if n)
+            seeds = ", ".join(sorted({seed_of(p) for p in t.patients}))
             lines.append(
-                f"- {t.therapy}: {t.n_patients} patients; by the criteria engine: {engine}; "
-                f"as the authors reported: {t.reported_count('yes')} responded, {t.reported_count('partial')} partly, "
-                f"{t.reported_count('no')} did not; sources: {', '.join(sorted({seed_of(p) for p in t.patients}))}"
+                f"- {t.therapy}: {_n(t.n_patients, 'patient')}; by the criteria engine: {engine}; "
+                f"as the authors reported: {said}; sources: {seeds}"
             )
         for n in self.safety:
             lines.append(f"! {n.text()}")
         return "\n".join(lines)
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def _score(
@@ -592,20 +600,9 @@ def _engine(ds: Dataset, ids: Sequence[str]) -> pd.DataFrame:
     return evaluate(ds.subset(ids), criteria=crits).frame.set_index("patient_id")
 
 
-def find_evidence(
-    profile: Profile,
-    evidence: Dataset | None = None,
-    exclude: Iterable[str] = (),
-    weights: Weights | None = None,
-    candidates: Iterable[str] = (),
-) -> EvidenceResult:
-    """Rank the published patients against ``profile`` and summarise what the comparable ones received next.
-
-    ``exclude`` drops patient ids (the profile's own patient when it comes from the evidence base);
-    ``candidates`` adds therapies (any synonym) whose safety notes should be shown as well.
-    """
-    w = weights or Weights()
-    ds = load_evidence() if evidence is None else evidence
+def _rank(
+    profile: Profile, ds: Dataset, exclude: Iterable[str], w: Weights
+) -> tuple[list[Match], dict[str, pd.DataFrame]]:
     skip = set(exclude)
     courses_by = {pid: _ordered(g) for pid, g in ds.treatments.groupby("patient_id", sort=False)}
     empty = ds.treatments.iloc[0:0]
@@ -634,6 +631,38 @@ def find_evidence(
             )
         )
     matches.sort(key=lambda x: (-x.score, -len(x.after), x.patient_id))
+    return matches, after_rows
+
+
+def rank(
+    profile: Profile,
+    evidence: Dataset | None = None,
+    exclude: Iterable[str] = (),
+    weights: Weights | None = None,
+) -> tuple[Match, ...]:
+    """Every published patient (or every patient of ``evidence``) ranked by similarity, best first.
+
+    Ties are broken by the number of therapies received after the matching point, then by id.
+    """
+    ds = load_evidence() if evidence is None else evidence
+    return tuple(_rank(profile, ds, exclude, weights or Weights())[0])
+
+
+def find_evidence(
+    profile: Profile,
+    evidence: Dataset | None = None,
+    exclude: Iterable[str] = (),
+    weights: Weights | None = None,
+    candidates: Iterable[str] = (),
+) -> EvidenceResult:
+    """Rank the published patients against ``profile`` and summarise what the comparable ones received next.
+
+    ``exclude`` drops patient ids (the profile's own patient when it comes from the evidence base);
+    ``candidates`` adds therapies (any synonym) whose safety notes should be shown as well.
+    """
+    w = weights or Weights()
+    ds = load_evidence() if evidence is None else evidence
+    matches, after_rows = _rank(profile, ds, exclude, w)
     comparable = [m for m in matches if m.comparable and m.after]
     verdicts = _engine(ds, [m.patient_id for m in comparable])
     therapies = _therapies(ds, comparable, after_rows, verdicts)
@@ -684,11 +713,8 @@ def _therapies(
                     )
                 else:
                     value = str(r[crit])
-                    why = (
-                        str(r.get(f"{crit}__why") or "")
-                        if value != "not_evaluable"
-                        else str(r.get(f"{crit}__reason") or "")
-                    )
+                    detail = "why" if value != "not_evaluable" else "reason"
+                    why = _text_or_none(r.get(f"{crit}__{detail}")) or ""
                 counts[value] += 1
                 rows.append((pid, value, why))
             engine.append(

@@ -26,9 +26,9 @@ Scores derived from a grade:
     2- moves through part of the range with gravity eliminated (1), 1- is less than a flicker
     (0).
 
-  A range counts as its lower bound (1-2 -> 1): the stronger grade was not established.
-  So ``whole`` is never above the whole number written and never below the whole part of
-  ``value``.
+  So a single grade's ``whole`` is never above the number written and never below the whole
+  part of its ``value``. A range counts as its lower bound (1-2 -> 1): the stronger grade was
+  not established.
 - ``kendall``: the Kendall 0-10 value of the IMACS form: 0 -> 0, 2- -> 1, 2 -> 2, 2+ -> 3,
   3- -> 4, 3 -> 5, 3+ -> 6, 4- -> 7, 4 -> 8, 4+ -> 9, 5 -> 10. Kendall writes trace (MRC 1) as
   'T' without a number; myotrack scores T, 1, 1+ and 1- as 1 (a contraction was seen, which is

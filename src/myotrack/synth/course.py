@@ -123,6 +123,7 @@ class Course:
     # recovery of strength and function
     t_fav: FloatArray  # day mRS reaches 0-1
     tau: FloatArray  # time constant of recovery (days)
+    offset: FloatArray  # recovery heads for -offset, so it ends (at the residual) in finite time
     residual: FloatArray  # MRC points never recovered (patients without relapse)
     escalated: BoolArray
     esc_day: FloatArray  # day of IVIg/rituximab (escalated patients)
@@ -219,17 +220,22 @@ def draw_course(rng: np.random.Generator, base: Baseline, sched: Schedule) -> Co
     p_resid = PARAMETERS["residual_deficit"].probabilities
     has_resid = rng.random(n) < np.where(relapsed, p_resid[0], p_resid[1])
     size = 1 + rng.poisson(value("residual_deficit_mean") - 1, n)
-    # keep mRS 0-1 reachable: residual * mRS0 / deficit below 1.5 (cap 1.2), and < deficit
-    cap = np.minimum(np.floor(1.2 * d0 / mrs0), d0 - 1)
+    # weakness below which mRS is 0-1: mRS = round(mRS0 * (deficit / d0) ** gamma)
+    gamma = value("mrs_weakness_exponent")
+    d_fav = d0 * (1.5 / mrs0) ** (1.0 / gamma)
+    # keep mRS 0-1 reachable: residual below 0.8 * d_fav, and below the initial weakness
+    cap = np.minimum(np.floor(0.8 * d_fav), d0 - 1)
     resid_points = np.where(has_resid, np.minimum(size, cap), 0).astype(np.float64)
     residual = np.where(relapsed, 0.0, resid_points)
     relapse_residual = np.where(relapsed, resid_points, 0.0)
 
-    # deficit at which mRS becomes 0-1: mRS0 * deficit / d0 < 1.5
-    d_fav = 1.5 * d0 / mrs0
+    # recovery from start_def toward -offset (reached: residual) passes d_fav at t_fav
     start_def = d0 + worsening
+    offset = value("recovery_offset") * start_def
     recover_from = np.where(escalated, esc_day, 0.0)
-    tau = (t_fav - recover_from) / np.log((start_def - residual) / (d_fav - residual))
+    tau = (t_fav - recover_from) / np.log(
+        (start_def - residual + offset) / (d_fav - residual + offset)
+    )
 
     # --- CK
     ck_c0 = base.ck0 / base.ck_uln
@@ -308,7 +314,7 @@ def draw_course(rng: np.random.Generator, base: Baseline, sched: Schedule) -> Co
     core_set = rng.random(n) < value("imacs_core_set")
 
     return Course(
-        t_fav=t_fav, tau=tau, residual=residual, escalated=escalated,
+        t_fav=t_fav, tau=tau, offset=offset, residual=residual, escalated=escalated,
         esc_day=esc_day, worsening=worsening,
         ck_floor=ck_floor, ck_kappa=ck_kappa, ck_plateau=ck_plateau,
         pred0=pred0, hold=hold, taper_rate=taper_rate, pred_floor=pred_floor,

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from myotrack.tables.dataset import DERIVED_STRENGTH, Dataset
+from myotrack.tables.dataset import Dataset
 from myotrack.tables.schema import CK_BOUND, TABLES, Column
 
 Block = dict[str, NDArray[np.generic]]
@@ -27,8 +27,10 @@ def block(idx: NDArray[np.int64], **columns: object) -> Block:
     for name, x in columns.items():
         if isinstance(x, np.ndarray):
             out[name] = x[idx]
+        elif isinstance(x, str):
+            out[name] = np.full(len(idx), x or None, dtype=object)  # '' is unknown: None
         else:
-            out[name] = np.full(len(idx), x, dtype=object if isinstance(x, str) else np.float64)
+            out[name] = np.full(len(idx), x, dtype=np.float64)
     return out
 
 
@@ -49,13 +51,8 @@ def _typed(col: Column, values: pd.Series | None, n: int) -> object:
                 return pd.arrays.IntegerArray(data, np.zeros(n, dtype=bool))
             return pd.to_numeric(values, errors="raise").astype("float64").round().astype("Int64")
         return pd.to_numeric(values, errors="raise").to_numpy(dtype=np.float64)
-    if values is None:
-        return np.full(n, None, dtype=object)
-    text = values.to_numpy(dtype=object)
-    missing = pd.isna(text) | (text == "")
-    if missing.any():
-        text = np.where(missing, None, text)
-    return text
+    # generated text columns hold str or None (never '' or NaN): nothing to convert
+    return np.full(n, None, dtype=object) if values is None else values.to_numpy(dtype=object)
 
 
 def typed_frame(table: str, frame: pd.DataFrame) -> pd.DataFrame:
@@ -69,13 +66,11 @@ def typed_frame(table: str, frame: pd.DataFrame) -> pd.DataFrame:
         values = frame[col.name].reset_index(drop=True) if col.name in frame.columns else None
         cols[col.name] = _typed(col, values, n)
     if table == "strength":
-        if n:
-            raise ValueError("the generator writes no per-muscle grades")
-        whole, kendall, value = DERIVED_STRENGTH
-        cols[whole] = pd.array([], dtype="Int64")
-        cols[kendall] = pd.array([], dtype="Int64")
-        # as the reader types an empty column (to_numeric of nothing)
-        cols[value] = pd.to_numeric(pd.Series([], dtype=object), errors="coerce").to_numpy()
+        from myotrack.synth.strength import derived_grades
+
+        cols.update(derived_grades(frame["grade"]))
+        if not n:  # as the reader types an empty column (to_numeric of nothing)
+            cols["grade_value"] = pd.to_numeric(pd.Series([], dtype=object)).to_numpy()
     return pd.DataFrame(cols, index=pd.RangeIndex(n), copy=False)
 
 

@@ -9,6 +9,7 @@ from myotrack.synth.course import SynthError, draw_course, draw_schedule
 from myotrack.synth.events import events_frame
 from myotrack.synth.frames import typed_dataset
 from myotrack.synth.patients import draw_baseline, patients_frame
+from myotrack.synth.strength import strength_frame
 from myotrack.synth.treatments import timeline, treatments_frame
 from myotrack.synth.visits import visits_frame
 from myotrack.tables.dataset import Dataset
@@ -29,10 +30,13 @@ def generate_frames(
     sched = draw_schedule(streams[1], n_patients, visits_per_patient)
     course = draw_course(streams[2], base, sched)
     line = timeline(streams[4], course, sched)
+    patients = patients_frame(streams[3], base, SOURCE.format(seed=seed))
+    visits = visits_frame(streams[3], base, course, sched)
+    mrc_sum = visits["mrc_sum"].to_numpy()
     return {
-        "patients": patients_frame(streams[3], base, SOURCE.format(seed=seed)),
-        "visits": visits_frame(streams[3], base, course, sched),
-        "strength": pd.DataFrame(columns=["patient_id", "day", "muscle", "side", "grade"]),
+        "patients": patients,
+        "visits": visits,
+        "strength": strength_frame(streams[4], base, course, sched, mrc_sum),
         "treatments": treatments_frame(base, course, line),
         "events": events_frame(streams[5], base, course, line),
     }

@@ -131,6 +131,14 @@ _ALL: tuple[Parameter, ...] = (
               "mean initial mRS (3.12) over mean initial weakness (60 - 42.88 MRC points): how "
               "much disability a relapse's loss of strength adds"),
     # ---- recovery -------------------------------------------------------------------------
+    Parameter("mrs_weakness_exponent", 0.5, "exponent", "004 Table 1 (calibration)",
+              "mRS = round(initial mRS x (weakness / initial weakness) ** exponent): disability "
+              "stays until most strength is back, so favourable recovery comes close to full "
+              "strength as in 004 (both 29.41% at 6 months)"),
+    Parameter("recovery_offset", 1.0, "x initial weakness", "004 Table 1 (calibration)",
+              "weakness recovers exponentially toward minus this multiple of the starting "
+              "weakness, so it reaches its final level in finite time (004: full MRC sum in "
+              "11.76% / 29.41% / 47.06% at 3 / 6 / 12 months)"),
     Parameter("favourable_6m", 5 / 17, "proportion", "004 Results and Table 1",
               "mRS 0-1 at 6 months after starting immunotherapy: 5 of 17 (29.41%)"),
     Parameter("favourable_12m", 11 / 17, "proportion", "004 Results and Table 1",

@@ -122,7 +122,7 @@ def _joined_terms(flags: NDArray[np.bool_], terms: tuple[str, ...]) -> NDArray[n
     k = len(terms)
     codes = (flags.astype(np.int64) << np.arange(k)).sum(axis=1)
     lookup = np.array(
-        [";".join(t for i, t in enumerate(terms) if code >> i & 1) for code in range(2**k)],
+        [";".join(t for i, t in enumerate(terms) if code >> i & 1) or None for code in range(2**k)],
         dtype=object,
     )
     return lookup[codes]

@@ -67,7 +67,7 @@ def _block(
     offset = base.delay.astype(np.float64)
     finite = np.isfinite(end)
     if isinstance(stop_reason, np.ndarray):
-        stop_reason = np.where(finite, stop_reason, "").astype(object)
+        stop_reason = np.where(finite, stop_reason, None).astype(object)
     return block(
         idx,
         patient_id=base.ids,

@@ -10,8 +10,8 @@ from myotrack.synth.course import Course, Schedule, prednisone_dose
 from myotrack.synth.parameters import value
 from myotrack.synth.patients import Baseline, FloatArray, IntArray
 
+STEADY_AFTER_ESCALATION = 45.0  # days: covers the first visit after an escalation
 RELAPSE_HOLD = 28.0  # days at the re-escalated prednisone dose before tapering again
-MRC_NOISE = 0.2  # chance that a recovering MRC sum is recorded one point lower
 
 
 def base_deficit(base: Baseline, course: Course, idx: IntArray, t: FloatArray) -> FloatArray:
@@ -22,7 +22,9 @@ def base_deficit(base: Baseline, course: Course, idx: IntArray, t: FloatArray) -
     w = course.worsening[idx]
     resid = course.residual[idx]
     since = np.where(esc, t - te, t)
-    recovering = resid + (d0 + w - resid) * np.exp(-np.maximum(since, 0.0) / course.tau[idx])
+    c = course.offset[idx]
+    decay = np.exp(-np.maximum(since, 0.0) / course.tau[idx])
+    recovering = np.maximum(resid + (d0 + w - resid + c) * decay - c, resid)
     worse = d0 + w * np.clip(t / np.maximum(te, 1.0), 0.0, 1.0)
     return np.where(esc & (t < te), worse, recovering)
 
@@ -65,7 +67,6 @@ def visit_columns(
     ck_extra = np.zeros(sched.size)
     relapse_start = np.full((n, 2), np.inf)
     relapse_drop = np.zeros((n, 2))
-    before_relapse = np.ones(sched.size, dtype=bool)
     after: list[IntArray] = []  # rows from each relapse on
     relapse_rows: list[IntArray] = []
     relapse_cks: list[FloatArray] = []
@@ -99,27 +100,27 @@ def visit_columns(
         dip[rows] += _dip(relapse_drop[pr, j], target_r, since, recovery)
         excess = np.maximum(course.relapse_ck[pr, j] / base.ck_uln[pr] - ck_base_at[pr], 0.0)
         ck_extra[rows] += excess * np.exp(-since / recovery)
-        before_relapse[rows] = False
         after.append(rows)
 
     # ---- CK: visit-to-visit noise; never above the initial value outside a relapse
     uln = base.ck_uln[p]
     ck0 = base.ck0[p]
-    ck = uln * ck_x * np.exp(value("ck_noise_sd") * rng.standard_normal(sched.size))
-    ck = np.minimum(ck, 0.95 * ck0)
+    noise = np.exp(value("ck_noise_sd") * rng.standard_normal(sched.size))
+    # around an escalation CK falls steadily (no noise): the MRC sum falls until the
+    # escalation (and may still be lower at the next visit), and a noisy CK above the running
+    # nadir would then read as a relapse (004's criterion)
+    noise[course.escalated[p] & (t < course.esc_day[p] + STEADY_AFTER_ESCALATION)] = 1.0
+    ck = np.minimum(uln * ck_x * noise, 0.95 * ck0)
     ck = np.where(first, ck0, ck) + uln * ck_extra
     for rows, values in zip(relapse_rows, relapse_cks, strict=True):
         ck[rows] = values
     ck = np.maximum(np.round(ck), 1.0)
 
-    # ---- MRC sum and mRS
-    total = deficit + dip
-    recovering = before_relapse & ~first & (deficit - course.residual[p] > 0.5)
-    recovering &= ~(course.escalated[p] & (t < course.esc_day[p]))
-    noise = recovering & (rng.random(sched.size) < MRC_NOISE)
-    mrc = np.clip(60.0 - np.round(total) - noise, 0.0, 60.0)
-    slope = base.mrs0 / (60.0 - base.mrc0)
-    mrs = np.floor(slope[p] * deficit + value("mrs_per_mrc_point") * dip + 0.5)
+    # ---- MRC sum (no noise: a spurious fall would read as worsening or relapse) and mRS
+    mrc = np.clip(60.0 - np.round(deficit + dip), 0.0, 60.0)
+    relative = deficit / (60.0 - base.mrc0[p])
+    mrs = base.mrs0[p] * relative ** value("mrs_weakness_exponent")
+    mrs = np.floor(mrs + value("mrs_per_mrc_point") * dip + 0.5)
     mrs = np.clip(mrs, 0, 5).astype(np.int64)
 
     # ---- prednisone (0 at the first visit: treatment starts after it), raised after relapses

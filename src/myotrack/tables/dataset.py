@@ -43,7 +43,10 @@ class Dataset:
     def subset(self, patient_ids: Iterable[str]) -> Dataset:
         """The same source restricted to some patients (order of the patients table kept)."""
         wanted = set(patient_ids)
-        parts = {n: self.table(n)[self.table(n)["patient_id"].isin(wanted)].reset_index(drop=True) for n in TABLES}
+        parts = {
+            n: self.table(n)[self.table(n)["patient_id"].isin(wanted)].reset_index(drop=True)
+            for n in TABLES
+        }
         return Dataset(**parts, name=self.name)
 
     @staticmethod
@@ -65,7 +68,9 @@ class Dataset:
                 continue
             if table not in TABLES:
                 raise ValueError(f"unknown table {table!r}")
-            raws[table] = RawTable(f"{name}: {table}", to_text(frame), np.arange(2, len(frame) + 2))
+            raws[table] = RawTable(
+                f"{name}: {table}", frame.reset_index(drop=True), np.arange(2, len(frame) + 2)
+            )
         return build(raws, name)
 
     def to_text_frames(self) -> dict[str, pd.DataFrame]:
@@ -90,7 +95,10 @@ class Dataset:
 def _fmt(s: pd.Series) -> pd.Series:
     if pd.api.types.is_float_dtype(s.dtype):
         vals = s.to_numpy(dtype=float, na_value=np.nan)
-        text = [("" if np.isnan(x) else (str(int(x)) if float(x).is_integer() else repr(float(x)))) for x in vals]
+        text = [
+            ("" if np.isnan(x) else (str(int(x)) if float(x).is_integer() else repr(float(x))))
+            for x in vals
+        ]
         return pd.Series(text, index=s.index, dtype=object)
     return s.astype(object).where(s.notna(), "").astype(str)
 

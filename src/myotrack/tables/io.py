@@ -25,11 +25,15 @@ DICTIONARY_SHEET = "data_dictionary"
 
 def _read_csv(handle: object, label: str) -> RawTable:
     try:
-        frame = pd.read_csv(handle, dtype=str, keep_default_na=False, na_values=[], skipinitialspace=False)  # type: ignore[call-overload]
+        frame = pd.read_csv(
+            handle, dtype=str, keep_default_na=False, na_values=[], skipinitialspace=False
+        )  # type: ignore[call-overload]
     except pd.errors.EmptyDataError:
         frame = pd.DataFrame()
     except (pd.errors.ParserError, UnicodeDecodeError) as err:
-        raise InvalidData([Problem(label, None, None, None, f"not a readable CSV file ({err})")]) from err
+        raise InvalidData(
+            [Problem(label, None, None, None, f"not a readable CSV file ({err})")]
+        ) from err
     frame.columns = [str(c).strip() for c in frame.columns]
     return RawTable(label, frame, np.arange(2, len(frame) + 2))
 
@@ -41,7 +45,9 @@ def _raw_csv_folder(path: Path) -> dict[str, RawTable]:
         if f.exists():
             raws[name] = _read_csv(f, f"{name}.csv")
     if not raws:
-        raise SourceNotFound(f"{path}: no patients.csv (or any of {', '.join(f'{n}.csv' for n in TABLES)}) in this folder")
+        raise SourceNotFound(
+            f"{path}: no patients.csv (or any of {', '.join(f'{n}.csv' for n in TABLES)}) in this folder"
+        )
     return raws
 
 
@@ -49,7 +55,11 @@ def _raw_zip(path: Path) -> dict[str, RawTable]:
     raws: dict[str, RawTable] = {}
     try:
         with zipfile.ZipFile(path) as z:
-            members = {Path(m).name: m for m in z.namelist() if m.lower().endswith(".csv") and not Path(m).name.startswith(".")}
+            members = {
+                Path(m).name: m
+                for m in z.namelist()
+                if m.lower().endswith(".csv") and not Path(m).name.startswith(".")
+            }
             for name in TABLES:
                 member = members.get(f"{name}.csv")
                 if member is not None:
@@ -57,13 +67,17 @@ def _raw_zip(path: Path) -> dict[str, RawTable]:
     except zipfile.BadZipFile as err:
         raise SourceNotFound(f"{path}: not a zip archive") from err
     if not raws:
-        raise SourceNotFound(f"{path}: the archive holds no patients.csv or other table of myotrack")
+        raise SourceNotFound(
+            f"{path}: the archive holds no patients.csv or other table of myotrack"
+        )
     return raws
 
 
 def _raw_excel(path: Path) -> dict[str, RawTable]:
     try:
-        sheets = pd.read_excel(path, sheet_name=None, dtype=str, keep_default_na=False, engine="openpyxl")
+        sheets = pd.read_excel(
+            path, sheet_name=None, dtype=str, keep_default_na=False, engine="openpyxl"
+        )
     except (ValueError, OSError, KeyError, zipfile.BadZipFile) as err:
         raise SourceNotFound(f"{path}: not a readable Excel workbook ({err})") from err
     raws: dict[str, RawTable] = {}
@@ -78,11 +92,28 @@ def _raw_excel(path: Path) -> dict[str, RawTable]:
         frame.columns = [str(c).strip() for c in frame.columns]
         frame = frame.loc[:, [c for c in frame.columns if not c.startswith("Unnamed:")]]
         # rows that are entirely empty (formatting left in a sheet) are not records
-        keep = (frame.astype(str).apply(lambda s: s.str.strip()) != "").any(axis=1).to_numpy() if len(frame.columns) else np.zeros(len(frame), bool)
+        keep = (
+            (frame.astype(str).apply(lambda s: s.str.strip()) != "").any(axis=1).to_numpy()
+            if len(frame.columns)
+            else np.zeros(len(frame), bool)
+        )
         rows = np.arange(2, len(frame) + 2)[keep]
-        raws[key] = RawTable(f"{path.name}, sheet {sheet}", frame[keep].reset_index(drop=True), rows)
+        raws[key] = RawTable(
+            f"{path.name}, sheet {sheet}", frame[keep].reset_index(drop=True), rows
+        )
     if unknown:
-        raise InvalidData([Problem(path.name, None, None, s, f"unknown sheet; sheets are {', '.join(TABLES)} (and {DICTIONARY_SHEET})") for s in unknown])
+        raise InvalidData(
+            [
+                Problem(
+                    path.name,
+                    None,
+                    None,
+                    s,
+                    f"unknown sheet; sheets are {', '.join(TABLES)} (and {DICTIONARY_SHEET})",
+                )
+                for s in unknown
+            ]
+        )
     if not raws:
         raise SourceNotFound(f"{path}: the workbook has no 'patients' sheet")
     return raws
@@ -99,7 +130,9 @@ def raw_tables(path: str | Path) -> dict[str, RawTable]:
         return _raw_excel(p)
     if suffix == ".zip":
         return _raw_zip(p)
-    raise SourceNotFound(f"{p}: a source is a folder of CSV files, a .zip of them, or an .xlsx workbook")
+    raise SourceNotFound(
+        f"{p}: a source is a folder of CSV files, a .zip of them, or an .xlsx workbook"
+    )
 
 
 def read_source(path: str | Path) -> Dataset:

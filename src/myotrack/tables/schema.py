@@ -70,7 +70,15 @@ ANTIBODY = ("SRP", "HMGCR", "seronegative", "unknown")
 YES_NO_UNKNOWN = ("yes", "no", "unknown")
 SIDE = ("left", "right", "axial")
 DOSE_UNIT = ("mg", "g", "mg/kg", "g/kg", "mg/m2", "mL", "other")
-STOP_REASON = ("inefficacy", "intolerance", "adverse_event", "remission", "cost", "pregnancy", "other")
+STOP_REASON = (
+    "inefficacy",
+    "intolerance",
+    "adverse_event",
+    "remission",
+    "cost",
+    "pregnancy",
+    "other",
+)
 EVENT_KIND = ("adverse_event", "relapse_reported", "hospitalisation", "death", "other")
 REPORTED_RESPONSE = ("yes", "partial", "no", "unknown")
 
@@ -78,20 +86,32 @@ REPORTED_RESPONSE = ("yes", "partial", "no", "unknown")
 def _enzyme(name: str, label: str) -> tuple[Column, Column]:
     return (
         Column(name, "float", f"{label} at this visit", "U/L", minimum=0),
-        Column(f"{name}_uln", "float", f"upper limit of normal of the laboratory for {label}", "U/L", minimum=0),
+        Column(
+            f"{name}_uln",
+            "float",
+            f"upper limit of normal of the laboratory for {label}",
+            "U/L",
+            minimum=0,
+        ),
     )
 
 
-SOURCE = Column("source", "text", "citation of this row: document, table or section (published cases)")
+SOURCE = Column(
+    "source", "text", "citation of this row: document, table or section (published cases)"
+)
 
 PATIENTS = TableSpec(
     "patients",
     "one row per patient",
     (
-        Column("patient_id", "text", "identifier, unique; never a name or record number", required=True),
+        Column(
+            "patient_id", "text", "identifier, unique; never a name or record number", required=True
+        ),
         Column("sex", "enum", "sex", allowed=SEX),
         Column("age_at_onset", "float", "age at symptom onset", "years", minimum=0, maximum=120),
-        Column("antibody", "enum", "myositis-specific antibody (224th ENMC subgroup)", allowed=ANTIBODY),
+        Column(
+            "antibody", "enum", "myositis-specific antibody (224th ENMC subgroup)", allowed=ANTIBODY
+        ),
         Column("other_antibodies", "list", "other autoantibodies, ';'-separated (e.g. Ro52;ANA)"),
         Column("statin_exposure", "enum", "statin taken before onset", allowed=YES_NO_UNKNOWN),
         Column("height_cm", "float", "height", "cm", minimum=30, maximum=260),
@@ -110,20 +130,71 @@ VISITS = TableSpec(
         Column("patient_id", "text", "patient of this visit", required=True),
         Column("day", "int", "days since the index date", "day", required=True, integer=True),
         Column("ck", "float", "creatine kinase; may be written <N or >N", "U/L", minimum=0),
-        Column("ck_uln", "float", "upper limit of normal of the laboratory for CK", "U/L", minimum=1),
+        Column(
+            "ck_uln", "float", "upper limit of normal of the laboratory for CK", "U/L", minimum=1
+        ),
         *_enzyme("ldh", "lactate dehydrogenase"),
         *_enzyme("hbdh", "hydroxybutyrate dehydrogenase"),
         *_enzyme("aldolase", "aldolase"),
         *_enzyme("alt", "alanine aminotransferase"),
         *_enzyme("ast", "aspartate aminotransferase"),
-        Column("mrc_sum", "float", "MRC sum score (six muscle groups, both sides)", "0-60", minimum=0, maximum=60),
-        Column("mmt8", "float", "manual muscle testing of eight muscles, Kendall 0-10 each", "0-80", minimum=0, maximum=80),
+        Column(
+            "mrc_sum",
+            "float",
+            "MRC sum score (six muscle groups, both sides)",
+            "0-60",
+            minimum=0,
+            maximum=60,
+        ),
+        Column(
+            "mmt8",
+            "float",
+            "manual muscle testing of eight muscles, Kendall 0-10 each",
+            "0-80",
+            minimum=0,
+            maximum=80,
+        ),
         Column("mrs", "int", "modified Rankin Scale", "0-6", minimum=0, maximum=6, integer=True),
-        Column("prednisone_mg_day", "float", "prednisone-equivalent glucocorticoid dose", "mg/day", minimum=0, maximum=2000),
-        Column("physician_global", "float", "physician global activity (VAS)", "0-10 cm", minimum=0, maximum=10),
-        Column("patient_global", "float", "patient global activity (VAS)", "0-10 cm", minimum=0, maximum=10),
-        Column("extramuscular_global", "float", "extramuscular disease activity (VAS)", "0-10 cm", minimum=0, maximum=10),
-        Column("haq", "float", "Health Assessment Questionnaire disability index", "0-3", minimum=0, maximum=3),
+        Column(
+            "prednisone_mg_day",
+            "float",
+            "prednisone-equivalent glucocorticoid dose",
+            "mg/day",
+            minimum=0,
+            maximum=2000,
+        ),
+        Column(
+            "physician_global",
+            "float",
+            "physician global activity (VAS)",
+            "0-10 cm",
+            minimum=0,
+            maximum=10,
+        ),
+        Column(
+            "patient_global",
+            "float",
+            "patient global activity (VAS)",
+            "0-10 cm",
+            minimum=0,
+            maximum=10,
+        ),
+        Column(
+            "extramuscular_global",
+            "float",
+            "extramuscular disease activity (VAS)",
+            "0-10 cm",
+            minimum=0,
+            maximum=10,
+        ),
+        Column(
+            "haq",
+            "float",
+            "Health Assessment Questionnaire disability index",
+            "0-3",
+            minimum=0,
+            maximum=3,
+        ),
         Column("myoact", "float", "MYOACT total as reported", "0-60", minimum=0, maximum=60),
         Column("mitax", "float", "MITAX total", "0-63", minimum=0, maximum=63),
         Column("weight_kg", "float", "body weight at this visit", "kg", minimum=2, maximum=400),
@@ -139,7 +210,13 @@ STRENGTH = TableSpec(
         Column("day", "int", "days since the index date", "day", required=True, integer=True),
         Column("muscle", "muscle", "muscle group (vocabulary)", required=True),
         Column("side", "enum", "side; empty when the source does not say", allowed=SIDE),
-        Column("grade", "grade", "MRC grade as written: 0-5 with + or -, ranges like 1-2, T for trace", "MRC 0-5", required=True),
+        Column(
+            "grade",
+            "grade",
+            "MRC grade as written: 0-5 with + or -, ranges like 1-2, T for trace",
+            "MRC 0-5",
+            required=True,
+        ),
         SOURCE,
     ),
 )
@@ -149,17 +226,58 @@ TREATMENTS = TableSpec(
     "one row per treatment course",
     (
         Column("patient_id", "text", "patient", required=True),
-        Column("drug", "drug", "drug or procedure; any synonym in, the canonical name out", required=True),
-        Column("start_day", "int", "first day of the course; empty when the source gives no date", "day", integer=True),
-        Column("end_day", "int", "last day of the course; empty means ongoing or unknown", "day", integer=True),
-        Column("line", "int", "order of the course among the patient's courses, when days are unknown", integer=True, minimum=1),
+        Column(
+            "drug",
+            "drug",
+            "drug or procedure; any synonym in, the canonical name out",
+            required=True,
+        ),
+        Column(
+            "start_day",
+            "int",
+            "first day of the course; empty when the source gives no date",
+            "day",
+            integer=True,
+        ),
+        Column(
+            "end_day",
+            "int",
+            "last day of the course; empty means ongoing or unknown",
+            "day",
+            integer=True,
+        ),
+        Column(
+            "line",
+            "int",
+            "order of the course among the patient's courses, when days are unknown",
+            integer=True,
+            minimum=1,
+        ),
         Column("dose", "float", "dose per administration", minimum=0),
-        Column("dose_unit", "enum", "unit of the dose (per day/week/course goes in schedule)", allowed=DOSE_UNIT),
+        Column(
+            "dose_unit",
+            "enum",
+            "unit of the dose (per day/week/course goes in schedule)",
+            allowed=DOSE_UNIT,
+        ),
         Column("route", "text", "route (IV, oral, SC, ...)"),
-        Column("schedule", "text", "schedule as written (e.g. daily, weekly, every 2 weeks x3 then monthly)"),
-        Column("protocol", "text", "named protocol (rtx_a, rtx_b, rtx_one, ivig_induction, ivig_maintenance, hicy, autohct, belimumab)"),
+        Column(
+            "schedule",
+            "text",
+            "schedule as written (e.g. daily, weekly, every 2 weeks x3 then monthly)",
+        ),
+        Column(
+            "protocol",
+            "text",
+            "named protocol (rtx_a, rtx_b, rtx_one, ivig_induction, ivig_maintenance, hicy, autohct, belimumab)",
+        ),
         Column("stop_reason", "enum", "why the course stopped", allowed=STOP_REASON),
-        Column("reported_response", "enum", "response as the authors or treating doctor reported it", allowed=REPORTED_RESPONSE),
+        Column(
+            "reported_response",
+            "enum",
+            "response as the authors or treating doctor reported it",
+            allowed=REPORTED_RESPONSE,
+        ),
         Column("note", "text", "free text (published cases only; never exported de-identified)"),
         SOURCE,
     ),
@@ -170,7 +288,9 @@ EVENTS = TableSpec(
     "adverse events, reported relapses, hospitalisations, deaths",
     (
         Column("patient_id", "text", "patient", required=True),
-        Column("day", "int", "day of the event; empty when the source gives none", "day", integer=True),
+        Column(
+            "day", "int", "day of the event; empty when the source gives none", "day", integer=True
+        ),
         Column("kind", "enum", "kind of event", required=True, allowed=EVENT_KIND),
         Column("term", "text", "event term (vocabulary, e.g. febrile_neutropenia, herpes_zoster)"),
         Column("grade", "int", "severity grade (CTCAE 1-5)", minimum=1, maximum=5, integer=True),
@@ -180,9 +300,7 @@ EVENTS = TableSpec(
     ),
 )
 
-TABLES: dict[str, TableSpec] = {
-    t.name: t for t in (PATIENTS, VISITS, STRENGTH, TREATMENTS, EVENTS)
-}
+TABLES: dict[str, TableSpec] = {t.name: t for t in (PATIENTS, VISITS, STRENGTH, TREATMENTS, EVENTS)}
 TABLE_NAMES: tuple[str, ...] = tuple(TABLES)
 
 #: Internal column added by the reader next to ``visits.ck``: '<', '>' or '' (exact).

@@ -12,7 +12,9 @@ from myotrack.tables.schema import TABLES
 
 def _allowed(table: str, column: str, text: str) -> str:
     if column in ("drug", "treatment"):
-        return "any of: " + "; ".join(f"{d.name} ({', '.join(d.synonyms)})" if d.synonyms else d.name for d in vocab.DRUGS)
+        return "any of: " + "; ".join(
+            f"{d.name} ({', '.join(d.synonyms)})" if d.synonyms else d.name for d in vocab.DRUGS
+        )
     if column == "muscle":
         return "any of: " + ", ".join(vocab.MUSCLES)
     if column == "comorbidities":

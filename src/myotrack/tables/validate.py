@@ -41,7 +41,14 @@ class _Collector:
     def __init__(self) -> None:
         self.problems: list[Problem] = []
 
-    def add_many(self, raw: RawTable, mask: np.ndarray, column: str | None, rule: str, values: pd.Series | None = None) -> None:
+    def add_many(
+        self,
+        raw: RawTable,
+        mask: np.ndarray,
+        column: str | None,
+        rule: str,
+        values: pd.Series | None = None,
+    ) -> None:
         idx = np.flatnonzero(mask)
         if idx.size == 0:
             return
@@ -50,7 +57,13 @@ class _Collector:
             self.problems.append(Problem(raw.label, int(raw.rows[i]), column, value, rule))
         if idx.size > MAX_PER_RULE:
             self.problems.append(
-                Problem(raw.label, None, column, None, f"{idx.size - MAX_PER_RULE} more rows break the same rule: {rule}")
+                Problem(
+                    raw.label,
+                    None,
+                    column,
+                    None,
+                    f"{idx.size - MAX_PER_RULE} more rows break the same rule: {rule}",
+                )
             )
 
     def add(self, problem: Problem) -> None:
@@ -69,7 +82,22 @@ def _plain(value: object) -> object:
 
 
 def _blank(s: pd.Series) -> np.ndarray:
-    return s.isna().to_numpy() | (s.astype(str).str.strip() == "").to_numpy()
+    """True where a (stripped) text cell is empty or missing."""
+    return (s.isna() | (s == "")).fillna(True).to_numpy(dtype=bool)
+
+
+def _strip(s: pd.Series) -> pd.Series:
+    """Cells as stripped Arrow-backed text (vectorised; numbers keep their written form)."""
+    if s.dtype == "string[pyarrow]":
+        return s.str.strip()
+    if pd.api.types.is_float_dtype(s.dtype):
+        vals = s.to_numpy(dtype=float, na_value=np.nan)
+        whole = np.isfinite(vals) & (vals == np.round(vals))
+        out = pd.Series(vals.astype(object), index=s.index)
+        out[whole] = vals[whole].astype(np.int64)
+        out[np.isnan(vals)] = None
+        s = out
+    return pd.Series(s.to_numpy(dtype=object), index=s.index).astype("string[pyarrow]").str.strip()
 
 
 def _suggest(word: str, options: tuple[str, ...] | list[str]) -> str:
@@ -78,12 +106,26 @@ def _suggest(word: str, options: tuple[str, ...] | list[str]) -> str:
 
 
 def _numeric(raw: RawTable, col: Column, text: pd.Series, out: _Collector) -> pd.Series:
-    stripped = text.str.strip()
-    blank = _blank(stripped)
-    num = pd.to_numeric(stripped.where(~blank, None), errors="coerce")
-    bad = ~blank & num.isna().to_numpy()
-    what = "a whole number" if col.integer else "a number"
-    out.add_many(raw, bad, col.name, f"{col.name} must be {what}" + (f" ({col.unit})" if col.unit else ""), text)
+    if pd.api.types.is_numeric_dtype(text.dtype) and not pd.api.types.is_bool_dtype(text.dtype):
+        num = pd.Series(text.to_numpy(dtype=float, na_value=np.nan), index=text.index)
+        blank = num.isna().to_numpy()
+        bad = np.zeros(len(num), dtype=bool)
+    else:
+        stripped = _strip(text)
+        blank = _blank(stripped)
+        num = pd.to_numeric(
+            stripped.where(~pd.Series(blank, index=stripped.index), None), errors="coerce"
+        )
+        num = pd.Series(num.to_numpy(dtype=float, na_value=np.nan), index=text.index)
+        bad = ~blank & num.isna().to_numpy()
+        what = "a whole number" if col.integer else "a number"
+        out.add_many(
+            raw,
+            bad,
+            col.name,
+            f"{col.name} must be {what}" + (f" ({col.unit})" if col.unit else ""),
+            text,
+        )
     valid = ~blank & ~bad
     if col.integer:
         frac = valid & (np.abs(num.to_numpy(dtype=float, na_value=np.nan) % 1) > 0)
@@ -92,14 +134,22 @@ def _numeric(raw: RawTable, col: Column, text: pd.Series, out: _Collector) -> pd
     values = num.to_numpy(dtype=float, na_value=np.nan)
     if col.minimum is not None:
         low = valid & (values < col.minimum)
-        rule = f"{col.name} must be {col.allowed_text()}" + (f" {col.unit}" if col.unit and col.maximum is None else "")
+        rule = f"{col.name} must be {col.allowed_text()}" + (
+            f" {col.unit}" if col.unit and col.maximum is None else ""
+        )
         if col.name == "ck":
             rule = "CK cannot be negative"
         out.add_many(raw, low, col.name, rule, text)
         valid &= ~low
     if col.maximum is not None:
         high = valid & (values > col.maximum)
-        out.add_many(raw, high, col.name, f"{col.name} must be {col.allowed_text()}" + (f" ({col.unit})" if col.unit else ""), text)
+        out.add_many(
+            raw,
+            high,
+            col.name,
+            f"{col.name} must be {col.allowed_text()}" + (f" ({col.unit})" if col.unit else ""),
+            text,
+        )
         valid &= ~high
     result = pd.Series(np.where(valid, values, np.nan), index=text.index)
     if col.integer:
@@ -108,25 +158,34 @@ def _numeric(raw: RawTable, col: Column, text: pd.Series, out: _Collector) -> pd
 
 
 def _enum(raw: RawTable, col: Column, text: pd.Series, out: _Collector) -> pd.Series:
-    stripped = text.str.strip()
+    stripped = _strip(text)
     blank = _blank(stripped)
     lookup = {a.lower(): a for a in col.allowed}
     mapped = stripped.str.lower().map(lookup)
     bad = ~blank & mapped.isna().to_numpy()
     for i in np.flatnonzero(bad)[:MAX_PER_RULE]:
         value = stripped.iloc[i]
-        out.add(Problem(raw.label, int(raw.rows[i]), col.name, value,
-                        f"{col.name} must be one of: {col.allowed_text()}{_suggest(value, col.allowed)}"))
+        out.add(
+            Problem(
+                raw.label,
+                int(raw.rows[i]),
+                col.name,
+                value,
+                f"{col.name} must be one of: {col.allowed_text()}{_suggest(value, col.allowed)}",
+            )
+        )
     return mapped.where(~blank & ~bad, None).astype(object)
 
 
 def _text(text: pd.Series) -> pd.Series:
-    stripped = text.str.strip()
-    return stripped.where(~_blank(stripped), None).astype(object)
+    stripped = _strip(text)
+    return pd.Series(stripped.to_numpy(dtype=object, na_value=None), index=text.index).where(
+        ~_blank(stripped), None
+    )
 
 
 def _drug(raw: RawTable, col: Column, text: pd.Series, out: _Collector) -> pd.Series:
-    stripped = text.str.strip()
+    stripped = _strip(text).astype(object)
     blank = _blank(stripped)
     uniques = pd.unique(stripped[~blank])
     mapping = {u: vocab.canonical_drug(u) for u in uniques}
@@ -135,13 +194,17 @@ def _drug(raw: RawTable, col: Column, text: pd.Series, out: _Collector) -> pd.Se
     for i in np.flatnonzero(bad)[:MAX_PER_RULE]:
         value = stripped.iloc[i]
         close = vocab.suggest_drugs(value)
-        hint = f"; closest known names: {', '.join(close)}" if close else "; see 'myotrack template' for the drug list"
+        hint = (
+            f"; closest known names: {', '.join(close)}"
+            if close
+            else "; see 'myotrack template' for the drug list"
+        )
         out.add(Problem(raw.label, int(raw.rows[i]), col.name, value, f"unknown drug{hint}"))
     return mapped.where(~blank & ~bad, None).astype(object)
 
 
 def _muscle(raw: RawTable, col: Column, text: pd.Series, out: _Collector) -> pd.Series:
-    stripped = text.str.strip()
+    stripped = _strip(text).astype(object)
     blank = _blank(stripped)
     uniques = pd.unique(stripped[~blank])
     mapping = {u: vocab.canonical_muscle(u) for u in uniques}
@@ -149,13 +212,20 @@ def _muscle(raw: RawTable, col: Column, text: pd.Series, out: _Collector) -> pd.
     bad = ~blank & mapped.isna().to_numpy()
     for i in np.flatnonzero(bad)[:MAX_PER_RULE]:
         value = stripped.iloc[i]
-        out.add(Problem(raw.label, int(raw.rows[i]), col.name, value,
-                        f"unknown muscle{_suggest(value.lower().replace(' ', '_'), vocab.MUSCLES)}"))
+        out.add(
+            Problem(
+                raw.label,
+                int(raw.rows[i]),
+                col.name,
+                value,
+                f"unknown muscle{_suggest(value.lower().replace(' ', '_'), vocab.MUSCLES)}",
+            )
+        )
     return mapped.where(~blank & ~bad, None).astype(object)
 
 
 def _list(raw: RawTable, col: Column, text: pd.Series, out: _Collector) -> pd.Series:
-    stripped = text.str.strip()
+    stripped = _strip(text).astype(object)
     blank = _blank(stripped)
 
     def norm(s: str) -> str:
@@ -164,18 +234,27 @@ def _list(raw: RawTable, col: Column, text: pd.Series, out: _Collector) -> pd.Se
     result = stripped.where(blank, stripped.map(norm, na_action="ignore"))
     if col.name == "comorbidities":
         known = set(vocab.COMORBIDITIES)
-        for i in np.flatnonzero(~blank)[: 100_000]:
+        for i in np.flatnonzero(~blank)[:100_000]:
             terms = [t.lower() for t in str(result.iloc[i]).split(";") if t]
             for t in terms:
                 if t not in known:
-                    out.add(Problem(raw.label, int(raw.rows[i]), col.name, t,
-                                    f"unknown comorbidity term{_suggest(t, vocab.COMORBIDITIES)}"))
+                    out.add(
+                        Problem(
+                            raw.label,
+                            int(raw.rows[i]),
+                            col.name,
+                            t,
+                            f"unknown comorbidity term{_suggest(t, vocab.COMORBIDITIES)}",
+                        )
+                    )
         result = result.where(blank, result.str.lower())
     return result.where(~blank, None).astype(object)
 
 
-def _grades(raw: RawTable, col: Column, text: pd.Series, out: _Collector) -> tuple[pd.Series, pd.DataFrame]:
-    stripped = text.str.strip()
+def _grades(
+    raw: RawTable, col: Column, text: pd.Series, out: _Collector
+) -> tuple[pd.Series, pd.DataFrame]:
+    stripped = _strip(text).astype(object)
     blank = _blank(stripped)
     parsed: dict[str, tuple[int, int, float] | None] = {}
     for u in pd.unique(stripped[~blank]):
@@ -184,17 +263,21 @@ def _grades(raw: RawTable, col: Column, text: pd.Series, out: _Collector) -> tup
             parsed[u] = (g.whole, g.kendall, g.value)
         except ValueError:
             parsed[u] = None
-    bad = ~blank & stripped.map(lambda s: parsed.get(s) is None if isinstance(s, str) and s in parsed else False).to_numpy(dtype=bool)
+    known = stripped.map({k: v is not None for k, v in parsed.items()})
+    bad = ~blank & ~known.fillna(False).to_numpy(dtype=bool)
     out.add_many(raw, bad, col.name, f"grade outside the MRC scale: {GRADE_RULE}", text)
     ok = ~blank & ~bad
-    whole = stripped.map(lambda s: parsed[s][0] if parsed.get(s) else None)
-    ken = stripped.map(lambda s: parsed[s][1] if parsed.get(s) else None)
-    val = stripped.map(lambda s: parsed[s][2] if parsed.get(s) else None)
+    good = {k: v for k, v in parsed.items() if v is not None}
+    whole = stripped.map({k: v[0] for k, v in good.items()})
+    ken = stripped.map({k: v[1] for k, v in good.items()})
+    val = stripped.map({k: v[2] for k, v in good.items()})
     derived = pd.DataFrame(
         {
-            "grade_whole": pd.array(np.where(ok, whole, None), dtype="Int64"),
-            "grade_kendall": pd.array(np.where(ok, ken, None), dtype="Int64"),
-            "grade_value": pd.to_numeric(pd.Series(np.where(ok, val, None)), errors="coerce").to_numpy(),
+            "grade_whole": pd.array(whole.where(pd.Series(ok, index=whole.index)), dtype="Int64"),
+            "grade_kendall": pd.array(ken.where(pd.Series(ok, index=ken.index)), dtype="Int64"),
+            "grade_value": pd.to_numeric(
+                val.where(pd.Series(ok, index=val.index)), errors="coerce"
+            ).to_numpy(),
         },
         index=text.index,
     )
@@ -202,11 +285,22 @@ def _grades(raw: RawTable, col: Column, text: pd.Series, out: _Collector) -> tup
 
 
 def _split_ck(raw: RawTable, text: pd.Series) -> tuple[pd.Series, pd.Series]:
-    stripped = text.str.strip()
-    first = stripped.str[:1]
-    bound = first.where(first.isin(["<", ">"]), "")
-    number = stripped.where(bound == "", stripped.str[1:].str.strip())
-    return number, bound.fillna("")
+    if pd.api.types.is_numeric_dtype(text.dtype):
+        return text, pd.Series([""] * len(text), index=text.index, dtype=object)
+    stripped = _strip(text)
+    first = stripped.str.slice(0, 1)
+    is_bound = first.isin(["<", ">"]).fillna(False)
+    bound = first.where(is_bound, "").fillna("")
+    number = stripped.where(~is_bound, stripped.str.slice(1).str.strip())
+    return number, bound.astype(object)
+
+
+def _empty(col: Column, n: int, index: pd.Index) -> pd.Series:
+    if col.kind == "int":
+        return pd.Series(pd.array([None] * n, dtype="Int64"), index=index)
+    if col.kind == "float":
+        return pd.Series(np.full(n, np.nan), index=index)
+    return pd.Series([None] * n, index=index, dtype=object)
 
 
 def _convert_table(spec: TableSpec, raw: RawTable, out: _Collector) -> pd.DataFrame:
@@ -218,12 +312,27 @@ def _convert_table(spec: TableSpec, raw: RawTable, out: _Collector) -> pd.DataFr
     for col in spec.columns:
         if col.name not in present:
             if col.required:
-                out.add(Problem(raw.label, None, col.name, None, f"required column '{col.name}' is missing"))
-            text = pd.Series([""] * n, index=frame.index, dtype=object)
-        else:
-            text = frame[col.name].astype(object).where(frame[col.name].notna(), "").astype(str)
-        if col.required and col.name in present:
-            out.add_many(raw, _blank(text), col.name, f"{col.name} is required")
+                out.add(
+                    Problem(
+                        raw.label, None, col.name, None, f"required column '{col.name}' is missing"
+                    )
+                )
+            columns[col.name] = _empty(col, n, frame.index)
+            if spec.name == "visits" and col.name == "ck":
+                columns[CK_BOUND] = pd.Series([""] * n, index=frame.index, dtype=object)
+            if col.kind == "grade":
+                extra = pd.DataFrame(
+                    {
+                        "grade_whole": pd.array([None] * n, dtype="Int64"),
+                        "grade_kendall": pd.array([None] * n, dtype="Int64"),
+                        "grade_value": np.full(n, np.nan),
+                    },
+                    index=frame.index,
+                )
+            continue
+        text = frame[col.name]
+        if col.required:
+            out.add_many(raw, _blank(_strip(text)), col.name, f"{col.name} is required")
         if spec.name == "visits" and col.name == "ck":
             text, bound = _split_ck(raw, text)
             columns[CK_BOUND] = bound.astype(object)
@@ -251,20 +360,41 @@ def check_columns(spec: TableSpec, raw: RawTable, out: _Collector) -> None:
     known = set(spec.names) | ({"ck_bound"} if spec.name == "visits" else set())
     for name in raw.frame.columns:
         if name not in known:
-            out.add(Problem(raw.label, 1, str(name), None,
-                            f"unknown column for table '{spec.name}'{_suggest(str(name), spec.names)}"))
+            out.add(
+                Problem(
+                    raw.label,
+                    1,
+                    str(name),
+                    None,
+                    f"unknown column for table '{spec.name}'{_suggest(str(name), spec.names)}",
+                )
+            )
 
 
-def check_and_convert(raws: Mapping[str, RawTable]) -> tuple[dict[str, pd.DataFrame], list[Problem]]:
+def check_and_convert(
+    raws: Mapping[str, RawTable],
+) -> tuple[dict[str, pd.DataFrame], list[Problem]]:
     """Typed contract frames for every table and the list of problems (empty when valid)."""
     out = _Collector()
     frames: dict[str, pd.DataFrame] = {}
     if "patients" not in raws:
-        out.add(Problem("patients", None, None, None, "the patients table is required (patients.csv or a 'patients' sheet)"))
+        out.add(
+            Problem(
+                "patients",
+                None,
+                None,
+                None,
+                "the patients table is required (patients.csv or a 'patients' sheet)",
+            )
+        )
     for name, spec in TABLES.items():
         raw = raws.get(name)
         if raw is None:
-            raw = RawTable(name, pd.DataFrame({c: pd.Series([], dtype=object) for c in spec.names}), np.array([], dtype=int))
+            raw = RawTable(
+                name,
+                pd.DataFrame({c: pd.Series([], dtype=object) for c in spec.names}),
+                np.array([], dtype=int),
+            )
         check_columns(spec, raw, out)
         frames[name] = _convert_table(spec, raw, out)
     rows = {name: (raws[name].rows if name in raws else np.array([], dtype=int)) for name in TABLES}
@@ -273,52 +403,124 @@ def check_and_convert(raws: Mapping[str, RawTable]) -> tuple[dict[str, pd.DataFr
     return frames, out.problems
 
 
-def _mask_problems(out: _Collector, label: str, rows: np.ndarray, mask: np.ndarray, column: str | None, rule: str, values: pd.Series | None = None) -> None:
+def _mask_problems(
+    out: _Collector,
+    label: str,
+    rows: np.ndarray,
+    mask: np.ndarray,
+    column: str | None,
+    rule: str,
+    values: pd.Series | None = None,
+) -> None:
     raw = RawTable(label, pd.DataFrame(), rows)
     out.add_many(raw, mask, column, rule, values)
 
 
-def _cross_checks(frames: dict[str, pd.DataFrame], rows: dict[str, np.ndarray], labels: dict[str, str], out: _Collector) -> None:
+def _cross_checks(
+    frames: dict[str, pd.DataFrame],
+    rows: dict[str, np.ndarray],
+    labels: dict[str, str],
+    out: _Collector,
+) -> None:
     pts = frames["patients"]
     ids = pts["patient_id"]
     dup = ids.notna().to_numpy() & ids.duplicated(keep="first").to_numpy()
-    _mask_problems(out, labels["patients"], rows["patients"], dup, "patient_id",
-                   "duplicate patient_id: each patient appears once in the patients table", ids)
+    _mask_problems(
+        out,
+        labels["patients"],
+        rows["patients"],
+        dup,
+        "patient_id",
+        "duplicate patient_id: each patient appears once in the patients table",
+        ids,
+    )
     known = set(ids.dropna())
     for name in ("visits", "strength", "treatments", "events"):
         f = frames[name]
         pid = f["patient_id"]
         unknown = pid.notna().to_numpy() & ~pid.isin(known).to_numpy()
-        _mask_problems(out, labels[name], rows[name], unknown, "patient_id",
-                       "unknown patient: this patient_id is not in the patients table", pid)
+        _mask_problems(
+            out,
+            labels[name],
+            rows[name],
+            unknown,
+            "patient_id",
+            "unknown patient: this patient_id is not in the patients table",
+            pid,
+        )
 
     v = frames["visits"]
     ck_given = v["ck"].notna().to_numpy()
     no_uln = ck_given & v["ck_uln"].isna().to_numpy()
-    _mask_problems(out, labels["visits"], rows["visits"], no_uln, "ck_uln",
-                   "ULN missing where CK is given: record the laboratory's upper limit of normal with every CK", v["ck"])
+    _mask_problems(
+        out,
+        labels["visits"],
+        rows["visits"],
+        no_uln,
+        "ck_uln",
+        "ULN missing where CK is given: record the laboratory's upper limit of normal with every CK",
+        v["ck"],
+    )
     for enz in ("ldh", "hbdh", "aldolase", "alt", "ast"):
         miss = v[enz].notna().to_numpy() & v[f"{enz}_uln"].isna().to_numpy()
-        _mask_problems(out, labels["visits"], rows["visits"], miss, f"{enz}_uln",
-                       f"ULN missing where {enz} is given", v[enz])
+        _mask_problems(
+            out,
+            labels["visits"],
+            rows["visits"],
+            miss,
+            f"{enz}_uln",
+            f"ULN missing where {enz} is given",
+            v[enz],
+        )
     key = v[["patient_id", "day"]]
     dupv = key.notna().all(axis=1).to_numpy() & key.duplicated(keep="first").to_numpy()
-    _mask_problems(out, labels["visits"], rows["visits"], dupv, "day",
-                   "a second visit of the same patient on the same day: merge them into one row", v["day"])
+    _mask_problems(
+        out,
+        labels["visits"],
+        rows["visits"],
+        dupv,
+        "day",
+        "a second visit of the same patient on the same day: merge them into one row",
+        v["day"],
+    )
 
     s = frames["strength"]
     skey = s[["patient_id", "day", "muscle"]].assign(side=s["side"].fillna(""))
-    dups = s[["patient_id", "day", "muscle"]].notna().all(axis=1).to_numpy() & skey.duplicated(keep="first").to_numpy()
-    _mask_problems(out, labels["strength"], rows["strength"], dups, "grade",
-                   "a second grade for the same patient, day, muscle and side", s["grade"])
+    dups = (
+        s[["patient_id", "day", "muscle"]].notna().all(axis=1).to_numpy()
+        & skey.duplicated(keep="first").to_numpy()
+    )
+    _mask_problems(
+        out,
+        labels["strength"],
+        rows["strength"],
+        dups,
+        "grade",
+        "a second grade for the same patient, day, muscle and side",
+        s["grade"],
+    )
 
     t = frames["treatments"]
     start = t["start_day"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
     end = t["end_day"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
     with np.errstate(invalid="ignore"):
         before = end < start
-    _mask_problems(out, labels["treatments"], rows["treatments"], before, "end_day",
-                   "end_day is before start_day", t["end_day"])
+    _mask_problems(
+        out,
+        labels["treatments"],
+        rows["treatments"],
+        before,
+        "end_day",
+        "end_day is before start_day",
+        t["end_day"],
+    )
     no_unit = t["dose"].notna().to_numpy() & t["dose_unit"].isna().to_numpy()
-    _mask_problems(out, labels["treatments"], rows["treatments"], no_unit, "dose_unit",
-                   "dose_unit is required where a dose is given", t["dose"])
+    _mask_problems(
+        out,
+        labels["treatments"],
+        rows["treatments"],
+        no_unit,
+        "dose_unit",
+        "dose_unit is required where a dose is given",
+        t["dose"],
+    )

@@ -20,40 +20,99 @@ class Drug:
 
 
 DRUGS: tuple[Drug, ...] = (
-    Drug("prednisone", "prednisone / prednisolone", "glucocorticoid",
-         ("prednisolone", "pdn", "psl", "pred")),
-    Drug("glucocorticoid", "glucocorticoid (unspecified)", "glucocorticoid",
-         ("cs", "ccs", "corticosteroid", "corticosteroids", "steroids", "steroid")),
-    Drug("methylprednisolone", "methylprednisolone (IV pulse)", "glucocorticoid",
-         ("mep", "ivmp", "mp", "solumedrol", "methylprednisolone pulse")),
+    Drug(
+        "prednisone",
+        "prednisone / prednisolone",
+        "glucocorticoid",
+        ("prednisolone", "pdn", "psl", "pred"),
+    ),
+    Drug(
+        "glucocorticoid",
+        "glucocorticoid (unspecified)",
+        "glucocorticoid",
+        ("cs", "ccs", "corticosteroid", "corticosteroids", "steroids", "steroid"),
+    ),
+    Drug(
+        "methylprednisolone",
+        "methylprednisolone (IV pulse)",
+        "glucocorticoid",
+        ("mep", "ivmp", "mp", "solumedrol", "methylprednisolone pulse"),
+    ),
     Drug("dexamethasone", "dexamethasone", "glucocorticoid", ("dex",)),
-    Drug("corticotropin", "corticotropin (ACTH gel)", "glucocorticoid",
-         ("acth", "acth gel", "corticotropin injection")),
+    Drug(
+        "corticotropin",
+        "corticotropin (ACTH gel)",
+        "glucocorticoid",
+        ("acth", "acth gel", "corticotropin injection"),
+    ),
     Drug("methotrexate", "methotrexate", "steroid_sparing", ("mtx",)),
     Drug("azathioprine", "azathioprine", "steroid_sparing", ("aza",)),
-    Drug("mycophenolate", "mycophenolate mofetil", "steroid_sparing",
-         ("mmf", "mycophenolate mofetil", "cellcept")),
+    Drug(
+        "mycophenolate",
+        "mycophenolate mofetil",
+        "steroid_sparing",
+        ("mmf", "mycophenolate mofetil", "cellcept"),
+    ),
     Drug("tacrolimus", "tacrolimus", "steroid_sparing", ("tac", "fk506")),
-    Drug("cyclosporine", "cyclosporine", "steroid_sparing",
-         ("csa", "ciclosporin", "cyclosporin", "cyclosporine a")),
-    Drug("ivig", "intravenous immunoglobulin", "immunoglobulin",
-         ("ivig", "ig", "iv immunoglobulin", "intravenous immunoglobulin", "immunoglobulin", "vig", "mig")),
+    Drug(
+        "cyclosporine",
+        "cyclosporine",
+        "steroid_sparing",
+        ("csa", "ciclosporin", "cyclosporin", "cyclosporine a"),
+    ),
+    Drug(
+        "ivig",
+        "intravenous immunoglobulin",
+        "immunoglobulin",
+        (
+            "ivig",
+            "ig",
+            "iv immunoglobulin",
+            "intravenous immunoglobulin",
+            "immunoglobulin",
+            "vig",
+            "mig",
+        ),
+    ),
     Drug("scig", "subcutaneous immunoglobulin", "immunoglobulin", ("scig",)),
-    Drug("rituximab", "rituximab", "anti_cd20",
-         ("rtx", "mabthera", "rituxan")),
+    Drug("rituximab", "rituximab", "anti_cd20", ("rtx", "mabthera", "rituxan")),
     Drug("ofatumumab", "ofatumumab", "anti_cd20", ()),
     Drug("belimumab", "belimumab", "anti_baff", ("benlysta",)),
-    Drug("plasma_exchange", "plasma exchange", "apheresis",
-         ("pe", "plex", "plasmapheresis", "plasma exchange therapy")),
-    Drug("cyclophosphamide", "cyclophosphamide", "alkylating",
-         ("ctx", "cyc", "cytoxan", "endoxan")),
-    Drug("hicy", "high-dose cyclophosphamide (50 mg/kg IBW x4 days)", "alkylating",
-         ("high-dose cyclophosphamide", "high dose cyclophosphamide")),
-    Drug("autohct", "autologous haematopoietic cell transplantation", "transplant",
-         ("asct", "autologous stem cell transplantation", "autologous hematopoietic cell transplantation", "ahsct")),
-    Drug("thymoglobulin", "anti-thymocyte globulin", "transplant", ("atg", "antithymocyte globulin")),
-    Drug("r_chop", "R-CHOP (rituximab, cyclophosphamide, doxorubicin, vincristine, prednisone)", "chemotherapy",
-         ("r-chop", "rchop")),
+    Drug(
+        "plasma_exchange",
+        "plasma exchange",
+        "apheresis",
+        ("pe", "plex", "plasmapheresis", "plasma exchange therapy"),
+    ),
+    Drug(
+        "cyclophosphamide", "cyclophosphamide", "alkylating", ("ctx", "cyc", "cytoxan", "endoxan")
+    ),
+    Drug(
+        "hicy",
+        "high-dose cyclophosphamide (50 mg/kg IBW x4 days)",
+        "alkylating",
+        ("high-dose cyclophosphamide", "high dose cyclophosphamide"),
+    ),
+    Drug(
+        "autohct",
+        "autologous haematopoietic cell transplantation",
+        "transplant",
+        (
+            "asct",
+            "autologous stem cell transplantation",
+            "autologous hematopoietic cell transplantation",
+            "ahsct",
+        ),
+    ),
+    Drug(
+        "thymoglobulin", "anti-thymocyte globulin", "transplant", ("atg", "antithymocyte globulin")
+    ),
+    Drug(
+        "r_chop",
+        "R-CHOP (rituximab, cyclophosphamide, doxorubicin, vincristine, prednisone)",
+        "chemotherapy",
+        ("r-chop", "rchop"),
+    ),
     Drug("vincristine", "vincristine", "chemotherapy", ("vcr",)),
     Drug("statin", "statin", "other", ("atorvastatin", "simvastatin", "rosuvastatin")),
 )
@@ -86,7 +145,9 @@ def canonical_drug(text: str) -> str | None:
 
 def suggest_drugs(text: str, n: int = 3) -> list[str]:
     """Known drug names closest to an unknown one, for the error message."""
-    candidates = sorted({d.name for d in DRUGS} | {s for d in DRUGS for s in d.synonyms if len(s) > 2})
+    candidates = sorted(
+        {d.name for d in DRUGS} | {s for d in DRUGS for s in d.synonyms if len(s) > 2}
+    )
     return difflib.get_close_matches(text.strip().lower(), candidates, n=n, cutoff=0.5)
 
 
@@ -96,33 +157,82 @@ def drug_class(name: str) -> str:
 
 # Muscles: the MRC-sum six, the MMT-8 eight, and others the papers grade.
 MRC_SUM_MUSCLES = (
-    "shoulder_abductors", "elbow_flexors", "wrist_extensors",
-    "hip_flexors", "knee_extensors", "ankle_dorsiflexors",
+    "shoulder_abductors",
+    "elbow_flexors",
+    "wrist_extensors",
+    "hip_flexors",
+    "knee_extensors",
+    "ankle_dorsiflexors",
 )
 MMT8_MUSCLES = (
-    "neck_flexors", "shoulder_abductors", "elbow_flexors", "gluteus_maximus",
-    "gluteus_medius", "knee_extensors", "wrist_extensors", "ankle_dorsiflexors",
+    "neck_flexors",
+    "shoulder_abductors",
+    "elbow_flexors",
+    "gluteus_maximus",
+    "gluteus_medius",
+    "knee_extensors",
+    "wrist_extensors",
+    "ankle_dorsiflexors",
 )
 MUSCLES = (
-    "neck_flexors", "neck_extensors", "shoulder_abductors", "elbow_flexors", "elbow_extensors",
-    "wrist_extensors", "wrist_flexors", "finger_flexors", "hip_flexors", "hip_extensors",
-    "hip_abductors", "hip_adductors", "gluteus_maximus", "gluteus_medius", "knee_extensors",
-    "knee_flexors", "ankle_dorsiflexors", "ankle_plantarflexors",
+    "neck_flexors",
+    "neck_extensors",
+    "shoulder_abductors",
+    "elbow_flexors",
+    "elbow_extensors",
+    "wrist_extensors",
+    "wrist_flexors",
+    "finger_flexors",
+    "hip_flexors",
+    "hip_extensors",
+    "hip_abductors",
+    "hip_adductors",
+    "gluteus_maximus",
+    "gluteus_medius",
+    "knee_extensors",
+    "knee_flexors",
+    "ankle_dorsiflexors",
+    "ankle_plantarflexors",
 )
 MUSCLE_SYNONYMS = {
-    "deltoid": "shoulder_abductors", "deltoids": "shoulder_abductors",
-    "shoulder_abduction": "shoulder_abductors", "arm_abductors": "shoulder_abductors",
-    "biceps": "elbow_flexors", "elbow_flexion": "elbow_flexors",
-    "triceps": "elbow_extensors", "elbow_extension": "elbow_extensors",
-    "iliopsoas": "hip_flexors", "hip_flexion": "hip_flexors",
-    "quadriceps": "knee_extensors", "knee_extension": "knee_extensors",
-    "tibialis_anterior": "ankle_dorsiflexors", "neck_flexion": "neck_flexors",
-    "wrist_extension": "wrist_extensors", "neck_extension": "neck_extensors",
+    "deltoid": "shoulder_abductors",
+    "deltoids": "shoulder_abductors",
+    "shoulder_abduction": "shoulder_abductors",
+    "arm_abductors": "shoulder_abductors",
+    "biceps": "elbow_flexors",
+    "elbow_flexion": "elbow_flexors",
+    "triceps": "elbow_extensors",
+    "elbow_extension": "elbow_extensors",
+    "iliopsoas": "hip_flexors",
+    "hip_flexion": "hip_flexors",
+    "quadriceps": "knee_extensors",
+    "knee_extension": "knee_extensors",
+    "tibialis_anterior": "ankle_dorsiflexors",
+    "neck_flexion": "neck_flexors",
+    "wrist_extension": "wrist_extensors",
+    "neck_extension": "neck_extensors",
 }
 #: Regions used by the 002 'definite response' rule (upper and lower extremities).
-UPPER_LIMB = ("shoulder_abductors", "elbow_flexors", "elbow_extensors", "wrist_extensors", "wrist_flexors", "finger_flexors")
-LOWER_LIMB = ("hip_flexors", "hip_extensors", "hip_abductors", "hip_adductors", "gluteus_maximus",
-              "gluteus_medius", "knee_extensors", "knee_flexors", "ankle_dorsiflexors", "ankle_plantarflexors")
+UPPER_LIMB = (
+    "shoulder_abductors",
+    "elbow_flexors",
+    "elbow_extensors",
+    "wrist_extensors",
+    "wrist_flexors",
+    "finger_flexors",
+)
+LOWER_LIMB = (
+    "hip_flexors",
+    "hip_extensors",
+    "hip_abductors",
+    "hip_adductors",
+    "gluteus_maximus",
+    "gluteus_medius",
+    "knee_extensors",
+    "knee_flexors",
+    "ankle_dorsiflexors",
+    "ankle_plantarflexors",
+)
 
 
 def canonical_muscle(text: str) -> str | None:
@@ -133,17 +243,69 @@ def canonical_muscle(text: str) -> str | None:
 
 
 COMORBIDITIES = (
-    "hbv", "hcv", "hiv", "cirrhosis", "portal_hypertension", "malignancy", "lymphoma",
-    "interstitial_lung_disease", "myocarditis", "cardiomyopathy", "diabetes", "hypertension",
-    "pregnancy", "tuberculosis", "osteoporosis", "dysphagia", "dyspnea", "dropped_head",
-    "weight_loss", "erythema_nodosum", "heart_failure", "renal_failure",
+    "hbv",
+    "hcv",
+    "hiv",
+    "cirrhosis",
+    "portal_hypertension",
+    "malignancy",
+    "lymphoma",
+    "interstitial_lung_disease",
+    "myocarditis",
+    "cardiomyopathy",
+    "diabetes",
+    "hypertension",
+    "pregnancy",
+    "tuberculosis",
+    "osteoporosis",
+    "dysphagia",
+    "dyspnea",
+    "dropped_head",
+    "weight_loss",
+    "erythema_nodosum",
+    "heart_failure",
+    "renal_failure",
 )
-OTHER_ANTIBODIES = ("Ro52", "Ro60", "SSA", "SSB", "ANA", "Jo1", "PL7", "PL12", "Mi2", "Ku", "PMScl", "dsDNA", "RNP")
+OTHER_ANTIBODIES = (
+    "Ro52",
+    "Ro60",
+    "SSA",
+    "SSB",
+    "ANA",
+    "Jo1",
+    "PL7",
+    "PL12",
+    "Mi2",
+    "Ku",
+    "PMScl",
+    "dsDNA",
+    "RNP",
+)
 
 EVENT_TERMS = (
-    "febrile_neutropenia", "neutropenia", "pneumonia", "fungal_pneumonia", "c_difficile_colitis",
-    "bacteremia", "herpes_zoster", "facial_abscess", "hbv_reactivation", "hbv_flare", "hdv_coinfection",
-    "anaphylaxis", "infusion_reaction", "cytopenia", "liver_dysfunction", "weight_gain",
-    "heart_failure", "death", "nausea", "alopecia", "haemorrhagic_cystitis", "infection",
-    "relapse", "hospitalisation", "other",
+    "febrile_neutropenia",
+    "neutropenia",
+    "pneumonia",
+    "fungal_pneumonia",
+    "c_difficile_colitis",
+    "bacteremia",
+    "herpes_zoster",
+    "facial_abscess",
+    "hbv_reactivation",
+    "hbv_flare",
+    "hdv_coinfection",
+    "anaphylaxis",
+    "infusion_reaction",
+    "cytopenia",
+    "liver_dysfunction",
+    "weight_gain",
+    "heart_failure",
+    "death",
+    "nausea",
+    "alopecia",
+    "haemorrhagic_cystitis",
+    "infection",
+    "relapse",
+    "hospitalisation",
+    "other",
 )

@@ -163,11 +163,16 @@ STATIC_ROOT = HOME / "static"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"without_patient_data": {"()": "myotrack.web.logs.WithoutPatientData"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "loggers": {
         "django": {"handlers": ["console"], "level": "WARNING"},
-        "django.request": {"handlers": [], "level": "CRITICAL", "propagate": False},
-        "django.security": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        "django.request": {
+            "handlers": ["console"], "level": "ERROR", "filters": ["without_patient_data"], "propagate": False,
+        },
+        "django.security": {
+            "handlers": ["console"], "level": "WARNING", "filters": ["without_patient_data"], "propagate": False,
+        },
         "django.db.backends": {"handlers": [], "level": "CRITICAL", "propagate": False},
     },
 }

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import hashlib
+
+from django.core.cache import cache
 from django.db import models
+from django.db.models import Max
 
 from myotrack.criteria import CRITERIA, ORDER, Outcomes, evaluate
 
+from ..audit.models import AuditRecord
 from ..export import dataset_for
 from ..patients.models import Patient
+
+CACHE_SECONDS = 3600
 
 
 @dataclass(frozen=True)
@@ -25,9 +32,23 @@ class CriterionResult:
     details: tuple[tuple[str, object], ...]
 
 
+def _version(pks: list[int]) -> int:
+    """The newest audit record of these patients (of the registry for many): every change to
+    registry data writes one, so outcomes cached under it are never stale."""
+    records = AuditRecord.objects.filter(patient_pk__in=pks) if len(pks) <= 100 else AuditRecord.objects
+    return int(records.aggregate(v=Max("pk"))["v"] or 0)
+
+
 def outcomes_for(patients: models.QuerySet[Patient]) -> Outcomes:
-    """Every criterion for every (live) patient of the queryset."""
-    return evaluate(dataset_for(patients))
+    """Every criterion for every (live) patient of the queryset (cached until a change)."""
+    pks = sorted(patients.filter(deleted_at__isnull=True).values_list("pk", flat=True))
+    digest = hashlib.sha256(",".join(map(str, pks)).encode()).hexdigest()
+    key = f"myotrack:outcomes:{digest}:{_version(pks)}"
+    result: Outcomes | None = cache.get(key)
+    if result is None:
+        result = evaluate(dataset_for(patients))
+        cache.set(key, result, CACHE_SECONDS)
+    return result
 
 
 def patient_results(patient: Patient) -> list[CriterionResult]:
@@ -48,5 +69,5 @@ def patient_results(patient: Patient) -> list[CriterionResult]:
 
 def matching(patients: models.QuerySet[Patient], criterion: str, value: str) -> list[str]:
     """Patient ids of the queryset whose ``criterion`` is ``value`` (yes/no/not_evaluable)."""
-    frame = evaluate(dataset_for(patients), criteria=[criterion]).frame
+    frame = outcomes_for(patients).frame
     return [str(p) for p in frame.loc[frame[criterion] == value, "patient_id"]]
