@@ -353,7 +353,97 @@ def evidence(
 # --- synthetic cohorts ------------------------------------------------------------------------
 
 
+@app.command()
+def synth(
+    output: Annotated[
+        Path,
+        typer.Option(
+            "--output",
+            "-o",
+            help="A folder for the CSV files, or a workbook (.xlsx).",
+            show_default=False,
+        ),
+    ],
+    patients: Annotated[
+        int, typer.Option("--patients", "-n", min=1, help="Number of patients.")
+    ] = 1000,
+    seed: Annotated[
+        int,
+        typer.Option(
+            "--seed", "-s", min=0, help="Random seed: the same seed gives the same cohort."
+        ),
+    ] = 1,
+    visits: Annotated[
+        int | None,
+        typer.Option(
+            "--visits",
+            min=14,
+            help="Visits per patient (monthly for a year, then every three months). "
+            "Default: follow-up as in seed 004 (17 months to 12 years).",
+        ),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Overwrite an existing file or folder.")
+    ] = False,
+) -> None:
+    """Write a synthetic IMNM cohort drawn from the seed papers' published figures.
+
+    Antibody mix, sex, age, CK, MRC sum, mRS, treatment ladder, relapses and adverse events
+    follow the seeds (see myotrack.synth.PARAMETERS for every number and its source). Made-up
+    patients only: for tests, demos and load tests.
+
+    Example: myotrack synth --patients 1000 --seed 7 -o synthetic_cohort
+    """
+    from myotrack.synth import generate
+    from myotrack.synth.output import check_target, save
+
+    check_target(output, patients, visits, force)
+    ds = generate(patients, seed, visits)
+    written = save(ds, output)
+    counts = ", ".join(
+        f"{len(ds.table(n)):,} {n}"
+        for n in ("patients", "visits", "strength", "treatments", "events")
+    )
+    out.print(f"wrote {written} ({counts}; seed {seed}).", markup=False, highlight=False)
+
+
 # --- registry (web) ---------------------------------------------------------------------------
+
+
+@app.command()
+def serve(
+    demo: Annotated[bool, typer.Option("--demo", help="Create a fresh demo database with the published cases and a demo administrator.")] = False,
+    port: Annotated[int, typer.Option("--port", "-p", help="Port to listen on.")] = 8000,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on (127.0.0.1: this computer only).")] = "127.0.0.1",
+    migrate: Annotated[bool, typer.Option("--migrate", help="Create or upgrade the registry database before serving.")] = False,
+    admin: Annotated[str | None, typer.Option("--admin", help="Create this administrator (password printed once).")] = None,
+) -> None:
+    """Serve the registry (web application) with waitress.
+
+    The database is MYOTRACK_DATABASE_URL (PostgreSQL) or the SQLite file in MYOTRACK_HOME
+    (default ~/.myotrack). A new registry: myotrack serve --migrate --admin alice
+
+    Example: myotrack serve --demo --port 8000
+    """
+    from myotrack.web import server
+
+    if demo:
+        from myotrack.web.settings import data_home
+
+        made = server.prepare_demo(data_home())
+        out.print(f"demo registry: {made.database} ({made.patients} published patients)", markup=False, highlight=False)
+        out.print(f"log in as {made.username} with password {made.password} (shown only now)", markup=False, highlight=False)
+    else:
+        server.setup()
+        if migrate:
+            server.migrate()
+        server.check_ready()
+        if admin:
+            password = server.create_admin(admin)
+            out.print(f"administrator {admin} created; password {password} (shown only now)", markup=False, highlight=False)
+    out.print(f"serving on http://{host}:{port}/ (Ctrl+C to stop)", markup=False, highlight=False)
+    server.serve(host=host, port=port)
+
 
 
 # --- entry point ------------------------------------------------------------------------------

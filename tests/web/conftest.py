@@ -31,7 +31,9 @@ def pytest_configure(config: pytest.Config) -> None:
     if selected_database() == "postgres":
         url = os.environ.get(POSTGRES_URL_VAR, "").strip()
         if not url:
-            raise pytest.UsageError(f"MYOTRACK_TEST_DB=postgres needs {POSTGRES_URL_VAR} (scripts/postgres.sh start)")
+            raise pytest.UsageError(
+                f"MYOTRACK_TEST_DB=postgres needs {POSTGRES_URL_VAR} (scripts/postgres.sh start)"
+            )
         os.environ["MYOTRACK_DATABASE_URL"] = url
     else:
         os.environ["MYOTRACK_DATABASE_URL"] = f"sqlite:///{home / 'registry.sqlite3'}"
@@ -82,17 +84,40 @@ def add_patient(user: Any, site: Any, code: str, **extra: object) -> Any:
     from myotrack.web.visits.services import save_visit
 
     data: dict[str, object] = {
-        "patient_id": code, "site": site.pk, "sex": "F", "age_at_onset": "51", "antibody": "SRP",
-        "index_date": "2023-01-10", "name": "Synthetic Person", "record_number": "REC-1", "notes": "free text",
+        "patient_id": code,
+        "site": site.pk,
+        "sex": "F",
+        "age_at_onset": "51",
+        "antibody": "SRP",
+        "index_date": "2023-01-10",
+        "name": "Synthetic Person",
+        "record_number": "REC-1",
+        "notes": "free text",
     }
     data.update(extra)
     patient = create_patient(user, data)
     save_visit(
-        user, patient, {"date": "2023-02-01", "ck": "8000", "ck_uln": "200", "mrc_sum": "40", "mrs": "3"},
+        user,
+        patient,
+        {"date": "2023-02-01", "ck": "8000", "ck_uln": "200", "mrc_sum": "40", "mrs": "3"},
         [("shoulder_abductors", "left", "3"), ("shoulder_abductors", "right", "3+")],
     )
-    save_treatment(user, patient, {"drug": "RTX", "start_date": "2023-02-02", "dose": "1000", "dose_unit": "mg", "note": "private"})
-    save_event(user, patient, {"kind": "adverse_event", "term": "herpes_zoster", "date": "2023-03-01", "note": "private"})
+    save_treatment(
+        user,
+        patient,
+        {
+            "drug": "RTX",
+            "start_date": "2023-02-02",
+            "dose": "1000",
+            "dose_unit": "mg",
+            "note": "private",
+        },
+    )
+    save_event(
+        user,
+        patient,
+        {"kind": "adverse_event", "term": "herpes_zoster", "date": "2023-03-01", "note": "private"},
+    )
     return patient
 
 
@@ -126,3 +151,15 @@ def _empty_cache() -> Iterator[None]:
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def password() -> str:
+    """The password of every user the fixtures make."""
+    return PASSWORD
+
+
+@pytest.fixture
+def user_factory(db: Any) -> Any:
+    """make_user(username, role, sites, export_identified=False) for tests that need their own."""
+    return make_user

@@ -35,7 +35,9 @@ def test_log_in_and_out(client: Client, users: dict[str, Any]) -> None:
     assert client.get(reverse("patients:list")).status_code == 302
 
 
-def test_lock_out_after_repeated_failures(client: Client, users: dict[str, Any], settings: Any) -> None:
+def test_lock_out_after_repeated_failures(
+    client: Client, users: dict[str, Any], settings: Any
+) -> None:
     for _ in range(settings.LOCKOUT_FAILURES):
         response = log_in(client, "viewer", "wrong password")
         assert response.status_code == 200
@@ -79,11 +81,16 @@ def test_csrf_is_required(users: dict[str, Any], sites: dict[str, Any]) -> None:
     client.force_login(users["data_entry"])
     response = client.post(reverse("patients:create"), {"patient_id": "C1", "site": sites["A"].pk})
     assert response.status_code == 403
-    assert client.post(reverse("login"), {"username": "viewer", "password": PASSWORD}).status_code == 403
+    assert (
+        client.post(reverse("login"), {"username": "viewer", "password": PASSWORD}).status_code
+        == 403
+    )
 
 
 def test_strong_password_hashing(settings: Any) -> None:
-    settings.PASSWORD_HASHERS = [h for h in __import__("myotrack.web.settings", fromlist=["x"]).PASSWORD_HASHERS]
+    settings.PASSWORD_HASHERS = [
+        h for h in __import__("myotrack.web.settings", fromlist=["x"]).PASSWORD_HASHERS
+    ]
     encoded = make_password("a long passphrase for the registry")
     hasher = identify_hasher(encoded)
     assert hasher.algorithm == "pbkdf2_sha256"
@@ -91,7 +98,13 @@ def test_strong_password_hashing(settings: Any) -> None:
     assert check_password("a long passphrase for the registry", encoded)
 
 
-def test_error_pages_show_no_patient_data(client: Client, users: dict[str, Any], patients: dict[str, Any], monkeypatch: pytest.MonkeyPatch, settings: Any) -> None:
+def test_error_pages_show_no_patient_data(
+    client: Client,
+    users: dict[str, Any],
+    patients: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+    settings: Any,
+) -> None:
     assert not settings.DEBUG
     client.force_login(users["data_manager"])
     page = client.get(reverse("patients:detail", kwargs={"patient": patients["B"].pk}))
@@ -102,21 +115,30 @@ def test_error_pages_show_no_patient_data(client: Client, users: dict[str, Any],
     def broken(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("value PA-1 Synthetic Person broke something")
 
-    monkeypatch.setattr(views, "patient_results", broken)
-    client.raise_request_exception = False
     logged = StringIO()
     handler = logging.StreamHandler(logged)
-    request_logger = logging.getLogger("django.request")
-    request_logger.addHandler(handler)
+    loggers = [logging.getLogger("django.request"), logging.getLogger("myotrack")]
+    for logger in loggers:
+        logger.addHandler(handler)
+    client.raise_request_exception = False
     try:
+        # a failing analysis keeps the patient page and says so
+        monkeypatch.setattr(views, "patient_results", broken)
         page = client.get(reverse("patients:detail", kwargs={"patient": patients["A"].pk}))
+        assert page.status_code == 200 and b"could not be computed" in page.content
+        assert b"Synthetic Person broke" not in page.content
+        # any other failure is a plain 500 page
+        monkeypatch.setattr(views, "filtered", broken)
+        page = client.get(reverse("patients:list"))
     finally:
-        request_logger.removeHandler(handler)
+        for logger in loggers:
+            logger.removeHandler(handler)
     assert page.status_code == 500
     assert b"PA-1" not in page.content and b"Synthetic" not in page.content
     text = logged.getvalue()
-    assert "RuntimeError" in text and "in broken" in text, text
+    assert text.count("RuntimeError") == 2 and "in broken" in text, text
     assert "Synthetic" not in text and "PA-1" not in text
+
 
 def test_migrations_are_complete() -> None:
     out = StringIO()

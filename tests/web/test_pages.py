@@ -23,10 +23,19 @@ def entry(client: Client, users: dict[str, Any]) -> Client:
     return client
 
 
-def test_add_patient_visit_and_treatment_through_forms(entry: Client, sites: dict[str, Any]) -> None:
-    response = entry.post(reverse("patients:create"), {
-        "patient_id": "F-1", "site": sites["A"].pk, "index_date": "2024-01-01", "antibody": "HMGCR", "sex": "M",
-    })
+def test_add_patient_visit_and_treatment_through_forms(
+    entry: Client, sites: dict[str, Any]
+) -> None:
+    response = entry.post(
+        reverse("patients:create"),
+        {
+            "patient_id": "F-1",
+            "site": sites["A"].pk,
+            "index_date": "2024-01-01",
+            "antibody": "HMGCR",
+            "sex": "M",
+        },
+    )
     assert response.status_code == 302
     patient = Patient.objects.get(code="F-1")
     assert response["Location"] == reverse("patients:detail", kwargs={"patient": patient.pk})
@@ -34,20 +43,39 @@ def test_add_patient_visit_and_treatment_through_forms(entry: Client, sites: dic
     visit_url = reverse("patients:visit_create", kwargs={"patient": patient.pk})
     page = entry.get(visit_url).content.decode()
     assert 'name="grade__hip_flexors__left"' in page and 'name="grade__neck_flexors__axial"' in page
-    response = entry.post(visit_url, {
-        "date": "2024-02-15", "ck": "12000", "ck_uln": "170", "mrc_sum": "42",
-        "grade__hip_flexors__left": "3-", "grade__hip_flexors__right": "3", "grade__neck_flexors__axial": "4",
-    })
+    response = entry.post(
+        visit_url,
+        {
+            "date": "2024-02-15",
+            "ck": "12000",
+            "ck_uln": "170",
+            "mrc_sum": "42",
+            "grade__hip_flexors__left": "3-",
+            "grade__hip_flexors__right": "3",
+            "grade__neck_flexors__axial": "4",
+        },
+    )
     assert response.status_code == 302
     visit = Visit.objects.get(patient=patient)
     assert visit.day == 45
-    assert sorted(StrengthGrade.objects.filter(visit=visit).values_list("muscle", "side", "grade")) == [
-        ("hip_flexors", "left", "3-"), ("hip_flexors", "right", "3"), ("neck_flexors", "axial", "4"),
+    assert sorted(
+        StrengthGrade.objects.filter(visit=visit).values_list("muscle", "side", "grade")
+    ) == [
+        ("hip_flexors", "left", "3-"),
+        ("hip_flexors", "right", "3"),
+        ("neck_flexors", "axial", "4"),
     ]
 
-    response = entry.post(reverse("patients:treatment_create", kwargs={"patient": patient.pk}), {
-        "drug": "IVIG", "start_date": "2024-02-16", "dose": "2", "dose_unit": "g/kg", "schedule": "over 5 days",
-    })
+    response = entry.post(
+        reverse("patients:treatment_create", kwargs={"patient": patient.pk}),
+        {
+            "drug": "IVIG",
+            "start_date": "2024-02-16",
+            "dose": "2",
+            "dose_unit": "g/kg",
+            "schedule": "over 5 days",
+        },
+    )
     assert response.status_code == 302
     assert Treatment.objects.get(patient=patient).drug == "ivig"
 
@@ -59,9 +87,15 @@ def test_add_patient_visit_and_treatment_through_forms(entry: Client, sites: dic
 
 def test_form_shows_the_readers_rules_per_field(entry: Client, patients: dict[str, Any]) -> None:
     patient = patients["A"]
-    response = entry.post(reverse("patients:visit_create", kwargs={"patient": patient.pk}), {
-        "day": "x", "ck": "900", "mrc_sum": "61", "grade__hip_flexors__left": "7",
-    })
+    response = entry.post(
+        reverse("patients:visit_create", kwargs={"patient": patient.pk}),
+        {
+            "day": "x",
+            "ck": "900",
+            "mrc_sum": "61",
+            "grade__hip_flexors__left": "7",
+        },
+    )
     assert response.status_code == 200
     form = response.context["form"]
     assert "whole number" in " ".join(form.errors["day"])
@@ -70,7 +104,9 @@ def test_form_shows_the_readers_rules_per_field(entry: Client, patients: dict[st
     assert "MRC" in " ".join(form.errors["grade__hip_flexors__left"])
     assert Visit.objects.filter(patient=patient).count() == 1
 
-    response = entry.post(reverse("patients:treatment_create", kwargs={"patient": patient.pk}), {"drug": "rituxumab"})
+    response = entry.post(
+        reverse("patients:treatment_create", kwargs={"patient": patient.pk}), {"drug": "rituxumab"}
+    )
     assert "rituximab" in " ".join(response.context["form"].errors["drug"])
 
 
@@ -89,7 +125,9 @@ def test_edit_visit_keeps_and_changes_grades(entry: Client, patients: dict[str, 
     assert list(grades.values_list("side", "grade")) == [("right", "4")]
 
 
-def test_list_search_and_filters(client: Client, users: dict[str, Any], patients: dict[str, Any], sites: dict[str, Any]) -> None:
+def test_list_search_and_filters(
+    client: Client, users: dict[str, Any], patients: dict[str, Any], sites: dict[str, Any]
+) -> None:
     client.force_login(users["administrator"])
     url = reverse("patients:list")
     codes = lambda r: [p.code for p in r.context["page"]]  # noqa: E731
@@ -98,10 +136,15 @@ def test_list_search_and_filters(client: Client, users: dict[str, Any], patients
     assert codes(client.get(url, {"site": sites["A"].pk})) == ["PA-1"]
     assert codes(client.get(url, {"antibody": "HMGCR"})) == []
     assert codes(client.get(url, {"criterion": "rtx_response", "value": "yes"})) == []
-    assert codes(client.get(url, {"criterion": "relapse", "value": "not_evaluable"})) == ["PA-1", "PB-1"]
+    assert codes(client.get(url, {"criterion": "relapse", "value": "not_evaluable"})) == [
+        "PA-1",
+        "PB-1",
+    ]
 
 
-def test_cohort_page_counts_outcomes(client: Client, users: dict[str, Any], patients: dict[str, Any]) -> None:
+def test_cohort_page_counts_outcomes(
+    client: Client, users: dict[str, Any], patients: dict[str, Any]
+) -> None:
     client.force_login(users["viewer"])
     response = client.get(reverse("analysis:cohort"))
     assert response.context["count"] == 1
@@ -112,12 +155,19 @@ def test_cohort_page_counts_outcomes(client: Client, users: dict[str, Any], pati
 
 def test_outcomes_api(client: Client, users: dict[str, Any], patients: dict[str, Any]) -> None:
     client.force_login(users["viewer"])
-    data = client.get(reverse("analysis:patient_outcomes", kwargs={"patient": patients["A"].pk})).json()
+    data = client.get(
+        reverse("analysis:patient_outcomes", kwargs={"patient": patients["A"].pk})
+    ).json()
     assert data["patient_id"] == "PA-1"
     assert [c["id"] for c in data["criteria"]] == list(ORDER)
 
 
 def test_drug_picker_api(client: Client, users: dict[str, Any]) -> None:
     client.force_login(users["viewer"])
-    assert client.get(reverse("analysis:drugs"), {"q": "Rituxan"}).json()["canonical"] == "rituximab"
-    assert "rituximab" in client.get(reverse("analysis:drugs"), {"q": "rituxumab"}).json()["suggestions"]
+    assert (
+        client.get(reverse("analysis:drugs"), {"q": "Rituxan"}).json()["canonical"] == "rituximab"
+    )
+    assert (
+        "rituximab"
+        in client.get(reverse("analysis:drugs"), {"q": "rituxumab"}).json()["suggestions"]
+    )

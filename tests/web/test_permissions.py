@@ -25,10 +25,24 @@ pytestmark = pytest.mark.django_db
 #: URL arguments that name a patient or one of a patient's rows.
 OBJECT_ARGS = {"patient", "visit", "treatment", "event", "pk"}
 #: URL arguments that name no patient data.
-OTHER_ARGS = {"path", "token", "kind", "app_label", "model_name", "object_id", "url", "content_type_id", "user_id", "id", "uidb64"}
+OTHER_ARGS = {
+    "path",
+    "token",
+    "kind",
+    "app_label",
+    "model_name",
+    "object_id",
+    "url",
+    "content_type_id",
+    "user_id",
+    "id",
+    "uidb64",
+}
 
 
-def named_patterns(resolver: URLResolver | None = None, prefix: str = "") -> Iterator[tuple[str, URLPattern]]:
+def named_patterns(
+    resolver: URLResolver | None = None, prefix: str = ""
+) -> Iterator[tuple[str, URLPattern]]:
     resolver = resolver or get_resolver()
     for entry in resolver.url_patterns:
         if isinstance(entry, URLResolver):
@@ -41,7 +55,11 @@ def named_patterns(resolver: URLResolver | None = None, prefix: str = "") -> Ite
 
 
 def argument_names(pattern: URLPattern) -> set[str]:
-    return set(pattern.pattern.converters) if hasattr(pattern.pattern, "converters") else set(pattern.pattern.regex.groupindex)
+    return (
+        set(pattern.pattern.converters)
+        if hasattr(pattern.pattern, "converters")
+        else set(pattern.pattern.regex.groupindex)
+    )
 
 
 def patient_urls(patient: Patient) -> dict[str, str]:
@@ -69,38 +87,60 @@ def patient_urls(patient: Patient) -> dict[str, str]:
 
 def test_the_url_walk_covers_every_patient_page(patients: dict[str, Any]) -> None:
     urls = patient_urls(patients["B"])
-    for expected in ("patients:detail", "patients:edit", "patients:delete", "patients:history", "patients:export",
-                     "patients:visit_edit", "patients:visit_delete", "patients:treatment_edit", "patients:event_delete",
-                     "analysis:patient_outcomes", "audit:restore:visit"):
+    for expected in (
+        "patients:detail",
+        "patients:edit",
+        "patients:delete",
+        "patients:history",
+        "patients:export",
+        "patients:visit_edit",
+        "patients:visit_delete",
+        "patients:treatment_edit",
+        "patients:event_delete",
+        "analysis:patient_outcomes",
+        "audit:restore:visit",
+    ):
         assert expected in urls
     assert len(urls) >= 18
 
 
 @pytest.mark.parametrize("role", ["viewer", "data_entry", "data_manager"])
-def test_site_a_gets_404_for_every_url_of_a_site_b_patient(client: Client, users: dict[str, Any], patients: dict[str, Any], role: str) -> None:
+def test_site_a_gets_404_for_every_url_of_a_site_b_patient(
+    client: Client, users: dict[str, Any], patients: dict[str, Any], role: str
+) -> None:
     client.force_login(users[role])
     before = AuditRecord.objects.count()
     for name, url in patient_urls(patients["B"]).items():
         expected = (403, 404) if name.startswith("audit:restore") else (404,)
         for method in ("get", "post"):
             response = getattr(client, method)(url, {"format": "zip", "identified": "on"})
-            assert response.status_code in expected, f"{role} {method.upper()} {name} {url}: {response.status_code}"
+            assert response.status_code in expected, (
+                f"{role} {method.upper()} {name} {url}: {response.status_code}"
+            )
             assert b"PB-1" not in response.content
     assert AuditRecord.objects.count() == before, "nothing was changed or exported"
     assert not Visit.all_objects.filter(patient=patients["B"], deleted_at__isnull=False).exists()
 
 
-def test_rows_of_another_patient_are_404_under_an_allowed_patient(client: Client, users: dict[str, Any], patients: dict[str, Any]) -> None:
+def test_rows_of_another_patient_are_404_under_an_allowed_patient(
+    client: Client, users: dict[str, Any], patients: dict[str, Any]
+) -> None:
     client.force_login(users["data_manager"])
     a, b = patients["A"], patients["B"]
-    for name, kind, model in (("visit_edit", "visit", Visit), ("treatment_delete", "treatment", Treatment), ("event_edit", "event", Event)):
+    for name, kind, model in (
+        ("visit_edit", "visit", Visit),
+        ("treatment_delete", "treatment", Treatment),
+        ("event_edit", "event", Event),
+    ):
         other = model.objects.get(patient=b)
         url = reverse(f"patients:{name}", kwargs={"patient": a.pk, kind: other.pk})
         assert client.get(url).status_code == 404
         assert client.post(url, {"drug": "rtx"}).status_code == 404
 
 
-def test_lists_and_exports_hold_only_the_users_sites(client: Client, users: dict[str, Any], patients: dict[str, Any]) -> None:
+def test_lists_and_exports_hold_only_the_users_sites(
+    client: Client, users: dict[str, Any], patients: dict[str, Any]
+) -> None:
     client.force_login(users["viewer"])
     listed = client.get(reverse("patients:list"))
     assert [p.code for p in listed.context["page"]] == ["PA-1"]
@@ -150,7 +190,9 @@ def test_every_patient_page_is_in_the_role_table(patients: dict[str, Any]) -> No
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_role_table(client: Client, users: dict[str, Any], patients: dict[str, Any], role: str) -> None:
+def test_role_table(
+    client: Client, users: dict[str, Any], patients: dict[str, Any], role: str
+) -> None:
     client.force_login(users[role])
     urls = patient_urls(patients["A"])
     for name, allowed in PAGES:
@@ -160,20 +202,26 @@ def test_role_table(client: Client, users: dict[str, Any], patients: dict[str, A
 
 
 @pytest.mark.parametrize("role", ["viewer", "data_entry"])
-def test_forbidden_posts_change_nothing(client: Client, users: dict[str, Any], patients: dict[str, Any], role: str) -> None:
+def test_forbidden_posts_change_nothing(
+    client: Client, users: dict[str, Any], patients: dict[str, Any], role: str
+) -> None:
     client.force_login(users[role])
     urls = patient_urls(patients["A"])
     before = AuditRecord.objects.count()
     forbidden = [n for n, allowed in PAGES if role not in allowed and n in urls]
     forbidden += [n for n in urls if n.startswith("audit:restore")]
     for name in forbidden:
-        response = client.post(urls[name], {"patient_id": "X", "day": "5", "drug": "rtx", "kind": "other"})
+        response = client.post(
+            urls[name], {"patient_id": "X", "day": "5", "drug": "rtx", "kind": "other"}
+        )
         assert response.status_code == 403, f"{role} POST {name}: {response.status_code}"
     assert AuditRecord.objects.count() == before
     assert Patient.objects.filter(pk=patients["A"].pk).exists()
 
 
-def test_identified_export_needs_the_right(client: Client, users: dict[str, Any], patients: dict[str, Any]) -> None:
+def test_identified_export_needs_the_right(
+    client: Client, users: dict[str, Any], patients: dict[str, Any]
+) -> None:
     client.force_login(users["data_manager"])
     url = reverse("patients:export", kwargs={"patient": patients["A"].pk})
     assert client.post(url, {"format": "zip", "identified": "on"}).status_code == 403
@@ -188,10 +236,20 @@ def test_users_without_a_profile_see_nothing(client: Client, patients: dict[str,
 
     client.force_login(User.objects.create_user("nobody", password="x" * 20))
     assert client.get(reverse("patients:list")).status_code == 403
-    assert client.get(reverse("patients:detail", kwargs={"patient": patients["A"].pk})).status_code == 404
+    assert (
+        client.get(reverse("patients:detail", kwargs={"patient": patients["A"].pk})).status_code
+        == 404
+    )
 
 
 def test_anonymous_users_are_sent_to_log_in(client: Client, patients: dict[str, Any]) -> None:
-    for url in [reverse("patients:list"), *patient_urls(patients["A"]).values(), reverse("transfer:import"), reverse("audit:list")]:
+    for url in [
+        reverse("patients:list"),
+        *patient_urls(patients["A"]).values(),
+        reverse("transfer:import"),
+        reverse("audit:list"),
+    ]:
         response = client.get(url)
-        assert response.status_code == 302 and response["Location"].startswith(reverse("login")), url
+        assert response.status_code == 302 and response["Location"].startswith(reverse("login")), (
+            url
+        )

@@ -16,7 +16,7 @@ import ibis
 import ibis.expr.types as ir
 
 from myotrack.criteria.base import NE, NO, YES, Context, Criterion, num, text
-from myotrack.criteria.timepoints import anchored, ck_normal
+from myotrack.criteria.timepoints import anchored, ck_normal, pick
 
 CRITERIA = (
     Criterion(
@@ -41,9 +41,8 @@ def build(ctx: Context) -> list[ir.Table]:
         n_ck=a.count(), n_normal=a.normal.fill_null(False).ifelse(1, 0).sum()
     )
     norm = a.filter(a.normal.fill_null(False))
-    w = ibis.window(group_by="patient_id", order_by=norm.day)
-    first = norm.mutate(rn=ibis.row_number().over(w))
-    first = first.filter(first.rn == 0).select(
+    first = pick(norm, norm.day, norm.columns)
+    first = first.select(
         "patient_id",
         ck_normalisation__day=first.day,
         ck_normalisation__days_from_anchor=first.day - first.anchor_day,

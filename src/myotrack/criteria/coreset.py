@@ -15,22 +15,52 @@ The scoring itself is in :mod:`myotrack.measures.tis` and :mod:`myotrack.measure
 - TIS: ``yes`` when at least minimal improvement (score >= 20 adult, 30 juvenile), ``no``
   below it; not evaluable when a measure is missing at either visit (no imputation).
 - IMACS DOI: ``yes``/``no`` when the assessed measures decide it, else not evaluable.
+
+Scoring here is vectorised over all patients with the band edges, points and thresholds of
+:mod:`myotrack.measures.tis` and :mod:`myotrack.measures.imacs`; a property test checks it
+against those modules' one-pair functions.
 """
 
 from __future__ import annotations
 
-import math
-
 import ibis
 import ibis.expr.types as ir
+import numpy as np
 import pandas as pd
 
 from myotrack.criteria.base import NE, NO, YES, Context, Criterion, Params
-from myotrack.criteria.timepoints import anchored, nearest
-from myotrack.measures.coreset import CoreSet, CoreSetScales
-from myotrack.measures.imacs import imacs_doi
-from myotrack.measures.tis import THRESHOLDS, Population, total_improvement_score
+from myotrack.criteria.timepoints import anchored, nearest, pick
+from myotrack.measures.coreset import HIGHER_IS_BETTER, MEASURES, CoreSetScales
+from myotrack.measures.imacs import (
+    IMPROVED_PERCENT,
+    MAX_WORSENED,
+    MIN_IMPROVED,
+    MUST_NOT_WORSEN,
+    WORSENED_PERCENT,
+)
+from myotrack.measures.tis import (
+    CATEGORIES,
+    GENERAL_EDGES,
+    MMT_EDGES,
+    POINTS,
+    THRESHOLDS,
+    Population,
+)
 
+_COLUMNS = (
+    "tis",
+    "tis__score",
+    "tis__category",
+    "tis__baseline_day",
+    "tis__followup_day",
+    "tis__why",
+    "tis__reason",
+    "imacs_doi",
+    "imacs_doi__improved",
+    "imacs_doi__worsened",
+    "imacs_doi__why",
+    "imacs_doi__reason",
+)
 CORE = ("physician_global", "patient_global", "mmt8", "haq", "extramuscular_global")
 ENZYMES = ("ck", "aldolase", "ldh", "alt", "ast")
 
@@ -75,9 +105,8 @@ def _rows(ctx: Context) -> ir.Table:
         & (a.day <= a.anchor_day)
         & (a.day >= a.anchor_day - p.baseline_lookback_days)
     )
-    wb = ibis.window(group_by="patient_id", order_by=ibis.desc(b.day))
-    b = b.mutate(rn=ibis.row_number().over(wb))
-    b = b.filter(b.rn == 0).select("patient_id", b_day=b.day, **{f"b_{c}": b[c] for c in cols})
+    b = pick(b, b.day, b.columns, largest=True)
+    b = b.select("patient_id", b_day=b.day, **{f"b_{c}": b[c] for c in cols})
     ctx2 = Context(
         ctx.patients,
         ctx.visits,
@@ -96,100 +125,182 @@ def _rows(ctx: Context) -> ir.Table:
     return b.inner_join(f, "patient_id").select(~ibis.selectors.matches("_right$"))
 
 
-def _coreset(row: pd.Series, prefix: str, enzyme: str | None) -> CoreSet:
-    def get(c: str) -> float | None:
-        v = row[f"{prefix}{c}"]
-        return None if v is None or pd.isna(v) else float(v)
-
-    return CoreSet(**{c: get(c) for c in CORE}, enzyme=get(enzyme) if enzyme else None)
-
-
-def _most_abnormal(row: pd.Series) -> str | None:
-    best, best_ratio = None, -math.inf
-    for e in ENZYMES:
-        v, u = row[f"b_{e}"], row[f"b_{e}_uln"]
-        if v is None or u is None or pd.isna(v) or pd.isna(u) or u <= 0:
-            continue
-        if v / u > best_ratio:
-            best, best_ratio = e, v / u
-    return best
-
-
 def pairs(ctx: Context) -> ir.Table:
     """The query: per patient, the baseline and follow-up core set values."""
     return _rows(ctx)
+
+
+def _improvement(measure: str, b: np.ndarray, f: np.ndarray, p: Params) -> np.ndarray:
+    """2016 criteria improvement in percent (positive = better): over the scale, relative for the enzyme."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if measure == "enzyme":
+            imp = (b - f) / b * 100.0
+        else:
+            span = CoreSetScales(mmt8=p.tis_mmt_max).maximum(measure)
+            imp = (f - b) / span * 100.0 if measure in HIGHER_IS_BETTER else (b - f) / span * 100.0
+    return np.round(imp, 9)  # the values as written are decimals: exactly 5% must stay 5
+
+
+def _relative(measure: str, b: np.ndarray, f: np.ndarray) -> np.ndarray:
+    """IMACS 2004 improvement in percent of baseline (positive = better); +/-inf from a baseline of 0."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rel = (f - b) / b * 100.0 if measure in HIGHER_IS_BETTER else (b - f) / b * 100.0
+    rising = f > b
+    zero = b == 0
+    better_if_rising = measure in HIGHER_IS_BETTER
+    rel = np.where(zero & (f == 0), 0.0, rel)
+    rel = np.where(zero & rising, np.inf if better_if_rising else -np.inf, rel)
+    return np.round(rel, 9)
+
+
+def score(base: dict[str, np.ndarray], follow: dict[str, np.ndarray], p: Params) -> pd.DataFrame:
+    """TIS and IMACS DOI for many baseline/follow-up pairs at once (same rules as measures.tis/imacs)."""
+    population: Population = "juvenile" if p.tis_population == "juvenile" else "adult"
+    n = len(next(iter(base.values())))
+    total = np.zeros(n)
+    any_missing = np.zeros(n, dtype=bool)
+    n_imp = np.zeros(n, dtype=int)
+    n_wor = np.zeros(n, dtype=int)
+    n_miss = np.zeros(n, dtype=int)
+    mmt_worse = np.zeros(n, dtype=bool)
+    mmt_missing = np.zeros(n, dtype=bool)
+    improved: list[np.ndarray] = []
+    worsened: list[np.ndarray] = []
+    points_text: list[np.ndarray] = []
+    for m in MEASURES:
+        b, f = base[m], follow[m]
+        missing = np.isnan(b) | np.isnan(f)
+        imp = _improvement(m, b, f, p)
+        edges = MMT_EDGES if m == "mmt8" else GENERAL_EDGES
+        band = sum((imp > e).astype(int) for e in edges)
+        pts = np.asarray(POINTS[m])[band]
+        total += np.where(missing, 0.0, pts)
+        any_missing |= missing
+        points_text.append(
+            np.where(
+                missing, "", f"{m} " + pd.Series(pts).map("{:g}".format).to_numpy(dtype=object)
+            )
+        )
+        rel = _relative(m, b, f)
+        is_imp = ~missing & (rel >= IMPROVED_PERCENT)
+        is_wor = ~missing & (rel <= -WORSENED_PERCENT)
+        n_imp += is_imp
+        n_wor += is_wor
+        n_miss += missing
+        if m == MUST_NOT_WORSEN:
+            mmt_worse, mmt_missing = is_wor, missing
+        improved.append(np.where(is_imp, m, ""))
+        worsened.append(np.where(is_wor, m, ""))
+    thresholds = THRESHOLDS[population]
+    category = np.asarray(CATEGORIES, dtype=object)[
+        sum((total >= t).astype(int) for t in thresholds)
+    ]
+    best = (n_imp + n_miss >= MIN_IMPROVED) & (n_wor <= MAX_WORSENED) & ~mmt_worse
+    worst = (n_imp >= MIN_IMPROVED) & (n_wor + n_miss <= MAX_WORSENED) & ~(mmt_worse | mmt_missing)
+    decided = best == worst
+
+    def joined(parts: list[np.ndarray], sep: str) -> list[str]:
+        return [sep.join(x for x in row if x) for row in zip(*parts, strict=True)]
+
+    return pd.DataFrame(
+        {
+            "tis": np.where(any_missing, NE, np.where(total >= thresholds[0], YES, NO)),
+            "tis__score": np.where(any_missing, np.nan, total),
+            "tis__category": np.where(any_missing, None, category),
+            "tis__points": joined(points_text, ", "),
+            "imacs_doi": np.where(decided, np.where(best, YES, NO), NE),
+            "imacs_doi__improved": joined(improved, ";"),
+            "imacs_doi__worsened": joined(worsened, ";"),
+            "_missing": [
+                ", ".join(m for m, miss in zip(MEASURES, row, strict=True) if miss)
+                for row in zip(
+                    *[np.isnan(base[m]) | np.isnan(follow[m]) for m in MEASURES], strict=True
+                )
+            ],
+        }
+    )
+
+
+def _most_abnormal(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per row: the most abnormal enzyme at baseline (highest value/ULN; first on ties) and its two values."""
+    ratios = np.column_stack(
+        [
+            (frame[f"b_{e}"] / frame[f"b_{e}_uln"].where(frame[f"b_{e}_uln"] > 0)).to_numpy(
+                dtype=float
+            )
+            for e in ENZYMES
+        ]
+    )
+    has = ~np.isnan(ratios).all(axis=1)
+    pick = np.argmax(np.nan_to_num(ratios, nan=-np.inf), axis=1)
+    rows = np.arange(len(frame))
+    b = np.column_stack([frame[f"b_{e}"].to_numpy(dtype=float) for e in ENZYMES])[rows, pick]
+    f = np.column_stack([frame[f"f_{e}"].to_numpy(dtype=float) for e in ENZYMES])[rows, pick]
+    names = np.asarray(ENZYMES, dtype=object)[pick]
+    return np.where(has, names, None), np.where(has, b, np.nan), np.where(has, f, np.nan)
 
 
 def finish(
     pairs_frame: pd.DataFrame, immuno: pd.DataFrame, patients: pd.Series, p: Params
 ) -> pd.DataFrame:
     """Score TIS and IMACS DOI for every pair; every other patient is not evaluable with a reason."""
-    scales = CoreSetScales(mmt8=p.tis_mmt_max)
-    population: Population = "juvenile" if p.tis_population == "juvenile" else "adult"
-    recs = {}
-    for row in pairs_frame.to_dict("records"):
-        r = pd.Series(row)
-        enzyme = _most_abnormal(r)
-        base, follow = _coreset(r, "b_", enzyme), _coreset(r, "f_", enzyme)
-        tis = total_improvement_score(base, follow, population=population, scales=scales)
-        doi = imacs_doi(base, follow)
-        days = f"visits day {int(r['b_day'])} -> day {int(r['f_day'])}"
-        recs[r["patient_id"]] = {
-            "tis": NE
-            if tis.score is None
-            else (YES if tis.score >= THRESHOLDS[population][0] else NO),
-            "tis__score": tis.score,
-            "tis__category": tis.category,
-            "tis__baseline_day": int(r["b_day"]),
-            "tis__followup_day": int(r["f_day"]),
-            "tis__why": f"{days}: points "
-            + ", ".join(f"{k} {v:g}" for k, v in tis.points_by_measure.items())
-            + (f"; enzyme {enzyme}" if enzyme else ""),
-            "tis__reason": ""
-            if tis.score is not None
-            else "missing at baseline or follow-up: " + ", ".join(tis.missing),
-            "imacs_doi": NE if doi.met is None else (YES if doi.met else NO),
-            "imacs_doi__improved": ";".join(doi.improved),
-            "imacs_doi__worsened": ";".join(doi.worsened),
-            "imacs_doi__why": f"{days}: {doi.summary()}",
-            "imacs_doi__reason": ""
-            if doi.met is not None
-            else "undecided with missing " + ", ".join(doi.missing),
+    fr = pairs_frame.reset_index(drop=True)
+    if fr.empty:
+        return _unpaired(pd.DataFrame(columns=["patient_id", "tis"]), immuno, patients, p)
+    enzyme, b_enz, f_enz = _most_abnormal(fr)
+    base = {m: fr[f"b_{m}"].to_numpy(dtype=float) for m in CORE} | {"enzyme": b_enz}
+    follow = {m: fr[f"f_{m}"].to_numpy(dtype=float) for m in CORE} | {"enzyme": f_enz}
+    sc = score(base, follow, p)
+    days = "visits day " + fr["b_day"].astype(str) + " -> day " + fr["f_day"].astype(str)
+    enz_text = pd.Series(enzyme).map(lambda e: f"; enzyme {e}" if e else "")
+    missing = sc["_missing"]
+    got = pd.DataFrame(
+        {
+            "patient_id": fr["patient_id"],
+            "tis": sc["tis"],
+            "tis__score": sc["tis__score"],
+            "tis__category": sc["tis__category"],
+            "tis__baseline_day": fr["b_day"],
+            "tis__followup_day": fr["f_day"],
+            "tis__why": days + ": points " + sc["tis__points"] + enz_text,
+            "tis__reason": np.where(
+                sc["tis"] == NE, "missing at baseline or follow-up: " + missing, ""
+            ),
+            "imacs_doi": sc["imacs_doi"],
+            "imacs_doi__improved": sc["imacs_doi__improved"],
+            "imacs_doi__worsened": sc["imacs_doi__worsened"],
+            "imacs_doi__why": days
+            + ": improved "
+            + sc["imacs_doi__improved"].replace("", "none")
+            + "; worse "
+            + sc["imacs_doi__worsened"].replace("", "none"),
+            "imacs_doi__reason": np.where(
+                sc["imacs_doi"] == NE, "undecided with missing " + missing, ""
+            ),
         }
+    )
+    return _unpaired(got, immuno, patients, p)
+
+
+def _unpaired(
+    got: pd.DataFrame, immuno: pd.DataFrame, patients: pd.Series, p: Params
+) -> pd.DataFrame:
+    """All patients: scored pairs as given, everyone else not evaluable with the reason."""
     anchored_ids = set(immuno["patient_id"])
     no_pair = (
         f"no core set visit both at baseline (<= {p.baseline_lookback_days} days before the anchor) "
         f"and within +/-{p.window_days} days of {p.tis_months:g} months after it"
     )
-    rows = []
-    for pid in patients:
-        if pid in recs:
-            rows.append({"patient_id": pid, **recs[pid]})
-        else:
-            reason = no_pair if pid in anchored_ids else "no immunotherapy with a start day"
-            rows.append(
-                {
-                    "patient_id": pid,
-                    "tis": NE,
-                    "tis__reason": reason,
-                    "imacs_doi": NE,
-                    "imacs_doi__reason": reason,
-                }
-            )
-    cols = [
-        "patient_id",
-        "tis",
-        "tis__score",
-        "tis__category",
-        "tis__baseline_day",
-        "tis__followup_day",
-        "tis__why",
-        "tis__reason",
-        "imacs_doi",
-        "imacs_doi__improved",
-        "imacs_doi__worsened",
-        "imacs_doi__why",
-        "imacs_doi__reason",
-    ]
-    frame = pd.DataFrame(rows, columns=cols)
-    return frame.astype({"tis__score": "float64"})
+    out = pd.DataFrame({"patient_id": patients.to_numpy()}).merge(got, on="patient_id", how="left")
+    for c in _COLUMNS:
+        if c not in out.columns:
+            out[c] = None
+    lacking = out["tis"].isna()
+    reason = np.where(
+        out["patient_id"].isin(anchored_ids), no_pair, "no immunotherapy with a start day"
+    )
+    for cid in ("tis", "imacs_doi"):
+        out[f"{cid}__reason"] = out[f"{cid}__reason"].astype(object)
+        out.loc[lacking, f"{cid}__reason"] = reason[lacking.to_numpy()]
+        out[cid] = out[cid].fillna(NE)
+    return out.astype({"tis__score": "float64"})

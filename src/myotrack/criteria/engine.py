@@ -85,15 +85,18 @@ def plan(criteria: tuple[str, ...], params: Params) -> Plan:
     if "rtx_response" in wanted:
         parts += rtx.build(ctx)
     parts += [t for t in recovery.build(ctx) if has(t)]
+    staged: list[tuple[str, str]] = []
     if wanted & {"relapse", "complete_remission"}:
         rel = relapse.build(ctx)[0]
+        staged.append(("relapse_out", _sql(rel)))
+        rel_t = ibis.table(rel.schema(), name="relapse_out")
         if "relapse" in wanted:
-            parts.append(rel)
+            parts.append(rel_t)
         if "complete_remission" in wanted:
-            parts += remission.build(ctx, rel)
+            parts += remission.build(ctx, rel_t)
     if "ck_normalisation" in wanted:
         parts += ck.build(ctx)
-    prep = tuple((name, _sql(expr)) for name, expr in prepared(params).items())
+    prep = tuple((name, _sql(expr)) for name, expr in prepared(params).items()) + tuple(staged)
     core = _sql(coreset.pairs(ctx)) if wanted & {"tis", "imacs_doi"} else None
     return Plan(prep, tuple(_sql(p) for p in parts), core, tuple(c for c in ORDER if c in wanted))
 

@@ -25,6 +25,7 @@ import ibis
 import ibis.expr.types as ir
 
 from myotrack.criteria.base import NE, NO, YES, Context, Criterion, num, text
+from myotrack.criteria.timepoints import pick
 from myotrack.tables.vocab import REFRACTORY_SECOND_AGENTS
 
 CRITERIA = (
@@ -107,9 +108,8 @@ def build(ctx: Context) -> list[ir.Table]:
     )
     a = a.filter(a.exposed_day.notnull())
     ref = a.filter(a.day <= a.exposed_day)
-    wr = ibis.window(group_by="patient_id", order_by=ibis.desc(ref.day))
-    ref = ref.mutate(rn=ibis.row_number().over(wr))
-    ref = ref.filter(ref.rn == 0).select("patient_id", ref_mrc="mrc", ref_day="day")
+    ref = pick(ref, ref.day, ref.columns, largest=True)
+    ref = ref.select("patient_id", ref_mrc="mrc", ref_day="day")
     later = a.filter(a.day > a.exposed_day).inner_join(ref, "patient_id")
     later = later.mutate(worse=(later.ref_mrc - later.mrc) >= p.refractory_mrc_drop)
     lw = later.group_by("patient_id").aggregate(

@@ -6,8 +6,9 @@ MRC-sum score drop from previous assessment' (004, citing Zhao et al. 2020).
 
 At each assessment after the start of immunotherapy that has CK, its ULN and an MRC sum, all
 three must hold, against the previous assessment with an MRC sum:
-1. CK above the patient's baseline. ``relapse_baseline='nadir'`` (default): the lowest CK since
-   immunotherapy started, before this assessment - the level the disease had been brought to;
+1. CK above the patient's baseline. ``relapse_baseline='nadir'`` (default): the lowest CK of
+   the earlier assessments (with CK, ULN and MRC sum) since immunotherapy started - the level
+   the disease had been brought to;
    ``'pretreatment'``: the last CK at or before the start of immunotherapy. 004 does not say
    which; 'returned to above' reads as a return from a treated level, and a pre-treatment
    baseline (median 3,925 U/L in 004) would make relapse rarer than the 41% 004 reports.
@@ -26,8 +27,8 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-from myotrack.criteria.base import NE, NO, YES, Context, Criterion, num, text
-from myotrack.criteria.timepoints import anchored
+from myotrack.criteria.base import NE, NO, YES, Context, Criterion, Params, num, text
+from myotrack.criteria.timepoints import anchored, pick
 
 CRITERIA = (
     Criterion(
@@ -47,50 +48,80 @@ CRITERIA = (
 )
 
 
-def measured(ctx: Context) -> ir.Table:
-    """Every assessment after the anchor with the three relapse conditions evaluated."""
-    p = ctx.params
-    a = anchored(ctx)
-    # pretreatment CK: last at or before the anchor
-    pre = a.filter((a.day <= a.anchor_day) & a.ck.notnull())
-    wpre = ibis.window(group_by="patient_id", order_by=ibis.desc(pre.day))
-    pre = pre.mutate(rn=ibis.row_number().over(wpre))
-    pre = pre.filter(pre.rn == 0).select("patient_id", pre_ck=pre.ck)
-
-    post = a.filter((a.day > a.anchor_day) & a.mrc.notnull() & a.ck.notnull() & a.ck_uln.notnull())
-    w = ibis.window(group_by="patient_id", order_by=post.day)
-    wcum = ibis.window(group_by="patient_id", order_by=post.day, preceding=None, following=0)
-    post = post.mutate(
-        prev_mrc=post.mrc.lag().over(w),
-        prev_day=post.day.lag().over(w),
-        run_min=post.ck.min().over(wcum),
-    )
-    post = post.mutate(nadir=post.run_min.lag().over(w))
-    post = post.left_join(pre, "patient_id").select(~ibis.selectors.matches("_right$"))
-    baseline = post.nadir if p.relapse_baseline == "nadir" else post.pre_ck
-    exact_high = (post.ck_bound == "") | (post.ck_bound == ">")
+def _meets(
+    p: Params,
+    ck: ir.Value,
+    bound: ir.Value,
+    uln: ir.Value,
+    baseline: ir.Value,
+    prev_mrc: ir.Value,
+    mrc: ir.Value,
+) -> ir.BooleanValue:
+    """The three 004 conditions at one assessment (null-safe: unknown is not met)."""
+    exact_high = (bound == "") | (bound == ">")
     cond = (
         exact_high
-        & (post.ck > baseline)
-        & (post.ck > p.relapse_ck_multiple * post.ck_uln)
-        & ((post.prev_mrc - post.mrc) > p.relapse_mrc_drop)
+        & (ck > baseline)
+        & (ck > p.relapse_ck_multiple * uln)
+        & ((prev_mrc - mrc) > p.relapse_mrc_drop)
     )
+    return cond.fill_null(False)
+
+
+def measured(ctx: Context) -> ir.Table:
+    """Every assessment after the anchor with CK, ULN and MRC sum, the three conditions evaluated.
+
+    One window pass (one sort): the nadir is the lowest CK of the earlier such assessments, and
+    whether the previous assessment met the rule is computed from lagged values, so consecutive
+    qualifying assessments count as one episode.
+    """
+    p = ctx.params
+    a = anchored(ctx)
+    post = a.filter((a.day > a.anchor_day) & a.mrc.notnull() & a.ck.notnull() & a.ck_uln.notnull())
+    w = ibis.window(group_by="patient_id", order_by=post.day)
+    before1 = ibis.window(group_by="patient_id", order_by=post.day, rows=(None, -1))
+    before2 = ibis.window(group_by="patient_id", order_by=post.day, rows=(None, -2))
     post = post.mutate(
-        baseline=baseline,
-        hit=cond.fill_null(False),
-        evaluable=post.prev_mrc.notnull() & baseline.notnull(),
+        prev_mrc=post.mrc.lag().over(w),
+        prev2_mrc=post.mrc.lag(2).over(w),
+        prev_day=post.day.lag().over(w),
+        prev_ck=post.ck.lag().over(w),
+        prev_uln=post.ck_uln.lag().over(w),
+        prev_bound=post.ck_bound.lag().over(w),
+        nadir=post.ck.min().over(before1),
+        prev_nadir=post.ck.min().over(before2),
     )
-    post = post.mutate(prev_hit=post.hit.lag().over(w).fill_null(False))
-    return post.mutate(episode_start=post.hit & ~post.prev_hit)
+    if p.relapse_baseline == "nadir":
+        baseline, prev_baseline = post.nadir, post.prev_nadir
+    else:
+        pre = a.filter((a.day <= a.anchor_day) & a.ck.notnull())
+        pre = pick(pre, pre.day, ["ck"], largest=True).rename(pre_ck="ck")
+        post = post.left_join(pre, "patient_id").select(~ibis.selectors.matches("_right$"))
+        baseline = prev_baseline = post.pre_ck
+    hit = _meets(p, post.ck, post.ck_bound, post.ck_uln, baseline, post.prev_mrc, post.mrc)
+    prev_hit = _meets(
+        p,
+        post.prev_ck,
+        post.prev_bound,
+        post.prev_uln,
+        prev_baseline,
+        post.prev2_mrc,
+        post.prev_mrc,
+    )
+    return post.mutate(
+        baseline=baseline,
+        hit=hit,
+        evaluable=post.prev_mrc.notnull() & baseline.notnull(),
+        episode_start=hit & ~prev_hit,
+    )
 
 
 def build(ctx: Context) -> list[ir.Table]:
     p = ctx.params
     m = measured(ctx)
     hits = m.filter(m.hit)
-    wfirst = ibis.window(group_by="patient_id", order_by=hits.day)
-    first = hits.mutate(rn=ibis.row_number().over(wfirst))
-    first = first.filter(first.rn == 0).select(
+    first = pick(hits, hits.day, hits.columns)
+    first = first.select(
         "patient_id",
         m_first_day=first.day,
         m_why=ibis.literal("visits day ")

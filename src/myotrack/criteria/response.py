@@ -24,7 +24,7 @@ import ibis
 import ibis.expr.types as ir
 
 from myotrack.criteria.base import NE, NO, YES, Context, Criterion, num, text
-from myotrack.criteria.timepoints import escalation_anchor
+from myotrack.criteria.timepoints import escalation_anchor, pick
 
 CRITERIA = (
     Criterion(
@@ -50,21 +50,14 @@ def build(ctx: Context) -> list[ir.Table]:
     a = ctx.assess.inner_join(anc, "patient_id")
     g = a.filter(a.upper_min.notnull() | a.lower_min.notnull())
     before = g.filter(g.day <= g.anchor_day)
-    wb = ibis.window(group_by="patient_id", order_by=ibis.desc(before.day))
-    before = before.mutate(rn=ibis.row_number().over(wb))
-    before = before.filter(before.rn == 0).select(
-        "patient_id", b_day="day", b_up="upper_min", b_lo="lower_min"
-    )
+    before = pick(before, before.day, before.columns, largest=True)
+    before = before.select("patient_id", b_day="day", b_up="upper_min", b_lo="lower_min")
     after = g.filter(g.day > g.anchor_day)
-    wa = ibis.window(group_by="patient_id", order_by=ibis.desc(after.day))
-    after = after.mutate(rn=ibis.row_number().over(wa))
-    after = after.filter(after.rn == 0).select(
-        "patient_id", a_day="day", a_up="upper_min", a_lo="lower_min"
-    )
+    after = pick(after, after.day, after.columns, largest=True)
+    after = after.select("patient_id", a_day="day", a_up="upper_min", a_lo="lower_min")
     pr = a.filter(a.prednisone_mg_day.notnull() & (a.day > a.anchor_day))
-    wp = ibis.window(group_by="patient_id", order_by=ibis.desc(pr.day))
-    pr = pr.mutate(rn=ibis.row_number().over(wp))
-    pr = pr.filter(pr.rn == 0).select("patient_id", p_day="day", pred="prednisone_mg_day")
+    pr = pick(pr, pr.day, pr.columns, largest=True)
+    pr = pr.select("patient_id", p_day="day", pred="prednisone_mg_day")
 
     j = (
         ctx.patients.select("patient_id")

@@ -20,7 +20,7 @@ import ibis
 import ibis.expr.types as ir
 
 from myotrack.criteria.base import NE, NO, YES, Context, Criterion, num, text
-from myotrack.criteria.timepoints import first_course
+from myotrack.criteria.timepoints import first_course, pick
 
 CRITERIA = (
     Criterion(
@@ -42,9 +42,7 @@ CRITERIA = (
 
 def _last_before(a: ir.Table, value: str, lookback: int) -> ir.Table:
     b = a.filter(a[value].notnull() & (a.day <= a.anchor_day) & (a.day >= a.anchor_day - lookback))
-    w = ibis.window(group_by="patient_id", order_by=ibis.desc(b.day))
-    b = b.mutate(rn=ibis.row_number().over(w))
-    return b.filter(b.rn == 0)
+    return pick(b, b.day, b.columns, largest=True)
 
 
 def build(ctx: Context) -> list[ir.Table]:

@@ -8,6 +8,20 @@ import ibis.expr.types as ir
 from myotrack.criteria.base import ESCALATION, Context
 
 
+def pick(
+    t: ir.Table, key: ir.Value, columns: list[str] | tuple[str, ...], largest: bool = False
+) -> ir.Table:
+    """Per patient, the row with the smallest (or largest) ``key``: one aggregation, no window.
+
+    ``key`` must be unique within a patient (e.g. ``day``, or ``dist + day * 1e-7`` to break
+    ties by the earlier day).
+    """
+    agg = {
+        c: (t[c].argmax(key) if largest else t[c].argmin(key)) for c in columns if c != "patient_id"
+    }
+    return t.group_by("patient_id").aggregate(**agg)
+
+
 def anchored(ctx: Context, anchor: ir.Table | None = None) -> ir.Table:
     """Assessments joined to their patient's anchor (``anchor_day``, ``anchor_drug``)."""
     anc = ctx.immuno_start if anchor is None else anchor
@@ -22,14 +36,11 @@ def nearest(ctx: Context, value: str, months: float, anchor: ir.Table | None = N
     """
     p = ctx.params
     a = anchored(ctx, anchor)
-    target = a.anchor_day + int(round(months * p.month_days))
+    target = a.anchor_day + round(months * p.month_days)
     a = a.filter(a[value].notnull()).mutate(target=target, dist=(a.day - target).abs())
     a = a.filter(a.dist <= p.window_days)
-    w = ibis.window(group_by="patient_id", order_by=[a.dist, a.day])
-    a = a.mutate(rn=ibis.row_number().over(w))
-    return a.filter(a.rn == 0).select(
-        "patient_id", "day", value, "target", "anchor_day", "anchor_drug"
-    )
+    picked = pick(a, a.dist + a.day * 1e-7, a.columns)
+    return picked.select("patient_id", "day", value, "target", "anchor_day", "anchor_drug")
 
 
 def last_with(ctx: Context, value: str, after_anchor: bool = False) -> ir.Table:
@@ -38,9 +49,7 @@ def last_with(ctx: Context, value: str, after_anchor: bool = False) -> ir.Table:
     a = a.filter(a[value].notnull())
     if after_anchor:
         a = a.filter(a.day > a.anchor_day)
-    w = ibis.window(group_by="patient_id", order_by=ibis.desc(a.day))
-    a = a.mutate(rn=ibis.row_number().over(w))
-    return a.filter(a.rn == 0)
+    return pick(a, a.day, a.columns, largest=True)
 
 
 def escalation_anchor(ctx: Context) -> ir.Table:

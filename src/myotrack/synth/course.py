@@ -23,7 +23,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import NDArray
 from scipy import stats
 
 from myotrack.errors import MyotrackError
@@ -40,6 +39,8 @@ from myotrack.synth.patients import Baseline, BoolArray, FloatArray, IntArray
 DAYS_PER_MONTH = 365.25 / 12
 MONTHLY_JITTER = 5
 QUARTERLY_JITTER = 10
+#: Days at a dose raised after a relapse before it is tapered again.
+RELAPSE_HOLD = 28.0
 #: Fewest visits that reach past the 12-month assessment (monthly to 12 months, then one more).
 MIN_VISITS = 14
 
@@ -84,9 +85,7 @@ def visit_at_or_after(month: FloatArray, n_visits: IntArray) -> IntArray:
     return np.minimum(k, n_visits - 1)
 
 
-def draw_schedule(
-    rng: np.random.Generator, n: int, visits_per_patient: int | None
-) -> Schedule:
+def draw_schedule(rng: np.random.Generator, n: int, visits_per_patient: int | None) -> Schedule:
     monthly = int(value("monthly_visits"))
     if visits_per_patient is None:
         fu = np.clip(
@@ -129,6 +128,7 @@ class Course:
     esc_day: FloatArray  # day of IVIg/rituximab (escalated patients)
     worsening: FloatArray  # MRC points lost before the escalation
     # CK
+    ck_persistent: BoolArray  # CK stays raised (persistent hyperCKemia, 004)
     ck_floor: FloatArray  # settled CK, multiple of ULN
     ck_kappa: FloatArray  # time constant of the CK fall (days)
     ck_plateau: FloatArray  # fraction of the initial CK held until escalation
@@ -169,8 +169,12 @@ def _round_to(x: FloatArray, step: float) -> FloatArray:
 
 
 def prednisone_dose(
-    t: FloatArray, start: FloatArray, dose: FloatArray, hold: FloatArray,
-    rate: FloatArray, floor: FloatArray,
+    t: FloatArray,
+    start: FloatArray,
+    dose: FloatArray,
+    hold: FloatArray,
+    rate: FloatArray,
+    floor: FloatArray,
 ) -> FloatArray:
     """Daily prednisone of a course started on day ``start`` (0 before it), to 2.5 mg."""
     since = t - start
@@ -247,8 +251,10 @@ def draw_course(rng: np.random.Generator, base: Baseline, sched: Schedule) -> Co
     floor_normal = rng.uniform(0.3, 0.8, n)
     ck_floor = np.where(persistent, floor_persist, floor_normal)
     t_norm = (
-        stats.lognorm(value("ck_normalisation_sigma"), scale=value("ck_normalisation_median"))
-        .ppf(rng.random(n)) * DAYS_PER_MONTH
+        stats.lognorm(value("ck_normalisation_sigma"), scale=value("ck_normalisation_median")).ppf(
+            rng.random(n)
+        )
+        * DAYS_PER_MONTH
     )
     c_start = ck_c0 * ck_plateau
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -256,28 +262,57 @@ def draw_course(rng: np.random.Generator, base: Baseline, sched: Schedule) -> Co
     ck_kappa = np.where(persistent | (c_start <= 1.0), t_norm / 3.0, kappa_normal)
 
     # --- prednisone: ~1 mg/kg/day (rounded up to 5 mg), hold, exponential taper
-    pred0 = np.clip(np.ceil(base.weight * value("prednisone_mg_kg") / 5.0) * 5.0,
-                    value("prednisone_min"), value("prednisone_max"))
+    pred0 = np.clip(
+        np.ceil(base.weight * value("prednisone_mg_kg") / 5.0) * 5.0,
+        value("prednisone_min"),
+        value("prednisone_max"),
+    )
     hold = np.round(_uniform(rng, "prednisone_hold", n))
     hold = np.where(escalated, np.maximum(hold, esc_day + 14), hold)
-    t30 = (value("taper_below_30_mean") + value("taper_below_30_sd") * rng.standard_normal(n))
+    t30 = value("taper_below_30_mean") + value("taper_below_30_sd") * rng.standard_normal(n)
     t30 = np.clip(t30 * DAYS_PER_MONTH, hold + 21, 18 * DAYS_PER_MONTH + hold)
     taper_rate = np.log(pred0 / 30.0) / (t30 - hold)
     floors = np.array([float(c) for c in PARAMETERS["prednisone_floor"].categories])
-    pred_floor = floors[
-        rng.choice(len(floors), n, p=PARAMETERS["prednisone_floor"].probabilities)
-    ]
+    pred_floor = floors[rng.choice(len(floors), n, p=PARAMETERS["prednisone_floor"].probabilities)]
 
     # --- relapses: after the taper reaches 15 mg/day, not before 13 months, at a visit
-    t15 = hold + np.log(pred0 / value("relapse_prednisone")) / taper_rate
+    # (the taper of a patient who relapses reaches 15 mg/day a month before the last visit)
+    ln_to_15 = np.log(pred0 / value("relapse_prednisone"))
+    last_day = sched.day_of(sched.n_visits - 1)
+    latest_t15 = last_day - DAYS_PER_MONTH
+    slow = relapsed & (hold + ln_to_15 / taper_rate > latest_t15)
+    taper_rate = np.where(slow, ln_to_15 / (latest_t15 - hold), taper_rate)
+    t15 = hold + ln_to_15 / taper_rate
     month1 = np.maximum(
-        t15 / DAYS_PER_MONTH + _uniform(rng, "relapse_delay", n), value("relapse_earliest")
+        (t15 + QUARTERLY_JITTER) / DAYS_PER_MONTH + _uniform(rng, "relapse_delay", n),
+        value("relapse_earliest"),
     )
     k1 = visit_at_or_after(month1, sched.n_visits)
+    relapse_pred = np.minimum(
+        np.round(
+            base.weight[:, None] * rng.uniform(*pair("relapse_prednisone_mg_kg"), (n, 2)) / 5.0
+        )
+        * 5.0,
+        value("prednisone_max"),
+    )
+    # a second relapse also comes on the taper, once the raised dose is back at 15 mg/day
     second = relapsed & (rng.random(n) < value("second_relapse"))
-    month2 = nominal_month(k1) + rng.uniform(6.0, 18.0, n)
+    back_to_15 = (
+        1.0
+        + RELAPSE_HOLD
+        + np.log(
+            np.maximum(relapse_pred[:, 0], value("relapse_prednisone"))
+            / value("relapse_prednisone")
+        )
+        / taper_rate
+    )
+    day1 = sched.day_of(k1)
+    month2 = np.maximum(
+        day1 / DAYS_PER_MONTH + rng.uniform(6.0, 18.0, n),
+        (day1 + back_to_15 + QUARTERLY_JITTER) / DAYS_PER_MONTH,
+    )
     k2 = visit_at_or_after(month2, sched.n_visits)
-    second &= k2 > k1
+    second &= (k2 > k1) & (nominal_month(k2) >= month2)  # within follow-up
     relapse_k = np.stack([np.where(relapsed, k1, -1), np.where(second, k2, -1)], axis=1)
     relapse_drop = np.stack(
         [_uniform_int(rng, "relapse_mrc_drop", n), _uniform_int(rng, "relapse_mrc_drop", n)],
@@ -287,15 +322,7 @@ def draw_course(rng: np.random.Generator, base: Baseline, sched: Schedule) -> Co
         [_uniform(rng, "relapse_recovery", n), _uniform(rng, "relapse_recovery", n)], axis=1
     )
     ck_ref = np.maximum(base.ck0, 3.0 * base.ck_uln)
-    relapse_ck = np.round(
-        ck_ref[:, None] * rng.uniform(*pair("relapse_ck_factor"), (n, 2))
-    )
-    relapse_pred = np.minimum(
-        np.round(base.weight[:, None] * rng.uniform(*pair("relapse_prednisone_mg_kg"), (n, 2))
-                 / 5.0) * 5.0,
-        value("prednisone_max"),
-    )
-
+    relapse_ck = np.round(ck_ref[:, None] * rng.uniform(*pair("relapse_ck_factor"), (n, 2)))
     # --- treatment choices
     ivmp = rng.random(n) < value("ivmp")
     sparing = rng.choice(3, n, p=PARAMETERS["steroid_sparing"].probabilities)
@@ -314,14 +341,38 @@ def draw_course(rng: np.random.Generator, base: Baseline, sched: Schedule) -> Co
     core_set = rng.random(n) < value("imacs_core_set")
 
     return Course(
-        t_fav=t_fav, tau=tau, offset=offset, residual=residual, escalated=escalated,
-        esc_day=esc_day, worsening=worsening,
-        ck_floor=ck_floor, ck_kappa=ck_kappa, ck_plateau=ck_plateau,
-        pred0=pred0, hold=hold, taper_rate=taper_rate, pred_floor=pred_floor,
-        relapse_k=relapse_k, relapse_drop=relapse_drop, relapse_recovery=relapse_recovery,
-        relapse_residual=relapse_residual, relapse_ck=relapse_ck, relapse_pred=relapse_pred,
-        ivmp=ivmp, sparing=sparing, sparing_ae=sparing_ae, sparing_ae_day=sparing_ae_day,
-        relapse_switch=relapse_switch, esc_agent=esc_agent, second_agent=second_agent,
-        second_day=second_day, third_line=third_line, third_drug=third_drug,
-        third_day=third_day, ivig_courses=ivig_courses, core_set=core_set,
+        t_fav=t_fav,
+        tau=tau,
+        offset=offset,
+        residual=residual,
+        escalated=escalated,
+        esc_day=esc_day,
+        worsening=worsening,
+        ck_persistent=persistent,
+        ck_floor=ck_floor,
+        ck_kappa=ck_kappa,
+        ck_plateau=ck_plateau,
+        pred0=pred0,
+        hold=hold,
+        taper_rate=taper_rate,
+        pred_floor=pred_floor,
+        relapse_k=relapse_k,
+        relapse_drop=relapse_drop,
+        relapse_recovery=relapse_recovery,
+        relapse_residual=relapse_residual,
+        relapse_ck=relapse_ck,
+        relapse_pred=relapse_pred,
+        ivmp=ivmp,
+        sparing=sparing,
+        sparing_ae=sparing_ae,
+        sparing_ae_day=sparing_ae_day,
+        relapse_switch=relapse_switch,
+        esc_agent=esc_agent,
+        second_agent=second_agent,
+        second_day=second_day,
+        third_line=third_line,
+        third_drug=third_drug,
+        third_day=third_day,
+        ivig_courses=ivig_courses,
+        core_set=core_set,
     )

@@ -44,7 +44,9 @@ def stack(blocks: Sequence[Block], columns: Sequence[str], order: str) -> pd.Dat
 def _typed(col: Column, values: pd.Series | None, n: int) -> object:
     if col.kind in ("int", "float"):
         if values is None:
-            return pd.array(np.full(n, np.nan), dtype="Int64") if col.integer else np.full(n, np.nan)
+            return (
+                pd.array(np.full(n, np.nan), dtype="Int64") if col.integer else np.full(n, np.nan)
+            )
         if col.integer:
             if pd.api.types.is_integer_dtype(values.dtype) and not values.hasnans:
                 data = values.to_numpy(dtype=np.int64)

@@ -33,7 +33,10 @@ def _grade_text() -> NDArray[np.object_]:
 
 
 def strength_frame(
-    rng: np.random.Generator, base: Baseline, course: Course, sched: Schedule,
+    rng: np.random.Generator,
+    base: Baseline,
+    course: Course,
+    sched: Schedule,
     mrc_sum: FloatArray,
 ) -> pd.DataFrame:
     who = np.flatnonzero(course.escalated)
@@ -55,8 +58,16 @@ def strength_frame(
             for side in SIDES:
                 loss = np.round(share * weakness * factors[(muscle, side)])
                 grade = np.clip(5 - loss, 0, 5).astype(np.int64)
-                blocks.append(block(who, patient_id=base.ids, day=day, muscle=muscle, side=side,
-                                    grade=texts[grade]))
+                blocks.append(
+                    block(
+                        who,
+                        patient_id=base.ids,
+                        day=day,
+                        muscle=muscle,
+                        side=side,
+                        grade=texts[grade],
+                    )
+                )
     return stack(blocks, COLUMNS, order="day")
 
 

@@ -8,14 +8,21 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from myotrack.synth.course import Course, Schedule, prednisone_stop
+from myotrack.synth.course import RELAPSE_HOLD, Course, Schedule, prednisone_stop
 from myotrack.synth.frames import Block, block, stack
 from myotrack.synth.patients import Baseline, BoolArray, FloatArray, IntArray
-from myotrack.synth.visits import RELAPSE_HOLD
 
 COLUMNS = (
-    "patient_id", "drug", "start_day", "end_day", "dose", "dose_unit", "route", "schedule",
-    "protocol", "stop_reason",
+    "patient_id",
+    "drug",
+    "start_day",
+    "end_day",
+    "dose",
+    "dose_unit",
+    "route",
+    "schedule",
+    "protocol",
+    "stop_reason",
 )
 #: Steroid-sparing agents by index: the first two are PARAMETERS['steroid_sparing'] categories.
 SPARING = ("azathioprine", "mycophenolate", "methotrexate")
@@ -45,7 +52,9 @@ def timeline(rng: np.random.Generator, course: Course, sched: Schedule) -> Timel
     switch = course.relapsed & (course.relapse_switch | (current == NONE))
     # a different agent among the three: skip the current one
     pick = rng.integers(0, 2, n)
-    other = np.where(current == NONE, rng.integers(0, 3, n), np.where(pick >= current, pick + 1, pick))
+    other = np.where(
+        current == NONE, rng.integers(0, 3, n), np.where(pick >= current, pick + 1, pick)
+    )
     switch_to = np.where(switch, other, -1)
     second_rtx = course.second_agent & (course.esc_agent == 0)
     rtx_day = np.where(
@@ -58,16 +67,24 @@ def timeline(rng: np.random.Generator, course: Course, sched: Schedule) -> Timel
 
 
 def _block(
-    base: Baseline, mask: BoolArray, drug: str | NDArray[np.object_], start: FloatArray,
-    end: FloatArray, dose: FloatArray | float, dose_unit: str, route: str, schedule: str,
-    protocol: str = "", stop_reason: NDArray[np.object_] | str = "",
+    base: Baseline,
+    mask: BoolArray,
+    drug: str | NDArray[np.object_],
+    start: FloatArray,
+    end: FloatArray,
+    dose: FloatArray | float,
+    dose_unit: str,
+    route: str,
+    schedule: str,
+    protocol: str = "",
+    stop_reason: NDArray[np.object_] | str = "",
 ) -> Block:
     """Rows for the patients in ``mask``; days since the first treatment; end inf = ongoing."""
     idx = np.flatnonzero(mask)
     offset = base.delay.astype(np.float64)
     finite = np.isfinite(end)
     if isinstance(stop_reason, np.ndarray):
-        stop_reason = np.where(finite, stop_reason, None).astype(object)
+        stop_reason = np.where(finite, stop_reason, np.array(None, dtype=object))
     return block(
         idx,
         patient_id=base.ids,
@@ -88,11 +105,8 @@ def _ended(end: FloatArray, last: FloatArray) -> FloatArray:
     return np.where(end <= last, end, np.inf)
 
 
-def treatments_frame(
-    base: Baseline, course: Course, line: Timeline
-) -> pd.DataFrame:
+def treatments_frame(base: Baseline, course: Course, line: Timeline) -> pd.DataFrame:
     n = base.n
-    everyone = np.ones(n, dtype=bool)
     zero = np.zeros(n)
     last = line.last_visit
     blocks: list[Block] = []
@@ -110,11 +124,15 @@ def treatments_frame(
             np.inf,
         )
         end = _ended(np.minimum(stop, nxt), last)
-        blocks.append(_block(base, has, "prednisone", start, end, dose, "mg", "oral",
-                             "daily, tapered"))
+        blocks.append(
+            _block(base, has, "prednisone", start, end, dose, "mg", "oral", "daily, tapered")
+        )
 
-    blocks.append(_block(base, course.ivmp, "methylprednisolone", zero, zero + 2, 1000.0,
-                         "mg", "IV", "daily x3"))
+    blocks.append(
+        _block(
+            base, course.ivmp, "methylprednisolone", zero, zero + 2, 1000.0, "mg", "IV", "daily x3"
+        )
+    )
 
     # steroid-sparing agent; mycophenolate stopped for liver dysfunction -> azathioprine;
     # changed at the first relapse (or started then, if there was none)
@@ -128,39 +146,125 @@ def treatments_frame(
     a1 = np.minimum(course.sparing, 2)
     for agent in range(2):
         m = first & (a1 == agent)
-        blocks.append(_block(base, m, sparing[agent], zero, _ended(end1, last),
-                             sparing_dose[agent], "mg", "oral", sparing_schedule[agent],
-                             stop_reason=reason1))
-    blocks.append(_block(base, course.sparing_ae, "azathioprine", course.sparing_ae_day,
-                         _ended(switch_day, last), 100.0, "mg", "oral", "daily",
-                         stop_reason="inefficacy"))
+        blocks.append(
+            _block(
+                base,
+                m,
+                sparing[agent],
+                zero,
+                _ended(end1, last),
+                sparing_dose[agent],
+                "mg",
+                "oral",
+                sparing_schedule[agent],
+                stop_reason=reason1,
+            )
+        )
+    blocks.append(
+        _block(
+            base,
+            course.sparing_ae,
+            "azathioprine",
+            course.sparing_ae_day,
+            _ended(switch_day, last),
+            100.0,
+            "mg",
+            "oral",
+            "daily",
+            stop_reason="inefficacy",
+        )
+    )
     for agent in range(3):
         m = line.switch_to == agent
-        blocks.append(_block(base, m, sparing[agent], switch_day + 1, np.full(n, np.inf),
-                             sparing_dose[agent], "mg", "oral", sparing_schedule[agent]))
+        blocks.append(
+            _block(
+                base,
+                m,
+                sparing[agent],
+                switch_day + 1,
+                np.full(n, np.inf),
+                sparing_dose[agent],
+                "mg",
+                "oral",
+                sparing_schedule[agent],
+            )
+        )
 
     # escalation: IVIg (2 g/kg every 4 weeks) or rituximab (treatment A), sometimes both
     ivig_end = 28.0 * (course.ivig_courses - 1)
     ivig_first = course.escalated & (course.esc_agent == 0)
-    blocks.append(_block(base, ivig_first, "ivig", course.esc_day,
-                         _ended(course.esc_day + ivig_end, last), 2.0, "g/kg", "IV",
-                         "every 4 weeks", "ivig_induction"))
-    blocks.append(_block(base, np.isfinite(line.rituximab_day), "rituximab",
-                         line.rituximab_day, line.rituximab_day + 14, 1000.0, "mg", "IV",
-                         "2 doses 2 weeks apart", "rtx_a"))
-    ivig_second = (course.second_agent & (course.esc_agent == 1)
-                   & (course.second_day <= last))
-    blocks.append(_block(base, ivig_second, "ivig", course.second_day,
-                         _ended(course.second_day + ivig_end, last), 2.0, "g/kg", "IV",
-                         "every 4 weeks", "ivig_induction"))
+    blocks.append(
+        _block(
+            base,
+            ivig_first,
+            "ivig",
+            course.esc_day,
+            _ended(course.esc_day + ivig_end, last),
+            2.0,
+            "g/kg",
+            "IV",
+            "every 4 weeks",
+            "ivig_induction",
+        )
+    )
+    blocks.append(
+        _block(
+            base,
+            np.isfinite(line.rituximab_day),
+            "rituximab",
+            line.rituximab_day,
+            line.rituximab_day + 14,
+            1000.0,
+            "mg",
+            "IV",
+            "2 doses 2 weeks apart",
+            "rtx_a",
+        )
+    )
+    ivig_second = course.second_agent & (course.esc_agent == 1) & (course.second_day <= last)
+    blocks.append(
+        _block(
+            base,
+            ivig_second,
+            "ivig",
+            course.second_day,
+            _ended(course.second_day + ivig_end, last),
+            2.0,
+            "g/kg",
+            "IV",
+            "every 4 weeks",
+            "ivig_induction",
+        )
+    )
 
     third = np.isfinite(line.third_day)
-    blocks.append(_block(base, third & (course.third_drug == 0), "plasma_exchange",
-                         line.third_day, _ended(line.third_day + 10, last), np.nan, "",
-                         "IV", "5 exchanges over 10 days"))
-    blocks.append(_block(base, third & (course.third_drug == 1), "hicy", line.third_day,
-                         line.third_day + 3, 50.0, "mg/kg", "IV", "daily x4 (ideal body weight)",
-                         "hicy"))
+    blocks.append(
+        _block(
+            base,
+            third & (course.third_drug == 0),
+            "plasma_exchange",
+            line.third_day,
+            _ended(line.third_day + 10, last),
+            np.nan,
+            "",
+            "IV",
+            "5 exchanges over 10 days",
+        )
+    )
+    blocks.append(
+        _block(
+            base,
+            third & (course.third_drug == 1),
+            "hicy",
+            line.third_day,
+            line.third_day + 3,
+            50.0,
+            "mg/kg",
+            "IV",
+            "daily x4 (ideal body weight)",
+            "hicy",
+        )
+    )
 
     return stack(blocks, COLUMNS, order="start_day")
 

@@ -6,12 +6,12 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from myotrack.synth.course import Course, Schedule, prednisone_dose
+from myotrack.synth.course import RELAPSE_HOLD, Course, Schedule, prednisone_dose
 from myotrack.synth.parameters import value
 from myotrack.synth.patients import Baseline, FloatArray, IntArray
 
 STEADY_AFTER_ESCALATION = 45.0  # days: covers the first visit after an escalation
-RELAPSE_HOLD = 28.0  # days at the re-escalated prednisone dose before tapering again
+PERSISTENT_MIN = 1.1  # x ULN: lowest CK of a persistent hyperCKemia  # days at the re-escalated prednisone dose before tapering again
 
 
 def base_deficit(base: Baseline, course: Course, idx: IntArray, t: FloatArray) -> FloatArray:
@@ -44,8 +44,9 @@ def base_ck(base: Baseline, course: Course, idx: IntArray, t: FloatArray) -> Flo
     return np.where(esc & (t < te), held, falling)
 
 
-def _dip(drop: FloatArray, target: FloatArray | float, since: FloatArray,
-         recovery: FloatArray) -> FloatArray:
+def _dip(
+    drop: FloatArray, target: FloatArray | float, since: FloatArray, recovery: FloatArray
+) -> FloatArray:
     """Weakness added by a relapse ``since`` days ago: ``drop`` decaying to ``target``."""
     return target + (drop - target) * np.exp(-since / recovery)
 
@@ -78,10 +79,18 @@ def visit_columns(
         # recovery in between, so the recovery since that visit is added to the drop
         gain = base_deficit(base, course, who, t_prev) - base_deficit(base, course, who, t_r)
         if j == 1:
-            gain += _dip(relapse_drop[who, 0], course.relapse_residual[who],
-                         t_prev - relapse_start[who, 0], course.relapse_recovery[who, 0])
-            gain -= _dip(relapse_drop[who, 0], course.relapse_residual[who],
-                         t_r - relapse_start[who, 0], course.relapse_recovery[who, 0])
+            gain += _dip(
+                relapse_drop[who, 0],
+                course.relapse_residual[who],
+                t_prev - relapse_start[who, 0],
+                course.relapse_recovery[who, 0],
+            )
+            gain -= _dip(
+                relapse_drop[who, 0],
+                course.relapse_residual[who],
+                t_r - relapse_start[who, 0],
+                course.relapse_recovery[who, 0],
+            )
         target = course.relapse_residual[who] if j == 0 else np.zeros(len(who))
         relapse_drop[who, j] = np.maximum(course.relapse_drop[who, j] + np.maximum(gain, 0), target)
         relapse_start[who, j] = t_r
@@ -111,6 +120,9 @@ def visit_columns(
     # nadir would then read as a relapse (004's criterion)
     noise[course.escalated[p] & (t < course.esc_day[p] + STEADY_AFTER_ESCALATION)] = 1.0
     ck = np.minimum(uln * ck_x * noise, 0.95 * ck0)
+    # a persistent hyperCKemia stays above the ULN whatever the noise
+    persistent = course.ck_persistent[p]
+    ck[persistent] = np.maximum(ck[persistent], PERSISTENT_MIN * uln[persistent])
     ck = np.where(first, ck0, ck) + uln * ck_extra
     for rows, values in zip(relapse_rows, relapse_cks, strict=True):
         ck[rows] = values
@@ -124,13 +136,23 @@ def visit_columns(
     mrs = np.clip(mrs, 0, 5).astype(np.int64)
 
     # ---- prednisone (0 at the first visit: treatment starts after it), raised after relapses
-    pred = prednisone_dose(t, np.zeros(sched.size), course.pred0[p], course.hold[p],
-                           course.taper_rate[p], course.pred_floor[p])
+    pred = prednisone_dose(
+        t,
+        np.zeros(sched.size),
+        course.pred0[p],
+        course.hold[p],
+        course.taper_rate[p],
+        course.pred_floor[p],
+    )
     for j, rows in enumerate(after):
         pr = p[rows]
         again = prednisone_dose(
-            t[rows], relapse_start[pr, j] + 1.0, course.relapse_pred[pr, j],
-            np.full(len(rows), RELAPSE_HOLD), course.taper_rate[pr], course.pred_floor[pr],
+            t[rows],
+            relapse_start[pr, j] + 1.0,
+            course.relapse_pred[pr, j],
+            np.full(len(rows), RELAPSE_HOLD),
+            course.taper_rate[pr],
+            course.pred_floor[pr],
         )
         pred[rows] = np.maximum(pred[rows], again)
     pred[first] = 0.0
@@ -146,8 +168,9 @@ def visit_columns(
     }
     core = np.flatnonzero(course.core_set[p])
     weakness = deficit[core] + dip[core]
-    for name, values in _core_set(rng, base, p[core], ck[core] / uln[core], weakness,
-                                  mrs[core]).items():
+    for name, values in _core_set(
+        rng, base, p[core], ck[core] / uln[core], weakness, mrs[core]
+    ).items():
         full = np.full(sched.size, np.nan)
         full[core] = values
         columns[name] = full
@@ -161,8 +184,12 @@ def visits_frame(
 
 
 def _core_set(
-    rng: np.random.Generator, base: Baseline, p: IntArray,
-    ck_x: FloatArray, weakness: FloatArray, mrs: IntArray,
+    rng: np.random.Generator,
+    base: Baseline,
+    p: IntArray,
+    ck_x: FloatArray,
+    weakness: FloatArray,
+    mrs: NDArray[np.integer] | FloatArray,
 ) -> dict[str, FloatArray]:
     """IMACS core set measures that follow weakness, CK and function (model, not data)."""
     size = len(p)
@@ -174,7 +201,8 @@ def _core_set(
     extra = np.where(base.extramuscular[p], 3.0, 0.5)
 
     def vas(x: FloatArray, sd: float) -> FloatArray:
-        return np.round(np.clip(x * np.exp(sd * rng.standard_normal(size)), 0.0, 10.0), 1)
+        noisy = np.clip(x * np.exp(sd * rng.standard_normal(size)), 0.0, 10.0)
+        return np.asarray(np.round(noisy, 1), dtype=np.float64)
 
     return {
         "physician_global": vas(10.0 * activity, 0.1),

@@ -44,7 +44,9 @@ class RowPages:
 
     def edit(self, request: HttpRequest, patient: int, pk: int | None = None) -> HttpResponse:
         owner = policy.patient(request.user, patient, Perm.EDIT)
-        obj = policy.child(request.user, self.model, owner, pk, Perm.EDIT) if pk is not None else None
+        obj = (
+            policy.child(request.user, self.model, owner, pk, Perm.EDIT) if pk is not None else None
+        )
         dated = owner.index_date is not None
         if request.method == "POST":
             form = self.form(request.POST, dated=dated)
@@ -58,9 +60,17 @@ class RowPages:
         else:
             initial = {**self.initial(obj), **self.extra_initial(obj)} if obj is not None else {}
             form = self.form(dated=dated, initial=initial)
-        return render(request, f"{self.noun}s/form.html", {
-            "form": form, "patient": owner, "object": obj, "noun": self.noun, "drug_names": DRUG_NAMES,
-        })
+        return render(
+            request,
+            f"{self.noun}s/form.html",
+            {
+                "form": form,
+                "patient": owner,
+                "object": obj,
+                "noun": self.noun,
+                "drug_names": DRUG_NAMES,
+            },
+        )
 
     def remove(self, request: HttpRequest, patient: int, pk: int) -> HttpResponse:
         owner = policy.patient(request.user, patient, Perm.DELETE)
@@ -68,4 +78,6 @@ class RowPages:
         if request.method == "POST":
             self.delete(request.user, obj)
             return redirect("patients:detail", patient=owner.pk)
-        return render(request, "confirm_delete.html", {"patient": owner, "what": f"this {self.noun} ({obj})"})
+        return render(
+            request, "confirm_delete.html", {"patient": owner, "what": f"this {self.noun} ({obj})"}
+        )

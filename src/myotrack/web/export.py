@@ -34,7 +34,11 @@ IDENTIFIERS = "identifiers"
 
 
 def _rows(model: Any, patients: models.QuerySet[Patient]) -> list[dict[str, object]]:
-    qs = model.objects.filter(patient__in=patients).select_related("patient").order_by("patient__code", "pk")
+    qs = (
+        model.objects.filter(patient__in=patients)
+        .select_related("patient")
+        .order_by("patient__code", "pk")
+    )
     return [obj.row() for obj in qs]
 
 
@@ -78,7 +82,9 @@ def identifiers_frame(patients: models.QuerySet[Patient]) -> pd.DataFrame:
     )
 
 
-def export_bytes(user: Any, patients: models.QuerySet[Patient], fmt: str = "zip", identified: bool = False) -> bytes:
+def export_bytes(
+    user: Any, patients: models.QuerySet[Patient], fmt: str = "zip", identified: bool = False
+) -> bytes:
     """The patients the user may see among ``patients`` as a .zip of CSV files or an .xlsx
     workbook; identified data (an ``identifiers`` table, notes) only with that right. Audited."""
     policy.require(user, Perm.EXPORT_IDENTIFIED if identified else Perm.EXPORT)

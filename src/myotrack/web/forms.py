@@ -46,12 +46,16 @@ def contract_field(column: Column) -> forms.Field:
     help_text = column.description
     if column.kind == "enum":
         return forms.ChoiceField(
-            label=label, help_text=help_text, required=column.required,
+            label=label,
+            help_text=help_text,
+            required=column.required,
             choices=[("", "—"), *((v, v.replace("_", " ")) for v in column.allowed)],
         )
     if column.kind == "muscle":
         return forms.ChoiceField(
-            label=label, help_text=help_text, required=column.required,
+            label=label,
+            help_text=help_text,
+            required=column.required,
             choices=[("", "—"), *((m, m.replace("_", " ")) for m in vocab.MUSCLES)],
         )
     attrs: dict[str, str] = {}
@@ -64,15 +68,27 @@ def contract_field(column: Column) -> forms.Field:
     if column.name == "ck":
         help_text += " (e.g. 8500, or <200 / >10000 as reported)"
     if column.name == "note":
-        return forms.CharField(label=label, help_text=help_text, required=False,
-                               widget=forms.Textarea(attrs={"rows": 2}))
-    return forms.CharField(label=label, help_text=help_text, required=column.required,
-                           widget=forms.TextInput(attrs=attrs))
+        return forms.CharField(
+            label=label,
+            help_text=help_text,
+            required=False,
+            widget=forms.Textarea(attrs={"rows": 2}),
+        )
+    return forms.CharField(
+        label=label,
+        help_text=help_text,
+        required=column.required,
+        widget=forms.TextInput(attrs=attrs),
+    )
 
 
 def date_field(label: str, help_text: str = "") -> forms.CharField:
-    return forms.CharField(label=label, required=False, help_text=help_text,
-                           widget=forms.DateInput(attrs={"type": "date"}))
+    return forms.CharField(
+        label=label,
+        required=False,
+        help_text=help_text,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
 
 
 class ContractForm(forms.Form):
@@ -87,8 +103,13 @@ class ContractForm(forms.Form):
             if column.name not in self.exclude and column.name not in self.fields:
                 self.fields[column.name] = contract_field(column)
 
-    def add_problems(self, err: RecordInvalid, table: str | None = None, index: int = 0,
-                     rename: dict[str, str] | None = None) -> None:
+    def add_problems(
+        self,
+        err: RecordInvalid,
+        table: str | None = None,
+        index: int = 0,
+        rename: dict[str, str] | None = None,
+    ) -> None:
         """Show the service's problems of row ``index`` next to their fields; others on top."""
         rename = rename or {}
         table = table or self.table
@@ -120,11 +141,26 @@ class PatientForm(ContractForm):
     site = forms.ChoiceField(label="site")
     index_date = date_field("index date (symptom onset)", "day 0; visits are dated against it")
     name = forms.CharField(required=False, help_text="identifying: never exported de-identified")
-    record_number = forms.CharField(label="hospital record number", required=False,
-                                    help_text="identifying: never exported de-identified")
-    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}),
-                            help_text="free text: never exported de-identified")
-    field_order = ["patient_id", "site", "index_date", "name", "record_number", "sex", "age_at_onset", "antibody"]
+    record_number = forms.CharField(
+        label="hospital record number",
+        required=False,
+        help_text="identifying: never exported de-identified",
+    )
+    notes = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="free text: never exported de-identified",
+    )
+    field_order = (
+        "patient_id",
+        "site",
+        "index_date",
+        "name",
+        "record_number",
+        "sex",
+        "age_at_onset",
+        "antibody",
+    )
 
     def __init__(self, *args: Any, sites: Iterable[Any] = (), **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -157,29 +193,40 @@ class VisitForm(DatedForm):
         for muscle in GRID_MUSCLES:
             for side in grid_sides(muscle):
                 self.fields[grade_field_name(muscle, side)] = forms.CharField(
-                    required=False, label=f"{muscle.replace('_', ' ')} {side}",
-                    widget=forms.TextInput(attrs={"class": "grade", "size": 3, "autocomplete": "off"}),
+                    required=False,
+                    label=f"{muscle.replace('_', ' ')} {side}",
+                    widget=forms.TextInput(
+                        attrs={"class": "grade", "size": 3, "autocomplete": "off"}
+                    ),
                 )
 
     def grades(self) -> list[tuple[str, str, str]]:
         return [
             (muscle, side, self.cleaned_data.get(grade_field_name(muscle, side), ""))
-            for muscle in GRID_MUSCLES for side in grid_sides(muscle)
+            for muscle in GRID_MUSCLES
+            for side in grid_sides(muscle)
         ]
 
     def grid(self) -> list[tuple[str, list[forms.BoundField | None]]]:
         """Rows of the grade grid: (muscle, [left, right, axial] bound fields or None)."""
         rows = []
         for muscle in GRID_MUSCLES:
-            cells = [self[grade_field_name(muscle, s)] if s in grid_sides(muscle) else None for s in SIDE]
+            cells = [
+                self[grade_field_name(muscle, s)] if s in grid_sides(muscle) else None for s in SIDE
+            ]
             rows.append((muscle.replace("_", " "), cells))
         return rows
 
     def contract_fields(self) -> list[forms.BoundField]:
         return [self[n] for n in self.fields if not n.startswith("grade__")]
 
-    def add_problems(self, err: RecordInvalid, table: str | None = None, index: int = 0,
-                     rename: dict[str, str] | None = None) -> None:
+    def add_problems(
+        self,
+        err: RecordInvalid,
+        table: str | None = None,
+        index: int = 0,
+        rename: dict[str, str] | None = None,
+    ) -> None:
         super().add_problems(err, "visits", 0, rename)
         given = [g for g in self.grades() if str(g[2]).strip()]
         for p in err.problems:

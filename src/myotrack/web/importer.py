@@ -79,14 +79,20 @@ def stage(user: Any, upload: UploadedFile, site: Site) -> Preview:
     return preview(user, token, filename, site)
 
 
-def _check(user: Any, path: Path, filename: str, site: Site) -> tuple[Dataset | None, list[Problem], dict[str, Site]]:
+def _check(
+    user: Any, path: Path, filename: str, site: Site
+) -> tuple[Dataset | None, list[Problem], dict[str, Site]]:
     """Read and validate the file, then check it against the registry."""
     try:
         ds = read_source(path)
     except InvalidData as err:
         return None, [_rename(p, path.name, filename) for p in err.problems], {}
     except SourceNotFound as err:
-        return None, [Problem(filename, None, None, None, str(err).replace(str(path), filename))], {}
+        return (
+            None,
+            [Problem(filename, None, None, None, str(err).replace(str(path), filename))],
+            {},
+        )
     raws = raw_tables(path)
     label = _rename_label(raws["patients"].label, path.name, filename)
     rows = raws["patients"].rows
@@ -99,12 +105,22 @@ def _check(user: Any, path: Path, filename: str, site: Site) -> tuple[Dataset | 
     for i, (code, named) in enumerate(zip(codes, ds.patients["site"], strict=True)):
         row = int(rows[i])
         if code in taken:
-            problems.append(Problem(label, row, "patient_id", code, "this patient_id is already in the registry"))
+            problems.append(
+                Problem(
+                    label, row, "patient_id", code, "this patient_id is already in the registry"
+                )
+            )
         if len(code) > max_code:
-            problems.append(Problem(label, row, "patient_id", code, f"patient_id is at most {max_code} characters"))
+            problems.append(
+                Problem(
+                    label, row, "patient_id", code, f"patient_id is at most {max_code} characters"
+                )
+            )
         name = site.name if named is None or str(named).strip() == "" else str(named).strip()
         if name not in allowed:
-            problems.append(Problem(label, row, "site", name, "not one of the sites you may import into"))
+            problems.append(
+                Problem(label, row, "site", name, "not one of the sites you may import into")
+            )
         else:
             sites[code] = allowed[name]
     return ds, problems, sites
@@ -115,8 +131,13 @@ def _rename_label(label: str, stored: str, shown: str) -> str:
 
 
 def _rename(problem: Problem, stored: str, shown: str) -> Problem:
-    return Problem(_rename_label(problem.file, stored, shown), problem.row, problem.column, problem.value,
-                   problem.rule.replace(stored, shown))
+    return Problem(
+        _rename_label(problem.file, stored, shown),
+        problem.row,
+        problem.column,
+        problem.value,
+        problem.rule.replace(stored, shown),
+    )
 
 
 def preview(user: Any, token: str, filename: str, site: Site) -> Preview:
@@ -126,7 +147,9 @@ def preview(user: Any, token: str, filename: str, site: Site) -> Preview:
         raise ImportRefused("this import is no longer available; upload the file again")
     ds, problems, _ = _check(user, path, filename, site)
     counts = {n: len(ds.table(n)) for n in TABLE_ORDER} if ds is not None else {}
-    return Preview(token, filename, site.name, problems, counts, ds.patient_ids if ds is not None else [])
+    return Preview(
+        token, filename, site.name, problems, counts, ds.patient_ids if ds is not None else []
+    )
 
 
 def discard(token: str, filename: str) -> None:
@@ -143,7 +166,24 @@ def commit(user: Any, token: str, filename: str, site: Site) -> Preview:
     ds, problems, sites = _check(user, path, filename, site)
     if ds is None or problems:
         raise ImportRefused(f"{len(problems)} problem(s) found; nothing was imported")
-    summary = f"import {filename}"
+    add_dataset(user, ds, sites, f"import {filename}")
+    counts = {n: len(ds.table(n)) for n in TABLE_ORDER}
+    record(
+        user,
+        Action.IMPORT,
+        after={"file": filename, "counts": counts, "patients": ds.patient_ids},
+        site_pk=site.pk,
+        summary=f"imported {filename}: {counts['patients']} patients",
+    )
+    transaction.on_commit(lambda: discard(token, filename))
+    return Preview(token, filename, site.name, [], counts, ds.patient_ids)
+
+
+def add_dataset(user: Any, ds: Dataset, sites: dict[str, Site], summary: str) -> None:
+    """Create every row of a validated dataset (patients at ``sites[patient_id]``), audited.
+
+    The caller holds the transaction and has checked that the patient ids are new.
+    """
     patients: dict[str, Patient] = {}
     for i, code in enumerate(ds.patient_ids):
         patient = Patient(code=code, site=sites[code])
@@ -166,8 +206,3 @@ def commit(user: Any, token: str, filename: str, site: Site) -> Preview:
             if model is StrengthGrade:
                 obj.visit = visits.get((obj.patient.code, obj.day))
             save_audited(user, obj, None, summary)
-    counts = {n: len(ds.table(n)) for n in TABLE_ORDER}
-    record(user, Action.IMPORT, after={"file": filename, "counts": counts, "patients": ds.patient_ids},
-           site_pk=site.pk, summary=f"imported {filename}: {counts['patients']} patients")
-    transaction.on_commit(lambda: discard(token, filename))
-    return Preview(token, filename, site.name, [], counts, ds.patient_ids)

@@ -45,14 +45,16 @@ class Perm(StrEnum):
     EXPORT_IDENTIFIED = "export_identified"
 
 
+ADMINISTRATOR = "administrator"
 ROLE_PERMS: dict[str, frozenset[Perm]] = {
-    Role.VIEWER: frozenset({Perm.VIEW, Perm.EXPORT}),
-    Role.DATA_ENTRY: frozenset({Perm.VIEW, Perm.EXPORT, Perm.EDIT}),
-    Role.DATA_MANAGER: frozenset(
+    "viewer": frozenset({Perm.VIEW, Perm.EXPORT}),
+    "data_entry": frozenset({Perm.VIEW, Perm.EXPORT, Perm.EDIT}),
+    "data_manager": frozenset(
         {Perm.VIEW, Perm.EXPORT, Perm.EDIT, Perm.DELETE, Perm.IMPORT, Perm.AUDIT}
     ),
-    Role.ADMINISTRATOR: frozenset(Perm),
+    ADMINISTRATOR: frozenset(Perm),
 }
+assert set(ROLE_PERMS) == set(Role.values), "every role has its permissions"
 
 M = TypeVar("M", bound=models.Model)
 
@@ -62,9 +64,9 @@ class PermissionPolicy:
         if not getattr(user, "is_authenticated", False) or not user.is_active:
             return None
         if user.is_superuser:
-            return Role.ADMINISTRATOR
+            return ADMINISTRATOR
         profile = getattr(user, "profile", None)
-        return profile.role if profile is not None else None
+        return str(profile.role) if profile is not None else None
 
     def perms(self, user: Any) -> frozenset[Perm]:
         role = self.role(user)
@@ -79,7 +81,7 @@ class PermissionPolicy:
         role = self.role(user)
         if role is None:
             return Site.objects.none()
-        if role == Role.ADMINISTRATOR:
+        if role == ADMINISTRATOR:
             return Site.objects.all()
         return Site.objects.filter(members__user=user)
 

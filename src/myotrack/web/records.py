@@ -159,15 +159,27 @@ def resolve_day(
     if date is not None:
         if index_date is None:
             raise RecordInvalid(
-                [RowProblem(table, index, date_field,
-                            "this patient has no index date (symptom onset): give the day instead, "
-                            "or set the index date on the patient first")]
+                [
+                    RowProblem(
+                        table,
+                        index,
+                        date_field,
+                        "this patient has no index date (symptom onset): give the day instead, "
+                        "or set the index date on the patient first",
+                    )
+                ]
             )
         from_date = (date - index_date).days
         if day and day != str(from_date):
             raise RecordInvalid(
-                [RowProblem(table, index, day_field,
-                            f"day {day} does not match the date ({from_date} days after the index date); give one of them")]
+                [
+                    RowProblem(
+                        table,
+                        index,
+                        day_field,
+                        f"day {day} does not match the date ({from_date} days after the index date); give one of them",
+                    )
+                ]
             )
         return date, str(from_date)
     if day and index_date is not None:
@@ -181,16 +193,27 @@ def resolve_day(
 # --- saving with audit ---------------------------------------------------------------------
 
 
-def save_audited(user: Any, instance: models.Model, before: dict[str, object] | None, summary: str = "") -> None:
+def save_audited(
+    user: Any, instance: models.Model, before: dict[str, object] | None, summary: str = ""
+) -> None:
     """Save and write the audit record (create when ``before`` is None, else update)."""
     instance.save()
     after = snapshot(instance)
     if before is not None and before == after:
         return
-    record(user, Action.CREATE if before is None else Action.UPDATE, instance, before, after, summary=summary)
+    record(
+        user,
+        Action.CREATE if before is None else Action.UPDATE,
+        instance,
+        before,
+        after,
+        summary=summary,
+    )
 
 
-def soft_delete(user: Any, instance: models.Model, summary: str = "", at: dt.datetime | None = None) -> None:
+def soft_delete(
+    user: Any, instance: models.Model, summary: str = "", at: dt.datetime | None = None
+) -> None:
     before = snapshot(instance)
     instance.deleted_at = at or timezone.now()  # type: ignore[attr-defined]
     instance.deleted_by = user if getattr(user, "is_authenticated", False) else None  # type: ignore[attr-defined]
@@ -228,7 +251,12 @@ def save_row(
     for date_field, day_field in dates:
         try:
             stored[date_field], row[day_field] = resolve_day(
-                patient.index_date, data.get(date_field), data.get(day_field), table, date_field, day_field
+                patient.index_date,
+                data.get(date_field),
+                data.get(day_field),
+                table,
+                date_field,
+                day_field,
             )
         except RecordInvalid as err:
             problems.extend(err.problems)

@@ -101,6 +101,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "myotrack.web.policy.context",
             ],
+            "builtins": ["myotrack.web.templatetags.registry"],
         },
     },
 ]
@@ -156,6 +157,7 @@ USE_I18N = False
 USE_TZ = True
 
 STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = HOME / "static"
 
 # Nothing about patients reaches a log: requests are not logged with their data, errors are
@@ -168,12 +170,19 @@ LOGGING = {
     "loggers": {
         "django": {"handlers": ["console"], "level": "WARNING"},
         "django.request": {
-            "handlers": ["console"], "level": "ERROR", "filters": ["without_patient_data"], "propagate": False,
+            "handlers": ["console"],
+            "level": "ERROR",
+            "filters": ["without_patient_data"],
+            "propagate": False,
         },
         "django.security": {
-            "handlers": ["console"], "level": "WARNING", "filters": ["without_patient_data"], "propagate": False,
+            "handlers": ["console"],
+            "level": "WARNING",
+            "filters": ["without_patient_data"],
+            "propagate": False,
         },
         "django.db.backends": {"handlers": [], "level": "CRITICAL", "propagate": False},
+        "myotrack": {"handlers": ["console"], "level": "WARNING", "propagate": False},
     },
 }
 ADMINS: list[tuple[str, str]] = []

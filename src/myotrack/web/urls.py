@@ -29,8 +29,16 @@ patient_urls = (
         path("<int:patient>/visits/<int:visit>/edit/", visits.visit_edit, name="visit_edit"),
         path("<int:patient>/visits/<int:visit>/delete/", visits.visit_delete, name="visit_delete"),
         path("<int:patient>/treatments/new/", treatments.treatment_edit, name="treatment_create"),
-        path("<int:patient>/treatments/<int:treatment>/edit/", treatments.treatment_edit, name="treatment_edit"),
-        path("<int:patient>/treatments/<int:treatment>/delete/", treatments.treatment_delete, name="treatment_delete"),
+        path(
+            "<int:patient>/treatments/<int:treatment>/edit/",
+            treatments.treatment_edit,
+            name="treatment_edit",
+        ),
+        path(
+            "<int:patient>/treatments/<int:treatment>/delete/",
+            treatments.treatment_delete,
+            name="treatment_delete",
+        ),
         path("<int:patient>/events/new/", events.event_edit, name="event_create"),
         path("<int:patient>/events/<int:event>/edit/", events.event_edit, name="event_edit"),
         path("<int:patient>/events/<int:event>/delete/", events.event_delete, name="event_delete"),
@@ -62,12 +70,15 @@ audit_urls = (
 analysis_urls = (
     [
         path("cohort/", analysis.cohort, name="cohort"),
-        path("api/patients/<int:patient>/outcomes/", analysis.patient_outcomes_api, name="patient_outcomes"),
+        path(
+            "api/patients/<int:patient>/outcomes/",
+            analysis.patient_outcomes_api,
+            name="patient_outcomes",
+        ),
         path("api/drugs/", analysis.drugs_api, name="drugs"),
     ],
     "analysis",
 )
-
 
 
 @login_not_required

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import hashlib
+from dataclasses import dataclass
 
 from django.core.cache import cache
 from django.db import models
@@ -32,10 +31,12 @@ class CriterionResult:
     details: tuple[tuple[str, object], ...]
 
 
-def _version(pks: list[int]) -> int:
+def version(pks: list[int]) -> int:
     """The newest audit record of these patients (of the registry for many): every change to
     registry data writes one, so outcomes cached under it are never stale."""
-    records = AuditRecord.objects.filter(patient_pk__in=pks) if len(pks) <= 100 else AuditRecord.objects
+    records = (
+        AuditRecord.objects.filter(patient_pk__in=pks) if len(pks) <= 100 else AuditRecord.objects
+    )
     return int(records.aggregate(v=Max("pk"))["v"] or 0)
 
 
@@ -43,7 +44,7 @@ def outcomes_for(patients: models.QuerySet[Patient]) -> Outcomes:
     """Every criterion for every (live) patient of the queryset (cached until a change)."""
     pks = sorted(patients.filter(deleted_at__isnull=True).values_list("pk", flat=True))
     digest = hashlib.sha256(",".join(map(str, pks)).encode()).hexdigest()
-    key = f"myotrack:outcomes:{digest}:{_version(pks)}"
+    key = f"myotrack:outcomes:{digest}:{version(pks)}"
     result: Outcomes | None = cache.get(key)
     if result is None:
         result = evaluate(dataset_for(patients))
@@ -62,8 +63,12 @@ def patient_results(patient: Patient) -> list[CriterionResult]:
         reason = str(entry.pop("reason", "") or "")
         deciding = str(entry.pop("why", "") or "")
         meta = CRITERIA[cid]
-        details = tuple((k.replace("_", " "), v) for k, v in entry.items() if v is not None and v != "")
-        results.append(CriterionResult(cid, meta.title, meta.citation, value, reason, deciding, details))
+        details = tuple(
+            (k.replace("_", " "), v) for k, v in entry.items() if v is not None and v != ""
+        )
+        results.append(
+            CriterionResult(cid, meta.title, meta.citation, value, reason, deciding, details)
+        )
     return results
 
 

@@ -37,10 +37,15 @@ class AuditRecord(models.Model):
     summary = models.CharField(max_length=300, blank=True)
 
     class Meta:
-        ordering = ["-at", "-pk"]
+        ordering = (
+            "-at",
+            "-pk",
+        )
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.action} {self.model} {self.object_id}"
+        return (
+            f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.action} {self.model} {self.object_id}"
+        )
 
     def changes(self) -> list[tuple[str, object, object]]:
         """(field, before, after) for each field whose value differs."""

@@ -35,7 +35,9 @@ def audit_list(request: HttpRequest) -> HttpResponse:
     """The trail of the user's sites (and the user's own exports)."""
     policy.require(request.user, Perm.AUDIT)
     sites = list(policy.sites(request.user).values_list("pk", flat=True))
-    records = AuditRecord.objects.filter(Q(site_pk__in=sites) | Q(site_pk__isnull=True, user=request.user))
+    records = AuditRecord.objects.filter(
+        Q(site_pk__in=sites) | Q(site_pk__isnull=True, user=request.user)
+    )
     if policy.role(request.user) == "administrator":
         records = AuditRecord.objects.all()
     page = Paginator(records, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -80,5 +82,7 @@ def restore(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     try:
         restore_fn(request.user, obj)
     except RecordInvalid as err:
-        return render(request, "audit/restore.html", {"kind": kind, "object": obj, "problems": err.problems})
+        return render(
+            request, "audit/restore.html", {"kind": kind, "object": obj, "problems": err.problems}
+        )
     return redirect("audit:trash")

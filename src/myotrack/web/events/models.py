@@ -24,7 +24,11 @@ class Event(SoftDeleteModel):
     CONTRACT_FIELDS = tuple(c.name for c in schema.EVENTS.columns if c.name != "patient_id")
 
     class Meta:
-        ordering = ["patient", "day", "pk"]
+        ordering = (
+            "patient",
+            "day",
+            "pk",
+        )
 
     def __str__(self) -> str:
         return f"{self.kind} on day {self.day}"

@@ -15,7 +15,9 @@ DATES = (("date", "day"),)
 
 
 @transaction.atomic
-def save_event(user: Any, patient: Patient, data: Mapping[str, object], event: Event | None = None) -> Event:
+def save_event(
+    user: Any, patient: Patient, data: Mapping[str, object], event: Event | None = None
+) -> Event:
     """Create (``event`` None) or change an event."""
     saved: Event = save_row(user, patient, event or Event(), "events", data, DATES)
     return saved

@@ -13,7 +13,10 @@ from ..softdelete import SoftDeleteModel
 
 class Patient(SoftDeleteModel):
     code = models.CharField(
-        "patient id", max_length=64, unique=True, help_text=schema.PATIENTS.column("patient_id").description
+        "patient id",
+        max_length=64,
+        unique=True,
+        help_text=schema.PATIENTS.column("patient_id").description,
     )
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="patients")
     sex = models.CharField(max_length=10, blank=True)
@@ -28,7 +31,10 @@ class Patient(SoftDeleteModel):
     source = models.TextField(blank=True)
     # Kept by the registry only; exported only with the export-identified right.
     index_date = models.DateField(
-        "index date", null=True, blank=True, help_text="symptom onset (day 0); visits are dated against it"
+        "index date",
+        null=True,
+        blank=True,
+        help_text="symptom onset (day 0); visits are dated against it",
     )
     name = models.TextField(blank=True)
     record_number = models.TextField("hospital record number", blank=True)
@@ -36,13 +42,21 @@ class Patient(SoftDeleteModel):
 
     #: Contract columns stored as fields of the same name.
     CONTRACT_FIELDS = (
-        "sex", "age_at_onset", "antibody", "other_antibodies", "statin_exposure", "height_cm",
-        "weight_kg", "comorbidities", "index_event", "source",
+        "sex",
+        "age_at_onset",
+        "antibody",
+        "other_antibodies",
+        "statin_exposure",
+        "height_cm",
+        "weight_kg",
+        "comorbidities",
+        "index_event",
+        "source",
     )
     IDENTIFYING_FIELDS = ("name", "record_number", "index_date", "notes")
 
     class Meta:
-        ordering = ["code"]
+        ordering = ("code",)
 
     def __str__(self) -> str:
         return self.code

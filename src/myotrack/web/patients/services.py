@@ -55,14 +55,23 @@ def _check_code(code: str, exclude_pk: int | None) -> None:
     if exclude_pk is not None:
         taken = taken.exclude(pk=exclude_pk)
     if taken.exists():
-        raise _problem("patient_id", "this patient_id is already used in the registry (perhaps by a deleted patient)")
+        raise _problem(
+            "patient_id",
+            "this patient_id is already used in the registry (perhaps by a deleted patient)",
+        )
 
 
-def check(user: Any, data: Mapping[str, object], patient: Patient | None = None) -> tuple[Site, dict[str, object], dt.date | None]:
+def check(
+    user: Any, data: Mapping[str, object], patient: Patient | None = None
+) -> tuple[Site, dict[str, object], dt.date | None]:
     """Validate a patient row; the site, the normalised contract values and the index date."""
     site = _site(user, data)
     code = str(data.get("patient_id") or "").strip()
-    row = {**{k: data.get(k) for k in Patient.CONTRACT_FIELDS}, "patient_id": code, "site": site.name}
+    row = {
+        **{k: data.get(k) for k in Patient.CONTRACT_FIELDS},
+        "patient_id": code,
+        "site": site.name,
+    }
     problems: list[RowProblem] = []
     try:
         index_date = parse_date(data.get("index_date"))

@@ -10,10 +10,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from myotrack.criteria import CRITERIA, NE, NO, ORDER, YES
-from myotrack.errors import MyotrackError
 from myotrack.tables.schema import ANTIBODY
 
+from ..analysis.evidence import TOP_MATCHES, evidence_for
 from ..analysis.outcomes import matching, patient_results
+from ..analysis.safely import safely
 from ..events.models import Event
 from ..forms import PatientForm, initial_from
 from ..policy import Perm, policy
@@ -28,9 +29,13 @@ OUTCOME_VALUES = (YES, NO, NE)
 
 
 def filtered(request: HttpRequest) -> tuple[QuerySet[Patient], dict[str, str]]:
-    """The user's patients narrowed by the list's filters (q, antibody, site, outcome)."""
+    """The user's patients narrowed by the list's filters (q, antibody, site, outcome).
+
+    ``given["error"]`` says why an outcome filter could not be applied (then nobody matches)."""
     qs = policy.patients(request.user).select_related("site")
-    given = {k: request.GET.get(k, "").strip() for k in ("q", "antibody", "site", "criterion", "value")}
+    given = {
+        k: request.GET.get(k, "").strip() for k in ("q", "antibody", "site", "criterion", "value")
+    }
     if given["q"]:
         q = given["q"]
         qs = qs.filter(Q(code__icontains=q) | Q(name__icontains=q) | Q(record_number__icontains=q))
@@ -39,7 +44,10 @@ def filtered(request: HttpRequest) -> tuple[QuerySet[Patient], dict[str, str]]:
     if given["site"].isdigit():
         qs = qs.filter(site_id=int(given["site"]))
     if given["criterion"] in CRITERIA and given["value"] in OUTCOME_VALUES:
-        qs = qs.filter(code__in=matching(qs, given["criterion"], given["value"]))
+        codes, given["error"] = safely(
+            "outcome filter", lambda: matching(qs, given["criterion"], given["value"])
+        )
+        qs = qs.filter(code__in=codes or [])
     return qs, given
 
 
@@ -49,32 +57,40 @@ def patient_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "patients/list.html", {
-        "page": page,
-        "given": given,
-        "query": query.urlencode(),
-        "antibodies": ANTIBODY,
-        "sites": policy.sites(request.user),
-        "criteria": [(c, CRITERIA[c].title) for c in ORDER],
-        "outcome_values": OUTCOME_VALUES,
-    })
+    return render(
+        request,
+        "patients/list.html",
+        {
+            "page": page,
+            "given": given,
+            "query": query.urlencode(),
+            "antibodies": ANTIBODY,
+            "sites": policy.sites(request.user),
+            "criteria": [(c, CRITERIA[c].title) for c in ORDER],
+            "outcome_values": OUTCOME_VALUES,
+        },
+    )
 
 
 def patient_detail(request: HttpRequest, patient: int) -> HttpResponse:
     obj = policy.patient(request.user, patient)
-    try:
-        results = patient_results(obj)
-        outcome_error = ""
-    except MyotrackError as err:
-        results, outcome_error = [], str(err)
-    return render(request, "patients/detail.html", {
-        "patient": obj,
-        "visits": Visit.objects.filter(patient=obj).prefetch_related("grades"),
-        "treatments": Treatment.objects.filter(patient=obj),
-        "events": Event.objects.filter(patient=obj),
-        "results": results,
-        "outcome_error": outcome_error,
-    })
+    results, outcome_error = safely("outcomes", lambda: patient_results(obj))
+    evidence, evidence_error = safely("evidence lookup", lambda: evidence_for(obj))
+    return render(
+        request,
+        "patients/detail.html",
+        {
+            "patient": obj,
+            "visits": Visit.objects.filter(patient=obj).prefetch_related("grades"),
+            "treatments": Treatment.objects.filter(patient=obj),
+            "events": Event.objects.filter(patient=obj),
+            "results": results or [],
+            "outcome_error": outcome_error,
+            "evidence": evidence,
+            "evidence_matches": evidence.comparable[:TOP_MATCHES] if evidence is not None else (),
+            "evidence_error": evidence_error,
+        },
+    )
 
 
 def _form_page(request: HttpRequest, form: PatientForm, patient: Patient | None) -> HttpResponse:
@@ -94,7 +110,9 @@ def patient_create(request: HttpRequest) -> HttpResponse:
             else:
                 return redirect("patients:detail", patient=obj.pk)
     else:
-        form = PatientForm(sites=sites, initial={"site": sites.first().pk if sites.exists() else None})
+        form = PatientForm(
+            sites=sites, initial={"site": sites.first().pk if sites.exists() else None}
+        )
     return _form_page(request, form, None)
 
 
@@ -111,9 +129,14 @@ def patient_edit(request: HttpRequest, patient: int) -> HttpResponse:
             else:
                 return redirect("patients:detail", patient=obj.pk)
     else:
-        initial: dict[str, Any] = initial_from(obj, [*Patient.CONTRACT_FIELDS, *Patient.IDENTIFYING_FIELDS])
-        initial.update(patient_id=obj.code, site=obj.site_id,
-                       index_date=obj.index_date.isoformat() if obj.index_date else "")
+        initial: dict[str, Any] = initial_from(
+            obj, [*Patient.CONTRACT_FIELDS, *Patient.IDENTIFYING_FIELDS]
+        )
+        initial.update(
+            patient_id=obj.code,
+            site=obj.site_id,
+            index_date=obj.index_date.isoformat() if obj.index_date else "",
+        )
         form = PatientForm(sites=sites, initial=initial)
     return _form_page(request, form, obj)
 
@@ -123,4 +146,8 @@ def patient_delete(request: HttpRequest, patient: int) -> HttpResponse:
     if request.method == "POST":
         delete_patient(request.user, obj)
         return redirect("patients:list")
-    return render(request, "confirm_delete.html", {"patient": obj, "what": f"patient {obj.code} and all their rows"})
+    return render(
+        request,
+        "confirm_delete.html",
+        {"patient": obj, "what": f"patient {obj.code} and all their rows"},
+    )

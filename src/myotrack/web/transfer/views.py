@@ -26,7 +26,9 @@ CONTENT_TYPES = {
 
 
 class UploadForm(forms.Form):
-    file = forms.FileField(help_text="an Excel workbook (.xlsx) or a .zip of CSV files, as 'myotrack template' writes")
+    file = forms.FileField(
+        help_text="an Excel workbook (.xlsx) or a .zip of CSV files, as 'myotrack template' writes"
+    )
     site = forms.ChoiceField(help_text="site of patients whose 'site' column is empty")
 
     def __init__(self, *args: Any, sites: Any = (), **kwargs: Any):
@@ -36,7 +38,9 @@ class UploadForm(forms.Form):
 
 class ExportForm(forms.Form):
     format = forms.ChoiceField(choices=[("zip", "zip of CSV files"), ("xlsx", "Excel workbook")])
-    identified = forms.BooleanField(required=False, label="identified (names, record numbers, index dates, notes)")
+    identified = forms.BooleanField(
+        required=False, label="identified (names, record numbers, index dates, notes)"
+    )
 
 
 def _import_sites(request: HttpRequest) -> list[Site]:
@@ -97,7 +101,9 @@ def import_commit(request: HttpRequest, token: str) -> HttpResponse:
         messages.error(request, f"{err}. Fix the file and upload it again.")
         return redirect("transfer:import_preview", token=token)
     _forget(request, token)
-    messages.success(request, f"Imported {filename}: " + ", ".join(f"{n} {t}" for t, n in result.counts.items()))
+    messages.success(
+        request, f"Imported {filename}: " + ", ".join(f"{n} {t}" for t, n in result.counts.items())
+    )
     return redirect("patients:list")
 
 
@@ -126,12 +132,24 @@ def export_cohort(request: HttpRequest) -> HttpResponse:
     patients, given = filtered(request)
     if request.method == "POST":
         return _download(request, patients, "myotrack")
-    return render(request, "transfer/export.html", {"form": ExportForm(), "count": patients.count(),
-                                                     "given": given, "query": request.GET.urlencode()})
+    return render(
+        request,
+        "transfer/export.html",
+        {
+            "form": ExportForm(),
+            "count": patients.count(),
+            "given": given,
+            "query": request.GET.urlencode(),
+        },
+    )
 
 
 def export_patient(request: HttpRequest, patient: int) -> HttpResponse:
     obj = policy.patient(request.user, patient, Perm.EXPORT)
     if request.method == "POST":
-        return _download(request, Patient.objects.filter(pk=obj.pk), re.sub(r"[^A-Za-z0-9_-]", "_", obj.code))
-    return render(request, "transfer/export.html", {"form": ExportForm(), "count": 1, "patient": obj})
+        return _download(
+            request, Patient.objects.filter(pk=obj.pk), re.sub(r"[^A-Za-z0-9_-]", "_", obj.code)
+        )
+    return render(
+        request, "transfer/export.html", {"form": ExportForm(), "count": 1, "patient": obj}
+    )

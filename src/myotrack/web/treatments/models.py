@@ -31,7 +31,12 @@ class Treatment(SoftDeleteModel):
     CONTRACT_FIELDS = tuple(c.name for c in schema.TREATMENTS.columns if c.name != "patient_id")
 
     class Meta:
-        ordering = ["patient", "start_day", "line", "pk"]
+        ordering = (
+            "patient",
+            "start_day",
+            "line",
+            "pk",
+        )
 
     def __str__(self) -> str:
         return f"{self.drug} from day {self.start_day}"

@@ -15,7 +15,9 @@ DATES = (("start_date", "start_day"), ("end_date", "end_day"))
 
 
 @transaction.atomic
-def save_treatment(user: Any, patient: Patient, data: Mapping[str, object], treatment: Treatment | None = None) -> Treatment:
+def save_treatment(
+    user: Any, patient: Patient, data: Mapping[str, object], treatment: Treatment | None = None
+) -> Treatment:
     """Create (``treatment`` None) or change a course; the drug may be any known synonym."""
     saved: Treatment = save_row(user, patient, treatment or Treatment(), "treatments", data, DATES)
     return saved

@@ -12,7 +12,9 @@ from .services import delete_treatment, save_treatment
 pages = RowPages(Treatment, TreatmentForm, save_treatment, delete_treatment, "treatment")
 
 
-def treatment_edit(request: HttpRequest, patient: int, treatment: int | None = None) -> HttpResponse:
+def treatment_edit(
+    request: HttpRequest, patient: int, treatment: int | None = None
+) -> HttpResponse:
     return pages.edit(request, patient, treatment)
 
 

@@ -19,7 +19,9 @@ class Visit(SoftDeleteModel):
     date = models.DateField(null=True, blank=True)
     day = models.IntegerField()
     ck = _number()
-    ck_bound = models.CharField(max_length=1, blank=True, help_text="'<' or '>' when CK was reported as a bound")
+    ck_bound = models.CharField(
+        max_length=1, blank=True, help_text="'<' or '>' when CK was reported as a bound"
+    )
     ck_uln = _number()
     ldh = _number()
     ldh_uln = _number()
@@ -47,7 +49,11 @@ class Visit(SoftDeleteModel):
     CONTRACT_FIELDS = tuple(c.name for c in schema.VISITS.columns if c.name not in ("patient_id",))
 
     class Meta:
-        ordering = ["patient", "day", "pk"]
+        ordering = (
+            "patient",
+            "day",
+            "pk",
+        )
 
     def __str__(self) -> str:
         return f"visit of {self.patient} on day {self.day}"
@@ -77,7 +83,13 @@ class StrengthGrade(SoftDeleteModel):
     CONTRACT_FIELDS = ("day", "muscle", "side", "grade", "source")
 
     class Meta:
-        ordering = ["patient", "day", "muscle", "side", "pk"]
+        ordering = (
+            "patient",
+            "day",
+            "muscle",
+            "side",
+            "pk",
+        )
 
     def __str__(self) -> str:
         return f"{self.muscle} {self.side} {self.grade}"

@@ -34,7 +34,9 @@ from .models import StrengthGrade, Visit
 VISIT_FIELDS = tuple(f for f in Visit.CONTRACT_FIELDS if f != "day")
 
 
-def _renumber(problems: Sequence[RowProblem], visit_index: int, grade_offset: int) -> list[RowProblem]:
+def _renumber(
+    problems: Sequence[RowProblem], visit_index: int, grade_offset: int
+) -> list[RowProblem]:
     """Problems of the edited visit as index 0 and of the new grades from 0; others general."""
     out = []
     for p in problems:
@@ -78,19 +80,26 @@ def save_visit(
     if visit is None:
         other_grades = [g.row() for g in StrengthGrade.objects.filter(patient=patient)]
     else:
-        other_grades = [g.row() for g in StrengthGrade.objects.filter(patient=patient).exclude(visit=visit)]
+        other_grades = [
+            g.row() for g in StrengthGrade.objects.filter(patient=patient).exclude(visit=visit)
+        ]
     index = len(others)
     problems: list[RowProblem] = []
     row: dict[str, object] = {k: data.get(k) for k in VISIT_FIELDS}
     row["patient_id"] = patient.code
     try:
-        date, row["day"] = resolve_day(patient.index_date, data.get("date"), data.get("day"), "visits", "date", "day", index)
+        date, row["day"] = resolve_day(
+            patient.index_date, data.get("date"), data.get("day"), "visits", "date", "day", index
+        )
     except RecordInvalid as err:
         problems.extend(err.problems)
         date = None
         row["day"] = data.get("day")
     given = [(m, s, g) for (m, s), g in named.items() if g]
-    grade_rows = [{"patient_id": patient.code, "day": row["day"], "muscle": m, "side": s, "grade": g} for m, s, g in given]
+    grade_rows = [
+        {"patient_id": patient.code, "day": row["day"], "muscle": m, "side": s, "grade": g}
+        for m, s, g in given
+    ]
     kept_rows = [{**g.row(), "day": row["day"]} for g in kept]
     offset = len(other_grades) + len(kept_rows)
     try:
@@ -113,7 +122,14 @@ def save_visit(
     visit.ck_bound = str(values.get("ck_bound") or "")
     visit.date = date
     save_audited(user, visit, before)
-    _save_grades(user, patient, visit, mine, named, [normalised(ds, "strength", offset + i) for i in range(len(given))])
+    _save_grades(
+        user,
+        patient,
+        visit,
+        mine,
+        named,
+        [normalised(ds, "strength", offset + i) for i in range(len(given))],
+    )
     return visit
 
 

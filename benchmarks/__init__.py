@@ -1,0 +1,1 @@
+"""Benchmarks of myotrack (run as scripts; the references are imported by the tests)."""

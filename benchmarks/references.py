@@ -1,0 +1,232 @@
+"""Two hand-written references for the relapse and 6-month favourable recovery criteria.
+
+They compute exactly what :mod:`myotrack.criteria.relapse` and :mod:`myotrack.criteria.recovery`
+compute (same anchor, assessments, windows and parameters; see those modules), written the way
+a user would without the engine:
+
+- :func:`loop_reference`: a straightforward per-patient pandas loop;
+- :func:`duckdb_reference`: one hand-written DuckDB SQL query over the five tables.
+
+Rules shared by both (from the criteria modules):
+
+- anchor: the earliest ``start_day`` of a treatment course that is immunotherapy (any drug but a
+  statin), or of the ``Params.anchor`` drug;
+- assessment: a patient-day with a visit row or strength grades; its MRC sum is
+  ``visits.mrc_sum``, else the sum of whole grades when all twelve MRC-sum muscle-sides
+  (six groups, left and right) were graded that day;
+- relapse (004): at an assessment after the anchor with CK, ULN and MRC sum, compared with the
+  previous such assessment: CK above the baseline (``nadir``: the lowest CK of the earlier
+  such assessments; ``pretreatment``: the last CK at or before the anchor), CK > 3 x ULN, and
+  the MRC sum lower by more than 1 point; a CK written '<N' never counts. ``yes`` also for a
+  ``relapse_reported`` event after the anchor (when accepted); ``no`` when at least one
+  assessment could be compared; else ``not_evaluable``;
+- favourable recovery at 6 months (004): the assessment with an mRS nearest to anchor +
+  round(6 x 30.44) days within +/- 45 days (earlier day on a tie): ``yes`` for mRS 0-1, ``no``
+  otherwise, ``not_evaluable`` without such an assessment or anchor.
+"""
+
+from __future__ import annotations
+
+import math
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from myotrack.criteria import NE, NO, YES, Params
+from myotrack.criteria.base import NOT_IMMUNOTHERAPY
+from myotrack.tables import Dataset
+from myotrack.tables.vocab import MRC_SUM_MUSCLES, canonical_drug
+
+CRITERIA = ("relapse", "favourable_recovery_6m")
+RECOVERY_MONTHS = 6.0
+_MRC_SIDES = len(MRC_SUM_MUSCLES) * 2
+
+
+def _anchor_drug(params: Params) -> str | None:
+    return canonical_drug(params.anchor) if params.anchor else None
+
+
+def _target_offset(params: Params) -> int:
+    return round(RECOVERY_MONTHS * params.month_days)
+
+
+# ---- (a) per-patient pandas loop ---------------------------------------------------------
+
+
+def _patient_relapse(
+    a: pd.DataFrame, anchor: float, reported_days: np.ndarray, params: Params
+) -> str:
+    if math.isnan(anchor):
+        return NE
+    post = a[(a["day"] > anchor) & a["mrc"].notna() & a["ck"].notna() & a["ck_uln"].notna()]
+    prev_mrc = post["mrc"].shift()
+    if params.relapse_baseline == "nadir":
+        baseline = post["ck"].cummin().shift()
+    else:
+        pre = a[(a["day"] <= anchor) & a["ck"].notna()]
+        value = pre["ck"].iloc[-1] if len(pre) else np.nan
+        baseline = pd.Series(value, index=post.index, dtype=float)
+    hit = (
+        post["ck_bound"].isin(["", ">"])
+        & (post["ck"] > baseline)
+        & (post["ck"] > params.relapse_ck_multiple * post["ck_uln"])
+        & ((prev_mrc - post["mrc"]) > params.relapse_mrc_drop)
+    )
+    reported = params.accept_reported_relapse and bool((reported_days > anchor).any())
+    if hit.any() or reported:
+        return YES
+    if (prev_mrc.notna() & baseline.notna()).any():
+        return NO
+    return NE
+
+
+def _patient_recovery(a: pd.DataFrame, anchor: float, params: Params) -> str:
+    if math.isnan(anchor):
+        return NE
+    target = anchor + _target_offset(params)
+    m = a[a["mrs"].notna()]
+    dist = (m["day"] - target).abs()
+    m = m[dist <= params.window_days].assign(dist=dist)
+    if m.empty:
+        return NE
+    best = m.sort_values(["dist", "day"]).iloc[0]
+    return YES if best["mrs"] <= 1 else NO
+
+
+def loop_reference(ds: Dataset, params: Params | None = None) -> pd.DataFrame:
+    """Relapse and favourable recovery at 6 months, one patient at a time (pandas)."""
+    p = params or Params()
+    visits = ds.visits.groupby("patient_id", sort=False)
+    strength = ds.strength.groupby("patient_id", sort=False)
+    treatments = ds.treatments.groupby("patient_id", sort=False)
+    events = ds.events.groupby("patient_id", sort=False)
+    drug = _anchor_drug(p)
+    rows = []
+    for pid in ds.patients["patient_id"]:
+        v = visits.get_group(pid) if pid in visits.groups else ds.visits.iloc[0:0]
+        s = strength.get_group(pid) if pid in strength.groups else ds.strength.iloc[0:0]
+        t = treatments.get_group(pid) if pid in treatments.groups else ds.treatments.iloc[0:0]
+        e = events.get_group(pid) if pid in events.groups else ds.events.iloc[0:0]
+
+        # assessments: visit days and strength days; MRC sum from grades if all 12 graded
+        mrc_side = s[s["muscle"].isin(MRC_SUM_MUSCLES) & s["side"].isin(["left", "right"])]
+        by_day = mrc_side.groupby("day")["grade_whole"].agg(["count", "sum"])
+        from_grades = by_day.loc[by_day["count"] == _MRC_SIDES, "sum"].astype(float)
+        days = sorted(set(v["day"].dropna().astype(int)) | set(s["day"].dropna().astype(int)))
+        a = pd.DataFrame({"day": days})
+        vv = v.drop_duplicates("day").set_index("day")
+        a["ck"] = a["day"].map(vv["ck"]).astype(float)
+        a["ck_uln"] = a["day"].map(vv["ck_uln"]).astype(float)
+        a["ck_bound"] = a["day"].map(vv["ck_bound"]).fillna("")
+        a["mrs"] = a["day"].map(vv["mrs"]).astype(float)
+        a["mrc"] = a["day"].map(vv["mrc_sum"]).astype(float).fillna(a["day"].map(from_grades))
+
+        courses = t[t["start_day"].notna() & ~t["drug"].isin(NOT_IMMUNOTHERAPY)]
+        if drug is not None:
+            courses = courses[courses["drug"] == drug]
+        anchor = float(courses["start_day"].min()) if len(courses) else math.nan
+        reported = e.loc[(e["kind"] == "relapse_reported") & e["day"].notna(), "day"].to_numpy(
+            dtype=float
+        )
+        rows.append(
+            (pid, _patient_relapse(a, anchor, reported, p), _patient_recovery(a, anchor, p))
+        )
+    return pd.DataFrame(rows, columns=["patient_id", *CRITERIA])
+
+
+# ---- (b) hand-written DuckDB SQL ---------------------------------------------------------
+
+
+def duckdb_sql(params: Params | None = None) -> str:
+    """The query, over tables named patients, visits, strength, treatments and events."""
+    p = params or Params()
+    drug = _anchor_drug(p)
+    anchor_filter = (
+        f"drug = '{drug}'"
+        if drug
+        else "drug NOT IN (" + ", ".join(f"'{d}'" for d in NOT_IMMUNOTHERAPY) + ")"
+    )
+    muscles = ", ".join(f"'{m}'" for m in MRC_SUM_MUSCLES)
+    if p.relapse_baseline == "nadir":
+        baseline = "MIN(ck) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)"
+        pre_join = ""
+    else:
+        baseline = "pre_ck"
+        pre_join = "LEFT JOIN pre USING (patient_id)"
+    reported = "r.patient_id IS NOT NULL" if p.accept_reported_relapse else "FALSE"
+    return f"""
+WITH anchor AS (
+    SELECT patient_id, MIN(start_day) AS anchor_day
+    FROM treatments WHERE start_day IS NOT NULL AND {anchor_filter}
+    GROUP BY patient_id
+),
+grades AS (
+    SELECT patient_id, day, SUM(grade_whole) AS mrc_grades
+    FROM strength WHERE muscle IN ({muscles}) AND side IN ('left', 'right')
+    GROUP BY patient_id, day HAVING COUNT(*) = {_MRC_SIDES}
+),
+assess AS (
+    SELECT patient_id, day, v.ck, v.ck_uln, COALESCE(v.ck_bound, '') AS ck_bound, v.mrs,
+           COALESCE(v.mrc_sum, g.mrc_grades) AS mrc
+    FROM visits v FULL OUTER JOIN grades g USING (patient_id, day)
+),
+pre AS (
+    SELECT a.patient_id, arg_max(a.ck, a.day) AS pre_ck
+    FROM assess a JOIN anchor n USING (patient_id)
+    WHERE a.day <= n.anchor_day AND a.ck IS NOT NULL
+    GROUP BY a.patient_id
+),
+post AS (
+    -- the window sorts only what it needs: the CK/ULN condition is computed before it
+    SELECT patient_id, day, ck, mrc, exact_high_ck, {"pre_ck," if pre_join else ""}
+           LAG(mrc) OVER w AS prev_mrc, {baseline} AS baseline
+    FROM (
+        SELECT a.patient_id, a.day, a.ck, a.mrc,
+               a.ck_bound IN ('', '>') AND a.ck > {p.relapse_ck_multiple} * a.ck_uln AS exact_high_ck
+        FROM assess a JOIN anchor n USING (patient_id)
+        WHERE a.day > n.anchor_day AND a.mrc IS NOT NULL AND a.ck IS NOT NULL AND a.ck_uln IS NOT NULL
+    ) {pre_join}
+    WINDOW w AS (PARTITION BY patient_id ORDER BY day)
+),
+measured AS (
+    SELECT patient_id,
+           BOOL_OR(exact_high_ck AND ck > baseline AND prev_mrc - mrc > {p.relapse_mrc_drop}) AS hit,
+           COUNT(*) FILTER (WHERE prev_mrc IS NOT NULL AND baseline IS NOT NULL) AS n_eval
+    FROM post GROUP BY patient_id
+),
+reported AS (
+    SELECT DISTINCT e.patient_id FROM events e JOIN anchor n USING (patient_id)
+    WHERE e.kind = 'relapse_reported' AND e.day IS NOT NULL AND e.day > n.anchor_day
+),
+recovery AS (
+    SELECT a.patient_id,
+           arg_min(a.mrs, {{'dist': ABS(a.day - n.anchor_day - {_target_offset(p)}), 'day': a.day}}) AS mrs
+    FROM assess a JOIN anchor n USING (patient_id)
+    WHERE a.mrs IS NOT NULL AND ABS(a.day - n.anchor_day - {_target_offset(p)}) <= {p.window_days}
+    GROUP BY a.patient_id
+)
+SELECT pt.patient_id,
+       CASE WHEN COALESCE(m.hit, FALSE) OR {reported} THEN '{YES}'
+            WHEN COALESCE(m.n_eval, 0) > 0 THEN '{NO}' ELSE '{NE}' END AS relapse,
+       CASE WHEN rc.mrs IS NULL THEN '{NE}' WHEN rc.mrs <= 1 THEN '{YES}' ELSE '{NO}' END
+           AS favourable_recovery_6m
+FROM patients pt
+LEFT JOIN measured m USING (patient_id)
+LEFT JOIN reported r USING (patient_id)
+LEFT JOIN recovery rc USING (patient_id)
+"""
+
+
+def duckdb_reference(ds: Dataset, params: Params | None = None) -> pd.DataFrame:
+    """Relapse and favourable recovery at 6 months by one hand-written DuckDB query."""
+    con = duckdb.connect(
+        config={"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+    )
+    try:
+        for name in ("patients", "visits", "strength", "treatments", "events"):
+            con.register(name, ds.table(name))
+        out: pd.DataFrame = con.execute(duckdb_sql(params)).df()
+    finally:
+        con.close()
+    return out

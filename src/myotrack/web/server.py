@@ -1,0 +1,136 @@
+"""Starting the registry: set up Django, prepare the database (or a demo), serve with waitress.
+
+``myotrack serve`` calls these; nothing here parses arguments or prints.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from myotrack.errors import MyotrackError
+
+DEMO_SITE = "Published cases (demo)"
+DEMO_USER = "demo-admin"
+
+
+class ServerError(MyotrackError):
+    """The registry cannot start (no database yet, port in use ...)."""
+
+
+@dataclass(frozen=True)
+class Demo:
+    """What ``serve --demo`` made: where, who, and the password shown once."""
+
+    database: Path
+    username: str
+    password: str
+    patients: int
+    sources: tuple[str, ...]
+
+
+def setup(database_url: str | None = None) -> None:
+    """Configure Django for this process (the database URL overrides the environment)."""
+    if database_url:
+        os.environ["MYOTRACK_DATABASE_URL"] = database_url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "myotrack.web.settings")
+    import django
+
+    django.setup()
+
+
+def published_sources() -> list[Path]:
+    """The folders of published cases shipped with myotrack (one per paper)."""
+    import myotrack.evidence
+
+    data = Path(myotrack.evidence.__file__).resolve().parent / "data"
+    return sorted(p for p in data.iterdir() if (p / "patients.csv").exists())
+
+
+def migrate() -> None:
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0)
+
+
+def prepare_demo(home: Path) -> Demo:
+    """A fresh demo database in ``home``: the published cases as a demo site and an
+    administrator with a new random password. Replaces an earlier demo database."""
+    database = home / "demo.sqlite3"
+    home.mkdir(parents=True, exist_ok=True)
+    database.unlink(missing_ok=True)
+    setup(f"sqlite:///{database}")
+    migrate()
+
+    from django.contrib.auth.models import User
+    from django.db import transaction
+
+    from myotrack.tables import read_source
+
+    from .accounts.models import Profile, Role, Site
+    from .importer import add_dataset
+
+    password = secrets.token_urlsafe(12)
+    sources = published_sources()
+    with transaction.atomic():
+        site = Site.objects.create(name=DEMO_SITE)
+        user = User.objects.create_superuser(DEMO_USER, password=password)
+        profile = Profile.objects.create(user=user, role=Role.ADMINISTRATOR, export_identified=True)
+        profile.sites.set([site])
+        count = 0
+        for folder in sources:
+            ds = read_source(folder)
+            add_dataset(user, ds, {code: site for code in ds.patient_ids}, f"demo: {folder.name}")
+            count += len(ds.patient_ids)
+    return Demo(database, DEMO_USER, password, count, tuple(p.name for p in sources))
+
+
+def check_ready() -> None:
+    """Refuse to serve a database that has not been migrated."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    try:
+        executor = MigrationExecutor(connection)
+        pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    except Exception as err:  # the driver's own error: unreachable server, bad URL ...
+        raise ServerError(
+            f"cannot open the registry database ({type(err).__name__}); check MYOTRACK_DATABASE_URL"
+        ) from err
+    if pending:
+        raise ServerError(
+            "the registry database is not set up (or is older than this myotrack): "
+            "run 'myotrack serve --migrate' once, or 'myotrack serve --demo' for a demo"
+        )
+
+
+def serve(host: str = "127.0.0.1", port: int = 8000, threads: int = 4) -> None:
+    """Serve the registry with waitress until interrupted."""
+    from waitress import serve as waitress_serve
+
+    from .wsgi import application
+
+    try:
+        waitress_serve(application, host=host, port=port, threads=threads, ident="myotrack")
+    except OSError as err:
+        raise ServerError(
+            f"cannot listen on {host}:{port} ({err.strerror}); choose another --port"
+        ) from err
+
+
+def create_admin(username: str) -> str:
+    """A new administrator of every site with a random password (returned, to print once)."""
+    from django.contrib.auth.models import User
+
+    from .accounts.models import Profile, Role
+
+    if User.objects.filter(username=username).exists():
+        raise ServerError(
+            f"user {username!r} exists already; change its password in 'Users & sites'"
+        )
+    password = secrets.token_urlsafe(12)
+    user = User.objects.create_superuser(username, password=password)
+    Profile.objects.create(user=user, role=Role.ADMINISTRATOR)
+    return password
