@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import pytest
-import typer
 from typer.testing import CliRunner
 
 from myotrack.cli import app
@@ -78,7 +77,3 @@ def test_template_refuses_to_overwrite(tmp_path: Path) -> None:
 def test_bad_usage_is_a_usage_error(cmd: str) -> None:
     r = run(cmd)
     assert r.returncode == 2 and "Traceback" not in r.stderr
-
-
-def test_typer_app_is_typer() -> None:
-    assert isinstance(app, typer.Typer)

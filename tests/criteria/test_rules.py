@@ -31,7 +31,7 @@ def relapse_case(ck_last: float, mrc_last: float) -> str:
         (600, 48, "no"),  # exactly 3x ULN is not 'more than three times'
         (601, 49, "no"),  # a drop of exactly 1 point is not 'over 1 point'
         (601, 48.5, "yes"),  # 1.5 points
-        (380, 40, "no"),  # below the nadir
+        (380, 40, "no"),  # neither above the nadir (400) nor above 3x ULN
     ],
 )
 def test_relapse_edges(ck: float, mrc: float, expected: str) -> None:
@@ -157,3 +157,107 @@ def test_refractory_needs_weight_and_dose() -> None:
         make([{"patient_id": "A"}], visits=visits, treatments=tr), criteria=["refractory"]
     )
     assert unknown.frame.iloc[0]["refractory"] == "not_evaluable"
+
+
+def test_relapse_needs_ck_above_the_nadir_on_its_own() -> None:
+    """004 Methods 1.4: CK above > 3x ULN but not above the patient's baseline is not a relapse."""
+
+    def case(ck: float) -> str:
+        ds = make(
+            [{"patient_id": "A"}],
+            visits=[
+                {"patient_id": "A", "day": 30, "ck": 400, "ck_uln": 100, "mrc_sum": 50},
+                {"patient_id": "A", "day": 60, "ck": ck, "ck_uln": 100, "mrc_sum": 45},
+            ],
+            treatments=[PRED],
+        )
+        return str(evaluate(ds, criteria=["relapse"]).frame.iloc[0]["relapse"])
+
+    assert case(350) == "no"  # > 300 (3x ULN) but below the nadir 400
+    assert case(401) == "yes"
+
+
+def test_relapse_previous_assessment_is_the_previous_mrc_sum() -> None:
+    """'drop from previous assessment': an MRC-only visit in between is the previous assessment."""
+    ds = make(
+        [{"patient_id": "A"}],
+        visits=[
+            {"patient_id": "A", "day": 30, "ck": 400, "ck_uln": 200, "mrc_sum": 50},
+            {"patient_id": "A", "day": 45, "mrc_sum": 56},
+            {"patient_id": "A", "day": 60, "ck": 5000, "ck_uln": 200, "mrc_sum": 54},
+        ],
+        treatments=[PRED],
+    )
+    r = evaluate(ds, criteria=["relapse"]).frame.iloc[0]
+    assert (r["relapse"], r["relapse__first_day"], r["relapse__basis"]) == ("yes", 60, "measured")
+
+
+def test_relapse_ck_nadir_counts_ck_only_visits() -> None:
+    ds = make(
+        [{"patient_id": "A"}],
+        visits=[
+            {"patient_id": "A", "day": 30, "ck": 9000, "ck_uln": 200, "mrc_sum": 50},
+            {"patient_id": "A", "day": 45, "ck": 700, "ck_uln": 200},
+            {"patient_id": "A", "day": 60, "ck": 800, "ck_uln": 200, "mrc_sum": 47},
+        ],
+        treatments=[PRED],
+    )
+    assert evaluate(ds, criteria=["relapse"]).frame.iloc[0]["relapse"] == "yes"
+
+
+def test_definite_response_anchor_is_not_a_redose() -> None:
+    """002 'after the therapy': a rituximab re-dose does not move the anchor."""
+    ds = make(
+        [{"patient_id": "A"}],
+        visits=[{"patient_id": "A", "day": 300, "prednisone_mg_day": 5}],
+        strength=[
+            {"patient_id": "A", "day": -5, "muscle": "hip_flexors", "side": "left", "grade": "2"},
+            {"patient_id": "A", "day": 170, "muscle": "hip_flexors", "side": "left", "grade": "4"},
+            {"patient_id": "A", "day": 300, "muscle": "hip_flexors", "side": "left", "grade": "4"},
+        ],
+        treatments=[
+            {"patient_id": "A", "drug": "rituximab", "start_day": 0},
+            {"patient_id": "A", "drug": "rituximab", "start_day": 180},
+        ],
+    )
+    r = evaluate(ds, criteria=["definite_response"]).frame.iloc[0]
+    assert r["definite_response"] == "yes" and r["definite_response__lower_change"] == 2
+
+
+def test_refractory_reads_only_daily_glucocorticoid_doses() -> None:
+    """001: >= 1.0 mg/kg/day; '80 mg every other day' at 70 kg is 0.57 mg/kg/day, not a daily 80 mg."""
+    visits = [{"patient_id": "A", "day": d, "mrc_sum": m} for d, m in ((0, 50), (60, 46))]
+
+    def case(schedule: str | None, drug: str = "prednisone", dose: float = 80) -> str:
+        tr = [
+            {
+                "patient_id": "A",
+                "drug": drug,
+                "start_day": 0,
+                "end_day": 40,
+                "dose": dose,
+                "dose_unit": "mg",
+                "schedule": schedule,
+            },
+            {"patient_id": "A", "drug": "azathioprine", "start_day": 0},
+        ]
+        ds = make([{"patient_id": "A", "weight_kg": 70}], visits=visits, treatments=tr)
+        return str(evaluate(ds, criteria=["refractory"]).frame.iloc[0]["refractory"])
+
+    assert case("daily") == "yes"
+    assert case(None) == "yes"
+    assert case("every other day") != "yes"
+    assert (
+        case("daily", drug="methylprednisolone", dose=64) == "yes"
+    )  # 64 mg x 1.25 = 80 mg prednisone
+
+
+def test_ck_bound_that_leaves_normality_open_decides_nothing() -> None:
+    """'<250' at ULN 200 may or may not be normal: not evaluable rather than 'no'."""
+    ds = make(
+        [{"patient_id": "A"}],
+        visits=[{"patient_id": "A", "day": 30, "ck": "<250", "ck_uln": 200}],
+        treatments=[PRED],
+    )
+    r = evaluate(ds, criteria=["ck_normalisation"]).frame.iloc[0]
+    assert r["ck_normalisation"] == "not_evaluable"

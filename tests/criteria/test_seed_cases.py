@@ -37,6 +37,8 @@ def test_000_ck_normalises_after_autohct_and_relapse_by_3_months(seed) -> None:
     assert r["ck_normalisation"] == "yes"
     assert 0 < r["ck_normalisation__days_from_anchor"] <= 61
     assert r["relapse"] == "yes"
+    # the paper gives no CK value at relapse: the authors' reported relapse decides it
+    assert r["relapse__basis"] == "reported"
     assert 0 < r["relapse__days_from_anchor"] <= 92
     assert r["complete_remission"] == "no"
 

@@ -77,6 +77,7 @@ def test_each_rule_names_row_and_column(
     p = only(problems, column)
     assert p.file == f"{table}.csv"
     assert p.row == row
+    assert p.value is not None and str(p.value) in text
     assert words in p.rule
     assert f"row {row}" in str(p) and f"column '{column}'" in str(p)
 
@@ -176,3 +177,47 @@ def test_excel_problems_name_the_sheet(tmp_path: Path) -> None:
         )
     p = only(validate_source(book), "mrs")
     assert p.file == "b.xlsx, sheet visits" and p.row == 2
+
+
+@pytest.mark.parametrize("bad", ["inf", "1e30", "-inf"])
+def test_infinite_or_huge_numbers_are_problems_not_crashes(tmp_path: Path, bad: str) -> None:
+    src = write(
+        tmp_path / "s", patients=PATIENTS, visits=f"patient_id,day,ck,ck_uln\nP1,{bad},{bad},200\n"
+    )
+    problems = validate_source(src)
+    assert {p.column for p in problems} == {"day", "ck"}
+
+
+def test_a_bound_needs_a_number(tmp_path: Path) -> None:
+    src = write(tmp_path / "s", patients=PATIENTS, visits="patient_id,day,ck,ck_uln\nP1,0,<,200\n")
+    assert "needs a number" in only(validate_source(src), "ck").rule
+
+
+def test_row_numbers_count_blank_lines(tmp_path: Path) -> None:
+    """A spreadsheet shows blank lines as rows: the bad value on line 4 is row 4."""
+    (tmp_path / "s").mkdir()
+    (tmp_path / "s" / "patients.csv").write_text("patient_id,sex\nP1,F\n\nP2,Q\n")
+    assert only(validate_source(tmp_path / "s"), "sex").row == 4
+
+
+def test_many_unknown_values_are_all_accounted_for(tmp_path: Path) -> None:
+    text = "patient_id,drug\n" + "".join(f"P1,nodrug{i}\n" for i in range(60))
+    problems = validate_source(write(tmp_path / "s", patients=PATIENTS, treatments=text))
+    assert len(problems) == 51 and "10 more rows" in problems[-1].rule
+
+
+def test_ck_bound_is_not_an_input_column(tmp_path: Path) -> None:
+    src = write(
+        tmp_path / "s",
+        patients=PATIENTS,
+        visits="patient_id,day,ck,ck_bound,ck_uln\nP1,0,100,<,200\n",
+    )
+    assert any(p.column == "ck_bound" and "unknown column" in p.rule for p in validate_source(src))
+
+
+def test_comorbidities_are_checked_against_the_vocabulary(tmp_path: Path) -> None:
+    src = write(
+        tmp_path / "s", patients="patient_id,comorbidities\nP1,hbv;cirrhosis\nP2,HBV;cirrhossis\n"
+    )
+    p = only(validate_source(src), "comorbidities")
+    assert p.row == 3 and "cirrhossis" in p.rule and "cirrhosis" in p.rule

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import ibis
 import ibis.expr.types as ir
 
+from myotrack.errors import MyotrackError
+
 YES, NO, NE = "yes", "no", "not_evaluable"
 
 #: Drugs that are not immunotherapy (never an anchor for 'start of immunotherapy').
@@ -66,6 +68,18 @@ class Params:
     tis_population: str = "adult"
     tis_mmt_max: float = 80.0
     tis_months: float = 6.0
+
+    def __post_init__(self) -> None:
+        if self.relapse_baseline not in ("nadir", "pretreatment"):
+            raise MyotrackError(
+                f"relapse_baseline is 'nadir' or 'pretreatment', not {self.relapse_baseline!r}"
+            )
+        if self.tis_population not in ("adult", "juvenile"):
+            raise MyotrackError(
+                f"tis_population is 'adult' or 'juvenile', not {self.tis_population!r}"
+            )
+        if self.window_days < 0 or self.month_days <= 0:
+            raise MyotrackError("window_days must be >= 0 and month_days > 0")
 
 
 @dataclass(frozen=True)

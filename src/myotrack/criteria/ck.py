@@ -37,8 +37,10 @@ def build(ctx: Context) -> list[ir.Table]:
     a = anchored(ctx)
     a = a.filter(a.ck.notnull() & a.ck_uln.notnull() & (a.day > a.anchor_day))
     a = a.mutate(normal=ck_normal(a))
+    # a CK whose written bound leaves it open ('<250' at ULN 200) decides nothing
     counts = a.group_by("patient_id").aggregate(
-        n_ck=a.count(), n_normal=a.normal.fill_null(False).ifelse(1, 0).sum()
+        n_ck=a.normal.notnull().ifelse(1, 0).sum(),
+        n_normal=a.normal.fill_null(False).ifelse(1, 0).sum(),
     )
     norm = a.filter(a.normal.fill_null(False))
     first = pick(norm, norm.day, norm.columns)

@@ -6,10 +6,10 @@ Giannini EH, Brunner HI, et al. Arthritis Rheum 2004;50:2281-90 (definition of i
 The scoring itself is in :mod:`myotrack.measures.tis` and :mod:`myotrack.measures.imacs`.
 
 - Anchor: the first immunotherapy start (or the ``--anchor`` drug).
-- Baseline: the last visit at or before the anchor, no earlier than ``baseline_lookback_days``
-  (120) before it, with any core set measure.
-- Follow-up: the visit with any core set measure nearest to anchor + ``tis_months`` (6)
-  months, within +/- ``window_days``.
+- Baseline: among visits at or before the anchor and no earlier than ``baseline_lookback_days``
+  (120) before it, the one with the most core set measures (ties: the latest).
+- Follow-up: among visits within +/- ``window_days`` of anchor + ``tis_months`` (6) months, the
+  one with the most core set measures (ties: the nearest, then the earlier).
 - The enzyme is the most abnormal one at baseline (highest value / ULN among CK, aldolase, LDH,
   ALT, AST), followed to the same enzyme at follow-up.
 - TIS: ``yes`` when at least minimal improvement (score >= 20 adult, 30 juvenile), ``no``
@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from myotrack.criteria.base import NE, NO, YES, Context, Criterion, Params
-from myotrack.criteria.timepoints import anchored, nearest, pick
+from myotrack.criteria.timepoints import anchored, pick
 from myotrack.measures.coreset import HIGHER_IS_BETTER, MEASURES, CoreSetScales
 from myotrack.measures.imacs import (
     IMPROVED_PERCENT,
@@ -93,35 +93,21 @@ def _rows(ctx: Context) -> ir.Table:
     p = ctx.params
     cols = [*CORE, *ENZYMES, *(f"{e}_uln" for e in ENZYMES)]
     a = anchored(ctx)
-    any_core = (
-        ibis.or_(*[a[c].notnull() for c in CORE])
-        | a.ck.notnull()
-        | a.aldolase.notnull()
-        | a.ldh.notnull()
-    )
-    a = a.mutate(has_core=any_core.ifelse(1, ibis.null("int64")))
-    b = a.filter(
-        a.has_core.notnull()
-        & (a.day <= a.anchor_day)
-        & (a.day >= a.anchor_day - p.baseline_lookback_days)
-    )
-    b = pick(b, b.day, b.columns, largest=True)
+    # how many of the six core set measures a visit has (any enzyme counts as the enzyme)
+    enzyme = ibis.or_(*[a[e].notnull() & a[f"{e}_uln"].notnull() for e in ENZYMES])
+    n_core = sum((a[c].notnull().ifelse(1, 0) for c in CORE), enzyme.ifelse(1, 0))
+    a = a.mutate(n_core=n_core)
+    a = a.filter(a.n_core > 0)
+    b = a.filter((a.day <= a.anchor_day) & (a.day >= a.anchor_day - p.baseline_lookback_days))
+    # the most complete visit, then the latest
+    b = pick(b, b.n_core * 1e6 + b.day * 1e-7, ["day", *cols], largest=True)
     b = b.select("patient_id", b_day=b.day, **{f"b_{c}": b[c] for c in cols})
-    ctx2 = Context(
-        ctx.patients,
-        ctx.visits,
-        ctx.strength,
-        ctx.treatments,
-        ctx.events,
-        a,
-        ctx.immuno_start,
-        ctx.params,
-    )
-    f = nearest(ctx2, "has_core", p.tis_months).select("patient_id", f_day="day")
-    f = f.inner_join(
-        a.select("patient_id", "day", *cols), [f.patient_id == a.patient_id, f.f_day == a.day]
-    )
-    f = f.select("patient_id", "f_day", **{f"f_{c}": f[c] for c in cols})
+    target = a.anchor_day + round(p.tis_months * p.month_days)
+    f = a.mutate(dist=(a.day - target).abs())
+    f = f.filter(f.dist <= p.window_days)
+    # the most complete visit in the window, then the nearest, then the earlier
+    f = pick(f, -f.n_core * 1e6 + f.dist + f.day * 1e-7, ["day", *cols])
+    f = f.select("patient_id", f_day=f.day, **{f"f_{c}": f[c] for c in cols})
     return b.inner_join(f, "patient_id").select(~ibis.selectors.matches("_right$"))
 
 
@@ -232,12 +218,13 @@ def _most_abnormal(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndar
         ]
     )
     has = ~np.isnan(ratios).all(axis=1)
-    pick = np.argmax(np.nan_to_num(ratios, nan=-np.inf), axis=1)
+    best = np.argmax(np.nan_to_num(ratios, nan=-np.inf), axis=1)
     rows = np.arange(len(frame))
-    b = np.column_stack([frame[f"b_{e}"].to_numpy(dtype=float) for e in ENZYMES])[rows, pick]
-    f = np.column_stack([frame[f"f_{e}"].to_numpy(dtype=float) for e in ENZYMES])[rows, pick]
-    names = np.asarray(ENZYMES, dtype=object)[pick]
-    return np.where(has, names, None), np.where(has, b, np.nan), np.where(has, f, np.nan)
+    b = np.column_stack([frame[f"b_{e}"].to_numpy(dtype=float) for e in ENZYMES])[rows, best]
+    f = np.column_stack([frame[f"f_{e}"].to_numpy(dtype=float) for e in ENZYMES])[rows, best]
+    names = np.asarray(ENZYMES, dtype=object)[best]
+    names[~has] = None
+    return names, np.where(has, b, np.nan), np.where(has, f, np.nan)
 
 
 def finish(

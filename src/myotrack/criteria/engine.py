@@ -175,6 +175,8 @@ def evaluate(
     for cid in pl.criteria:
         frame[cid] = frame[cid].fillna(NE)
     for c in frame.columns:
+        if frame[c].dtype == object:  # one kind of null for text, whoever computed it
+            frame[c] = frame[c].where(frame[c].notna(), None)
         if c.endswith(("_day", "__count", "days_from_anchor")) and frame[c].dtype != object:
             frame[c] = pd.to_numeric(frame[c]).round().astype("Int64")
     return Outcomes(frame.reset_index(drop=True), pl.criteria)

@@ -7,9 +7,11 @@ intravenous immunoglobulin.'
 
 - High-dose glucocorticoid: visits recording a prednisone-equivalent dose >= 1.0 mg/kg/day
   (``refractory_gc_mg_per_kg``; body weight of the visit, else of the patient) on days that
-  span at least ``refractory_gc_days`` (28) without a lower dose recorded in between; or a
-  prednisone course in the treatment table with such a dose (mg/kg, or mg divided by weight)
-  lasting at least 28 days (ongoing counts).
+  span at least ``refractory_gc_days`` (28) without a lower dose recorded in between; or an
+  oral glucocorticoid course in the treatment table (prednisone, methylprednisolone,
+  dexamethasone, as prednisone equivalents) with such a daily dose (mg/kg, or mg divided by
+  weight; a schedule other than daily is not read as a daily dose) lasting at least 28 days
+  (ongoing counts).
 - Second agent: a course of methotrexate, azathioprine, mycophenolate or IVIg that started
   before the worsening.
 - Exposed from: the later of (start of high dose + 28 days) and the second agent's start.
@@ -26,6 +28,7 @@ import ibis.expr.types as ir
 
 from myotrack.criteria.base import NE, NO, YES, Context, Criterion, num, text
 from myotrack.criteria.timepoints import pick
+from myotrack.measures.steroids import PREDNISONE_PER_MG
 from myotrack.tables.vocab import REFRACTORY_SECOND_AGENTS
 
 CRITERIA = (
@@ -71,14 +74,24 @@ def build(ctx: Context) -> list[ir.Table]:
     known_dose = v.group_by("patient_id").aggregate(n_dose=v.count())
 
     t = ctx.treatments.filter(
-        (ctx.treatments.drug == "prednisone") & ctx.treatments.start_day.notnull()
+        ctx.treatments.drug.isin(tuple(PREDNISONE_PER_MG)) & ctx.treatments.start_day.notnull()
     ).left_join(pts, "patient_id")
     t = t.select(~ibis.selectors.matches("_right$"))
+    factor = t.drug.cases(*PREDNISONE_PER_MG.items(), else_=ibis.null("float64"))
     per_kg = ibis.cases(
-        (t.dose_unit == "mg/kg", t.dose),
-        (t.dose_unit == "mg", t.dose / t.pt_weight),
+        (t.dose_unit == "mg/kg", t.dose * factor),
+        (t.dose_unit == "mg", t.dose * factor / t.pt_weight),
         else_=ibis.null("float64"),
     )
+    # 'dose' is per administration: a daily dose needs a daily schedule (empty = daily)
+    sched = t.schedule.lower().strip()
+    per_day = ibis.cases(
+        (t.schedule.isnull() | (sched == ""), 1.0),
+        (sched.re_search(r"^(once )?(daily|a day|per day|every day|qd|od|q24h)$"), 1.0),
+        (sched.re_search(r"^(twice daily|twice a day|bid|b\.i\.d\.|q12h|2x daily)$"), 2.0),
+        else_=ibis.null("float64"),
+    )
+    per_kg = per_kg * per_day
     long_enough = t.end_day.isnull() | ((t.end_day - t.start_day) >= p.refractory_gc_days)
     t = t.filter((per_kg >= p.refractory_gc_mg_per_kg) & long_enough)
     hd_courses = t.group_by("patient_id").aggregate(hd_start_t=t.start_day.min())

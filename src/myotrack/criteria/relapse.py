@@ -6,9 +6,9 @@ MRC-sum score drop from previous assessment' (004, citing Zhao et al. 2020).
 
 At each assessment after the start of immunotherapy that has CK, its ULN and an MRC sum, all
 three must hold, against the previous assessment with an MRC sum:
-1. CK above the patient's baseline. ``relapse_baseline='nadir'`` (default): the lowest CK of
-   the earlier assessments (with CK, ULN and MRC sum) since immunotherapy started - the level
-   the disease had been brought to;
+1. CK above the patient's baseline. ``relapse_baseline='nadir'`` (default): the lowest CK
+   measured since immunotherapy started, before this assessment - the level the disease had
+   been brought to;
    ``'pretreatment'``: the last CK at or before the start of immunotherapy. 004 does not say
    which; 'returned to above' reads as a return from a treated level, and a pre-treatment
    baseline (median 3,925 U/L in 004) would make relapse rarer than the 41% 004 reports.
@@ -57,63 +57,53 @@ def _meets(
     prev_mrc: ir.Value,
     mrc: ir.Value,
 ) -> ir.BooleanValue:
-    """The three 004 conditions at one assessment (null-safe: unknown is not met)."""
-    exact_high = (bound == "") | (bound == ">")
-    cond = (
-        exact_high
-        & (ck > baseline)
-        & (ck > p.relapse_ck_multiple * uln)
-        & ((prev_mrc - mrc) > p.relapse_mrc_drop)
+    """The three 004 conditions at one assessment (null-safe: unknown is not met).
+
+    A CK written '>N' is at least N: it is above a limit when N >= the limit. A CK written '<N'
+    can never be shown to be above anything.
+    """
+    high = ibis.cases(
+        (bound == "", (ck > baseline) & (ck > p.relapse_ck_multiple * uln)),
+        (bound == ">", (ck >= baseline) & (ck >= p.relapse_ck_multiple * uln)),
+        else_=False,
     )
-    return cond.fill_null(False)
+    return (high & ((prev_mrc - mrc) > p.relapse_mrc_drop)).fill_null(False)
 
 
 def measured(ctx: Context) -> ir.Table:
     """Every assessment after the anchor with CK, ULN and MRC sum, the three conditions evaluated.
 
-    One window pass (one sort): the nadir is the lowest CK of the earlier such assessments, and
-    whether the previous assessment met the rule is computed from lagged values, so consecutive
-    qualifying assessments count as one episode.
+    The previous assessment is the previous one with an MRC sum (whether or not it had a CK);
+    the nadir is the lowest CK measured after the anchor before this assessment (whether or not
+    an MRC sum was recorded with it). Consecutive qualifying assessments are one episode.
     """
     p = ctx.params
     a = anchored(ctx)
-    post = a.filter((a.day > a.anchor_day) & a.mrc.notnull() & a.ck.notnull() & a.ck_uln.notnull())
-    w = ibis.window(group_by="patient_id", order_by=post.day)
-    before1 = ibis.window(group_by="patient_id", order_by=post.day, rows=(None, -1))
-    before2 = ibis.window(group_by="patient_id", order_by=post.day, rows=(None, -2))
-    post = post.mutate(
-        prev_mrc=post.mrc.lag().over(w),
-        prev2_mrc=post.mrc.lag(2).over(w),
-        prev_day=post.day.lag().over(w),
-        prev_ck=post.ck.lag().over(w),
-        prev_uln=post.ck_uln.lag().over(w),
-        prev_bound=post.ck_bound.lag().over(w),
-        nadir=post.ck.min().over(before1),
-        prev_nadir=post.ck.min().over(before2),
-    )
+    after = a.filter(a.day > a.anchor_day)
+    m = after.filter(after.mrc.notnull())
+    wm = ibis.window(group_by="patient_id", order_by=m.day)
+    m = m.select("patient_id", "day", prev_mrc=m.mrc.lag().over(wm), prev_day=m.day.lag().over(wm))
+    c = after.filter(after.ck.notnull() & after.ck_uln.notnull())
+    earlier = ibis.window(group_by="patient_id", order_by=c.day, rows=(None, -1))
+    c = c.select("patient_id", "day", nadir=c.ck.min().over(earlier))
+    post = after.filter(after.mrc.notnull() & after.ck.notnull() & after.ck_uln.notnull())
+    post = post.inner_join(m, ["patient_id", "day"]).inner_join(c, ["patient_id", "day"])
+    post = post.select(~ibis.selectors.matches("_right$"))
     if p.relapse_baseline == "nadir":
-        baseline, prev_baseline = post.nadir, post.prev_nadir
+        baseline = post.nadir
     else:
         pre = a.filter((a.day <= a.anchor_day) & a.ck.notnull())
         pre = pick(pre, pre.day, ["ck"], largest=True).rename(pre_ck="ck")
         post = post.left_join(pre, "patient_id").select(~ibis.selectors.matches("_right$"))
-        baseline = prev_baseline = post.pre_ck
-    hit = _meets(p, post.ck, post.ck_bound, post.ck_uln, baseline, post.prev_mrc, post.mrc)
-    prev_hit = _meets(
-        p,
-        post.prev_ck,
-        post.prev_bound,
-        post.prev_uln,
-        prev_baseline,
-        post.prev2_mrc,
-        post.prev_mrc,
-    )
-    return post.mutate(
+        baseline = post.pre_ck
+    post = post.mutate(
         baseline=baseline,
-        hit=hit,
+        hit=_meets(p, post.ck, post.ck_bound, post.ck_uln, baseline, post.prev_mrc, post.mrc),
         evaluable=post.prev_mrc.notnull() & baseline.notnull(),
-        episode_start=hit & ~prev_hit,
     )
+    w = ibis.window(group_by="patient_id", order_by=post.day)
+    post = post.mutate(prev_hit=post.hit.lag().over(w).fill_null(False))
+    return post.mutate(episode_start=post.hit & ~post.prev_hit)
 
 
 def build(ctx: Context) -> list[ir.Table]:

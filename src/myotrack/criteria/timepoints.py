@@ -53,13 +53,18 @@ def last_with(ctx: Context, value: str, after_anchor: bool = False) -> ir.Table:
 
 
 def escalation_anchor(ctx: Context) -> ir.Table:
-    """Per patient, the latest-starting escalation course with a start day (or the --anchor drug's first)."""
+    """Per patient, the escalation drug started last (its first course), or the --anchor drug's first.
+
+    Each escalation drug counts from its first course, so a re-dose of rituximab (or a
+    maintenance course) never becomes the anchor: 'after the therapy' means after it began.
+    """
     if ctx.params.anchor:
         return ctx.immuno_start
     t = ctx.treatments
     t = t.filter(t.drug.isin(ESCALATION) & t.start_day.notnull())
-    return t.group_by("patient_id").aggregate(
-        anchor_day=t.start_day.max(), anchor_drug=t.drug.argmax(t.start_day)
+    firsts = t.group_by(["patient_id", "drug"]).aggregate(first_day=t.start_day.min())
+    return firsts.group_by("patient_id").aggregate(
+        anchor_day=firsts.first_day.max(), anchor_drug=firsts.drug.argmax(firsts.first_day)
     )
 
 

@@ -25,8 +25,9 @@ DICTIONARY_SHEET = "data_dictionary"
 
 def _read_csv(handle: object, label: str) -> RawTable:
     try:
+        # blank lines are kept as records so that row numbers match what a spreadsheet shows
         frame = pd.read_csv(
-            handle, dtype=str, keep_default_na=False, na_values=[], skipinitialspace=False
+            handle, dtype=str, keep_default_na=False, na_values=[], skip_blank_lines=False
         )  # type: ignore[call-overload]
     except pd.errors.EmptyDataError:
         frame = pd.DataFrame()
@@ -35,7 +36,18 @@ def _read_csv(handle: object, label: str) -> RawTable:
             [Problem(label, None, None, None, f"not a readable CSV file ({err})")]
         ) from err
     frame.columns = [str(c).strip() for c in frame.columns]
-    return RawTable(label, frame, np.arange(2, len(frame) + 2))
+    return _without_empty_records(label, frame)
+
+
+def _without_empty_records(label: str, frame: pd.DataFrame) -> RawTable:
+    """Drop records with every cell empty, keeping each other record's row number (header = 1)."""
+    rows = np.arange(2, len(frame) + 2)
+    if len(frame.columns) == 0:
+        return RawTable(label, frame, rows)
+    keep = (
+        (frame.fillna("").astype(str).apply(lambda s: s.str.strip()) != "").any(axis=1).to_numpy()
+    )
+    return RawTable(label, frame[keep].reset_index(drop=True), rows[keep])
 
 
 def _raw_csv_folder(path: Path) -> dict[str, RawTable]:

@@ -13,7 +13,7 @@ only the rows that break a rule are visited one by one to describe them.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -68,6 +68,32 @@ class _Collector:
 
     def add(self, problem: Problem) -> None:
         self.problems.append(problem)
+
+    def add_each(
+        self,
+        raw: RawTable,
+        mask: np.ndarray,
+        column: str,
+        values: pd.Series,
+        rule: Callable[[str], str],
+    ) -> None:
+        """One problem per bad row (rule worded per value), then a count of the rows not listed."""
+        idx = np.flatnonzero(mask)
+        for i in idx[:MAX_PER_RULE]:
+            value = values.iloc[i]
+            self.problems.append(
+                Problem(raw.label, int(raw.rows[i]), column, value, rule(str(value)))
+            )
+        if idx.size > MAX_PER_RULE:
+            self.problems.append(
+                Problem(
+                    raw.label,
+                    None,
+                    column,
+                    None,
+                    f"{idx.size - MAX_PER_RULE} more rows with unknown values in '{column}'",
+                )
+            )
 
 
 def _plain(value: object) -> object:
@@ -126,12 +152,16 @@ def _numeric(raw: RawTable, col: Column, text: pd.Series, out: _Collector) -> pd
             f"{col.name} must be {what}" + (f" ({col.unit})" if col.unit else ""),
             text,
         )
+    values = num.to_numpy(dtype=float, na_value=np.nan)
+    with np.errstate(invalid="ignore"):
+        huge = ~blank & ~bad & ~(np.abs(values) < (2**53 if col.integer else 1e15))
+    out.add_many(raw, huge, col.name, f"{col.name} must be a finite number of sensible size", text)
+    bad = bad | huge
     valid = ~blank & ~bad
     if col.integer:
-        frac = valid & (np.abs(num.to_numpy(dtype=float, na_value=np.nan) % 1) > 0)
+        frac = valid & (np.abs(np.nan_to_num(values) % 1) > 0)
         out.add_many(raw, frac, col.name, f"{col.name} must be a whole number", text)
         valid &= ~frac
-    values = num.to_numpy(dtype=float, na_value=np.nan)
     if col.minimum is not None:
         low = valid & (values < col.minimum)
         rule = f"{col.name} must be {col.allowed_text()}" + (
@@ -163,17 +193,13 @@ def _enum(raw: RawTable, col: Column, text: pd.Series, out: _Collector) -> pd.Se
     lookup = {a.lower(): a for a in col.allowed}
     mapped = stripped.str.lower().map(lookup)
     bad = ~blank & mapped.isna().to_numpy()
-    for i in np.flatnonzero(bad)[:MAX_PER_RULE]:
-        value = stripped.iloc[i]
-        out.add(
-            Problem(
-                raw.label,
-                int(raw.rows[i]),
-                col.name,
-                value,
-                f"{col.name} must be one of: {col.allowed_text()}{_suggest(value, col.allowed)}",
-            )
-        )
+    out.add_each(
+        raw,
+        bad,
+        col.name,
+        stripped,
+        lambda v: f"{col.name} must be one of: {col.allowed_text()}{_suggest(v, col.allowed)}",
+    )
     return mapped.where(~blank & ~bad, None).astype(object)
 
 
@@ -191,15 +217,17 @@ def _drug(raw: RawTable, col: Column, text: pd.Series, out: _Collector) -> pd.Se
     mapping = {u: vocab.canonical_drug(u) for u in uniques}
     mapped = stripped.map(mapping)
     bad = ~blank & mapped.isna().to_numpy()
-    for i in np.flatnonzero(bad)[:MAX_PER_RULE]:
-        value = stripped.iloc[i]
+
+    def rule(value: str) -> str:
         close = vocab.suggest_drugs(value)
         hint = (
             f"; closest known names: {', '.join(close)}"
             if close
             else "; see 'myotrack template' for the drug list"
         )
-        out.add(Problem(raw.label, int(raw.rows[i]), col.name, value, f"unknown drug{hint}"))
+        return f"unknown drug{hint}"
+
+    out.add_each(raw, bad, col.name, stripped, rule)
     return mapped.where(~blank & ~bad, None).astype(object)
 
 
@@ -210,17 +238,13 @@ def _muscle(raw: RawTable, col: Column, text: pd.Series, out: _Collector) -> pd.
     mapping = {u: vocab.canonical_muscle(u) for u in uniques}
     mapped = stripped.map(mapping)
     bad = ~blank & mapped.isna().to_numpy()
-    for i in np.flatnonzero(bad)[:MAX_PER_RULE]:
-        value = stripped.iloc[i]
-        out.add(
-            Problem(
-                raw.label,
-                int(raw.rows[i]),
-                col.name,
-                value,
-                f"unknown muscle{_suggest(value.lower().replace(' ', '_'), vocab.MUSCLES)}",
-            )
-        )
+    out.add_each(
+        raw,
+        bad,
+        col.name,
+        stripped,
+        lambda v: f"unknown muscle{_suggest(v.lower().replace(' ', '_'), vocab.MUSCLES)}",
+    )
     return mapped.where(~blank & ~bad, None).astype(object)
 
 
@@ -233,21 +257,24 @@ def _list(raw: RawTable, col: Column, text: pd.Series, out: _Collector) -> pd.Se
 
     result = stripped.where(blank, stripped.map(norm, na_action="ignore"))
     if col.name == "comorbidities":
-        known = set(vocab.COMORBIDITIES)
-        for i in np.flatnonzero(~blank)[:100_000]:
-            terms = [t.lower() for t in str(result.iloc[i]).split(";") if t]
-            for t in terms:
-                if t not in known:
-                    out.add(
-                        Problem(
-                            raw.label,
-                            int(raw.rows[i]),
-                            col.name,
-                            t,
-                            f"unknown comorbidity term{_suggest(t, vocab.COMORBIDITIES)}",
-                        )
-                    )
         result = result.where(blank, result.str.lower())
+        known = set(vocab.COMORBIDITIES)
+        unknown_terms = {
+            cell: [t for t in str(cell).split(";") if t and t not in known]
+            for cell in pd.unique(result[~blank])
+        }
+        bad_cells = {cell for cell, terms in unknown_terms.items() if terms}
+        bad = ~blank & result.isin(bad_cells).to_numpy()
+        out.add_each(
+            raw,
+            bad,
+            col.name,
+            result,
+            lambda cell: (
+                "unknown comorbidity term(s) "
+                + ", ".join(f"'{t}'{_suggest(t, vocab.COMORBIDITIES)}" for t in unknown_terms[cell])
+            ),
+        )
     return result.where(~blank, None).astype(object)
 
 
@@ -350,6 +377,11 @@ def _convert_table(spec: TableSpec, raw: RawTable, out: _Collector) -> pd.DataFr
             columns[col.name], extra = _grades(raw, col, text, out)
         else:
             columns[col.name] = _text(text)
+    if CK_BOUND in columns:
+        lonely = (columns[CK_BOUND] != "").to_numpy() & columns["ck"].isna().to_numpy()
+        out.add_many(
+            raw, lonely, "ck", "a bound ('<' or '>') needs a number, e.g. <200", columns[CK_BOUND]
+        )
     result = pd.DataFrame(columns, index=frame.index)
     if extra is not None:
         result = pd.concat([result, extra], axis=1)
@@ -357,8 +389,12 @@ def _convert_table(spec: TableSpec, raw: RawTable, out: _Collector) -> pd.DataFr
 
 
 def check_columns(spec: TableSpec, raw: RawTable, out: _Collector) -> None:
-    known = set(spec.names) | ({"ck_bound"} if spec.name == "visits" else set())
+    known = set(spec.names)
+    seen: set[str] = set()
     for name in raw.frame.columns:
+        if name in seen:
+            out.add(Problem(raw.label, 1, str(name), None, "the column appears twice; keep one"))
+        seen.add(str(name))
         if name not in known:
             out.add(
                 Problem(
@@ -396,6 +432,8 @@ def check_and_convert(
                 np.array([], dtype=int),
             )
         check_columns(spec, raw, out)
+        if raw.frame.columns.duplicated().any():
+            raw = RawTable(raw.label, raw.frame.loc[:, ~raw.frame.columns.duplicated()], raw.rows)
         frames[name] = _convert_table(spec, raw, out)
     rows = {name: (raws[name].rows if name in raws else np.array([], dtype=int)) for name in TABLES}
     labels = {name: (raws[name].label if name in raws else name) for name in TABLES}

@@ -10,6 +10,8 @@ import difflib
 import re
 from dataclasses import dataclass
 
+from myotrack.measures.mrc import MMT8_MUSCLES, MRC_SUM_MUSCLES
+
 
 @dataclass(frozen=True)
 class Drug:
@@ -120,9 +122,6 @@ DRUGS: tuple[Drug, ...] = (
 #: Drug classes that count as 'an immunosuppressant or IVIg' in the 001 refractory definition.
 REFRACTORY_SECOND_AGENTS = ("methotrexate", "azathioprine", "mycophenolate", "ivig")
 
-#: Drugs whose dose is a prednisone equivalent when recorded as a daily oral dose.
-PREDNISONE_EQUIVALENT = {"prednisone": 1.0, "methylprednisolone": 1.25, "dexamethasone": 6.67}
-
 
 def _key(text: str) -> str:
     return re.sub(r"[\s\-_.]+", "", text.strip().lower())
@@ -155,25 +154,9 @@ def drug_class(name: str) -> str:
     return DRUG_BY_NAME[name].drug_class
 
 
-# Muscles: the MRC-sum six, the MMT-8 eight, and others the papers grade.
-MRC_SUM_MUSCLES = (
-    "shoulder_abductors",
-    "elbow_flexors",
-    "wrist_extensors",
-    "hip_flexors",
-    "knee_extensors",
-    "ankle_dorsiflexors",
-)
-MMT8_MUSCLES = (
-    "neck_flexors",
-    "shoulder_abductors",
-    "elbow_flexors",
-    "gluteus_maximus",
-    "gluteus_medius",
-    "knee_extensors",
-    "wrist_extensors",
-    "ankle_dorsiflexors",
-)
+# Muscles: the MRC-sum six and the MMT-8 eight (defined with their scores in measures.mrc),
+# and others the papers grade.
+__all__ = ["MMT8_MUSCLES", "MRC_SUM_MUSCLES"]  # re-exported for readers of the vocabulary
 MUSCLES = (
     "neck_flexors",
     "neck_extensors",
@@ -212,27 +195,6 @@ MUSCLE_SYNONYMS = {
     "wrist_extension": "wrist_extensors",
     "neck_extension": "neck_extensors",
 }
-#: Regions used by the 002 'definite response' rule (upper and lower extremities).
-UPPER_LIMB = (
-    "shoulder_abductors",
-    "elbow_flexors",
-    "elbow_extensors",
-    "wrist_extensors",
-    "wrist_flexors",
-    "finger_flexors",
-)
-LOWER_LIMB = (
-    "hip_flexors",
-    "hip_extensors",
-    "hip_abductors",
-    "hip_adductors",
-    "gluteus_maximus",
-    "gluteus_medius",
-    "knee_extensors",
-    "knee_flexors",
-    "ankle_dorsiflexors",
-    "ankle_plantarflexors",
-)
 
 
 def canonical_muscle(text: str) -> str | None:
