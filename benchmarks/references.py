@@ -14,11 +14,12 @@ Rules shared by both (from the criteria modules):
 - assessment: a patient-day with a visit row or strength grades; its MRC sum is
   ``visits.mrc_sum``, else the sum of whole grades when all twelve MRC-sum muscle-sides
   (six groups, left and right) were graded that day;
-- relapse (004): at an assessment after the anchor with CK, ULN and MRC sum, compared with the
-  previous such assessment: CK above the baseline (``nadir``: the lowest CK of the earlier
-  such assessments; ``pretreatment``: the last CK at or before the anchor), CK > 3 x ULN, and
-  the MRC sum lower by more than 1 point; a CK written '<N' never counts. ``yes`` also for a
-  ``relapse_reported`` event after the anchor (when accepted); ``no`` when at least one
+- relapse (004): at an assessment after the anchor with CK, ULN and MRC sum: CK above the
+  baseline (``nadir``: the lowest CK of the earlier assessments after the anchor with CK and
+  ULN; ``pretreatment``: the last CK at or before the anchor) and above 3 x ULN (a CK written
+  '>N' counts when N reaches them, one written '<N' never), and the MRC sum lower by more
+  than 1 point than at the previous assessment after the anchor with an MRC sum. ``yes`` also
+  for a ``relapse_reported`` event after the anchor (when accepted); ``no`` when at least one
   assessment could be compared; else ``not_evaluable``;
 - favourable recovery at 6 months (004): the assessment with an mRS nearest to anchor +
   round(6 x 30.44) days within +/- 45 days (earlier day on a tie): ``yes`` for mRS 0-1, ``no``
@@ -59,20 +60,24 @@ def _patient_relapse(
 ) -> str:
     if math.isnan(anchor):
         return NE
-    post = a[(a["day"] > anchor) & a["mrc"].notna() & a["ck"].notna() & a["ck_uln"].notna()]
-    prev_mrc = post["mrc"].shift()
+    after = a[a["day"] > anchor]
+    with_mrc = after[after["mrc"].notna()]
+    with_ck = after[after["ck"].notna() & after["ck_uln"].notna()]
+    post = after[after["mrc"].notna() & after["ck"].notna() & after["ck_uln"].notna()]
+    prev_mrc = with_mrc["mrc"].shift().reindex(post.index)
     if params.relapse_baseline == "nadir":
-        baseline = post["ck"].cummin().shift()
+        baseline = with_ck["ck"].cummin().shift().reindex(post.index)
     else:
         pre = a[(a["day"] <= anchor) & a["ck"].notna()]
         value = pre["ck"].iloc[-1] if len(pre) else np.nan
         baseline = pd.Series(value, index=post.index, dtype=float)
-    hit = (
-        post["ck_bound"].isin(["", ">"])
-        & (post["ck"] > baseline)
-        & (post["ck"] > params.relapse_ck_multiple * post["ck_uln"])
-        & ((prev_mrc - post["mrc"]) > params.relapse_mrc_drop)
+    limit = params.relapse_ck_multiple * post["ck_uln"]
+    exact = (post["ck"] > baseline) & (post["ck"] > limit)
+    at_least = (post["ck"] >= baseline) & (post["ck"] >= limit)
+    high = np.where(
+        post["ck_bound"] == "", exact, np.where(post["ck_bound"] == ">", at_least, False)
     )
+    hit = high & ((prev_mrc - post["mrc"]) > params.relapse_mrc_drop).to_numpy()
     reported = params.accept_reported_relapse and bool((reported_days > anchor).any())
     if hit.any() or reported:
         return YES
@@ -86,8 +91,8 @@ def _patient_recovery(a: pd.DataFrame, anchor: float, params: Params) -> str:
         return NE
     target = anchor + _target_offset(params)
     m = a[a["mrs"].notna()]
-    dist = (m["day"] - target).abs()
-    m = m[dist <= params.window_days].assign(dist=dist)
+    m = m.assign(dist=(m["day"] - target).abs())
+    m = m[m["dist"] <= params.window_days]
     if m.empty:
         return NE
     best = m.sort_values(["dist", "day"]).iloc[0]
@@ -149,7 +154,7 @@ def duckdb_sql(params: Params | None = None) -> str:
     )
     muscles = ", ".join(f"'{m}'" for m in MRC_SUM_MUSCLES)
     if p.relapse_baseline == "nadir":
-        baseline = "MIN(ck) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)"
+        baseline = "MIN(CASE WHEN ck_uln IS NOT NULL THEN ck END) OVER earlier"
         pre_join = ""
     else:
         baseline = "pre_ck"
@@ -178,22 +183,30 @@ pre AS (
     GROUP BY a.patient_id
 ),
 post AS (
-    -- the window sorts only what it needs: the CK/ULN condition is computed before it
-    SELECT patient_id, day, ck, mrc, exact_high_ck, {"pre_ck," if pre_join else ""}
-           LAG(mrc) OVER w AS prev_mrc, {baseline} AS baseline
+    -- one window pass (one sort) over the assessments after the anchor: the previous MRC sum
+    -- and the nadir come from the earlier rows that have them
+    SELECT patient_id, day, ck, ck_uln, ck_bound, mrc,
+           arg_max(mrc, CASE WHEN mrc IS NOT NULL THEN day END) OVER earlier AS prev_mrc,
+           {baseline} AS baseline
     FROM (
-        SELECT a.patient_id, a.day, a.ck, a.mrc,
-               a.ck_bound IN ('', '>') AND a.ck > {p.relapse_ck_multiple} * a.ck_uln AS exact_high_ck
+        SELECT a.patient_id, a.day, a.ck, a.ck_uln, a.ck_bound, a.mrc
         FROM assess a JOIN anchor n USING (patient_id)
-        WHERE a.day > n.anchor_day AND a.mrc IS NOT NULL AND a.ck IS NOT NULL AND a.ck_uln IS NOT NULL
+        WHERE a.day > n.anchor_day
     ) {pre_join}
-    WINDOW w AS (PARTITION BY patient_id ORDER BY day)
+    WINDOW earlier AS (PARTITION BY patient_id ORDER BY day
+                       ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
 ),
 measured AS (
     SELECT patient_id,
-           BOOL_OR(exact_high_ck AND ck > baseline AND prev_mrc - mrc > {p.relapse_mrc_drop}) AS hit,
+           BOOL_OR(CASE ck_bound
+                       WHEN '' THEN ck > baseline AND ck > {p.relapse_ck_multiple} * ck_uln
+                       WHEN '>' THEN ck >= baseline AND ck >= {p.relapse_ck_multiple} * ck_uln
+                       ELSE FALSE END
+                   AND prev_mrc - mrc > {p.relapse_mrc_drop}) AS hit,
            COUNT(*) FILTER (WHERE prev_mrc IS NOT NULL AND baseline IS NOT NULL) AS n_eval
-    FROM post GROUP BY patient_id
+    FROM post
+    WHERE mrc IS NOT NULL AND ck IS NOT NULL AND ck_uln IS NOT NULL
+    GROUP BY patient_id
 ),
 reported AS (
     SELECT DISTINCT e.patient_id FROM events e JOIN anchor n USING (patient_id)

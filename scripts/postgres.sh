@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # A throw-away PostgreSQL server for the registry's tests.
 #
-#   url=$(scripts/postgres.sh start)   # installs Debian's postgresql if absent, starts a server
-#                                      # on a free port in a temp dir, prints its URL
+#   url=$(scripts/postgres.sh start [DIR])  # installs Debian's postgresql if absent, starts a
+#                                           # server on a free port in DIR (default: a new temp
+#                                           # dir), prints its URL
 #   MYOTRACK_TEST_POSTGRES_URL=$url pytest tests/web
-#   scripts/postgres.sh stop           # stops every server this script started, removes their dirs
+#   scripts/postgres.sh stop [DIR]          # stops that server (default: every server this
+#                                           # script started) and removes the temp dirs it made
 #
 # The server runs as a non-root user (the 'postgres' account when started as root), listens on
 # 127.0.0.1 only and trusts local connections: it is for tests, never for data.
@@ -54,7 +56,16 @@ start() {
     if [ "$(id -u)" -eq 0 ] && ! id postgres >/dev/null 2>&1; then
         useradd --system --home-dir /var/lib/postgresql --shell /bin/sh postgres
     fi
-    dir="$(mktemp -d "${TMPDIR:-/tmp}/myotrack-pg.XXXXXX")"
+    if [ -n "${1:-}" ]; then
+        dir="$1"
+        mkdir -p "$dir"
+        if [ -e "$dir/data" ]; then
+            echo "$dir/data exists: give an empty folder" >&2
+            exit 1
+        fi
+    else
+        dir="$(mktemp -d "${TMPDIR:-/tmp}/myotrack-pg.XXXXXX")"
+    fi
     chmod 700 "$dir"
     if [ "$(id -u)" -eq 0 ]; then
         chown postgres: "$dir"
@@ -69,23 +80,36 @@ start() {
     echo "postgresql://postgres@127.0.0.1:$port/postgres"
 }
 
+stop_one() {
+    local bin="$1" dir="$2"
+    if [ -n "$dir" ] && [ -f "$dir/data/postmaster.pid" ]; then
+        as_owner "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >&2 || true
+    fi
+    case "$dir" in
+        "${TMPDIR:-/tmp}"/myotrack-pg.*) rm -rf "$dir" ;;
+    esac
+}
+
 stop() {
-    local bin dir
+    local bin dir rest
     bin="$(find_bin)"
+    if [ -n "${1:-}" ]; then
+        stop_one "$bin" "$1"
+        if [ -f "$STATE" ]; then
+            rest="$(grep -vxF "$1" "$STATE" || true)"
+            if [ -n "$rest" ]; then echo "$rest" >"$STATE"; else rm -f "$STATE"; fi
+        fi
+        return 0
+    fi
     [ -f "$STATE" ] || return 0
     while read -r dir; do
-        if [ -n "$dir" ] && [ -d "$dir/data" ]; then
-            as_owner "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >&2 || true
-        fi
-        case "$dir" in
-            "${TMPDIR:-/tmp}"/myotrack-pg.*) rm -rf "$dir" ;;
-        esac
+        stop_one "$bin" "$dir"
     done <"$STATE"
     rm -f "$STATE"
 }
 
 case "${1:-}" in
-    start) start ;;
-    stop) stop ;;
-    *) echo "usage: $0 start|stop" >&2; exit 2 ;;
+    start) start "${2:-}" ;;
+    stop) stop "${2:-}" ;;
+    *) echo "usage: $0 start [DIR] | stop [DIR]" >&2; exit 2 ;;
 esac

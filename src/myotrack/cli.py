@@ -349,6 +349,72 @@ def evidence(
 
 # --- cohort report ----------------------------------------------------------------------------
 
+#: Cohorts with at least this many patients get a progress bar while the report is built.
+REPORT_PROGRESS_MIN_PATIENTS = 30
+
+
+@app.command()
+def report(
+    source: SourceArg,
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="The HTML file to write.", show_default=False)
+    ],
+    group_by: Annotated[
+        str | None,
+        typer.Option(
+            "--group-by",
+            help="A criterion id (e.g. favourable_recovery_6m) or a patient variable "
+            "(e.g. antibody) for Table 1's columns, Table 2 and the survival curves.",
+        ),
+    ] = None,
+    figures: Annotated[
+        Path | None,
+        typer.Option(
+            "--figures",
+            help="Also write every figure as PNG and SVG and every table as CSV into this folder.",
+        ),
+    ] = None,
+) -> None:
+    """Write the cohort report: one HTML file that opens without a network connection.
+
+    Cohort summary, Table 1, Table 2 (with --group-by), relapse-free survival, rates with exact
+    intervals, therapy lines and every patient's timeline with the outcomes and their reasons.
+
+    Example: myotrack report my_cohort.xlsx -o report.html --group-by favourable_recovery_6m
+    """
+    from myotrack.report import build_report
+    from myotrack.tables import read_source
+
+    ds = read_source(source)
+    if len(ds.patients) >= REPORT_PROGRESS_MIN_PATIENTS:
+        from rich.progress import Progress, TaskID
+
+        labels = {
+            "outcomes": "evaluating criteria",
+            "tables": "computing tables",
+            "patients": "drawing timelines",
+            "figures": "writing PNG/SVG figures",
+        }
+        with Progress(console=err, transient=True) as bar:
+            tasks: dict[str, TaskID] = {}
+
+            def progress(stage: str, done: int, total: int) -> None:
+                if stage not in tasks:
+                    tasks[stage] = bar.add_task(labels.get(stage, stage), total=total)
+                bar.update(tasks[stage], completed=done)
+
+            built = build_report(ds, group_by=group_by, figures_dir=figures, progress=progress)
+    else:
+        built = build_report(ds, group_by=group_by, figures_dir=figures)
+    written = built.write(output)
+    out.print(f"wrote {written}", markup=False, highlight=False)
+    if figures is not None:
+        out.print(
+            f"wrote {len(built.files)} figure and table files to {figures}",
+            markup=False,
+            highlight=False,
+        )
+
 
 # --- synthetic cohorts ------------------------------------------------------------------------
 
@@ -412,11 +478,25 @@ def synth(
 
 @app.command()
 def serve(
-    demo: Annotated[bool, typer.Option("--demo", help="Create a fresh demo database with the published cases and a demo administrator.")] = False,
+    demo: Annotated[
+        bool,
+        typer.Option(
+            "--demo",
+            help="Create a fresh demo database with the published cases and a demo administrator.",
+        ),
+    ] = False,
     port: Annotated[int, typer.Option("--port", "-p", help="Port to listen on.")] = 8000,
-    host: Annotated[str, typer.Option("--host", help="Address to listen on (127.0.0.1: this computer only).")] = "127.0.0.1",
-    migrate: Annotated[bool, typer.Option("--migrate", help="Create or upgrade the registry database before serving.")] = False,
-    admin: Annotated[str | None, typer.Option("--admin", help="Create this administrator (password printed once).")] = None,
+    host: Annotated[
+        str, typer.Option("--host", help="Address to listen on (127.0.0.1: this computer only).")
+    ] = "127.0.0.1",
+    migrate: Annotated[
+        bool,
+        typer.Option("--migrate", help="Create or upgrade the registry database before serving."),
+    ] = False,
+    admin: Annotated[
+        str | None,
+        typer.Option("--admin", help="Create this administrator (password printed once)."),
+    ] = None,
 ) -> None:
     """Serve the registry (web application) with waitress.
 
@@ -428,11 +508,19 @@ def serve(
     from myotrack.web import server
 
     if demo:
-        from myotrack.web.settings import data_home
+        from myotrack.web.home import data_home
 
         made = server.prepare_demo(data_home())
-        out.print(f"demo registry: {made.database} ({made.patients} published patients)", markup=False, highlight=False)
-        out.print(f"log in as {made.username} with password {made.password} (shown only now)", markup=False, highlight=False)
+        out.print(
+            f"demo registry: {made.database} ({made.patients} published patients)",
+            markup=False,
+            highlight=False,
+        )
+        out.print(
+            f"log in as {made.username} with password {made.password} (shown only now)",
+            markup=False,
+            highlight=False,
+        )
     else:
         server.setup()
         if migrate:
@@ -440,10 +528,13 @@ def serve(
         server.check_ready()
         if admin:
             password = server.create_admin(admin)
-            out.print(f"administrator {admin} created; password {password} (shown only now)", markup=False, highlight=False)
+            out.print(
+                f"administrator {admin} created; password {password} (shown only now)",
+                markup=False,
+                highlight=False,
+            )
     out.print(f"serving on http://{host}:{port}/ (Ctrl+C to stop)", markup=False, highlight=False)
     server.serve(host=host, port=port)
-
 
 
 # --- entry point ------------------------------------------------------------------------------

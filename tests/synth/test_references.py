@@ -4,7 +4,8 @@ The references (``benchmarks/references.py``) re-implement 004's relapse criteri
 favourable recovery at 6 months as a per-patient pandas loop and as one DuckDB query. They
 must give the engine's values for every patient, on the benchmark's synthetic data and on a
 variant with the cases the synthetic data rarely hold (no anchor, no mRS near 6 months, MRC
-sum from twelve graded muscles, CK written with a bound, too few visits to compare).
+sum from twelve graded muscles, CK written with a bound, CK or MRC sum missing at some visits,
+too few visits to compare).
 """
 
 from __future__ import annotations
@@ -33,7 +34,9 @@ def _edge_cases(n: int, seed: int) -> Dataset:
     ids = f["patients"]["patient_id"].to_numpy()
     rng = np.random.default_rng(seed)
     pick = rng.permutation(ids)
-    no_anchor, no_mrs, graded, bounded, short = (set(pick[i * 10 : (i + 1) * 10]) for i in range(5))
+    no_anchor, no_mrs, graded, bounded, short, no_ck, gaps = (
+        set(pick[i * 10 : (i + 1) * 10]) for i in range(7)
+    )
 
     treatments = f["treatments"][~f["treatments"]["patient_id"].isin(no_anchor)]
     visits = f["visits"].copy()
@@ -41,8 +44,14 @@ def _edge_cases(n: int, seed: int) -> Dataset:
     near_6m = visits["patient_id"].isin(no_mrs) & (visits["day"] - first).between(120, 250)
     visits.loc[near_6m, "mrs"] = np.nan
     visits = visits[~(visits["patient_id"].isin(short) & (visits["day"] - first > 40))]
+    # CK missing at every other visit, or MRC sum and CK missing at every third
+    number = visits.groupby("patient_id").cumcount()
+    visits.loc[visits["patient_id"].isin(no_ck) & (number % 2 == 1), ["ck", "ck_uln"]] = np.nan
+    visits.loc[visits["patient_id"].isin(gaps) & (number % 3 == 1), "mrc_sum"] = np.nan
+    visits.loc[visits["patient_id"].isin(gaps) & (number % 3 == 2), ["ck", "ck_uln"]] = np.nan
 
     # MRC sum from grades: blank the sum at months 2-4 and grade all twelve muscle-sides
+    first = visits.groupby("patient_id")["day"].transform("min")
     months = visits["patient_id"].isin(graded) & (visits["day"] - first).between(50, 130)
     rows = []
     for _, v in visits[months].iterrows():
@@ -61,7 +70,15 @@ def _edge_cases(n: int, seed: int) -> Dataset:
                 }
             )
     visits.loc[months, "mrc_sum"] = np.nan
-    strength = pd.concat([f["strength"], pd.DataFrame(rows)], ignore_index=True)
+    added = pd.DataFrame(rows)
+    kept = f["strength"].merge(
+        added[["patient_id", "day"]].drop_duplicates(),
+        how="left",
+        on=["patient_id", "day"],
+        indicator=True,
+    )
+    kept = kept[kept["_merge"] == "left_only"].drop(columns="_merge")
+    strength = pd.concat([kept, added], ignore_index=True)
 
     ck = visits["ck"].astype(object)
     b = visits["patient_id"].isin(bounded)

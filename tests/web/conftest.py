@@ -24,6 +24,13 @@ def selected_database() -> str:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    import django.conf
+
+    if django.conf.settings.configured:
+        raise pytest.UsageError(
+            "Django was configured before tests/web/conftest.py could choose the test database: "
+            "unset DJANGO_SETTINGS_MODULE (and MYOTRACK_DATABASE_URL) and run again"
+        )
     home = Path(tempfile.mkdtemp(prefix="myotrack-test-home-"))
     os.environ["MYOTRACK_HOME"] = str(home)
     os.environ["MYOTRACK_SECRET_KEY"] = "test-only-secret-key-not-for-any-server-0123456789"
@@ -132,7 +139,8 @@ def patients(users: dict[str, Any], sites: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.fixture
 def output_dir() -> Iterator[Path]:
-    path = Path(__file__).resolve().parents[2] / "test-output" / "web"
+    base = os.environ.get("MYOTRACK_TEST_OUTPUT", "").strip()
+    path = (Path(base) if base else Path(__file__).resolve().parents[2] / "test-output") / "web"
     path.mkdir(parents=True, exist_ok=True)
     yield path
 

@@ -110,7 +110,7 @@ def test_error_pages_show_no_patient_data(
     page = client.get(reverse("patients:detail", kwargs={"patient": patients["B"].pk}))
     assert page.status_code == 404 and b"PB-1" not in page.content and b"Not found" in page.content
 
-    from myotrack.web.patients import views
+    import myotrack.web.patients.views as views
 
     def broken(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("value PA-1 Synthetic Person broke something")

@@ -171,3 +171,27 @@ def test_drug_picker_api(client: Client, users: dict[str, Any]) -> None:
         "rituximab"
         in client.get(reverse("analysis:drugs"), {"q": "rituxumab"}).json()["suggestions"]
     )
+
+
+def test_cohort_report_of_the_users_patients(
+    client: Client, users: dict[str, Any], patients: dict[str, Any]
+) -> None:
+    from myotrack.web.audit.models import AuditRecord
+
+    client.force_login(users["viewer"])
+    url = reverse("analysis:cohort_report")
+    assert client.get(url).status_code == 302
+    response = client.post(url, {"group_by": "antibody"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "PA-1" in html and "PB-1" not in html
+    assert "Synthetic Person" not in html and "2023-01-10" not in html
+    audit = AuditRecord.objects.get(action="export")
+    assert audit.after == {
+        "patients": ["PA-1"],
+        "format": "report",
+        "group_by": "antibody",
+        "identified": False,
+    }
+    client.force_login(users["manager_b"])
+    assert "PA-1" not in client.post(url + f"?site={patients['A'].site_id}").content.decode()

@@ -31,7 +31,14 @@ def test_the_selected_database_is_in_use(db: object) -> None:
     not URL, reason="MYOTRACK_TEST_POSTGRES_URL is not set (scripts/postgres.sh start)"
 )
 def test_the_web_suite_passes_on_postgresql() -> None:
-    env = {**os.environ, "MYOTRACK_TEST_DB": "postgres", "MYOTRACK_TEST_POSTGRES_URL": URL}
+    own = (
+        "DJANGO_SETTINGS_MODULE",
+        "MYOTRACK_DATABASE_URL",
+        "MYOTRACK_HOME",
+        "MYOTRACK_SECRET_KEY",
+    )
+    env = {k: v for k, v in os.environ.items() if k not in own}
+    env.update(MYOTRACK_TEST_DB="postgres", MYOTRACK_TEST_POSTGRES_URL=URL)
     result = subprocess.run(
         [
             sys.executable,

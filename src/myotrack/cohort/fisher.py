@@ -7,7 +7,7 @@ Larger tables (a factor with more than two levels, or more than two groups) use 
 Fisher-Freeman-Halton extension with the same rule, computed by enumerating every table with the
 observed margins. SciPy would estimate that p value by Monte Carlo; an exact count is what a
 small cohort needs. When the margins allow too many tables to count (more than ``max_tables``
-partial tables), the p value is estimated by Monte Carlo with a fixed seed and the method says
+partial tables visited), the p value is estimated by Monte Carlo with a fixed seed and the method says
 so.
 """
 
@@ -20,8 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-#: Tables with more than this many arrangements fall back to the chi-squared test.
-MAX_TABLES = 200_000
+#: Work limit (partial tables visited) of the exact count; beyond it, Monte Carlo.
+MAX_TABLES = 300_000
 #: Resamples of the Monte Carlo estimate used beyond MAX_TABLES (fixed seed: reproducible).
 MONTE_CARLO_RESAMPLES = 100_000
 
@@ -84,9 +84,14 @@ def _freeman_halton(table: np.ndarray, max_tables: int) -> float:
 
     def completions(remaining: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
         """Sorted log-weights of the last two columns and the running sum of their exps."""
+        nonlocal visited
         if remaining not in cache:
             weights = []
-            for split in _splits(cols[last - 1], remaining):
+            splits = _splits(cols[last - 1], remaining)
+            visited += len(splits)
+            if visited > max_tables:
+                raise _TooMany
+            for split in splits:
                 rest = [remaining[i] - split[i] for i in range(len(rows))]
                 weights.append(-float(lf[list(split)].sum() + lf[rest].sum()))
             arr = np.sort(np.array(weights))
@@ -134,7 +139,9 @@ def fisher_exact(table: Sequence[Sequence[int]], max_tables: int = MAX_TABLES) -
     try:
         p = _freeman_halton(kept, max_tables)
     except _TooMany:
-        method = stats.MonteCarloMethod(n_resamples=MONTE_CARLO_RESAMPLES, rng=np.random.default_rng(0))
+        method = stats.MonteCarloMethod(
+            n_resamples=MONTE_CARLO_RESAMPLES, rng=np.random.default_rng(0)
+        )
         res = stats.fisher_exact(kept, method=method)
         return FisherResult(as_tuple, float(res.pvalue), None, MONTE_CARLO)
     return FisherResult(as_tuple, p, None, FREEMAN_HALTON)

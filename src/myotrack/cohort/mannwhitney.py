@@ -151,7 +151,9 @@ def mann_whitney(
             p_exact = _exact_p_ties(doubled, n1, int(doubled[:n1].sum()))
             method = EXACT_TIES
         else:
-            p_exact = float(stats.mannwhitneyu(x, y, alternative="two-sided", method="exact").pvalue)
+            p_exact = float(
+                stats.mannwhitneyu(x, y, alternative="two-sided", method="exact").pvalue
+            )
             method = EXACT
     else:
         method = ASYMPTOTIC

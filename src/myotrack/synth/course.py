@@ -245,10 +245,10 @@ def draw_course(rng: np.random.Generator, base: Baseline, sched: Schedule) -> Co
     ck_c0 = base.ck0 / base.ck_uln
     p_persist = np.where(base.srp, value("ck_persistent_srp"), value("ck_persistent_hmgcr"))
     persistent = rng.random(n) < p_persist
-    ck_plateau = np.where(escalated, rng.uniform(0.5, 0.9, n), 1.0)
+    ck_plateau = np.where(escalated, _uniform(rng, "ck_before_escalation", n), 1.0)
     lo, hi = pair("ck_persistent_level")
     floor_persist = np.minimum(rng.uniform(lo, hi, n), 0.8 * ck_c0 * ck_plateau)
-    floor_normal = rng.uniform(0.3, 0.8, n)
+    floor_normal = _uniform(rng, "ck_normal_level", n)
     ck_floor = np.where(persistent, floor_persist, floor_normal)
     t_norm = (
         stats.lognorm(value("ck_normalisation_sigma"), scale=value("ck_normalisation_median")).ppf(
@@ -308,7 +308,7 @@ def draw_course(rng: np.random.Generator, base: Baseline, sched: Schedule) -> Co
     )
     day1 = sched.day_of(k1)
     month2 = np.maximum(
-        day1 / DAYS_PER_MONTH + rng.uniform(6.0, 18.0, n),
+        day1 / DAYS_PER_MONTH + _uniform(rng, "second_relapse_gap", n),
         (day1 + back_to_15 + QUARTERLY_JITTER) / DAYS_PER_MONTH,
     )
     k2 = visit_at_or_after(month2, sched.n_visits)
@@ -329,14 +329,14 @@ def draw_course(rng: np.random.Generator, base: Baseline, sched: Schedule) -> Co
     # azathioprine has no documented adverse event in the seeds; methotrexate only later
     p_ae = np.where(sparing == 1, value("ae_mycophenolate"), 0.0)
     sparing_ae = rng.random(n) < p_ae
-    sparing_ae_day = np.round(rng.uniform(30.0, 90.0, n))
+    sparing_ae_day = np.round(_uniform(rng, "ae_sparing_delay", n))
     relapse_switch = relapsed & (rng.random(n) < value("relapse_switch"))
     esc_agent = (rng.random(n) < PARAMETERS["escalation_agent"].probabilities[1]).astype(np.int64)
     second_agent = escalated & (rng.random(n) < value("escalation_second_agent"))
-    second_day = esc_day + np.round(rng.uniform(14.0, 90.0, n))
+    second_day = esc_day + np.round(_uniform(rng, "escalation_second_delay", n))
     third_line = escalated & (rng.random(n) < value("escalation_third_line"))
     third_drug = rng.integers(0, 2, n)
-    third_day = esc_day + np.round(rng.uniform(90.0, 270.0, n))
+    third_day = esc_day + np.round(_uniform(rng, "escalation_third_delay", n))
     ivig_courses = _uniform_int(rng, "ivig_courses", n)
     core_set = rng.random(n) < value("imacs_core_set")
 

@@ -14,7 +14,7 @@ import pandas as pd
 
 from myotrack.synth.course import Course
 from myotrack.synth.frames import Block, block, stack
-from myotrack.synth.parameters import PARAMETERS, value
+from myotrack.synth.parameters import PARAMETERS, pair, value
 from myotrack.synth.patients import Baseline, BoolArray, FloatArray
 from myotrack.synth.treatments import Timeline
 
@@ -99,7 +99,7 @@ def events_frame(
             line,
             chance(value("ae_methotrexate")),
             mtx_start,
-            (30, 90),
+            pair("ae_sparing_delay"),
             "adverse_event",
             "cytopenia",
             2,

@@ -317,6 +317,21 @@ _ALL: tuple[Parameter, ...] = (
         "uniformly in this range of multiples of the ULN",
     ),
     Parameter(
+        "ck_normal_level",
+        (0.3, 0.8),
+        "x ULN",
+        "assumption",
+        "where a normalised CK settles, uniformly in this range of multiples of the ULN",
+    ),
+    Parameter(
+        "ck_before_escalation",
+        (0.5, 0.9),
+        "x initial CK",
+        "002 patients 2-5; 004 Figure 1",
+        "CK falls little before IVIg or rituximab (refractory): the share of the initial "
+        "CK left at the escalation, drawn uniformly",
+    ),
+    Parameter(
         "ck_noise_sd",
         0.15,
         "log",
@@ -430,12 +445,27 @@ _ALL: tuple[Parameter, ...] = (
         "2 of the 5 escalated patients received both IVIg and rituximab",
     ),
     Parameter(
+        "escalation_second_delay",
+        (12.0, 90.0),
+        "days",
+        "004 Figure 1 case D",
+        "the second agent (IVIg then rituximab) followed 12 days later in case D; drawn "
+        "uniformly from this range of days after the first",
+    ),
+    Parameter(
         "escalation_third_line",
         0.05,
         "proportion",
         "assumption",
         "plasma exchange or HiCy after IVIg/rituximab (002, 000); none of 004's 17 patients "
         "needed it, so it is rare",
+    ),
+    Parameter(
+        "escalation_third_delay",
+        (90.0, 270.0),
+        "days",
+        "assumption",
+        "days from the first escalation to plasma exchange or HiCy, uniform",
     ),
     Parameter(
         "ivig_courses",
@@ -522,6 +552,14 @@ _ALL: tuple[Parameter, ...] = (
         "004 Figure 1 case A had frequent relapses and 001's patient relapsed twice; no "
         "rate is published",
     ),
+    Parameter(
+        "second_relapse_gap",
+        (6.0, 18.0),
+        "months",
+        "001 case",
+        "001's patient relapsed again 7 months after the first relapse; the gap is drawn "
+        "uniformly from this range (and the raised dose must be tapered to 15 mg/day)",
+    ),
     # ---- visits ---------------------------------------------------------------------------
     Parameter(
         "monthly_visits",
@@ -594,6 +632,13 @@ _ALL: tuple[Parameter, ...] = (
         "000 (one case); assumption",
         "liver dysfunction (000); the rate is an assumption; mycophenolate is stopped "
         "and replaced by azathioprine",
+    ),
+    Parameter(
+        "ae_sparing_delay",
+        (30.0, 90.0),
+        "days",
+        "assumption",
+        "days from the start of mycophenolate or methotrexate to its adverse event, uniform",
     ),
     Parameter(
         "ae_prednisone",

@@ -21,6 +21,8 @@ from myotrack.tables.schema import TABLES
 from myotrack.tables.validate import RawTable
 
 DICTIONARY_SHEET = "data_dictionary"
+#: the sheet an identified registry export adds (names, record numbers, dates); not a table
+IDENTIFIERS_SHEET = "identifiers"
 
 
 def _read_csv(handle: object, label: str) -> RawTable:
@@ -96,7 +98,7 @@ def _raw_excel(path: Path) -> dict[str, RawTable]:
     unknown = []
     for sheet, frame in sheets.items():
         key = str(sheet).strip().lower()
-        if key == DICTIONARY_SHEET:
+        if key in (DICTIONARY_SHEET, IDENTIFIERS_SHEET):
             continue
         if key not in TABLES:
             unknown.append(str(sheet))

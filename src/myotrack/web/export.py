@@ -57,6 +57,10 @@ def dataset_for(patients: models.QuerySet[Patient], identified: bool = False) ->
             for row in tables[table]:
                 for column in columns:
                     row[column] = None
+        # what day 0 is may be written with a date; kept only for published (cited) cases
+        for row in tables["patients"]:
+            if not row.get("source"):
+                row["index_event"] = None
     frames = {
         name: pd.DataFrame([contract_text(name, r) for r in rows], columns=list(TABLES[name].names))
         for name, rows in tables.items()

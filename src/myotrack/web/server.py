@@ -33,7 +33,11 @@ class Demo:
 
 def setup(database_url: str | None = None) -> None:
     """Configure Django for this process (the database URL overrides the environment)."""
+    import sys
+
     if database_url:
+        if "myotrack.web.settings" in sys.modules:
+            raise ServerError("the registry settings were loaded before the database was chosen")
         os.environ["MYOTRACK_DATABASE_URL"] = database_url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "myotrack.web.settings")
     import django

@@ -22,11 +22,7 @@ from pathlib import Path
 
 import dj_database_url
 
-
-def data_home() -> Path:
-    """The data folder: ``MYOTRACK_HOME`` or ``~/.myotrack``."""
-    raw = os.environ.get("MYOTRACK_HOME", "").strip()
-    return Path(raw).expanduser() if raw else Path.home() / ".myotrack"
+from myotrack.web.home import data_home
 
 
 def _secret_key(home: Path) -> str:

@@ -70,6 +70,7 @@ audit_urls = (
 analysis_urls = (
     [
         path("cohort/", analysis.cohort, name="cohort"),
+        path("cohort/report/", analysis.cohort_report, name="cohort_report"),
         path(
             "api/patients/<int:patient>/outcomes/",
             analysis.patient_outcomes_api,

@@ -6,9 +6,8 @@ from django.core.cache import cache
 
 from myotrack.evidence import EvidenceResult, find_evidence, profile_from_source
 
-from ..export import dataset_for
 from ..patients.models import Patient
-from .outcomes import CACHE_SECONDS, version
+from .outcomes import CACHE_SECONDS, dataset_of, version
 
 TOP_MATCHES = 5
 
@@ -20,7 +19,7 @@ def evidence_for(patient: Patient) -> EvidenceResult:
     key = f"myotrack:evidence:{patient.pk}:{version([patient.pk])}"
     result: EvidenceResult | None = cache.get(key)
     if result is None:
-        ds = dataset_for(Patient.objects.filter(pk=patient.pk))
+        ds = dataset_of(Patient.objects.filter(pk=patient.pk))
         result = find_evidence(profile_from_source(ds, patient.code), exclude=[patient.code])
         cache.set(key, result, CACHE_SECONDS)
     return result

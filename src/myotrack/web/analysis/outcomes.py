@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Max
 
 from myotrack.criteria import CRITERIA, ORDER, Outcomes, evaluate
+from myotrack.tables import Dataset
 
 from ..audit.models import AuditRecord
 from ..export import dataset_for
@@ -40,14 +41,28 @@ def version(pks: list[int]) -> int:
     return int(records.aggregate(v=Max("pk"))["v"] or 0)
 
 
-def outcomes_for(patients: models.QuerySet[Patient]) -> Outcomes:
-    """Every criterion for every (live) patient of the queryset (cached until a change)."""
+def _key(kind: str, patients: models.QuerySet[Patient]) -> str:
     pks = sorted(patients.filter(deleted_at__isnull=True).values_list("pk", flat=True))
     digest = hashlib.sha256(",".join(map(str, pks)).encode()).hexdigest()
-    key = f"myotrack:outcomes:{digest}:{version(pks)}"
+    return f"myotrack:{kind}:{digest}:{version(pks)}"
+
+
+def dataset_of(patients: models.QuerySet[Patient]) -> Dataset:
+    """:func:`~myotrack.web.export.dataset_for` (de-identified), cached until a change."""
+    key = _key("dataset", patients)
+    ds: Dataset | None = cache.get(key)
+    if ds is None:
+        ds = dataset_for(patients)
+        cache.set(key, ds, CACHE_SECONDS)
+    return ds
+
+
+def outcomes_for(patients: models.QuerySet[Patient]) -> Outcomes:
+    """Every criterion for every (live) patient of the queryset, cached until a change."""
+    key = _key("outcomes", patients)
     result: Outcomes | None = cache.get(key)
     if result is None:
-        result = evaluate(dataset_for(patients))
+        result = evaluate(dataset_of(patients))
         cache.set(key, result, CACHE_SECONDS)
     return result
 

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 
-from myotrack.criteria import CRITERIA
+from myotrack.criteria import CRITERIA, ORDER
 from myotrack.tables import vocab
 
 from ..patients.views import filtered
 from ..policy import Perm, policy
 from .outcomes import outcomes_for, patient_results
+from .report import GROUP_VARIABLES, cohort_report_html
 from .safely import safely
 
 
@@ -38,6 +39,42 @@ def cohort(request: HttpRequest) -> HttpResponse:
             "query": request.GET.urlencode(),
         },
     )
+
+
+def group_choices() -> list[tuple[str, str]]:
+    return [(v, v.replace("_", " ")) for v in GROUP_VARIABLES] + [
+        (c, CRITERIA[c].title) for c in ORDER
+    ]
+
+
+def cohort_report(request: HttpRequest) -> HttpResponse:
+    """The full cohort report (Table 1, Table 2, survival, rates, timelines) as one HTML page."""
+    policy.require(request.user, Perm.EXPORT)
+    if request.method != "POST":
+        return redirect("analysis:cohort")
+    patients, _ = filtered(request)
+    group_by = request.POST.get("group_by", "").strip()
+    if group_by and group_by not in dict(group_choices()):
+        group_by = ""
+    html, error = safely(
+        "report",
+        lambda: cohort_report_html(request.user, patients, group_by, "myotrack cohort report"),
+    )
+    if html is None:
+        return render(
+            request,
+            "analysis/cohort.html",
+            {
+                "count": patients.count(),
+                "rows": [],
+                "error": "",
+                "given": {},
+                "query": request.GET.urlencode(),
+                "group_choices": group_choices(),
+                "report_error": error,
+            },
+        )
+    return HttpResponse(html, content_type="text/html; charset=utf-8")
 
 
 def patient_outcomes_api(request: HttpRequest, patient: int) -> JsonResponse:

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from django.conf import settings
 from django.db import models
 
 
-class Action(models.TextChoices):
-    CREATE = "create", "created"
-    UPDATE = "update", "updated"
-    DELETE = "delete", "deleted"
-    RESTORE = "restore", "restored"
-    IMPORT = "import", "imported"
-    EXPORT = "export", "exported"
+class Action(StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+    RESTORE = "restore"
+    IMPORT = "import"
+    EXPORT = "export"
+
+
+ACTION_CHOICES = [
+    (a.value, f"{a.value}d" if a.value.endswith("e") else f"{a.value}ed") for a in Action
+]
 
 
 class AuditRecord(models.Model):
@@ -27,7 +34,7 @@ class AuditRecord(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
     username = models.CharField(max_length=150, blank=True)
-    action = models.CharField(max_length=10, choices=Action.choices)
+    action = models.CharField(max_length=10, choices=ACTION_CHOICES)
     model = models.CharField(max_length=50, blank=True)
     object_id = models.BigIntegerField(null=True, blank=True)
     patient_pk = models.BigIntegerField(null=True, blank=True, db_index=True)

@@ -38,7 +38,7 @@ def snapshot(instance: models.Model | None) -> dict[str, object] | None:
 
 def record(
     user: Any,
-    action: Action | str,
+    action: Action,
     instance: models.Model | None = None,
     before: dict[str, object] | None = None,
     after: dict[str, object] | None = None,

@@ -15,6 +15,7 @@ from myotrack.tables.schema import ANTIBODY
 from ..analysis.evidence import TOP_MATCHES, evidence_for
 from ..analysis.outcomes import matching, patient_results
 from ..analysis.safely import safely
+from ..analysis.timeline import timeline_svg
 from ..events.models import Event
 from ..forms import PatientForm, initial_from
 from ..policy import Perm, policy
@@ -76,6 +77,7 @@ def patient_detail(request: HttpRequest, patient: int) -> HttpResponse:
     obj = policy.patient(request.user, patient)
     results, outcome_error = safely("outcomes", lambda: patient_results(obj))
     evidence, evidence_error = safely("evidence lookup", lambda: evidence_for(obj))
+    timeline, timeline_error = safely("timeline", lambda: timeline_svg(obj))
     return render(
         request,
         "patients/detail.html",
@@ -89,6 +91,8 @@ def patient_detail(request: HttpRequest, patient: int) -> HttpResponse:
             "evidence": evidence,
             "evidence_matches": evidence.comparable[:TOP_MATCHES] if evidence is not None else (),
             "evidence_error": evidence_error,
+            "timeline": timeline,
+            "timeline_error": timeline_error,
         },
     )
 

@@ -6,33 +6,54 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('patients', '0001_initial'),
+        ("patients", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Event',
+            name="Event",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('deleted_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('date', models.DateField(blank=True, null=True)),
-                ('day', models.IntegerField(blank=True, null=True)),
-                ('kind', models.CharField(max_length=20)),
-                ('term', models.TextField(blank=True)),
-                ('grade', models.IntegerField(blank=True, null=True)),
-                ('treatment', models.CharField(blank=True, max_length=40)),
-                ('note', models.TextField(blank=True)),
-                ('source', models.TextField(blank=True)),
-                ('deleted_by', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='events', to='patients.patient')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("deleted_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                ("date", models.DateField(blank=True, null=True)),
+                ("day", models.IntegerField(blank=True, null=True)),
+                ("kind", models.CharField(max_length=20)),
+                ("term", models.TextField(blank=True)),
+                ("grade", models.IntegerField(blank=True, null=True)),
+                ("treatment", models.CharField(blank=True, max_length=40)),
+                ("note", models.TextField(blank=True)),
+                ("source", models.TextField(blank=True)),
+                (
+                    "deleted_by",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="events",
+                        to="patients.patient",
+                    ),
+                ),
             ],
             options={
-                'ordering': ('patient', 'day', 'pk'),
+                "ordering": ("patient", "day", "pk"),
             },
         ),
     ]

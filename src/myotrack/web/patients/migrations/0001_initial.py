@@ -6,40 +6,80 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
+        ("accounts", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Patient',
+            name="Patient",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('deleted_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('code', models.CharField(help_text='identifier, unique; never a name or record number', max_length=64, unique=True, verbose_name='patient id')),
-                ('sex', models.CharField(blank=True, max_length=10)),
-                ('age_at_onset', models.FloatField(blank=True, null=True)),
-                ('antibody', models.CharField(blank=True, max_length=20)),
-                ('other_antibodies', models.TextField(blank=True)),
-                ('statin_exposure', models.CharField(blank=True, max_length=10)),
-                ('height_cm', models.FloatField(blank=True, null=True)),
-                ('weight_kg', models.FloatField(blank=True, null=True)),
-                ('comorbidities', models.TextField(blank=True)),
-                ('index_event', models.TextField(blank=True)),
-                ('source', models.TextField(blank=True)),
-                ('index_date', models.DateField(blank=True, help_text='symptom onset (day 0); visits are dated against it', null=True, verbose_name='index date')),
-                ('name', models.TextField(blank=True)),
-                ('record_number', models.TextField(blank=True, verbose_name='hospital record number')),
-                ('notes', models.TextField(blank=True)),
-                ('deleted_by', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('site', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='patients', to='accounts.site')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("deleted_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                (
+                    "code",
+                    models.CharField(
+                        help_text="identifier, unique; never a name or record number",
+                        max_length=64,
+                        unique=True,
+                        verbose_name="patient id",
+                    ),
+                ),
+                ("sex", models.CharField(blank=True, max_length=10)),
+                ("age_at_onset", models.FloatField(blank=True, null=True)),
+                ("antibody", models.CharField(blank=True, max_length=20)),
+                ("other_antibodies", models.TextField(blank=True)),
+                ("statin_exposure", models.CharField(blank=True, max_length=10)),
+                ("height_cm", models.FloatField(blank=True, null=True)),
+                ("weight_kg", models.FloatField(blank=True, null=True)),
+                ("comorbidities", models.TextField(blank=True)),
+                ("index_event", models.TextField(blank=True)),
+                ("source", models.TextField(blank=True)),
+                (
+                    "index_date",
+                    models.DateField(
+                        blank=True,
+                        help_text="symptom onset (day 0); visits are dated against it",
+                        null=True,
+                        verbose_name="index date",
+                    ),
+                ),
+                ("name", models.TextField(blank=True)),
+                (
+                    "record_number",
+                    models.TextField(blank=True, verbose_name="hospital record number"),
+                ),
+                ("notes", models.TextField(blank=True)),
+                (
+                    "deleted_by",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "site",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="patients",
+                        to="accounts.site",
+                    ),
+                ),
             ],
             options={
-                'ordering': ('code',),
+                "ordering": ("code",),
             },
         ),
     ]

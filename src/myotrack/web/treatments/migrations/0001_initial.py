@@ -6,40 +6,61 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('patients', '0001_initial'),
+        ("patients", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Treatment',
+            name="Treatment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('deleted_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('drug', models.CharField(max_length=40)),
-                ('start_date', models.DateField(blank=True, null=True)),
-                ('start_day', models.IntegerField(blank=True, null=True)),
-                ('end_date', models.DateField(blank=True, null=True)),
-                ('end_day', models.IntegerField(blank=True, null=True)),
-                ('line', models.IntegerField(blank=True, null=True)),
-                ('dose', models.FloatField(blank=True, null=True)),
-                ('dose_unit', models.CharField(blank=True, max_length=10)),
-                ('route', models.TextField(blank=True)),
-                ('schedule', models.TextField(blank=True)),
-                ('protocol', models.TextField(blank=True)),
-                ('stop_reason', models.CharField(blank=True, max_length=20)),
-                ('reported_response', models.CharField(blank=True, max_length=10)),
-                ('note', models.TextField(blank=True)),
-                ('source', models.TextField(blank=True)),
-                ('deleted_by', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='treatments', to='patients.patient')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("deleted_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                ("drug", models.CharField(max_length=40)),
+                ("start_date", models.DateField(blank=True, null=True)),
+                ("start_day", models.IntegerField(blank=True, null=True)),
+                ("end_date", models.DateField(blank=True, null=True)),
+                ("end_day", models.IntegerField(blank=True, null=True)),
+                ("line", models.IntegerField(blank=True, null=True)),
+                ("dose", models.FloatField(blank=True, null=True)),
+                ("dose_unit", models.CharField(blank=True, max_length=10)),
+                ("route", models.TextField(blank=True)),
+                ("schedule", models.TextField(blank=True)),
+                ("protocol", models.TextField(blank=True)),
+                ("stop_reason", models.CharField(blank=True, max_length=20)),
+                ("reported_response", models.CharField(blank=True, max_length=10)),
+                ("note", models.TextField(blank=True)),
+                ("source", models.TextField(blank=True)),
+                (
+                    "deleted_by",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="treatments",
+                        to="patients.patient",
+                    ),
+                ),
             ],
             options={
-                'ordering': ('patient', 'start_day', 'line', 'pk'),
+                "ordering": ("patient", "start_day", "line", "pk"),
             },
         ),
     ]

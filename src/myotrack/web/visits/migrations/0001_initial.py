@@ -6,71 +6,130 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('patients', '0001_initial'),
+        ("patients", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Visit',
+            name="Visit",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('deleted_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('date', models.DateField(blank=True, null=True)),
-                ('day', models.IntegerField()),
-                ('ck', models.FloatField(blank=True, null=True)),
-                ('ck_bound', models.CharField(blank=True, help_text="'<' or '>' when CK was reported as a bound", max_length=1)),
-                ('ck_uln', models.FloatField(blank=True, null=True)),
-                ('ldh', models.FloatField(blank=True, null=True)),
-                ('ldh_uln', models.FloatField(blank=True, null=True)),
-                ('hbdh', models.FloatField(blank=True, null=True)),
-                ('hbdh_uln', models.FloatField(blank=True, null=True)),
-                ('aldolase', models.FloatField(blank=True, null=True)),
-                ('aldolase_uln', models.FloatField(blank=True, null=True)),
-                ('alt', models.FloatField(blank=True, null=True)),
-                ('alt_uln', models.FloatField(blank=True, null=True)),
-                ('ast', models.FloatField(blank=True, null=True)),
-                ('ast_uln', models.FloatField(blank=True, null=True)),
-                ('mrc_sum', models.FloatField(blank=True, null=True)),
-                ('mmt8', models.FloatField(blank=True, null=True)),
-                ('mrs', models.IntegerField(blank=True, null=True)),
-                ('prednisone_mg_day', models.FloatField(blank=True, null=True)),
-                ('physician_global', models.FloatField(blank=True, null=True)),
-                ('patient_global', models.FloatField(blank=True, null=True)),
-                ('extramuscular_global', models.FloatField(blank=True, null=True)),
-                ('haq', models.FloatField(blank=True, null=True)),
-                ('myoact', models.FloatField(blank=True, null=True)),
-                ('mitax', models.FloatField(blank=True, null=True)),
-                ('weight_kg', models.FloatField(blank=True, null=True)),
-                ('source', models.TextField(blank=True)),
-                ('deleted_by', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='visits', to='patients.patient')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("deleted_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                ("date", models.DateField(blank=True, null=True)),
+                ("day", models.IntegerField()),
+                ("ck", models.FloatField(blank=True, null=True)),
+                (
+                    "ck_bound",
+                    models.CharField(
+                        blank=True,
+                        help_text="'<' or '>' when CK was reported as a bound",
+                        max_length=1,
+                    ),
+                ),
+                ("ck_uln", models.FloatField(blank=True, null=True)),
+                ("ldh", models.FloatField(blank=True, null=True)),
+                ("ldh_uln", models.FloatField(blank=True, null=True)),
+                ("hbdh", models.FloatField(blank=True, null=True)),
+                ("hbdh_uln", models.FloatField(blank=True, null=True)),
+                ("aldolase", models.FloatField(blank=True, null=True)),
+                ("aldolase_uln", models.FloatField(blank=True, null=True)),
+                ("alt", models.FloatField(blank=True, null=True)),
+                ("alt_uln", models.FloatField(blank=True, null=True)),
+                ("ast", models.FloatField(blank=True, null=True)),
+                ("ast_uln", models.FloatField(blank=True, null=True)),
+                ("mrc_sum", models.FloatField(blank=True, null=True)),
+                ("mmt8", models.FloatField(blank=True, null=True)),
+                ("mrs", models.IntegerField(blank=True, null=True)),
+                ("prednisone_mg_day", models.FloatField(blank=True, null=True)),
+                ("physician_global", models.FloatField(blank=True, null=True)),
+                ("patient_global", models.FloatField(blank=True, null=True)),
+                ("extramuscular_global", models.FloatField(blank=True, null=True)),
+                ("haq", models.FloatField(blank=True, null=True)),
+                ("myoact", models.FloatField(blank=True, null=True)),
+                ("mitax", models.FloatField(blank=True, null=True)),
+                ("weight_kg", models.FloatField(blank=True, null=True)),
+                ("source", models.TextField(blank=True)),
+                (
+                    "deleted_by",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="visits",
+                        to="patients.patient",
+                    ),
+                ),
             ],
             options={
-                'ordering': ('patient', 'day', 'pk'),
+                "ordering": ("patient", "day", "pk"),
             },
         ),
         migrations.CreateModel(
-            name='StrengthGrade',
+            name="StrengthGrade",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('deleted_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('date', models.DateField(blank=True, null=True)),
-                ('day', models.IntegerField()),
-                ('muscle', models.CharField(max_length=40)),
-                ('side', models.CharField(blank=True, max_length=10)),
-                ('grade', models.CharField(max_length=12)),
-                ('source', models.TextField(blank=True)),
-                ('deleted_by', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='strength', to='patients.patient')),
-                ('visit', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='grades', to='visits.visit')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("deleted_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                ("date", models.DateField(blank=True, null=True)),
+                ("day", models.IntegerField()),
+                ("muscle", models.CharField(max_length=40)),
+                ("side", models.CharField(blank=True, max_length=10)),
+                ("grade", models.CharField(max_length=12)),
+                ("source", models.TextField(blank=True)),
+                (
+                    "deleted_by",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="strength",
+                        to="patients.patient",
+                    ),
+                ),
+                (
+                    "visit",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="grades",
+                        to="visits.visit",
+                    ),
+                ),
             ],
             options={
-                'ordering': ('patient', 'day', 'muscle', 'side', 'pk'),
+                "ordering": ("patient", "day", "muscle", "side", "pk"),
             },
         ),
     ]

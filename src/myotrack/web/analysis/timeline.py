@@ -1,0 +1,37 @@
+"""The timeline figure of a registry patient (:mod:`myotrack.plots`), as inline SVG."""
+
+from __future__ import annotations
+
+import io
+
+from django.core.cache import cache
+
+from myotrack.plots.course import patient_course
+from myotrack.plots.timeline import timeline_figure
+
+from ..patients.models import Patient
+from .outcomes import CACHE_SECONDS, dataset_of, outcomes_for, version
+
+
+def timeline_svg(patient: Patient) -> str:
+    """CK, strength, prednisone and the courses over time, relapses marked; cached until a change."""
+    key = f"myotrack:timeline:{patient.pk}:{version([patient.pk])}"
+    svg: str | None = cache.get(key)
+    if svg is None:
+        one = Patient.objects.filter(pk=patient.pk)
+        frame = outcomes_for(one).frame
+        row = frame[frame["patient_id"] == patient.code]
+        relapse: tuple[float, ...] = ()
+        if (
+            not row.empty
+            and row.iloc[0]["relapse"] == "yes"
+            and "relapse__first_day" in row.columns
+        ):
+            relapse = (float(row.iloc[0]["relapse__first_day"]),)
+        figure = timeline_figure(patient_course(dataset_of(one), patient.code, relapse))
+        buffer = io.StringIO()
+        figure.savefig(buffer, format="svg", metadata={"Date": None})
+        text = buffer.getvalue()
+        svg = text[text.index("<svg") :]
+        cache.set(key, svg, CACHE_SECONDS)
+    return svg

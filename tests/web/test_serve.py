@@ -1,0 +1,116 @@
+"""`myotrack serve --demo` and `myotrack serve`, run as a user would, on 127.0.0.1 only."""
+
+from __future__ import annotations
+
+import http.cookiejar
+import os
+import re
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+from myotrack.tables import read_source
+
+PUBLISHED = Path(__file__).resolve().parents[2] / "src" / "myotrack" / "evidence" / "data"
+
+
+def clean_env(home: Path) -> dict[str, str]:
+    own = (
+        "DJANGO_SETTINGS_MODULE",
+        "MYOTRACK_DATABASE_URL",
+        "MYOTRACK_SECRET_KEY",
+        "MYOTRACK_TEST_DB",
+    )
+    env = {k: v for k, v in os.environ.items() if k not in own}
+    env["MYOTRACK_HOME"] = str(home)
+    return env
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_serve_without_a_database_says_what_to_do(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "myotrack.cli", "serve", "--port", str(free_port())],
+        env=clean_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "serve --migrate" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_serve_demo_loads_the_published_cases_and_serves_them(tmp_path: Path) -> None:
+    expected = sorted(
+        p
+        for folder in sorted(PUBLISHED.iterdir())
+        if (folder / "patients.csv").exists()
+        for p in read_source(folder).patient_ids
+    )
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "myotrack.cli", "serve", "--demo", "--port", str(port)],
+        env=clean_env(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        lines = []
+        deadline = time.monotonic() + 300
+        assert proc.stdout is not None
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            lines.append(line)
+            if line.startswith("serving on"):
+                break
+        output = "".join(lines)
+        assert f"serving on http://127.0.0.1:{port}/" in output, output
+        password = re.search(r"password (\S+) \(shown only now\)", output)
+        assert password, output
+
+        with sqlite3.connect(tmp_path / "demo.sqlite3") as db:
+            codes = sorted(r[0] for r in db.execute("SELECT code FROM patients_patient"))
+        assert codes == expected
+
+        jar = http.cookiejar.CookieJar()
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+        base = f"http://127.0.0.1:{port}"
+        login = ""
+        for _ in range(120):  # waitress binds right after the message: wait up to a minute
+            try:
+                login = opener.open(f"{base}/accounts/login/", timeout=30).read().decode()
+                break
+            except urllib.error.URLError:
+                time.sleep(0.5)
+        assert opener.open(f"{base}/static/myotrack/registry.css", timeout=30).status == 200
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', login)
+        assert token
+        form = urllib.parse.urlencode(
+            {
+                "csrfmiddlewaretoken": token.group(1),
+                "username": "demo-admin",
+                "password": password.group(1),
+            }
+        ).encode()
+        request = urllib.request.Request(
+            f"{base}/accounts/login/", data=form, headers={"Referer": f"{base}/accounts/login/"}
+        )
+        listed = opener.open(request, timeout=60).read().decode()
+        assert "Patients" in listed and expected[0] in listed
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
