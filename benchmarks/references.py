@@ -154,7 +154,7 @@ def duckdb_sql(params: Params | None = None) -> str:
     )
     muscles = ", ".join(f"'{m}'" for m in MRC_SUM_MUSCLES)
     if p.relapse_baseline == "nadir":
-        baseline = "MIN(CASE WHEN ck_uln IS NOT NULL THEN ck END) OVER earlier"
+        baseline = "MIN(CASE WHEN ck_uln IS NOT NULL THEN ck END) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)"
         pre_join = ""
     else:
         baseline = "pre_ck"
@@ -186,15 +186,14 @@ post AS (
     -- one window pass (one sort) over the assessments after the anchor: the previous MRC sum
     -- and the nadir come from the earlier rows that have them
     SELECT patient_id, day, ck, ck_uln, ck_bound, mrc,
-           arg_max(mrc, CASE WHEN mrc IS NOT NULL THEN day END) OVER earlier AS prev_mrc,
+           LAG(mrc IGNORE NULLS) OVER w AS prev_mrc,
            {baseline} AS baseline
     FROM (
         SELECT a.patient_id, a.day, a.ck, a.ck_uln, a.ck_bound, a.mrc
         FROM assess a JOIN anchor n USING (patient_id)
         WHERE a.day > n.anchor_day
     ) {pre_join}
-    WINDOW earlier AS (PARTITION BY patient_id ORDER BY day
-                       ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+    WINDOW w AS (PARTITION BY patient_id ORDER BY day)
 ),
 measured AS (
     SELECT patient_id,

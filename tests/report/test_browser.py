@@ -34,28 +34,34 @@ def test_report_opens_offline_without_errors(seed, tmp_path: Path) -> None:
 
     report = build_report(seed("002"), group_by="definite_response")
     path = report.write(tmp_path / "report.html")
-    expected_graphs = report.html.count('class="plotly-graph-div"')
+    expected = report.html.count('class="lazy-plot"')
     requests: list[str] = []
     errors: list[str] = []
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
         try:
-            page = browser.new_page()
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
             page.on("request", lambda r: requests.append(r.url))
             page.on("pageerror", lambda e: errors.append(str(e)))
             page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
             page.goto(path.as_uri(), wait_until="load")
+            title = page.title()
+            # figures are drawn as they come into view ...
+            page.locator("section.patient").last.scroll_into_view_if_needed()
             page.wait_for_function(
-                f"document.querySelectorAll('.plotly-graph-div .main-svg').length >= {expected_graphs}",
+                "document.querySelector('section.patient:last-of-type .lazy-plot .main-svg') !== null",
                 timeout=30_000,
             )
-            drawn = page.evaluate(
-                "document.querySelectorAll('.plotly-graph-div.js-plotly-plot').length"
+            # ... and all of them on request (as before printing)
+            page.evaluate("window.myotrackDrawAll()")
+            page.wait_for_function(
+                f"document.querySelectorAll('.lazy-plot .main-svg').length >= {expected}",
+                timeout=60_000,
             )
-            title = page.title()
+            drawn = page.evaluate("document.querySelectorAll('.lazy-plot.js-plotly-plot').length")
         finally:
             browser.close()
     assert requests and all(u.startswith("file://") for u in requests), requests
     assert errors == []
-    assert drawn == expected_graphs
+    assert drawn == expected == 5 + 1  # five timelines and the swimmer plot
     assert title.startswith("myotrack cohort report")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -37,9 +38,12 @@ def test_report_sections_and_offline_html(ds002: Dataset, tmp_path: Path) -> Non
     page = html[:bundle_start] + html[bundle_end:]
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page)
     assert "<link" not in page and "@import" not in page
-    assert (
-        html.count('class="plotly-graph-div"') == 5 + 1
-    )  # timelines + swimmer (no relapse outcome: no KM)
+    # timelines + swimmer (no relapse outcome in 002: no Kaplan-Meier plot), each as inert JSON
+    specs = re.findall(
+        r'<script type="application/json" id="(figure-\d+)">(.*?)</script>', html, re.S
+    )
+    assert len(specs) == html.count('class="lazy-plot"') == 5 + 1
+    assert all(json.loads(spec)["data"] for _, spec in specs)
     assert ("patients", 5, 5) in stages and ("outcomes", 1, 1) in stages
     out = report.write(tmp_path / "r" / "report.html")
     assert out.read_text(encoding="utf-8") == html
@@ -77,12 +81,17 @@ def test_unknown_grouping(ds002: Dataset) -> None:
 
 
 def test_patient_text_is_escaped(seed) -> None:
-    ds = seed("001")
-    patients = ds.patients.copy()
-    patients.loc[0, "site"] = "<script>alert(1)</script>"
-    ds = Dataset(patients, ds.visits, ds.strength, ds.treatments, ds.events, name="<b>x</b>")
-    html = build_report(ds.subset(["001-BEL"])).html
+    """Text from the data can end neither an HTML element nor the figures' JSON scripts."""
+    ds = seed("001").subset(["001-BEL"])
+    evil = "P</script><script>alert(1)</script>"
+    tables = ("patients", "visits", "strength", "treatments", "events")
+    frames = {n: ds.table(n).assign(patient_id=evil) for n in tables}
+    ds = Dataset(**frames, name="<b>x</b>")
+    html = build_report(ds).html
     assert "<b>x</b>" not in html and "&lt;b&gt;x&lt;/b&gt;" in html
+    assert evil not in html
+    assert "<script>alert(1)" not in html
+    assert "\\u003cscript\\u003ealert(1)" in html  # inside the figure JSON, escaped
 
 
 def test_cli_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

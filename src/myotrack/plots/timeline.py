@@ -161,11 +161,13 @@ def timeline_figure(pc: PatientCourse, width: float = 9.0) -> Figure:
     else:
         handles = ax_ck.get_legend_handles_labels()[0]
         ax_ck.text(
-            0.99,
-            0.02,
-            "no strength (MRC sum, MMT-8 or grades) recorded",
+            1.01,
+            0.5,
+            "no strength recorded",
             transform=ax_ck.transAxes,
-            ha="right",
+            rotation=90,
+            ha="left",
+            va="center",
             color="#777777",
             fontsize=8,
         )
@@ -199,7 +201,7 @@ def timeline_figure(pc: PatientCourse, width: float = 9.0) -> Figure:
                 fontsize=6,
                 color=colour,
             )
-    ax_ck.legend(handles=handles, loc="best", fontsize=7, framealpha=0.8)
+    fig.legend(handles=handles, loc="outside upper right", ncols=4, fontsize=7, frameon=False)
     ax_ck.set_title(f"{pc.patient_id}", loc="left", fontsize=11, pad=14)
 
     if not pc.prednisone.empty:
@@ -211,7 +213,7 @@ def timeline_figure(pc: PatientCourse, width: float = 9.0) -> Figure:
             ms=4,
             lw=1.2,
         )
-        ax_pred.set_ylim(bottom=0)
+        ax_pred.set_ylim(0, max(float(pc.prednisone["mg"].max()), 1.0) * 1.15)
     else:
         ax_pred.text(
             0.01,

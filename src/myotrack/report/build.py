@@ -13,6 +13,7 @@ written as PNG and SVG (matplotlib) and every table as CSV.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -72,8 +73,30 @@ class Report:
         return out
 
 
-def _figure_html(fig: go.Figure) -> Markup:
-    return Markup(fig.to_html(full_html=False, include_plotlyjs=False, config=PLOTLY_CONFIG))
+_JSON_ESCAPES = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})
+
+
+class _Figures:
+    """Numbers the interactive figures of one report and embeds each as inert JSON.
+
+    A figure is drawn by the page's script when it scrolls into view (or before printing), so a
+    report of hundreds of patients opens at once instead of drawing every plot on load. The
+    JSON sits in ``<script type="application/json">``; ``<``, ``>`` and ``&`` are written as
+    JSON escapes so that no text of the data can end the script element.
+    """
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, fig: go.Figure) -> Markup:
+        self.count += 1
+        key = f"figure-{self.count}"
+        spec = fig.to_json().translate(_JSON_ESCAPES)
+        height = int(fig.layout.height or 450)
+        return Markup(
+            f'<div class="lazy-plot" data-figure="{key}" style="min-height:{height}px"></div>'
+            f'<script type="application/json" id="{key}">{spec}</script>'
+        )
 
 
 def _safe_name(text: str) -> str:
@@ -198,6 +221,7 @@ def build_report(
         if progress is not None:
             progress(stage, done[stage], steps[stage])
 
+    figure = _Figures()
     outcomes = evaluate(ds, params=params)
     tick("outcomes")
     frame = patient_frame(ds, outcomes.frame)
@@ -239,7 +263,7 @@ def build_report(
         patients.append(
             PatientSection(
                 pc.patient_id,
-                _figure_html(timeline_plotly(pc)),
+                figure(timeline_plotly(pc)),
                 undated_text(pc),
                 _outcome_rows(outcomes, pc.patient_id),
             )
@@ -264,6 +288,7 @@ def build_report(
         source=ds.name,
         version=ver,
         plotly_js=Markup(get_plotlyjs()),
+        plotly_config=Markup(json.dumps(PLOTLY_CONFIG)),
         summary=_summary(ds, frame, outcomes),
         group_by=group_by,
         group_label=label(group_by) if group_by else "",
@@ -272,14 +297,14 @@ def build_report(
         table2_note=table2_note,
         survival=survival,
         survival_group=label(survival_group) if survival_group else "",
-        km=_figure_html(km_plotly(survival)) if len(survival.data) else None,
+        km=figure(km_plotly(survival)) if len(survival.data) else None,
         survival_tables=[
             Markup(tables[k].to_html())
             for k in ("survival_medians", "survival_at_risk")
             if k in tables
         ],
         rates=Markup(tables["rates"].to_html()),
-        swimmer=_figure_html(swimmer_plotly(courses)),
+        swimmer=figure(swimmer_plotly(courses)),
         patients=patients,
     )
     return Report(html, tables, survival, outcomes, tuple(files))
