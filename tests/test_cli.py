@@ -77,3 +77,12 @@ def test_template_refuses_to_overwrite(tmp_path: Path) -> None:
 def test_bad_usage_is_a_usage_error(cmd: str) -> None:
     r = run(cmd)
     assert r.returncode == 2 and "Traceback" not in r.stderr
+
+
+def test_outcomes_on_the_bundled_17_patient_example() -> None:
+    """The README's example: every criterion for the synthetic 17-patient cohort, readable."""
+    example = Path(__file__).resolve().parents[1] / "examples" / "cohort17"
+    r = run("outcomes", str(example))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.count("SYN0000") == 17
+    assert "n.e. = not evaluable" in r.stdout

@@ -25,7 +25,8 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode=None,
 )
-out = Console(soft_wrap=True)
+# piped output is not cut to 80 columns: tables keep their shape in files and pagers
+out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, soft_wrap=True)
 
 
@@ -127,10 +128,13 @@ def outcomes(
     elif fmt is Format.json:
         sys.stdout.write(frame.to_json(orient="records", indent=2) + "\n")
     else:
-        from myotrack.cli_render import render_frame
+        from myotrack.cli_render import outcomes_table, render_frame
 
-        shown = frame if details else frame[[c for c in frame.columns if "__" not in c]]
-        out.print(render_frame(shown, title=f"Outcomes: {source}"))
+        if details:
+            out.print(render_frame(frame, title=f"Outcomes: {source}"))
+        else:
+            shown = frame[[c for c in frame.columns if "__" not in c]]
+            out.print(outcomes_table(shown, title=f"Outcomes: {source}"))
 
 
 @app.command()

@@ -5,7 +5,37 @@ from __future__ import annotations
 import pandas as pd
 from rich.table import Table
 
-_STYLE = {"yes": "green", "no": "red", "not_evaluable": "yellow"}
+_STYLE = {"yes": "green", "no": "red", "not_evaluable": "yellow", "n.e.": "yellow"}
+
+#: Short column headings for the readable outcomes table (the CSV/JSON keep the criterion ids).
+SHORT = {
+    "refractory": "refract.",
+    "definite_response": "def.resp",
+    "rtx_response": "rtx.resp",
+    "favourable_recovery_6m": "fav.6m",
+    "favourable_recovery_12m": "fav.12m",
+    "relapse": "relapse",
+    "complete_remission": "remission",
+    "full_strength_3m": "full.3m",
+    "full_strength_6m": "full.6m",
+    "full_strength_12m": "full.12m",
+    "full_strength_last": "full.last",
+    "ck_normalisation": "ck.norm",
+    "tis": "tis",
+    "imacs_doi": "imacs",
+}
+
+
+def outcomes_table(frame: pd.DataFrame, title: str) -> Table:
+    """The outcomes table for a terminal: short headings, 'n.e.' for not evaluable, a legend."""
+    shown = frame.rename(columns=SHORT).replace("not_evaluable", "n.e.")
+    table = render_frame(shown, title=title)
+    legend = ", ".join(f"{v} = {k}" for k, v in SHORT.items() if k in frame.columns and v != k)
+    note = "n.e. = not evaluable (reasons: --format csv or --details)"
+    table.caption = (
+        (table.caption + "; " if table.caption else "") + note + (f"\n{legend}" if legend else "")
+    )
+    return table
 
 
 def render_frame(frame: pd.DataFrame, title: str | None = None, max_rows: int = 500) -> Table:
