@@ -235,6 +235,7 @@ def duckdb_reference(ds: Dataset, params: Params | None = None) -> pd.DataFrame:
     con = duckdb.connect(
         config={"autoinstall_known_extensions": False, "autoload_known_extensions": False}
     )
+    con.execute("SET enable_progress_bar = false")
     try:
         for name in ("patients", "visits", "strength", "treatments", "events"):
             con.register(name, ds.table(name))

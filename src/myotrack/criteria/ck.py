@@ -43,7 +43,7 @@ def build(ctx: Context) -> list[ir.Table]:
         n_normal=a.normal.fill_null(False).ifelse(1, 0).sum(),
     )
     norm = a.filter(a.normal.fill_null(False))
-    first = pick(norm, norm.day, norm.columns)
+    first = pick(norm, norm.day, ["day", "anchor_day", "anchor_drug", "ck", "ck_uln", "ck_bound"])
     first = first.select(
         "patient_id",
         ck_normalisation__day=first.day,

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from myotrack.criteria.base import NE, NO, YES, Context, Criterion, Params
-from myotrack.criteria.timepoints import anchored, pick
+from myotrack.criteria.timepoints import pick
 from myotrack.measures.coreset import HIGHER_IS_BETTER, MEASURES, CoreSetScales
 from myotrack.measures.imacs import (
     IMPROVED_PERCENT,
@@ -92,7 +92,8 @@ CRITERIA = (
 def _rows(ctx: Context) -> ir.Table:
     p = ctx.params
     cols = [*CORE, *ENZYMES, *(f"{e}_uln" for e in ENZYMES)]
-    a = anchored(ctx)
+    # every core set measure is a visit column: the visits themselves, not the assessments
+    a = ctx.visits.inner_join(ctx.immuno_start, "patient_id")
     # how many of the six core set measures a visit has (any enzyme counts as the enzyme)
     enzyme = ibis.or_(*[a[e].notnull() & a[f"{e}_uln"].notnull() for e in ENZYMES])
     n_core = sum((a[c].notnull().ifelse(1, 0) for c in CORE), enzyme.ifelse(1, 0))
@@ -162,11 +163,8 @@ def score(base: dict[str, np.ndarray], follow: dict[str, np.ndarray], p: Params)
         pts = np.asarray(POINTS[m])[band]
         total += np.where(missing, 0.0, pts)
         any_missing |= missing
-        points_text.append(
-            np.where(
-                missing, "", f"{m} " + pd.Series(pts).map("{:g}".format).to_numpy(dtype=object)
-            )
-        )
+        labels = np.asarray([f"{m} {x:g}" for x in POINTS[m]], dtype=object)[band]
+        points_text.append(np.where(missing, "", labels))
         rel = _relative(m, b, f)
         is_imp = ~missing & (rel >= IMPROVED_PERCENT)
         is_wor = ~missing & (rel <= -WORSENED_PERCENT)
@@ -185,26 +183,37 @@ def score(base: dict[str, np.ndarray], follow: dict[str, np.ndarray], p: Params)
     worst = (n_imp >= MIN_IMPROVED) & (n_wor + n_miss <= MAX_WORSENED) & ~(mmt_worse | mmt_missing)
     decided = best == worst
 
-    def joined(parts: list[np.ndarray], sep: str) -> list[str]:
-        return [sep.join(x for x in row if x) for row in zip(*parts, strict=True)]
-
     return pd.DataFrame(
         {
             "tis": np.where(any_missing, NE, np.where(total >= thresholds[0], YES, NO)),
             "tis__score": np.where(any_missing, np.nan, total),
             "tis__category": np.where(any_missing, None, category),
-            "tis__points": joined(points_text, ", "),
+            "tis__points": _joined(points_text, ", "),
             "imacs_doi": np.where(decided, np.where(best, YES, NO), NE),
-            "imacs_doi__improved": joined(improved, ";"),
-            "imacs_doi__worsened": joined(worsened, ";"),
-            "_missing": [
-                ", ".join(m for m, miss in zip(MEASURES, row, strict=True) if miss)
-                for row in zip(
-                    *[np.isnan(base[m]) | np.isnan(follow[m]) for m in MEASURES], strict=True
-                )
-            ],
+            "imacs_doi__improved": _joined(improved, ";"),
+            "imacs_doi__worsened": _joined(worsened, ";"),
+            "_missing": _joined(
+                [np.where(np.isnan(base[m]) | np.isnan(follow[m]), m, "") for m in MEASURES], ", "
+            ),
         }
     )
+
+
+def _joined(parts: list[np.ndarray], sep: str) -> np.ndarray:
+    """Per row, the non-empty texts of ``parts`` joined by ``sep``.
+
+    The parts take few distinct values, so each distinct combination is joined once.
+    """
+    n = len(parts[0])
+    if n == 0:
+        return np.asarray([], dtype=object)
+    key = np.zeros(n, dtype=np.int64)
+    for part in parts:
+        codes, uniques = pd.factorize(np.asarray(part, dtype=object))
+        key = pd.factorize(key * (len(uniques) + 1) + codes)[0].astype(np.int64)
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    texts = np.asarray([sep.join(str(p[i]) for p in parts if p[i]) for i in first], dtype=object)
+    return texts[inverse.reshape(-1)]
 
 
 def _most_abnormal(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -239,7 +248,7 @@ def finish(
     follow = {m: fr[f"f_{m}"].to_numpy(dtype=float) for m in CORE} | {"enzyme": f_enz}
     sc = score(base, follow, p)
     days = "visits day " + fr["b_day"].astype(str) + " -> day " + fr["f_day"].astype(str)
-    enz_text = pd.Series(enzyme).map(lambda e: f"; enzyme {e}" if e else "")
+    enz_text = np.where(pd.isna(enzyme), "", "; enzyme " + enzyme.astype(str))
     missing = sc["_missing"]
     got = pd.DataFrame(
         {

@@ -7,6 +7,7 @@ DuckDB connection never installs or loads extensions, so nothing is ever downloa
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -17,7 +18,7 @@ import pandas as pd
 
 from myotrack.criteria import ck, coreset, recovery, refractory, relapse, remission, response, rtx
 from myotrack.criteria.base import NE, Criterion, Params
-from myotrack.criteria.prepare import arrow_tables, build_context, prepared
+from myotrack.criteria.prepare import arrow_tables, build_context, prepared, schemas
 from myotrack.errors import UnknownCriterion
 from myotrack.tables import Dataset
 
@@ -46,23 +47,69 @@ assert set(ORDER) == set(CRITERIA), "every criterion has a place in the outcomes
 
 def connect() -> duckdb.DuckDBPyConnection:
     """An in-process DuckDB connection that never installs or loads extensions."""
-    return duckdb.connect(
+    con = duckdb.connect(
         config={"autoinstall_known_extensions": False, "autoload_known_extensions": False}
     )
+    con.execute("SET enable_progress_bar = false")  # a library prints nothing
+    return con
 
 
 @dataclass(frozen=True)
 class Plan:
-    """The compiled SQL of one evaluation: derived tables, criterion parts, the core set pairs."""
+    """The compiled SQL of one evaluation.
+
+    ``prepared``: derived tables materialised first, in order; ``parts``: each criterion's
+    query; ``outcomes``: one query joining
+    every criterion's part to the patients (one row per patient, in the patients' order);
+    ``coreset``: the core set pairs scored in Python; ``columns``: per input table, the columns
+    the SQL reads (only those are handed to DuckDB).
+    """
 
     prepared: tuple[tuple[str, str], ...]
     parts: tuple[str, ...]
+    outcomes: str
     coreset: str | None
     criteria: tuple[str, ...]
+    columns: dict[str, frozenset[str]]
 
 
 def _sql(expr: ir.Table) -> str:
     return str(ibis.to_sql(expr, dialect="duckdb"))
+
+
+def _with(cte: tuple[str, str], sql: str) -> str:
+    """``sql`` with one more common table expression in front (hand-written SQL under a name)."""
+    name, body = cte
+    head = f'WITH "{name}" AS (\n{body}\n)'
+    if sql.lstrip().startswith("WITH "):
+        return head + ",\n" + sql.lstrip()[len("WITH ") :]
+    return head + "\n" + sql
+
+
+def _joined(parts: list[str]) -> str:
+    """One query: every part (one row per patient at most) left-joined to the patients."""
+    select = ", ".join(
+        ["pt.patient_id"] + [f"p{i}.* EXCLUDE (patient_id)" for i in range(len(parts))]
+    )
+    joins = "\n".join(
+        f"LEFT JOIN (\n{sql}\n) AS p{i} ON p{i}.patient_id = pt.patient_id"
+        for i, sql in enumerate(parts)
+    )
+    return f"SELECT {select}\nFROM patients AS pt\n{joins}\nORDER BY pt.patient_id"
+
+
+def _columns(sqls: Iterable[str]) -> dict[str, frozenset[str]]:
+    """Per input table, its columns named anywhere in the SQL (Ibis quotes every identifier)."""
+    named = set()
+    for sql in sqls:
+        named.update(_IDENT.findall(sql))
+    return {
+        table: frozenset(c for c in cols if c in named or c == "patient_id")
+        for table, cols in schemas().items()
+    }
+
+
+_IDENT = re.compile(r'"([^"]+)"')
 
 
 @functools.lru_cache(maxsize=64)
@@ -75,20 +122,17 @@ def plan(criteria: tuple[str, ...], params: Params) -> Plan:
     ctx = build_context(params)
     parts: list[ir.Table] = []
 
-    def has(t: ir.Table) -> bool:
-        return any(c in wanted for c in t.columns if "__" not in c and c != "patient_id")
-
     if "refractory" in wanted:
         parts += refractory.build(ctx)
     if "definite_response" in wanted:
         parts += response.build(ctx)
     if "rtx_response" in wanted:
         parts += rtx.build(ctx)
-    parts += [t for t in recovery.build(ctx) if has(t)]
+    parts += recovery.build(ctx, wanted)
     staged: list[tuple[str, str]] = []
     if wanted & {"relapse", "complete_remission"}:
         rel = relapse.build(ctx)[0]
-        staged.append(("relapse_out", _sql(rel)))
+        staged.append(("relapse_out", _with(("relapse_rows", relapse.ROWS_SQL), _sql(rel))))
         rel_t = ibis.table(rel.schema(), name="relapse_out")
         if "relapse" in wanted:
             parts.append(rel_t)
@@ -96,9 +140,21 @@ def plan(criteria: tuple[str, ...], params: Params) -> Plan:
             parts += remission.build(ctx, rel_t)
     if "ck_normalisation" in wanted:
         parts += ck.build(ctx)
-    prep = tuple((name, _sql(expr)) for name, expr in prepared(params).items()) + tuple(staged)
     core = _sql(coreset.pairs(ctx)) if wanted & {"tis", "imacs_doi"} else None
-    return Plan(prep, tuple(_sql(p) for p in parts), core, tuple(c for c in ORDER if c in wanted))
+    part_sql = tuple(_sql(p) for p in parts)
+    outcomes = _joined(list(part_sql))
+    later = [sql for _, sql in staged] + [outcomes] + ([core] if core else [])
+    derived = [(name, _sql(expr)) for name, expr in prepared(params).items()]
+    # a derived table is materialised only when a later query, or a later derived table, reads it
+    kept: list[tuple[str, str]] = []
+    for name, sql in reversed(derived):
+        if any(f'"{name}"' in s for s in later + [k for _, k in kept]):
+            kept.insert(0, (name, sql))
+    prep = tuple(kept) + tuple(staged)
+    sqls = [sql for _, sql in prep] + [outcomes] + ([core] if core else [])
+    return Plan(
+        prep, part_sql, outcomes, core, tuple(c for c in ORDER if c in wanted), _columns(sqls)
+    )
 
 
 @dataclass(frozen=True)
@@ -154,18 +210,20 @@ def evaluate(
     pl = plan(tuple(ORDER) if criteria is None else tuple(criteria), p)
     con = connect()
     try:
-        for name, table in arrow_tables(ds).items():
+        for name, table in arrow_tables(ds, pl.columns).items():
             con.register(name, table)
         for name, sql in pl.prepared:
             con.execute(f"CREATE TEMP TABLE {name} AS {sql}")
-        frame = con.execute("SELECT patient_id FROM patients").df()
-        for sql in pl.parts:
-            frame = frame.merge(con.execute(sql).df(), on="patient_id", how="left")
+        frame = con.execute(pl.outcomes).df()
         if pl.coreset is not None:
             pairs = con.execute(pl.coreset).df()
             immuno = con.execute("SELECT patient_id FROM immuno").df()
             core = coreset.finish(pairs, immuno, frame["patient_id"], p)
-            frame = frame.merge(core, on="patient_id", how="left")
+            frame = pd.concat([frame, core.drop(columns="patient_id")], axis=1)
+        # the engine's key is the patient's row in the patients table
+        frame["patient_id"] = ds.patients["patient_id"].to_numpy(dtype=object)[
+            frame["patient_id"].to_numpy()
+        ]
     finally:
         con.close()
     cols = ["patient_id", *pl.criteria]

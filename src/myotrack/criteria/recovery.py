@@ -12,11 +12,13 @@ every three months). No such assessment: not evaluable.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import ibis
 import ibis.expr.types as ir
 
 from myotrack.criteria.base import NE, NO, YES, Context, Criterion, num, text
-from myotrack.criteria.timepoints import last_with, nearest
+from myotrack.criteria.timepoints import nearest
 
 _CITE = "004 (Termglinchan 2024) Methods 1.4, Table 1"
 
@@ -67,55 +69,77 @@ CRITERIA = tuple(
 
 
 def _timepoint(
-    ctx: Context, cid: str, months: float, value: str, ok: ir.BooleanValue | None, label: str
-) -> ir.Table:
-    n = nearest(ctx, value, months)
-    good = (n[value] <= 1) if value == "mrs" else (n[value] >= 60)
-    n = n.mutate(
-        **{
-            cid: good.ifelse(ibis.literal("yes"), ibis.literal("no")),
-            f"{cid}__day": n.day,
-            f"{cid}__{'mrs' if value == 'mrs' else 'mrc_sum'}": n[value].cast("float64"),
-            f"{cid}__why": ibis.literal("visits day ")
-            + text(n.day)
+    j: ir.Table, cid: str, months: float, value: str, label: str, window: int
+) -> dict[str, ir.Value]:
+    """The columns of one time point criterion from the joined nearest assessments."""
+    day, v = j[f"{cid}_day"], j[f"{cid}_value"]
+    good = (v <= 1) if value == "mrs" else (v >= 60)
+    found = day.notnull()
+    return {
+        cid: ibis.cases(
+            (found & good, ibis.literal(YES)), (found, ibis.literal(NO)), else_=ibis.literal(NE)
+        ),
+        f"{cid}__day": day,
+        f"{cid}__{'mrs' if value == 'mrs' else 'mrc_sum'}": v.cast("float64"),
+        f"{cid}__why": ibis.ifelse(
+            found,
+            ibis.literal("visits day ")
+            + text(day)
             + f": {label} "
-            + num(n[value])
+            + num(v)
             + " ("
-            + text(n.day - n.anchor_day)
+            + text(day - j.anchor_day)
             + " days after "
-            + n.anchor_drug
+            + j.anchor_drug
             + ")",
-        }
-    )
-    base = (
+            ibis.null("string"),
+        ),
+        f"{cid}__reason": ibis.cases(
+            (j.anchor_day.isnull(), ibis.literal("no immunotherapy with a start day")),
+            (
+                ~found,
+                ibis.literal(f"no {label} within +/-{window} days of {int(months)} months after ")
+                + j.anchor_drug,
+            ),
+            else_=ibis.literal(""),
+        ),
+    }
+
+
+def build(ctx: Context, wanted: Collection[str] | None = None) -> list[ir.Table]:
+    """The time point criteria as one part, full strength at the last visit as another.
+
+    ``wanted``: the criterion ids to build (default all).
+    """
+    points = {cid: ("mrs", m) for cid, m in RECOVERY.items()}
+    points |= {cid: ("mrc", m) for cid, m in FULL_STRENGTH.items()}
+    points = {k: v for k, v in points.items() if wanted is None or k in wanted}
+    out: list[ir.Table] = []
+    if points:
+        out.append(_timepoints(ctx, points))
+    if wanted is None or "full_strength_last" in wanted:
+        out.append(_last(ctx))
+    return out
+
+
+def _timepoints(ctx: Context, points: dict[str, tuple[str, float]]) -> ir.Table:
+    near = nearest(ctx, points)
+    j = (
         ctx.patients.select("patient_id")
         .left_join(ctx.immuno_start, "patient_id")
-        .select("patient_id", "anchor_day", "anchor_drug")
+        .select(~ibis.selectors.matches("_right$"))
     )
-    j = base.left_join(n.drop("anchor_day", "anchor_drug"), "patient_id").select(
-        ~ibis.selectors.matches("_right$")
-    )
-    target_text = f"{int(months)} months"
-    reason = ibis.cases(
-        (j.anchor_day.isnull(), ibis.literal("no immunotherapy with a start day")),
-        (
-            j[cid].isnull(),
-            ibis.literal(
-                f"no {label} within +/-{ctx.params.window_days} days of {target_text} after "
-            )
-            + j.anchor_drug,
-        ),
-        else_=ibis.literal(""),
-    )
-    return j.mutate(**{cid: j[cid].fill_null(NE), f"{cid}__reason": reason}).drop(
-        "anchor_day", "anchor_drug", "day", value, "target"
-    )
+    j = j.left_join(near, "patient_id").select(~ibis.selectors.matches("_right$"))
+    cols: dict[str, ir.Value] = {}
+    w = ctx.params.window_days
+    for cid, (value, months) in points.items():
+        cols |= _timepoint(j, cid, months, value, "mRS" if value == "mrs" else "MRC sum", w)
+    return j.select("patient_id", **cols)
 
 
-def build(ctx: Context) -> list[ir.Table]:
-    out = [_timepoint(ctx, cid, m, "mrs", None, "mRS") for cid, m in RECOVERY.items()]
-    out += [_timepoint(ctx, cid, m, "mrc", None, "MRC sum") for cid, m in FULL_STRENGTH.items()]
-    last = last_with(ctx, "mrc")
+def _last(ctx: Context) -> ir.Table:
+    last = ctx.latest.filter(ctx.latest.mrc_day.notnull())
+    last = last.select("patient_id", day="mrc_day", mrc="last_mrc")
     last = last.select(
         "patient_id",
         full_strength_last=(last.mrc >= 60).ifelse(ibis.literal(YES), ibis.literal(NO)),
@@ -138,5 +162,4 @@ def build(ctx: Context) -> list[ir.Table]:
             ibis.literal(""),
         ),
     )
-    out.append(j)
-    return out
+    return j

@@ -56,13 +56,13 @@ def build(ctx: Context) -> list[ir.Table]:
     weight = ibis.coalesce(v.weight_kg, v.pt_weight)
     v = v.mutate(per_kg=v.prednisone_mg_day / weight)
     v = v.filter(v.per_kg.notnull())
-    w = ibis.window(group_by="patient_id", order_by=v.day)
     v = v.mutate(high=v.per_kg >= p.refractory_gc_mg_per_kg)
-    v = v.mutate(change=(v.high != v.high.lag().over(w)).fill_null(True).ifelse(1, 0))
+    # a run of high doses: the high-dose visits with the same number of lower doses before them
+    # (one window pass: consecutive high doses share that count, a lower dose raises it)
     v = v.mutate(
-        run=v.change.sum().over(
-            ibis.window(group_by="patient_id", order_by=v.day, preceding=None, following=0)
-        )
+        run=v.high.ifelse(0, 1)
+        .sum()
+        .over(ibis.window(group_by="patient_id", order_by=v.day, preceding=None, following=0))
     )
     runs = (
         v.filter(v.high)
@@ -121,7 +121,7 @@ def build(ctx: Context) -> list[ir.Table]:
     )
     a = a.filter(a.exposed_day.notnull())
     ref = a.filter(a.day <= a.exposed_day)
-    ref = pick(ref, ref.day, ref.columns, largest=True)
+    ref = pick(ref, ref.day, ["mrc", "day"], largest=True)
     ref = ref.select("patient_id", ref_mrc="mrc", ref_day="day")
     later = a.filter(a.day > a.exposed_day).inner_join(ref, "patient_id")
     later = later.mutate(worse=(later.ref_mrc - later.mrc) >= p.refractory_mrc_drop)

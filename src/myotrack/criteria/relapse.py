@@ -70,6 +70,47 @@ def _meets(
     return (high & ((prev_mrc - mrc) > p.relapse_mrc_drop)).fill_null(False)
 
 
+#: The one window pass over the assessments after the anchor, as SQL: Ibis cannot say
+#: ``LAG(... IGNORE NULLS)``, and without it the previous MRC sum and the nadir take a window
+#: each plus a join (three times the time on large cohorts). Materialised by the engine as
+#: ``relapse_rows``: the assessments with CK, ULN and MRC sum, each with the previous
+#: assessment's MRC sum and day, the nadir before it and the previous such assessment's day.
+ROWS_SQL = """
+SELECT patient_id, day, ck, ck_uln, ck_bound, mrc, anchor_day,
+       prev_mrc, prev_day, nadir, prev_full_day
+FROM (
+    SELECT a.patient_id, a.day, a.ck, a.ck_uln, a.ck_bound, a.mrc, i.anchor_day,
+           LAG(a.mrc IGNORE NULLS) OVER w AS prev_mrc,
+           LAG(CASE WHEN a.mrc IS NOT NULL THEN a.day END IGNORE NULLS) OVER w AS prev_day,
+           MIN(CASE WHEN a.ck_uln IS NOT NULL THEN a.ck END)
+               OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS nadir,
+           LAG(CASE WHEN a.mrc IS NOT NULL AND a.ck IS NOT NULL AND a.ck_uln IS NOT NULL
+                    THEN a.day END IGNORE NULLS) OVER w AS prev_full_day
+    FROM "assess" AS a
+    JOIN "immuno" AS i ON a.patient_id = i.patient_id
+    WHERE a.day > i.anchor_day
+    WINDOW w AS (PARTITION BY a.patient_id ORDER BY a.day)
+)
+WHERE mrc IS NOT NULL AND ck IS NOT NULL AND ck_uln IS NOT NULL
+"""
+
+ROWS_SCHEMA = ibis.schema(
+    {
+        "patient_id": "int64",
+        "day": "int64",
+        "ck": "float64",
+        "ck_uln": "float64",
+        "ck_bound": "string",
+        "mrc": "float64",
+        "anchor_day": "int64",
+        "prev_mrc": "float64",
+        "prev_day": "int64",
+        "nadir": "float64",
+        "prev_full_day": "int64",
+    }
+)
+
+
 def measured(ctx: Context) -> ir.Table:
     """Every assessment after the anchor with CK, ULN and MRC sum, the three conditions evaluated.
 
@@ -78,20 +119,11 @@ def measured(ctx: Context) -> ir.Table:
     an MRC sum was recorded with it). Consecutive qualifying assessments are one episode.
     """
     p = ctx.params
-    a = anchored(ctx)
-    after = a.filter(a.day > a.anchor_day)
-    m = after.filter(after.mrc.notnull())
-    wm = ibis.window(group_by="patient_id", order_by=m.day)
-    m = m.select("patient_id", "day", prev_mrc=m.mrc.lag().over(wm), prev_day=m.day.lag().over(wm))
-    c = after.filter(after.ck.notnull() & after.ck_uln.notnull())
-    earlier = ibis.window(group_by="patient_id", order_by=c.day, rows=(None, -1))
-    c = c.select("patient_id", "day", nadir=c.ck.min().over(earlier))
-    post = after.filter(after.mrc.notnull() & after.ck.notnull() & after.ck_uln.notnull())
-    post = post.inner_join(m, ["patient_id", "day"]).inner_join(c, ["patient_id", "day"])
-    post = post.select(~ibis.selectors.matches("_right$"))
+    post = ibis.table(ROWS_SCHEMA, name="relapse_rows")
     if p.relapse_baseline == "nadir":
         baseline = post.nadir
     else:
+        a = anchored(ctx)
         pre = a.filter((a.day <= a.anchor_day) & a.ck.notnull())
         pre = pick(pre, pre.day, ["ck"], largest=True).rename(pre_ck="ck")
         post = post.left_join(pre, "patient_id").select(~ibis.selectors.matches("_right$"))
@@ -101,16 +133,23 @@ def measured(ctx: Context) -> ir.Table:
         hit=_meets(p, post.ck, post.ck_bound, post.ck_uln, baseline, post.prev_mrc, post.mrc),
         evaluable=post.prev_mrc.notnull() & baseline.notnull(),
     )
-    w = ibis.window(group_by="patient_id", order_by=post.day)
-    post = post.mutate(prev_hit=post.hit.lag().over(w).fill_null(False))
-    return post.mutate(episode_start=post.hit & ~post.prev_hit)
+    return post
+
+
+def episodes(hits: ir.Table) -> ir.Table:
+    """Per patient, the relapse episodes: hits whose previous comparable assessment was no hit."""
+    prev = hits.select("patient_id", hit_day="day")
+    j = hits.left_join(
+        prev, [hits.patient_id == prev.patient_id, hits.prev_full_day == prev.hit_day]
+    ).select(~ibis.selectors.matches("_right$"))
+    return j.group_by("patient_id").aggregate(n_episodes=j.hit_day.isnull().ifelse(1, 0).sum())
 
 
 def build(ctx: Context) -> list[ir.Table]:
     p = ctx.params
     m = measured(ctx)
     hits = m.filter(m.hit)
-    first = pick(hits, hits.day, hits.columns)
+    first = pick(hits, hits.day, ["day", "ck", "baseline", "ck_uln", "mrc", "prev_mrc", "prev_day"])
     first = first.select(
         "patient_id",
         m_first_day=first.day,
@@ -129,9 +168,7 @@ def build(ctx: Context) -> list[ir.Table]:
         + " on day "
         + text(first.prev_day),
     )
-    summary = m.group_by("patient_id").aggregate(
-        n_eval=m.evaluable.ifelse(1, 0).sum(), n_episodes=m.episode_start.ifelse(1, 0).sum()
-    )
+    summary = m.group_by("patient_id").aggregate(n_eval=m.evaluable.ifelse(1, 0).sum())
     ev = ctx.events
     rep = ev.filter((ev.kind == "relapse_reported") & ev.day.notnull())
     rep = rep.inner_join(ctx.immuno_start, "patient_id")
@@ -143,7 +180,7 @@ def build(ctx: Context) -> list[ir.Table]:
         .left_join(ctx.immuno_start, "patient_id")
         .select(~ibis.selectors.matches("_right$"))
     )
-    for t in (summary, first, rep):
+    for t in (summary, episodes(hits), first, rep):
         j = j.left_join(t, "patient_id").select(~ibis.selectors.matches("_right$"))
     use_rep = ibis.literal(p.accept_reported_relapse)
     measured_yes = j.m_first_day.notnull()

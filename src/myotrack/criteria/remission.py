@@ -15,7 +15,7 @@ import ibis
 import ibis.expr.types as ir
 
 from myotrack.criteria.base import NE, NO, YES, Context, Criterion, num, text
-from myotrack.criteria.timepoints import ck_below, last_with
+from myotrack.criteria.timepoints import ck_below
 
 CRITERIA = (
     Criterion(
@@ -31,20 +31,18 @@ CRITERIA = (
 
 def build(ctx: Context, relapse: ir.Table) -> list[ir.Table]:
     p = ctx.params
-    lm = last_with(ctx, "mrc").select("patient_id", mrc_day="day", last_mrc="mrc")
-    lc = last_with(ctx, "ck")
-    lc = lc.filter(lc.ck_uln.notnull())
-    lc = lc.select(
-        "patient_id",
-        ck_day=lc.day,
-        last_ck=lc.ck,
-        last_uln=lc.ck_uln,
-        last_bound=lc.ck_bound,
-        ck_ok=ck_below(lc, p.remission_ck_multiple),
-    )
     j = ctx.patients.select("patient_id")
-    for t in (lm, lc, relapse.select("patient_id", "relapse")):
+    for t in (ctx.latest, relapse.select("patient_id", "relapse")):
         j = j.left_join(t, "patient_id").select(~ibis.selectors.matches("_right$"))
+    # the last CK counts only with its ULN
+    ck_known = j.last_ck.notnull() & j.last_uln.notnull()
+    j = j.mutate(
+        last_ck=ck_known.ifelse(j.last_ck, ibis.null("float64")),
+        last_uln=ck_known.ifelse(j.last_uln, ibis.null("float64")),
+        last_bound=ck_known.ifelse(j.last_bound, ibis.null("string")),
+        ck_day=ck_known.ifelse(j.ck_day, ibis.null("int64")),
+    )
+    j = j.mutate(ck_ok=ck_below(j.last_ck, j.last_uln, j.last_bound, p.remission_ck_multiple))
     mrc_ok = j.last_mrc >= 60
     rel_ok = j.relapse == NO
     fails = (j.last_mrc.notnull() & ~mrc_ok) | (j.ck_ok.notnull() & ~j.ck_ok) | (j.relapse == YES)

@@ -50,13 +50,13 @@ def build(ctx: Context) -> list[ir.Table]:
     a = ctx.assess.inner_join(anc, "patient_id")
     g = a.filter(a.upper_min.notnull() | a.lower_min.notnull())
     before = g.filter(g.day <= g.anchor_day)
-    before = pick(before, before.day, before.columns, largest=True)
+    before = pick(before, before.day, ["day", "upper_min", "lower_min"], largest=True)
     before = before.select("patient_id", b_day="day", b_up="upper_min", b_lo="lower_min")
     after = g.filter(g.day > g.anchor_day)
-    after = pick(after, after.day, after.columns, largest=True)
+    after = pick(after, after.day, ["day", "upper_min", "lower_min"], largest=True)
     after = after.select("patient_id", a_day="day", a_up="upper_min", a_lo="lower_min")
     pr = a.filter(a.prednisone_mg_day.notnull() & (a.day > a.anchor_day))
-    pr = pick(pr, pr.day, pr.columns, largest=True)
+    pr = pick(pr, pr.day, ["day", "prednisone_mg_day"], largest=True)
     pr = pr.select("patient_id", p_day="day", pred="prednisone_mg_day")
 
     j = (

@@ -42,7 +42,7 @@ CRITERIA = (
 
 def _last_before(a: ir.Table, value: str, lookback: int) -> ir.Table:
     b = a.filter(a[value].notnull() & (a.day <= a.anchor_day) & (a.day >= a.anchor_day - lookback))
-    return pick(b, b.day, b.columns, largest=True)
+    return pick(b, b.day, ["day", value], largest=True)
 
 
 def build(ctx: Context) -> list[ir.Table]:

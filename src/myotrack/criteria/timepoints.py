@@ -28,28 +28,30 @@ def anchored(ctx: Context, anchor: ir.Table | None = None) -> ir.Table:
     return ctx.assess.inner_join(anc, "patient_id")
 
 
-def nearest(ctx: Context, value: str, months: float, anchor: ir.Table | None = None) -> ir.Table:
-    """Per patient, the assessment with ``value`` recorded nearest to anchor + months.
+def nearest(
+    ctx: Context, points: dict[str, tuple[str, float]], anchor: ir.Table | None = None
+) -> ir.Table:
+    """Per patient, for each time point, the assessment with its value nearest to anchor + months.
 
-    Only assessments within +/- ``window_days`` of the target count; on a tie the earlier wins.
-    Columns: patient_id, day, the value, target, anchor_day, anchor_drug.
+    ``points``: name -> (value column, months). Only assessments with the value recorded within
+    +/- ``window_days`` of the target count; on a tie the earlier wins. One aggregation for all
+    points. Columns: patient_id, and per point ``<name>_day`` and ``<name>_value`` (null when
+    no assessment qualifies).
     """
     p = ctx.params
     a = anchored(ctx, anchor)
-    target = a.anchor_day + round(months * p.month_days)
-    a = a.filter(a[value].notnull()).mutate(target=target, dist=(a.day - target).abs())
-    a = a.filter(a.dist <= p.window_days)
-    picked = pick(a, a.dist + a.day * 1e-7, a.columns)
-    return picked.select("patient_id", "day", value, "target", "anchor_day", "anchor_drug")
-
-
-def last_with(ctx: Context, value: str, after_anchor: bool = False) -> ir.Table:
-    """Per patient, the last assessment with ``value`` recorded (optionally after the anchor)."""
-    a = anchored(ctx) if after_anchor else ctx.assess
-    a = a.filter(a[value].notnull())
-    if after_anchor:
-        a = a.filter(a.day > a.anchor_day)
-    return pick(a, a.day, a.columns, largest=True)
+    offsets = {name: round(months * p.month_days) for name, (_, months) in points.items()}
+    lo = min(offsets.values()) - p.window_days
+    hi = max(offsets.values()) + p.window_days
+    a = a.filter((a.day >= a.anchor_day + lo) & (a.day <= a.anchor_day + hi))
+    aggs = {}
+    for name, (value, _) in points.items():
+        dist = (a.day - (a.anchor_day + offsets[name])).abs()
+        ok = a[value].notnull() & (dist <= p.window_days)
+        key = dist + a.day * 1e-7  # unique within a patient: the earlier day wins a tie
+        aggs[f"{name}_day"] = a.day.argmin(key, where=ok)
+        aggs[f"{name}_value"] = a[value].argmin(key, where=ok)
+    return a.group_by("patient_id").aggregate(**aggs)
 
 
 def escalation_anchor(ctx: Context) -> ir.Table:
@@ -90,12 +92,14 @@ def ck_normal(a: ir.Table, multiple: float = 1.0) -> ir.BooleanValue:
     )
 
 
-def ck_below(a: ir.Table, multiple: float) -> ir.BooleanValue:
+def ck_below(
+    ck: ir.NumericValue, uln: ir.NumericValue, bound: ir.StringValue, multiple: float
+) -> ir.BooleanValue:
     """CK strictly below ``multiple`` x ULN, honouring a written bound."""
-    limit = a.ck_uln * multiple
+    limit = uln * multiple
     return ibis.cases(
-        ((a.ck_bound == ">") & (a.ck >= limit), False),
-        ((a.ck_bound == "<") & (a.ck <= limit), True),
-        (a.ck_bound == "", a.ck < limit),
+        ((bound == ">") & (ck >= limit), False),
+        ((bound == "<") & (ck <= limit), True),
+        (bound == "", ck < limit),
         else_=ibis.null("boolean"),
     )
