@@ -11,9 +11,12 @@ returns one row per patient with:
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import ibis
+import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 
 from myotrack.errors import MyotrackError
@@ -105,6 +108,34 @@ class Context:
     immuno_start: ir.Table  # patient_id, anchor_day, anchor_drug: first immunotherapy (or --anchor)
     latest: ir.Table  # patient_id, mrc_day, last_mrc, ck_day, last_ck, last_uln, last_bound
     params: Params
+
+
+@functools.cache
+def _arg_function(name: str, arg: dt.DataType, key: dt.DataType) -> Callable[..., ir.Value]:
+    def fn(arg, key):  # type: ignore[no-untyped-def]  # the signature is given below
+        ...
+
+    return ibis.udf.agg.builtin(fn, name=name, signature=((arg, key), arg))  # type: ignore[no-any-return]
+
+
+def arg_min(x: ir.Value, key: ir.Value, where: ir.BooleanValue | None = None) -> ir.Value:
+    """``x`` at the row with the smallest ``key`` (rows with a null key are skipped).
+
+    DuckDB's ``arg_min_null``: unlike Ibis's ``argmin`` (an ordered ``FIRST``, several times
+    slower on large groups) it is a plain aggregate, and unlike ``arg_min`` it keeps a null
+    ``x``, so several columns picked by the same key always come from the same row.
+    """
+    return _arg_function("arg_min_null", x.type(), key.type())(x, key, where=where)
+
+
+def arg_max(x: ir.Value, key: ir.Value, where: ir.BooleanValue | None = None) -> ir.Value:
+    """``x`` at the row with the largest ``key`` (see :func:`arg_min`)."""
+    return _arg_function("arg_max_null", x.type(), key.type())(x, key, where=where)
+
+
+def earliest(t: ir.Table) -> ir.Value:
+    """A tie-free key for 'the first course': the start day, then the order of entry."""
+    return ibis.struct({"start_day": t.start_day, "entry": t.entry})
 
 
 def text(x: ir.Value) -> ir.StringValue:

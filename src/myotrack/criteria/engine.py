@@ -214,27 +214,26 @@ def evaluate(
             con.register(name, table)
         for name, sql in pl.prepared:
             con.execute(f"CREATE TEMP TABLE {name} AS {sql}")
-        frame = con.execute(pl.outcomes).df()
+        frame = con.execute(pl.outcomes).df()  # text nulls are None, integers nullable
+        columns: dict[str, pd.Series] = dict(frame.items())
         if pl.coreset is not None:
             pairs = con.execute(pl.coreset).df()
             immuno = con.execute("SELECT patient_id FROM immuno").df()
             core = coreset.finish(pairs, immuno, frame["patient_id"], p)
-            frame = pd.concat([frame, core.drop(columns="patient_id")], axis=1)
-        # the engine's key is the patient's row in the patients table
-        frame["patient_id"] = ds.patients["patient_id"].to_numpy(dtype=object)[
-            frame["patient_id"].to_numpy()
-        ]
+            for c, s in core.items():
+                if c != "patient_id":  # one kind of null for text, whoever computed it
+                    columns[str(c)] = s.where(s.notna(), None) if s.dtype == object else s
     finally:
         con.close()
-    cols = ["patient_id", *pl.criteria]
+    # the engine's key is the patient's row in the patients table
+    names = ds.patients["patient_id"].to_numpy(dtype=object)
+    out: dict[str, object] = {"patient_id": names[frame["patient_id"].to_numpy()]}
     for cid in pl.criteria:
-        cols += sorted(c for c in frame.columns if c.startswith(cid + "__"))
-    frame = frame[cols].copy()
+        out[cid] = columns[cid].fillna(NE).to_numpy(dtype=object)
     for cid in pl.criteria:
-        frame[cid] = frame[cid].fillna(NE)
-    for c in frame.columns:
-        if frame[c].dtype == object:  # one kind of null for text, whoever computed it
-            frame[c] = frame[c].where(frame[c].notna(), None)
-        if c.endswith(("_day", "__count", "days_from_anchor")) and frame[c].dtype != object:
-            frame[c] = pd.to_numeric(frame[c]).round().astype("Int64")
-    return Outcomes(frame.reset_index(drop=True), pl.criteria)
+        for c in sorted(c for c in columns if c.startswith(cid + "__")):
+            s = columns[c]
+            if c.endswith(("_day", "__count", "days_from_anchor")) and s.dtype != object:
+                s = pd.to_numeric(s).round().astype("Int64")
+            out[c] = s.array
+    return Outcomes(pd.DataFrame(out), pl.criteria)

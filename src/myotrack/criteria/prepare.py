@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from myotrack.criteria.base import NOT_IMMUNOTHERAPY, Context, Params
+from myotrack.criteria.base import NOT_IMMUNOTHERAPY, Context, Params, arg_max, arg_min, earliest
 from myotrack.errors import MyotrackError
 from myotrack.tables import TABLES, Dataset
 from myotrack.tables.vocab import MRC_SUM_MUSCLES, canonical_drug
@@ -29,6 +29,7 @@ _DROP = ("source", "note")
 _EXTRA = {
     "visits": {"ck_bound": "string"},
     "strength": {"grade_whole": "int64", "grade_kendall": "int64", "grade_value": "float64"},
+    "treatments": {"entry": "int64"},  # the course's row: of two started the same day, the first
 }
 
 
@@ -85,7 +86,9 @@ def arrow_tables(
         arrays = []
         fields = []
         for col, typ in wanted.items():
-            if col == "patient_id":  # the row of the patient in the patients table
+            if col == "entry":
+                arr = pa.array(np.arange(len(frame), dtype=np.int64))
+            elif col == "patient_id":  # the row of the patient in the patients table
                 key = (
                     np.arange(len(frame), dtype=np.int64)
                     if name == "patients"
@@ -158,17 +161,17 @@ def prepared(params: Params) -> dict[str, ir.Table]:
             )
         tr = tr.filter(tr.drug == drug)
     immuno = tr.group_by("patient_id").aggregate(
-        anchor_day=tr.start_day.min(), anchor_drug=tr.drug.argmin(tr.start_day)
+        anchor_day=tr.start_day.min(), anchor_drug=arg_min(tr.drug, earliest(tr))
     )
     m = ibis.table(a.schema(), name="assess")  # read from the materialised table
     has_mrc, has_ck = m.mrc.notnull(), m.ck.notnull()
     latest = m.group_by("patient_id").aggregate(
         mrc_day=m.day.max(where=has_mrc),
-        last_mrc=m.mrc.argmax(m.day, where=has_mrc),
+        last_mrc=arg_max(m.mrc, m.day, where=has_mrc),
         ck_day=m.day.max(where=has_ck),
-        last_ck=m.ck.argmax(m.day, where=has_ck),
-        last_uln=m.ck_uln.argmax(m.day, where=has_ck),
-        last_bound=m.ck_bound.argmax(m.day, where=has_ck),
+        last_ck=arg_max(m.ck, m.day, where=has_ck),
+        last_uln=arg_max(m.ck_uln, m.day, where=has_ck),
+        last_bound=arg_max(m.ck_bound, m.day, where=has_ck),
     )
     return {"assess": a, "immuno": immuno, "latest": latest}
 

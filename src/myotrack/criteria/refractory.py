@@ -26,7 +26,7 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-from myotrack.criteria.base import NE, NO, YES, Context, Criterion, num, text
+from myotrack.criteria.base import NE, NO, YES, Context, Criterion, arg_min, earliest, num, text
 from myotrack.criteria.timepoints import pick
 from myotrack.measures.steroids import PREDNISONE_PER_MG
 from myotrack.tables.vocab import REFRACTORY_SECOND_AGENTS
@@ -57,6 +57,17 @@ def build(ctx: Context) -> list[ir.Table]:
     v = v.mutate(per_kg=v.prednisone_mg_day / weight)
     v = v.filter(v.per_kg.notnull())
     v = v.mutate(high=v.per_kg >= p.refractory_gc_mg_per_kg)
+    known_dose = v.group_by("patient_id").aggregate(n_dose=v.count())
+    # only the visits between a patient's first and last high dose can split a run of high
+    # doses, and only a patient whose high doses span the required days can have such a run
+    span = (
+        v.filter(v.high)
+        .group_by("patient_id")
+        .aggregate(first_high=v.day.min(), last_high=v.day.max())
+    )
+    span = span.filter(span.last_high - span.first_high >= p.refractory_gc_days)
+    v = v.inner_join(span, "patient_id")
+    v = v.filter((v.day >= v.first_high) & (v.day <= v.last_high))
     # a run of high doses: the high-dose visits with the same number of lower doses before them
     # (one window pass: consecutive high doses share that count, a lower dose raises it)
     v = v.mutate(
@@ -71,7 +82,6 @@ def build(ctx: Context) -> list[ir.Table]:
     )
     runs = runs.filter(runs.r_end - runs.r_start >= p.refractory_gc_days)
     hd_visits = runs.group_by("patient_id").aggregate(hd_start=runs.r_start.min())
-    known_dose = v.group_by("patient_id").aggregate(n_dose=v.count())
 
     t = ctx.treatments.filter(
         ctx.treatments.drug.isin(tuple(PREDNISONE_PER_MG)) & ctx.treatments.start_day.notnull()
@@ -100,7 +110,7 @@ def build(ctx: Context) -> list[ir.Table]:
         ctx.treatments.drug.isin(REFRACTORY_SECOND_AGENTS) & ctx.treatments.start_day.notnull()
     )
     second = s.group_by("patient_id").aggregate(
-        second_start=s.start_day.min(), second_drug=s.drug.argmin(s.start_day)
+        second_start=s.start_day.min(), second_drug=arg_min(s.drug, earliest(s))
     )
 
     j = ctx.patients.select("patient_id", "weight_kg")
@@ -128,7 +138,7 @@ def build(ctx: Context) -> list[ir.Table]:
     lw = later.group_by("patient_id").aggregate(
         n_later=later.count(),
         worse_day=later.worse.ifelse(later.day, ibis.null("int64")).min(),
-        worse_mrc=later.mrc.argmin(later.worse.ifelse(later.day, 10**9)),
+        worse_mrc=arg_min(later.mrc, later.worse.ifelse(later.day, 10**9)),
     )
     ev = ctx.events.filter((ctx.events.kind == "relapse_reported") & ctx.events.day.notnull())
     ev = ev.inner_join(j.select("patient_id", "exposed_day"), "patient_id")

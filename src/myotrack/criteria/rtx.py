@@ -19,7 +19,7 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-from myotrack.criteria.base import NE, NO, YES, Context, Criterion, num, text
+from myotrack.criteria.base import NE, NO, YES, Context, Criterion, arg_min, num, text
 from myotrack.criteria.timepoints import first_course, pick
 
 CRITERIA = (
@@ -62,7 +62,7 @@ def build(ctx: Context) -> list[ir.Table]:
     )
     after = win.group_by("patient_id").aggregate(
         min_ck=win.ck.min(),
-        min_ck_day=win.day.argmin(win.ck),
+        min_ck_day=arg_min(win.day, win.ck),
         max_mrc=win.mrc.max(),
         max_up=win.upper_min.max(),
         max_lo=win.lower_min.max(),

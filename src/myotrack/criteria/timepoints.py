@@ -5,7 +5,7 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-from myotrack.criteria.base import ESCALATION, Context
+from myotrack.criteria.base import ESCALATION, Context, arg_max, arg_min, earliest
 
 
 def pick(
@@ -17,7 +17,9 @@ def pick(
     ties by the earlier day).
     """
     agg = {
-        c: (t[c].argmax(key) if largest else t[c].argmin(key)) for c in columns if c != "patient_id"
+        c: (arg_max(t[c], key) if largest else arg_min(t[c], key))
+        for c in columns
+        if c != "patient_id"
     }
     return t.group_by("patient_id").aggregate(**agg)
 
@@ -49,8 +51,8 @@ def nearest(
         dist = (a.day - (a.anchor_day + offsets[name])).abs()
         ok = a[value].notnull() & (dist <= p.window_days)
         key = dist + a.day * 1e-7  # unique within a patient: the earlier day wins a tie
-        aggs[f"{name}_day"] = a.day.argmin(key, where=ok)
-        aggs[f"{name}_value"] = a[value].argmin(key, where=ok)
+        aggs[f"{name}_day"] = arg_min(a.day, key, where=ok)
+        aggs[f"{name}_value"] = arg_min(a[value], key, where=ok)
     return a.group_by("patient_id").aggregate(**aggs)
 
 
@@ -64,9 +66,14 @@ def escalation_anchor(ctx: Context) -> ir.Table:
         return ctx.immuno_start
     t = ctx.treatments
     t = t.filter(t.drug.isin(ESCALATION) & t.start_day.notnull())
-    firsts = t.group_by(["patient_id", "drug"]).aggregate(first_day=t.start_day.min())
+    firsts = t.group_by(["patient_id", "drug"]).aggregate(
+        first_day=t.start_day.min(), entry=arg_min(t.entry, earliest(t))
+    )
     return firsts.group_by("patient_id").aggregate(
-        anchor_day=firsts.first_day.max(), anchor_drug=firsts.drug.argmax(firsts.first_day)
+        anchor_day=firsts.first_day.max(),
+        anchor_drug=arg_max(
+            firsts.drug, ibis.struct({"start_day": firsts.first_day, "entry": firsts.entry})
+        ),
     )
 
 
@@ -77,7 +84,7 @@ def first_course(ctx: Context, drug: str) -> ir.Table:
     t = ctx.treatments
     t = t.filter((t.drug == drug) & t.start_day.notnull())
     return t.group_by("patient_id").aggregate(
-        anchor_day=t.start_day.min(), anchor_drug=t.drug.argmin(t.start_day)
+        anchor_day=t.start_day.min(), anchor_drug=arg_min(t.drug, earliest(t))
     )
 
 
