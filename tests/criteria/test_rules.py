@@ -261,3 +261,38 @@ def test_ck_bound_that_leaves_normality_open_decides_nothing() -> None:
     )
     r = evaluate(ds, criteria=["ck_normalisation"]).frame.iloc[0]
     assert r["ck_normalisation"] == "not_evaluable"
+
+
+@pytest.mark.parametrize("first", ["prednisone", "azathioprine"])
+def test_courses_started_the_same_day_anchor_on_the_one_entered_first(first: str) -> None:
+    """Two courses on day 0: the anchor is named after the first entered, every time."""
+    other = "azathioprine" if first == "prednisone" else "prednisone"
+    ds = make(
+        [{"patient_id": "A"}],
+        visits=[{"patient_id": "A", "day": 183, "mrs": 1}],
+        treatments=[
+            {"patient_id": "A", "drug": first, "start_day": 0},
+            {"patient_id": "A", "drug": other, "start_day": 0},
+        ],
+    )
+    for _ in range(3):
+        r = evaluate(ds, criteria=["favourable_recovery_6m"]).frame.iloc[0]
+        assert r["favourable_recovery_6m"] == "yes"
+        assert r["favourable_recovery_6m__why"].endswith(f"(183 days after {first})")
+
+
+def test_refractory_run_of_high_doses_is_split_by_a_lower_dose() -> None:
+    """001: 1 mg/kg for a month means no lower dose in between; two short runs do not add up."""
+    visits = [
+        {"patient_id": "A", "day": d, "prednisone_mg_day": dose, "weight_kg": 60, "mrc_sum": mrc}
+        for d, dose, mrc in [(0, 60, 50), (20, 60, 50), (21, 30, 50), (22, 60, 50), (40, 60, 50)]
+    ] + [{"patient_id": "A", "day": 200, "mrc_sum": 40}]
+    treatments = [{"patient_id": "A", "drug": "azathioprine", "start_day": 0}]
+    split = make([{"patient_id": "A"}], visits=visits, treatments=treatments)
+    r = evaluate(split, criteria=["refractory"]).frame.iloc[0]
+    assert r["refractory"] == "no" and "never on prednisone" in r["refractory__reason"]
+    whole = [v for v in visits if v["day"] != 21]
+    r = evaluate(
+        make([{"patient_id": "A"}], visits=whole, treatments=treatments), criteria=["refractory"]
+    ).frame.iloc[0]
+    assert r["refractory"] == "yes" and r["refractory__exposed_day"] == 28

@@ -7,9 +7,10 @@ DuckDB connection never installs or loads extensions, so nothing is ever downloa
 from __future__ import annotations
 
 import functools
-import re
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import duckdb
 import ibis
@@ -98,18 +99,53 @@ def _joined(parts: list[str]) -> str:
     return f"SELECT {select}\nFROM patients AS pt\n{joins}\nORDER BY pt.patient_id"
 
 
-def _columns(sqls: Iterable[str]) -> dict[str, frozenset[str]]:
-    """Per input table, its columns named anywhere in the SQL (Ibis quotes every identifier)."""
-    named = set()
-    for sql in sqls:
-        named.update(_IDENT.findall(sql))
-    return {
-        table: frozenset(c for c in cols if c in named or c == "patient_id")
-        for table, cols in schemas().items()
-    }
+_DUCK_TYPES = {"int64": "BIGINT", "float64": "DOUBLE", "string": "VARCHAR"}
 
 
-_IDENT = re.compile(r'"([^"]+)"')
+def _columns(
+    prepared: Iterable[tuple[str, str]], queries: Iterable[str]
+) -> dict[str, frozenset[str]]:
+    """Per input table, the columns DuckDB reads to run the plan (its own projection pushdown).
+
+    Asked of DuckDB once per plan, on empty tables: ``EXPLAIN`` names each table scan's
+    projected and filtered columns. Only those are converted for an evaluation.
+    """
+    tables = schemas()
+    used: dict[str, set[str]] = {t: {"patient_id"} for t in tables}
+    con = connect()
+    # the tables are empty: without statistics DuckDB cannot prove any part of the plan empty
+    con.execute("SET disabled_optimizers = 'statistics_propagation, empty_result_pullup'")
+    try:
+        for t, cols in tables.items():
+            spec = ", ".join(f'"{c}" {_DUCK_TYPES[k]}' for c, k in cols.items())
+            con.execute(f'CREATE TABLE "{t}" ({spec})')
+        sqls = []
+        for name, sql in prepared:
+            sqls.append(sql)
+            con.execute(f'CREATE TEMP TABLE "{name}" AS {sql}')
+        for sql in [*sqls, *queries]:
+            (_, text), *_ = con.execute(f"EXPLAIN (FORMAT json) {sql}").fetchall()
+            for node in _scans(json.loads(text)):
+                info = node.get("extra_info", {})
+                table = str(info.get("Table", "")).rsplit(".", 1)[-1].strip('"')
+                if table not in tables:
+                    continue
+                filters = str(info.get("Filters", ""))
+                projected = set(info.get("Projections", tables[table]))
+                used[table] |= projected | {c for c in tables[table] if c in filters}
+    finally:
+        con.close()
+    return {t: frozenset(c for c in tables[t] if c in used[t]) for t in tables}
+
+
+def _scans(node: object) -> Iterable[dict[str, Any]]:
+    if isinstance(node, list):
+        for n in node:
+            yield from _scans(n)
+    elif isinstance(node, dict):
+        if node.get("name") == "SEQ_SCAN":
+            yield node
+        yield from _scans(node.get("children", []))
 
 
 @functools.lru_cache(maxsize=64)
@@ -151,9 +187,13 @@ def plan(criteria: tuple[str, ...], params: Params) -> Plan:
         if any(f'"{name}"' in s for s in later + [k for _, k in kept]):
             kept.insert(0, (name, sql))
     prep = tuple(kept) + tuple(staged)
-    sqls = [sql for _, sql in prep] + [outcomes] + ([core] if core else [])
     return Plan(
-        prep, part_sql, outcomes, core, tuple(c for c in ORDER if c in wanted), _columns(sqls)
+        prep,
+        part_sql,
+        outcomes,
+        core,
+        tuple(c for c in ORDER if c in wanted),
+        _columns(prep, [outcomes, *([core] if core else [])]),
     )
 
 

@@ -75,18 +75,20 @@ def arrow_tables(
     """The dataset's tables as Arrow tables with exactly the engine's types.
 
     ``columns``: per table, the columns a plan reads (see :attr:`engine.Plan.columns`); only
-    those are converted. Default: every engine column.
+    those are converted, every other column is all null (the SQL names it, DuckDB never reads
+    it). Default: every engine column.
     """
     out: dict[str, pa.Table] = {}
     pa_types = {"int64": pa.int64(), "float64": pa.float64(), "string": pa.string()}
     ids = pd.Index(ds.patients["patient_id"].to_numpy(dtype=object))
     for name, cols in schemas().items():
         frame = ds.table(name)
-        wanted = cols if columns is None else {c: t for c, t in cols.items() if c in columns[name]}
         arrays = []
         fields = []
-        for col, typ in wanted.items():
-            if col == "entry":
+        for col, typ in cols.items():
+            if columns is not None and col not in columns[name]:
+                arr = pa.nulls(len(frame), type=pa_types[typ])
+            elif col == "entry":
                 arr = pa.array(np.arange(len(frame), dtype=np.int64))
             elif col == "patient_id":  # the row of the patient in the patients table
                 key = (
