@@ -60,10 +60,9 @@ class Plan:
     """The compiled SQL of one evaluation.
 
     ``prepared``: derived tables materialised first, in order; ``parts``: each criterion's
-    query; ``outcomes``: one query joining
-    every criterion's part to the patients (one row per patient, in the patients' order);
-    ``coreset``: the core set pairs scored in Python; ``columns``: per input table, the columns
-    the SQL reads (only those are handed to DuckDB).
+    query; ``outcomes``: one query joining every part to the patients (one row per patient, in
+    the patients' order); ``coreset``: the core set pairs, scored in Python; ``columns``: per
+    input table, the columns DuckDB reads (only those are converted). See docs/engine.md.
     """
 
     prepared: tuple[tuple[str, str], ...]
