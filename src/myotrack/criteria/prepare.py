@@ -59,7 +59,14 @@ def schemas() -> dict[str, dict[str, str]]:
 def _arrow_column(s: pd.Series, typ: str) -> pa.Array:
     """One column as an Arrow array of the engine's type (no copy where pandas allows)."""
     if typ == "string":
-        return pa.array(s.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
+        values = s.to_numpy(dtype=object)
+        starts = _run_starts(values)
+        if starts is None or len(starts) > len(values) // 4:
+            return pa.array(values, type=pa.string(), from_pandas=True)
+        # mostly long runs of one value (e.g. no CK bound): convert each run's value once
+        heads = pa.array(values[starts], type=pa.string(), from_pandas=True)
+        runs = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, len(values))))
+        return heads.take(pa.array(runs))
     if typ == "int64":
         if isinstance(s.dtype, pd.Int64Dtype):
             return pa.array(s.array, type=pa.int64())
@@ -69,17 +76,42 @@ def _arrow_column(s: pd.Series, typ: str) -> pa.Array:
     return pa.array(s.to_numpy(), type=pa.float64(), from_pandas=True)
 
 
+def _run_starts(values: np.ndarray) -> np.ndarray | None:
+    """Where each run of equal values starts (None when the values cannot be compared)."""
+    if len(values) == 0:
+        return np.empty(0, dtype=np.int64)
+    head = np.empty(len(values), dtype=bool)
+    head[0] = True
+    try:
+        np.not_equal(values[1:], values[:-1], out=head[1:])
+    except (TypeError, ValueError):  # e.g. pd.NA has no truth value
+        return None
+    return np.flatnonzero(head)
+
+
+def _patient_keys(ids: pd.Index, column: pd.Series) -> np.ndarray:
+    """Each row's patient as its row in the patients table (-1 for an unknown patient).
+
+    A patient's rows usually follow one another: each run of equal ids is looked up once.
+    """
+    values = column.to_numpy(dtype=object)
+    starts = _run_starts(values)
+    if starts is None:
+        return ids.get_indexer(values).astype(np.int64)
+    keys = ids.get_indexer(values[starts]).astype(np.int64)
+    return np.repeat(keys, np.diff(np.append(starts, len(values))))
+
+
 def arrow_tables(
     ds: Dataset, columns: Mapping[str, Collection[str]] | None = None
 ) -> dict[str, pa.Table]:
     """The dataset's tables as Arrow tables with exactly the engine's types.
 
     ``columns``: per table, the columns a plan reads (see :attr:`engine.Plan.columns`); only
-    those are converted, every other column is all null (the SQL names it, DuckDB never reads
-    it). Default: every engine column.
+    those are converted; every other column is an all-null column of Arrow's null type (the
+    SQL names it, DuckDB never reads it, and it costs no memory). Default: every engine column.
     """
     out: dict[str, pa.Table] = {}
-    pa_types = {"int64": pa.int64(), "float64": pa.float64(), "string": pa.string()}
     ids = pd.Index(ds.patients["patient_id"].to_numpy(dtype=object))
     for name, cols in schemas().items():
         frame = ds.table(name)
@@ -87,21 +119,21 @@ def arrow_tables(
         fields = []
         for col, typ in cols.items():
             if columns is not None and col not in columns[name]:
-                arr = pa.nulls(len(frame), type=pa_types[typ])
+                arr = pa.nulls(len(frame))  # type null: no buffers at all
             elif col == "entry":
                 arr = pa.array(np.arange(len(frame), dtype=np.int64))
             elif col == "patient_id":  # the row of the patient in the patients table
                 key = (
                     np.arange(len(frame), dtype=np.int64)
                     if name == "patients"
-                    else ids.get_indexer(frame[col].to_numpy(dtype=object)).astype(np.int64)
+                    else _patient_keys(ids, frame[col])
                 )
                 arr = pa.array(key)
             else:
                 s = frame[col] if col in frame.columns else pd.Series([None] * len(frame))
                 arr = _arrow_column(s, typ)
             arrays.append(arr)
-            fields.append(pa.field(col, pa_types[typ]))
+            fields.append(pa.field(col, arr.type))
         out[name] = pa.Table.from_arrays(arrays, schema=pa.schema(fields))
     return out
 
