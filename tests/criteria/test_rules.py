@@ -296,3 +296,19 @@ def test_refractory_run_of_high_doses_is_split_by_a_lower_dose() -> None:
         make([{"patient_id": "A"}], visits=whole, treatments=treatments), criteria=["refractory"]
     ).frame.iloc[0]
     assert r["refractory"] == "yes" and r["refractory__exposed_day"] == 28
+
+
+@pytest.mark.parametrize("first", ["ivig", "rituximab"])
+def test_escalation_drugs_started_the_same_day_anchor_on_the_one_entered_first(first: str) -> None:
+    """002 escalation anchor: of two escalation drugs begun the same day, the first entered."""
+    other = "rituximab" if first == "ivig" else "ivig"
+    ds = make(
+        [{"patient_id": "A"}],
+        treatments=[
+            {"patient_id": "A", "drug": "prednisone", "start_day": 0},
+            {"patient_id": "A", "drug": first, "start_day": 200},
+            {"patient_id": "A", "drug": other, "start_day": 200},
+        ],
+    )
+    r = evaluate(ds, criteria=["definite_response"]).frame.iloc[0]
+    assert r["definite_response__anchor_drug"] == first

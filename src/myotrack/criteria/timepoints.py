@@ -71,8 +71,9 @@ def escalation_anchor(ctx: Context) -> ir.Table:
     )
     return firsts.group_by("patient_id").aggregate(
         anchor_day=firsts.first_day.max(),
+        # the latest start; of drugs started that day, the first entered
         anchor_drug=arg_max(
-            firsts.drug, ibis.struct({"start_day": firsts.first_day, "entry": firsts.entry})
+            firsts.drug, ibis.struct({"start_day": firsts.first_day, "later": -firsts.entry})
         ),
     )
 
