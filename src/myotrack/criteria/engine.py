@@ -59,14 +59,13 @@ def connect() -> duckdb.DuckDBPyConnection:
 class Plan:
     """The compiled SQL of one evaluation.
 
-    ``prepared``: derived tables materialised first, in order; ``parts``: each criterion's
-    query; ``outcomes``: one query joining every part to the patients (one row per patient, in
-    the patients' order); ``coreset``: the core set pairs, scored in Python; ``columns``: per
-    input table, the columns DuckDB reads (only those are converted). See docs/engine.md.
+    ``prepared``: derived tables materialised first, in order; ``outcomes``: one query joining
+    every criterion's part to the patients (one row per patient, in the patients' order);
+    ``coreset``: the core set pairs, scored in Python; ``columns``: per input table, the columns
+    DuckDB reads (only those are converted). See docs/engine.md.
     """
 
     prepared: tuple[tuple[str, str], ...]
-    parts: tuple[str, ...]
     outcomes: str
     coreset: str | None
     criteria: tuple[str, ...]
@@ -86,7 +85,7 @@ def _with(cte: tuple[str, str], sql: str) -> str:
     return head + "\n" + sql
 
 
-def _joined(parts: list[str]) -> str:
+def _outcomes_query(parts: list[str]) -> str:
     """One query: every part (one row per patient at most) left-joined to the patients."""
     select = ", ".join(
         ["pt.patient_id"] + [f"p{i}.* EXCLUDE (patient_id)" for i in range(len(parts))]
@@ -154,7 +153,8 @@ def plan(criteria: tuple[str, ...], params: Params) -> Plan:
         if cid not in CRITERIA:
             raise UnknownCriterion(f"unknown criterion {cid!r}; known: {', '.join(ORDER)}")
     wanted = set(criteria)
-    ctx = build_context(params)
+    derived = prepared(params)
+    ctx = build_context(params, derived)
     parts: list[ir.Table] = []
 
     if "refractory" in wanted:
@@ -176,19 +176,17 @@ def plan(criteria: tuple[str, ...], params: Params) -> Plan:
     if "ck_normalisation" in wanted:
         parts += ck.build(ctx)
     core = _sql(coreset.pairs(ctx)) if wanted & {"tis", "imacs_doi"} else None
-    part_sql = tuple(_sql(p) for p in parts)
-    outcomes = _joined(list(part_sql))
+    outcomes = _outcomes_query([_sql(p) for p in parts])
     later = [sql for _, sql in staged] + [outcomes] + ([core] if core else [])
-    derived = [(name, _sql(expr)) for name, expr in prepared(params).items()]
+    compiled = [(name, _sql(expr)) for name, expr in derived.items()]
     # a derived table is materialised only when a later query, or a later derived table, reads it
     kept: list[tuple[str, str]] = []
-    for name, sql in reversed(derived):
+    for name, sql in reversed(compiled):
         if any(f'"{name}"' in s for s in later + [k for _, k in kept]):
             kept.insert(0, (name, sql))
     prep = tuple(kept) + tuple(staged)
     return Plan(
         prep,
-        part_sql,
         outcomes,
         core,
         tuple(c for c in ORDER if c in wanted),

@@ -65,8 +65,7 @@ def _arrow_column(s: pd.Series, typ: str) -> pa.Array:
             return pa.array(values, type=pa.string(), from_pandas=True)
         # mostly long runs of one value (e.g. no CK bound): convert each run's value once
         heads = pa.array(values[starts], type=pa.string(), from_pandas=True)
-        runs = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, len(values))))
-        return heads.take(pa.array(runs))
+        return heads.take(pa.array(_expand(np.arange(len(starts)), starts, len(values))))
     if typ == "int64":
         if isinstance(s.dtype, pd.Int64Dtype):
             return pa.array(s.array, type=pa.int64())
@@ -89,6 +88,11 @@ def _run_starts(values: np.ndarray) -> np.ndarray | None:
     return np.flatnonzero(head)
 
 
+def _expand(per_run: np.ndarray, starts: np.ndarray, n: int) -> np.ndarray:
+    """One value per run (starting at ``starts``) repeated over the ``n`` rows of the runs."""
+    return np.repeat(per_run, np.diff(np.append(starts, n)))
+
+
 def _patient_keys(ids: pd.Index, column: pd.Series) -> np.ndarray:
     """Each row's patient as its row in the patients table (-1 for an unknown patient).
 
@@ -98,8 +102,7 @@ def _patient_keys(ids: pd.Index, column: pd.Series) -> np.ndarray:
     starts = _run_starts(values)
     if starts is None:
         return ids.get_indexer(values).astype(np.int64)
-    keys = ids.get_indexer(values[starts]).astype(np.int64)
-    return np.repeat(keys, np.diff(np.append(starts, len(values))))
+    return _expand(ids.get_indexer(values[starts]).astype(np.int64), starts, len(values))
 
 
 def arrow_tables(
@@ -210,10 +213,12 @@ def prepared(params: Params) -> dict[str, ir.Table]:
     return {"assess": a, "immuno": immuno, "latest": latest}
 
 
-def build_context(params: Params) -> Context:
-    """The context every criterion is built on: base tables and the materialised derived ones."""
+def build_context(params: Params, derived: Mapping[str, ir.Table]) -> Context:
+    """The context every criterion is built on: base tables and the materialised derived ones.
+
+    ``derived``: :func:`prepared` for the same parameters; criteria read them by name.
+    """
     t = base_tables()
-    derived = prepared(params)
     assess = ibis.table(derived["assess"].schema(), name="assess")
     immuno = ibis.table(derived["immuno"].schema(), name="immuno")
     latest = ibis.table(derived["latest"].schema(), name="latest")

@@ -72,14 +72,14 @@ def _meets(
 
 #: The one window pass over the assessments after the anchor, as SQL: Ibis cannot say
 #: ``LAG(... IGNORE NULLS)``, and without it the previous MRC sum and the nadir take a window
-#: each plus a join (three times the time on large cohorts). Materialised by the engine as
-#: ``relapse_rows``: the assessments with CK, ULN and MRC sum, each with the previous
-#: assessment's MRC sum and day, the nadir before it and the previous such assessment's day.
+#: each plus a join (three times the time on large cohorts). The engine puts it in front of the
+#: relapse query as ``relapse_rows``: the assessments with CK, ULN and MRC sum, each with the
+#: previous assessment's MRC sum and day, the nadir before it and the previous such
+#: assessment's day.
 ROWS_SQL = """
-SELECT patient_id, day, ck, ck_uln, ck_bound, mrc, anchor_day,
-       prev_mrc, prev_day, nadir, prev_full_day
+SELECT patient_id, day, ck, ck_uln, ck_bound, mrc, prev_mrc, prev_day, nadir, prev_full_day
 FROM (
-    SELECT a.patient_id, a.day, a.ck, a.ck_uln, a.ck_bound, a.mrc, i.anchor_day,
+    SELECT a.patient_id, a.day, a.ck, a.ck_uln, a.ck_bound, a.mrc,
            LAG(a.mrc IGNORE NULLS) OVER w AS prev_mrc,
            LAG(CASE WHEN a.mrc IS NOT NULL THEN a.day END IGNORE NULLS) OVER w AS prev_day,
            MIN(CASE WHEN a.ck_uln IS NOT NULL THEN a.ck END)
@@ -102,7 +102,6 @@ ROWS_SCHEMA = ibis.schema(
         "ck_uln": "float64",
         "ck_bound": "string",
         "mrc": "float64",
-        "anchor_day": "int64",
         "prev_mrc": "float64",
         "prev_day": "int64",
         "nadir": "float64",
@@ -116,7 +115,7 @@ def measured(ctx: Context) -> ir.Table:
 
     The previous assessment is the previous one with an MRC sum (whether or not it had a CK);
     the nadir is the lowest CK measured after the anchor before this assessment (whether or not
-    an MRC sum was recorded with it). Consecutive qualifying assessments are one episode.
+    an MRC sum was recorded with it). Episodes: :func:`episodes`.
     """
     p = ctx.params
     post = ibis.table(ROWS_SCHEMA, name="relapse_rows")
