@@ -192,6 +192,31 @@ def test_relapse_previous_assessment_is_the_previous_mrc_sum() -> None:
     assert (r["relapse"], r["relapse__first_day"], r["relapse__basis"]) == ("yes", 60, "measured")
 
 
+def test_relapse_episodes_are_runs_of_qualifying_assessments() -> None:
+    """004 Methods 1.4 per assessment; consecutive qualifying assessments are one episode.
+
+    Days 60 and 90 qualify in a row (one episode), day 120 does not, day 150 does again (a
+    second one). The MRC-only visit on day 135 is an assessment for the MRC drop, not one that
+    could qualify, so it does not split the second episode from day 165.
+    """
+    rows = [
+        (30, 400, 56),
+        (60, 5000, 50),  # hit: CK > nadir 400 and > 600, MRC 56 -> 50
+        (90, 5200, 47),  # hit again: same episode
+        (120, 300, 56),  # recovered: no hit (new nadir 300)
+        (150, 4000, 50),  # hit: second episode
+        (165, 4500, 46),  # hit (previous MRC sum is day 135's 49)
+    ]
+    visits = [
+        {"patient_id": "A", "day": d, "ck": ck, "ck_uln": 200, "mrc_sum": m} for d, ck, m in rows
+    ]
+    visits.append({"patient_id": "A", "day": 135, "mrc_sum": 49})
+    ds = make([{"patient_id": "A"}], visits=visits, treatments=[PRED])
+    r = evaluate(ds, criteria=["relapse"]).frame.iloc[0]
+    assert (r["relapse"], r["relapse__first_day"], r["relapse__count"]) == ("yes", 60, 2)
+    assert "MRC sum 50 vs 56 on day 30" in r["relapse__why"]
+
+
 def test_relapse_ck_nadir_counts_ck_only_visits() -> None:
     ds = make(
         [{"patient_id": "A"}],
@@ -246,6 +271,10 @@ def test_refractory_reads_only_daily_glucocorticoid_doses() -> None:
 
     assert case("daily") == "yes"
     assert case(None) == "yes"
+    assert case(" Once Daily ") == "yes"  # case and spaces do not matter
+    assert case("twice daily", dose=40) == "yes"  # 2 x 40 mg = 80 mg/day
+    assert case("q12h", dose=40) == "yes"
+    assert case("daily", dose=40) != "yes"  # 40 mg/day at 70 kg
     assert case("every other day") != "yes"
     assert (
         case("daily", drug="methylprednisolone", dose=64) == "yes"

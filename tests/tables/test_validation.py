@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from myotrack.errors import InvalidData, Problem
-from myotrack.tables import read_source, validate_source
+from myotrack.tables import Dataset, read_source, validate_source
 
 
 def write(folder: Path, **tables: str) -> Path:
@@ -221,3 +221,16 @@ def test_comorbidities_are_checked_against_the_vocabulary(tmp_path: Path) -> Non
     )
     p = only(validate_source(src), "comorbidities")
     assert p.row == 3 and "cirrhossis" in p.rule and "cirrhosis" in p.rule
+
+
+def test_read_text_holds_one_object_per_distinct_value() -> None:
+    """Equal ids share one string object (memory; the engine finds a patient's rows by address)."""
+    visits = pd.DataFrame({"patient_id": ["P1", "P1", "P2"], "day": [0, 30, 0]})
+    ds = Dataset.from_frames(
+        patients=pd.DataFrame({"patient_id": ["P1", "P2"]}),
+        visits=visits.assign(patient_id=visits["patient_id"].map(lambda s: "".join(list(s)))),
+    )
+    ids = ds.visits["patient_id"].tolist()
+    assert ids == ["P1", "P1", "P2"]
+    assert ids[0] is ids[1]
+    assert ds.visits["source"].tolist() == [None, None, None]

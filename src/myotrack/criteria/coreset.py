@@ -94,18 +94,23 @@ def _rows(ctx: Context) -> ir.Table:
     cols = [*CORE, *ENZYMES, *(f"{e}_uln" for e in ENZYMES)]
     # every core set measure is a visit column: the visits themselves, not the assessments
     a = ctx.visits.inner_join(ctx.immuno_start, "patient_id")
+    target = a.anchor_day + round(p.tis_months * p.month_days)
+    a = a.mutate(
+        at_baseline=(a.day <= a.anchor_day) & (a.day >= a.anchor_day - p.baseline_lookback_days),
+        dist=(a.day - target).abs(),
+    )
+    # only visits that can be the baseline or the follow-up are counted and compared
+    a = a.filter(a.at_baseline | (a.dist <= p.window_days))
     # how many of the six core set measures a visit has (any enzyme counts as the enzyme)
     enzyme = ibis.or_(*[a[e].notnull() & a[f"{e}_uln"].notnull() for e in ENZYMES])
     n_core = sum((a[c].notnull().ifelse(1, 0) for c in CORE), enzyme.ifelse(1, 0))
     a = a.mutate(n_core=n_core)
     a = a.filter(a.n_core > 0)
-    b = a.filter((a.day <= a.anchor_day) & (a.day >= a.anchor_day - p.baseline_lookback_days))
+    b = a.filter(a.at_baseline)
     # the most complete visit, then the latest
     b = pick(b, b.n_core * 1e6 + b.day * 1e-7, ["day", *cols], largest=True)
     b = b.select("patient_id", b_day=b.day, **{f"b_{c}": b[c] for c in cols})
-    target = a.anchor_day + round(p.tis_months * p.month_days)
-    f = a.mutate(dist=(a.day - target).abs())
-    f = f.filter(f.dist <= p.window_days)
+    f = a.filter(a.dist <= p.window_days)
     # the most complete visit in the window, then the nearest, then the earlier
     f = pick(f, -f.n_core * 1e6 + f.dist + f.day * 1e-7, ["day", *cols])
     f = f.select("patient_id", f_day=f.day, **{f"f_{c}": f[c] for c in cols})
@@ -140,6 +145,10 @@ def _relative(measure: str, b: np.ndarray, f: np.ndarray) -> np.ndarray:
     return np.round(rel, 9)
 
 
+#: Per row, a code into the labels of one part ('' = nothing to say for that part).
+Coded = tuple[np.ndarray, tuple[str, ...]]
+
+
 def score(base: dict[str, np.ndarray], follow: dict[str, np.ndarray], p: Params) -> pd.DataFrame:
     """TIS and IMACS DOI for many baseline/follow-up pairs at once (same rules as measures.tis/imacs)."""
     population: Population = "juvenile" if p.tis_population == "juvenile" else "adult"
@@ -151,9 +160,10 @@ def score(base: dict[str, np.ndarray], follow: dict[str, np.ndarray], p: Params)
     n_miss = np.zeros(n, dtype=int)
     mmt_worse = np.zeros(n, dtype=bool)
     mmt_missing = np.zeros(n, dtype=bool)
-    improved: list[np.ndarray] = []
-    worsened: list[np.ndarray] = []
-    points_text: list[np.ndarray] = []
+    improved: list[Coded] = []
+    worsened: list[Coded] = []
+    missing_any: list[Coded] = []
+    points_text: list[Coded] = []
     for m in MEASURES:
         b, f = base[m], follow[m]
         missing = np.isnan(b) | np.isnan(f)
@@ -163,8 +173,9 @@ def score(base: dict[str, np.ndarray], follow: dict[str, np.ndarray], p: Params)
         pts = np.asarray(POINTS[m])[band]
         total += np.where(missing, 0.0, pts)
         any_missing |= missing
-        labels = np.asarray([f"{m} {x:g}" for x in POINTS[m]], dtype=object)[band]
-        points_text.append(np.where(missing, "", labels))
+        labels = ("", *(f"{m} {x:g}" for x in POINTS[m]))
+        points_text.append((np.where(missing, 0, band + 1), labels))
+        missing_any.append((missing.astype(np.int64), ("", m)))
         rel = _relative(m, b, f)
         is_imp = ~missing & (rel >= IMPROVED_PERCENT)
         is_wor = ~missing & (rel <= -WORSENED_PERCENT)
@@ -173,8 +184,8 @@ def score(base: dict[str, np.ndarray], follow: dict[str, np.ndarray], p: Params)
         n_miss += missing
         if m == MUST_NOT_WORSEN:
             mmt_worse, mmt_missing = is_wor, missing
-        improved.append(np.where(is_imp, m, ""))
-        worsened.append(np.where(is_wor, m, ""))
+        improved.append((is_imp.astype(np.int64), ("", m)))
+        worsened.append((is_wor.astype(np.int64), ("", m)))
     thresholds = THRESHOLDS[population]
     category = np.asarray(CATEGORIES, dtype=object)[
         sum((total >= t).astype(int) for t in thresholds)
@@ -192,28 +203,27 @@ def score(base: dict[str, np.ndarray], follow: dict[str, np.ndarray], p: Params)
             "imacs_doi": np.where(decided, np.where(best, YES, NO), NE),
             "imacs_doi__improved": _joined(improved, ";"),
             "imacs_doi__worsened": _joined(worsened, ";"),
-            "_missing": _joined(
-                [np.where(np.isnan(base[m]) | np.isnan(follow[m]), m, "") for m in MEASURES], ", "
-            ),
+            "_missing": _joined(missing_any, ", "),
         }
     )
 
 
-def _joined(parts: list[np.ndarray], sep: str) -> np.ndarray:
-    """Per row, the non-empty texts of ``parts`` joined by ``sep``.
+def _joined(parts: list[Coded], sep: str) -> np.ndarray:
+    """Per row, the non-empty labels of ``parts`` joined by ``sep``.
 
-    The parts take few distinct values, so each distinct combination is joined once.
+    Rows take few distinct combinations of codes, so each combination is joined once.
     """
-    n = len(parts[0])
+    n = len(parts[0][0])
     if n == 0:
         return np.asarray([], dtype=object)
     key = np.zeros(n, dtype=np.int64)
-    for part in parts:
-        codes, uniques = pd.factorize(np.asarray(part, dtype=object))
-        key = pd.factorize(key * (len(uniques) + 1) + codes)[0].astype(np.int64)
+    for codes, labels in parts:
+        key = key * len(labels) + codes  # six parts of a few labels each: no overflow
     _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
-    texts = np.asarray([sep.join(str(p[i]) for p in parts if p[i]) for i in first], dtype=object)
-    return texts[inverse.reshape(-1)]
+    texts = [
+        sep.join(labels[codes[i]] for codes, labels in parts if labels[codes[i]]) for i in first
+    ]
+    return np.asarray(texts, dtype=object)[inverse.reshape(-1)]
 
 
 def _most_abnormal(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -9,13 +9,17 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 import duckdb
 import ibis
 import ibis.expr.types as ir
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from myotrack.criteria import ck, coreset, recovery, refractory, relapse, remission, response, rtx
 from myotrack.criteria.base import NE, Criterion, Params
@@ -55,12 +59,17 @@ def connect() -> duckdb.DuckDBPyConnection:
     return con
 
 
+#: One worker: scores the core set while DuckDB (which releases the GIL) runs a query, and
+#: closes the connection while the results are converted.
+_POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="myotrack-coreset")
+
+
 @dataclass(frozen=True)
 class Plan:
     """The compiled SQL of one evaluation.
 
     ``prepared``: derived tables materialised first, in order; ``outcomes``: one query joining
-    every criterion's part to the patients (one row per patient, in the patients' order);
+    every criterion's part to the patients (one row per patient, in no particular order);
     ``coreset``: the core set pairs, scored in Python; ``columns``: per input table, the columns
     DuckDB reads (only those are converted). See docs/engine.md.
     """
@@ -86,7 +95,11 @@ def _with(cte: tuple[str, str], sql: str) -> str:
 
 
 def _outcomes_query(parts: list[str]) -> str:
-    """One query: every part (one row per patient at most) left-joined to the patients."""
+    """One query: every part (one row per patient at most) left-joined to the patients.
+
+    Rows come in no particular order: sorting 100,000 wide rows in DuckDB costs more than
+    putting them in the patients' order afterwards (:func:`evaluate`).
+    """
     select = ", ".join(
         ["pt.patient_id"] + [f"p{i}.* EXCLUDE (patient_id)" for i in range(len(parts))]
     )
@@ -94,7 +107,7 @@ def _outcomes_query(parts: list[str]) -> str:
         f"LEFT JOIN (\n{sql}\n) AS p{i} ON p{i}.patient_id = pt.patient_id"
         for i, sql in enumerate(parts)
     )
-    return f"SELECT {select}\nFROM patients AS pt\n{joins}\nORDER BY pt.patient_id"
+    return f"SELECT {select}\nFROM patients AS pt\n{joins}"
 
 
 _DUCK_TYPES = {"int64": "BIGINT", "float64": "DOUBLE", "string": "VARCHAR"}
@@ -246,31 +259,65 @@ def evaluate(
     p = params or Params()
     pl = plan(tuple(ORDER) if criteria is None else tuple(criteria), p)
     con = connect()
+    scoring: Future[pd.DataFrame] | None = None
     try:
         for name, table in arrow_tables(ds, pl.columns).items():
             con.register(name, table)
         for name, sql in pl.prepared:
             con.execute(f"CREATE TEMP TABLE {name} AS {sql}")
-        frame = con.execute(pl.outcomes).df()  # text nulls are None, integers nullable
-        columns: dict[str, pd.Series] = dict(frame.items())
         if pl.coreset is not None:
+            # the core set is scored in Python while DuckDB runs the outcomes query
             pairs = con.execute(pl.coreset).df()
             immuno = con.execute("SELECT patient_id FROM immuno").df()
-            core = coreset.finish(pairs, immuno, frame["patient_id"], p)
-            for c, s in core.items():
-                if c != "patient_id":  # one kind of null for text, whoever computed it
-                    columns[str(c)] = s.where(s.notna(), None) if s.dtype == object else s
+            keys = pd.Series(np.arange(len(ds.patients)))
+            scoring = _POOL.submit(coreset.finish, pairs, immuno, keys, p)
+        result = con.sql(pl.outcomes).to_arrow_table()
+        core = scoring.result() if scoring is not None else None
     finally:
-        con.close()
-    # the engine's key is the patient's row in the patients table
-    names = ds.patients["patient_id"].to_numpy(dtype=object)
-    out: dict[str, object] = {"patient_id": names[frame["patient_id"].to_numpy()]}
+        if scoring is not None:
+            scoring.cancel()
+        # freeing a large cohort's tables takes a while: done while the results are converted
+        _POOL.submit(con.close)
+    # one row per patient (the key is the patient's row in the patients table), in that order
+    result = result.combine_chunks().take(np.argsort(result.column("patient_id").to_numpy()))
+    fixed: dict[str, pa.Array] = {}
+    for c, col in zip(result.column_names, result.columns, strict=True):
+        if c in pl.criteria:
+            col = pc.fill_null(col, NE)
+        elif pa.types.is_decimal(col.type):  # DuckDB sums integers to HUGEINT
+            col = pc.cast(col, pa.int64())
+        elif c.endswith(_INTEGER_DETAILS) and pa.types.is_floating(col.type):
+            col = pc.cast(pc.round(col), pa.int64())
+        fixed[c] = col
+    # integers stay nullable integers, text is object with None
+    converted = pa.table(fixed).to_pandas(types_mapper=_INT64.get, split_blocks=True)
+    columns: dict[str, pd.Series] = dict(converted.items())
+    if core is not None:
+        for c, s in core.items():
+            if c == "patient_id":
+                continue
+            if s.dtype == object:  # one kind of null for text, whoever computed it
+                s = s.where(s.notna(), None)
+            elif str(c).endswith(_INTEGER_DETAILS):
+                s = pd.to_numeric(s).round().astype("Int64")
+            columns[str(c)] = s
+    out: dict[str, object] = {
+        "patient_id": ds.patients["patient_id"].to_numpy(dtype=object, copy=True)
+    }
     for cid in pl.criteria:
-        out[cid] = columns[cid].fillna(NE).to_numpy(dtype=object)
+        out[cid] = _values(columns[cid])
     for cid in pl.criteria:
         for c in sorted(c for c in columns if c.startswith(cid + "__")):
-            s = columns[c]
-            if c.endswith(("_day", "__count", "days_from_anchor")) and s.dtype != object:
-                s = pd.to_numeric(s).round().astype("Int64")
-            out[c] = s.array
-    return Outcomes(pd.DataFrame(out), pl.criteria)
+            out[c] = _values(columns[c])
+    # copy=False: the columns are not copied into one block per type
+    return Outcomes(pd.DataFrame(out, copy=False), pl.criteria)
+
+
+def _values(s: pd.Series) -> object:
+    """A column's values as they are: NumPy arrays as such (pandas scans wrapped ones for NA)."""
+    return s.array if isinstance(s.dtype, pd.api.extensions.ExtensionDtype) else s.to_numpy()
+
+
+_INT64 = {pa.int64(): pd.Int64Dtype()}
+#: Detail columns that are whole numbers even when computed as doubles.
+_INTEGER_DETAILS = ("_day", "__count", "days_from_anchor")

@@ -12,6 +12,7 @@ unknown: a partial sum is never reported as an MRC sum.
 
 from __future__ import annotations
 
+import ctypes
 from collections.abc import Collection, Mapping
 
 import ibis
@@ -23,6 +24,7 @@ import pyarrow as pa
 from myotrack.criteria.base import NOT_IMMUNOTHERAPY, Context, Params, arg_max, arg_min, earliest
 from myotrack.errors import MyotrackError
 from myotrack.tables import TABLES, Dataset
+from myotrack.tables.validate import distinct_codes
 from myotrack.tables.vocab import MRC_SUM_MUSCLES, canonical_drug
 
 _DROP = ("source", "note")
@@ -63,24 +65,49 @@ def _arrow_column(s: pd.Series, typ: str) -> pa.Array:
         starts = _run_starts(values)
         if starts is None or len(starts) > len(values) // 4:
             return pa.array(values, type=pa.string(), from_pandas=True)
-        # mostly long runs of one value (e.g. no CK bound): convert each run's value once
-        heads = pa.array(values[starts], type=pa.string(), from_pandas=True)
-        return heads.take(pa.array(_expand(np.arange(len(starts)), starts, len(values))))
+        # mostly long runs of one value (e.g. no CK bound, one patient's rows): each distinct
+        # value converted once, the rows as a dictionary array (DuckDB reads it as VARCHAR)
+        codes, distinct = distinct_codes(values[starts])
+        per_row = _expand(codes.astype(np.int32), starts, len(values))
+        return pa.DictionaryArray.from_arrays(
+            pa.array(per_row), pa.array(distinct, type=pa.string(), from_pandas=True)
+        )
     if typ == "int64":
         if isinstance(s.dtype, pd.Int64Dtype):
             return pa.array(s.array, type=pa.int64())
         return pa.array(pd.array(s, dtype="Int64"), type=pa.int64())
     if s.dtype != np.float64:
         s = pd.to_numeric(s, errors="coerce").astype("float64")
-    return pa.array(s.to_numpy(), type=pa.float64(), from_pandas=True)
+    values = np.ascontiguousarray(s.to_numpy())
+    missing = np.isnan(values)
+    if not missing.any():
+        return pa.array(values, type=pa.float64())
+    # NaN is null: the validity bitmap built with NumPy, the values shared (4x faster on 5 M)
+    valid = np.packbits(~missing, bitorder="little")
+    buffers = [pa.py_buffer(valid), pa.py_buffer(values)]
+    return pa.Array.from_buffers(pa.float64(), len(values), buffers, int(missing.sum()))
 
 
 def _run_starts(values: np.ndarray) -> np.ndarray | None:
-    """Where each run of equal values starts (None when the values cannot be compared)."""
-    if len(values) == 0:
+    """Where each run of equal values starts (None when the values cannot be compared).
+
+    Text first compares the objects' addresses: a table read or generated with one string
+    object per distinct value (the usual case) has its runs found without comparing any text.
+    An equal value in another object only starts a new run, which costs speed, never
+    correctness; when that happens often the values themselves are compared.
+    """
+    n = len(values)
+    if n == 0:
         return np.empty(0, dtype=np.int64)
-    head = np.empty(len(values), dtype=bool)
+    head = np.empty(n, dtype=bool)
     head[0] = True
+    if values.dtype == object:
+        values = np.ascontiguousarray(values)
+        where = ctypes.cast(values.ctypes.data, ctypes.POINTER(ctypes.c_size_t))
+        address = np.ctypeslib.as_array(where, shape=(n,))
+        np.not_equal(address[1:], address[:-1], out=head[1:])
+        if np.count_nonzero(head) <= n // 4:
+            return np.flatnonzero(head)
     try:
         np.not_equal(values[1:], values[:-1], out=head[1:])
     except (TypeError, ValueError):  # e.g. pd.NA has no truth value

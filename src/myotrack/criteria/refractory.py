@@ -31,6 +31,11 @@ from myotrack.criteria.timepoints import pick
 from myotrack.measures.steroids import PREDNISONE_PER_MG
 from myotrack.tables.vocab import REFRACTORY_SECOND_AGENTS
 
+_DAILY = ("daily", "a day", "per day", "every day", "qd", "od", "q24h")
+#: Schedules read as one or two administrations a day (lower case, trimmed; empty = daily).
+ONCE_DAILY = ("", *_DAILY, *(f"once {s}" for s in _DAILY))
+TWICE_DAILY = ("twice daily", "twice a day", "bid", "b.i.d.", "q12h", "2x daily")
+
 CRITERIA = (
     Criterion(
         "refractory",
@@ -57,15 +62,17 @@ def build(ctx: Context) -> list[ir.Table]:
     v = v.mutate(per_kg=v.prednisone_mg_day / weight)
     v = v.filter(v.per_kg.notnull())
     v = v.mutate(high=v.per_kg >= p.refractory_gc_mg_per_kg)
-    known_dose = v.group_by("patient_id").aggregate(n_dose=v.count())
-    # only the visits between a patient's first and last high dose can split a run of high
-    # doses, and only a patient whose high doses span the required days can have such a run
-    span = (
-        v.filter(v.high)
-        .group_by("patient_id")
-        .aggregate(first_high=v.day.min(), last_high=v.day.max())
+    # per patient in one pass: visits with a dose per kg, first and last high dose. Only the
+    # visits between those two can split a run of high doses, and only a patient whose high
+    # doses span the required days can have such a run.
+    doses = v.group_by("patient_id").aggregate(
+        n_dose=v.count(),
+        first_high=v.day.min(where=v.high),
+        last_high=v.day.max(where=v.high),
     )
-    span = span.filter(span.last_high - span.first_high >= p.refractory_gc_days)
+    known_dose = doses.select("patient_id", "n_dose")
+    span = doses.filter(doses.last_high - doses.first_high >= p.refractory_gc_days)
+    span = span.select("patient_id", "first_high", "last_high")
     v = v.inner_join(span, "patient_id")
     v = v.filter((v.day >= v.first_high) & (v.day <= v.last_high))
     # a run of high doses: the high-dose visits with the same number of lower doses before them
@@ -96,9 +103,8 @@ def build(ctx: Context) -> list[ir.Table]:
     # 'dose' is per administration: a daily dose needs a daily schedule (empty = daily)
     sched = t.schedule.lower().strip()
     per_day = ibis.cases(
-        (t.schedule.isnull() | (sched == ""), 1.0),
-        (sched.re_search(r"^(once )?(daily|a day|per day|every day|qd|od|q24h)$"), 1.0),
-        (sched.re_search(r"^(twice daily|twice a day|bid|b\.i\.d\.|q12h|2x daily)$"), 2.0),
+        (t.schedule.isnull() | sched.isin(ONCE_DAILY), 1.0),
+        (sched.isin(TWICE_DAILY), 2.0),
         else_=ibis.null("float64"),
     )
     per_kg = per_kg * per_day

@@ -25,9 +25,10 @@ days from the anchor, basis.
 from __future__ import annotations
 
 import ibis
+import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 
-from myotrack.criteria.base import NE, NO, YES, Context, Criterion, Params, num, text
+from myotrack.criteria.base import NE, NO, YES, Context, Criterion, Params, arg_min, num, text
 from myotrack.criteria.timepoints import anchored, pick
 
 CRITERIA = (
@@ -135,39 +136,64 @@ def measured(ctx: Context) -> ir.Table:
     return post
 
 
-def episodes(hits: ir.Table) -> ir.Table:
-    """Per patient, the relapse episodes: hits whose previous comparable assessment was no hit."""
-    prev = hits.select("patient_id", hit_day="day")
-    j = hits.left_join(
-        prev, [hits.patient_id == prev.patient_id, hits.prev_full_day == prev.hit_day]
-    ).select(~ibis.selectors.matches("_right$"))
-    return j.group_by("patient_id").aggregate(n_episodes=j.hit_day.isnull().ifelse(1, 0).sum())
+def per_patient(m: ir.Table) -> ir.Table:
+    """Per patient, in one pass over :func:`measured`: assessments compared, episodes, first hit.
+
+    An episode starts at a hit whose previous comparable assessment (``prev_full_day``) was no
+    hit: the hits minus those whose previous comparable day is itself a hit day (each such day
+    is distinct, so the count is the size of the two lists' intersection).
+    """
+    hit = m.hit
+    n_hits = hit.ifelse(1, 0).sum()
+    repeated = _list_intersect(
+        m.day.collect(where=hit), m.prev_full_day.collect(where=hit)
+    ).length()
+    first = {c: arg_min(m[c], m.day, where=hit) for c in _FIRST}
+    agg = m.group_by("patient_id").aggregate(
+        n_eval=m.evaluable.ifelse(1, 0).sum(),
+        n_episodes=n_hits - repeated.fill_null(0),
+        m_first_day=m.day.min(where=hit),
+        **{f"first_{c}": v for c, v in first.items()},
+    )
+    return agg
+
+
+_FIRST = ("ck", "baseline", "ck_uln", "mrc", "prev_mrc", "prev_day")
+
+
+def _intersect(a, b):  # type: ignore[no-untyped-def]  # the signature is given below
+    """DuckDB's ``list_intersect`` (Ibis's ``intersect`` compiles to a lambda DuckDB deprecates)."""
+
+
+_INT_LIST = dt.Array(dt.int64)
+_list_intersect = ibis.udf.scalar.builtin(
+    _intersect, name="list_intersect", signature=((_INT_LIST, _INT_LIST), _INT_LIST)
+)
 
 
 def build(ctx: Context) -> list[ir.Table]:
     p = ctx.params
-    m = measured(ctx)
-    hits = m.filter(m.hit)
-    first = pick(hits, hits.day, ["day", "ck", "baseline", "ck_uln", "mrc", "prev_mrc", "prev_day"])
-    first = first.select(
+    per = per_patient(measured(ctx))
+    per = per.select(
         "patient_id",
-        m_first_day=first.day,
+        "n_eval",
+        "n_episodes",
+        "m_first_day",
         m_why=ibis.literal("visits day ")
-        + text(first.day)
+        + text(per.m_first_day)
         + ": CK "
-        + num(first.ck)
+        + num(per.first_ck)
         + " > baseline "
-        + num(first.baseline)
+        + num(per.first_baseline)
         + " and > "
-        + num(first.ck_uln * p.relapse_ck_multiple)
+        + num(per.first_ck_uln * p.relapse_ck_multiple)
         + f" ({p.relapse_ck_multiple:g}x ULN); MRC sum "
-        + num(first.mrc)
+        + num(per.first_mrc)
         + " vs "
-        + num(first.prev_mrc)
+        + num(per.first_prev_mrc)
         + " on day "
-        + text(first.prev_day),
+        + text(per.first_prev_day),
     )
-    summary = m.group_by("patient_id").aggregate(n_eval=m.evaluable.ifelse(1, 0).sum())
     ev = ctx.events
     rep = ev.filter((ev.kind == "relapse_reported") & ev.day.notnull())
     rep = rep.inner_join(ctx.immuno_start, "patient_id")
@@ -179,7 +205,7 @@ def build(ctx: Context) -> list[ir.Table]:
         .left_join(ctx.immuno_start, "patient_id")
         .select(~ibis.selectors.matches("_right$"))
     )
-    for t in (summary, episodes(hits), first, rep):
+    for t in (per, rep):
         j = j.left_join(t, "patient_id").select(~ibis.selectors.matches("_right$"))
     use_rep = ibis.literal(p.accept_reported_relapse)
     measured_yes = j.m_first_day.notnull()

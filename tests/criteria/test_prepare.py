@@ -1,0 +1,37 @@
+"""Converting a dataset's columns to the engine's Arrow tables (values kept, nulls kept)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from myotrack.criteria.prepare import _arrow_column, _patient_keys, _run_starts
+
+
+def test_float_column_nan_is_null_and_values_are_kept() -> None:
+    values = pd.Series([1.5, np.nan, 0.0, -2.25, np.nan] * 3 + [7.0])
+    arr = _arrow_column(values, "float64")
+    assert arr.type == pa.float64()
+    assert arr.null_count == 6
+    assert arr.to_pylist() == [None if np.isnan(v) else v for v in values]
+    assert _arrow_column(pd.Series([1.0, 2.0]), "float64").null_count == 0
+    assert _arrow_column(pd.Series([np.nan, np.nan]), "float64").to_pylist() == [None, None]
+
+
+def test_text_runs_are_the_same_whether_or_not_equal_values_share_one_object() -> None:
+    """Runs are first found by address; equal text in distinct objects gives the same result."""
+    shared = np.array(["P1"] * 4 + ["P2"] * 4 + [None] * 2, dtype=object)
+    distinct = np.array(["".join(["P", c]) for c in "11112222"] + [None, None], dtype=object)
+    assert distinct[0] is not distinct[1]
+    starts_shared = _run_starts(shared)
+    assert starts_shared is not None
+    assert starts_shared.tolist() == [0, 4, 8]
+    ids = pd.Index(["P2", "P1"])
+    assert (
+        _patient_keys(ids, pd.Series(shared)).tolist()
+        == _patient_keys(ids, pd.Series(distinct)).tolist()
+        == [1, 1, 1, 1, 0, 0, 0, 0, -1, -1]
+    )
+    text = _arrow_column(pd.Series(distinct), "string")
+    assert text.to_pylist() == ["P1"] * 4 + ["P2"] * 4 + [None, None]
