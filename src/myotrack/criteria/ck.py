@@ -15,8 +15,8 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-from myotrack.criteria.base import NE, NO, YES, Context, Criterion, num, text
-from myotrack.criteria.timepoints import anchored, ck_normal, pick
+from myotrack.criteria.base import NE, NO, YES, Context, Criterion, arg_min, num, text
+from myotrack.criteria.timepoints import anchored, ck_normal
 
 CRITERIA = (
     Criterion(
@@ -37,39 +37,41 @@ def build(ctx: Context) -> list[ir.Table]:
     a = anchored(ctx)
     a = a.filter(a.ck.notnull() & a.ck_uln.notnull() & (a.day > a.anchor_day))
     a = a.mutate(normal=ck_normal(a))
-    # a CK whose written bound leaves it open ('<250' at ULN 200) decides nothing
-    counts = a.group_by("patient_id").aggregate(
+    # a CK whose written bound leaves it open ('<250' at ULN 200) decides nothing; per patient
+    # in one pass: CKs that decide, and the first normal one
+    normal = a.normal.fill_null(False)
+    per = a.group_by("patient_id").aggregate(
         n_ck=a.normal.notnull().ifelse(1, 0).sum(),
-        n_normal=a.normal.fill_null(False).ifelse(1, 0).sum(),
-    )
-    norm = a.filter(a.normal.fill_null(False))
-    first = pick(norm, norm.day, ["day", "anchor_day", "anchor_drug", "ck", "ck_uln", "ck_bound"])
-    first = first.select(
-        "patient_id",
-        ck_normalisation__day=first.day,
-        ck_normalisation__days_from_anchor=first.day - first.anchor_day,
-        ck_normalisation__ck=first.ck,
-        ck_normalisation__ck_uln=first.ck_uln,
-        ck_normalisation__why=ibis.literal("visits day ")
-        + text(first.day)
-        + ": CK "
-        + first.ck_bound
-        + num(first.ck)
-        + " <= ULN "
-        + num(first.ck_uln)
-        + " ("
-        + text(first.day - first.anchor_day)
-        + " days after "
-        + first.anchor_drug
-        + ")",
+        ck_normalisation__day=a.day.min(where=normal),
+        ck_normalisation__ck=arg_min(a.ck, a.day, where=normal),
+        ck_normalisation__ck_uln=arg_min(a.ck_uln, a.day, where=normal),
+        first_bound=arg_min(a.ck_bound, a.day, where=normal),
     )
     j = (
         ctx.patients.select("patient_id")
         .left_join(ctx.immuno_start, "patient_id")
         .select(~ibis.selectors.matches("_right$"))
     )
-    j = j.left_join(counts, "patient_id").select(~ibis.selectors.matches("_right$"))
-    j = j.left_join(first, "patient_id").select(~ibis.selectors.matches("_right$"))
+    j = j.left_join(per, "patient_id").select(~ibis.selectors.matches("_right$"))
+    day = j.ck_normalisation__day
+    why = (
+        ibis.literal("visits day ")
+        + text(day)
+        + ": CK "
+        + j.first_bound
+        + num(j.ck_normalisation__ck)
+        + " <= ULN "
+        + num(j.ck_normalisation__ck_uln)
+        + " ("
+        + text(day - j.anchor_day)
+        + " days after "
+        + j.anchor_drug
+        + ")"
+    )
+    j = j.mutate(
+        ck_normalisation__days_from_anchor=day - j.anchor_day,
+        ck_normalisation__why=ibis.ifelse(day.notnull(), why, ibis.null("string")),
+    )
     value = ibis.cases(
         (j.ck_normalisation__day.notnull(), ibis.literal(YES)),
         (j.n_ck.fill_null(0) > 0, ibis.literal(NO)),
@@ -92,6 +94,6 @@ def build(ctx: Context) -> list[ir.Table]:
     )
     return [
         j.mutate(ck_normalisation=value, ck_normalisation__reason=reason).drop(
-            "anchor_day", "anchor_drug", "n_ck", "n_normal"
+            "anchor_day", "anchor_drug", "n_ck", "first_bound"
         )
     ]
