@@ -23,8 +23,8 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-from myotrack.criteria.base import NE, NO, YES, Context, Criterion, num, text
-from myotrack.criteria.timepoints import escalation_anchor, pick
+from myotrack.criteria.base import NE, NO, YES, Context, Criterion, arg_max, num, text
+from myotrack.criteria.timepoints import escalation_anchor
 
 CRITERIA = (
     Criterion(
@@ -48,24 +48,35 @@ def build(ctx: Context) -> list[ir.Table]:
     p = ctx.params
     anc = escalation_anchor(ctx)
     a = ctx.assess.inner_join(anc, "patient_id")
-    g = a.filter(a.upper_min.notnull() | a.lower_min.notnull())
-    before = g.filter(g.day <= g.anchor_day)
-    before = pick(before, before.day, ["day", "upper_min", "lower_min"], largest=True)
-    before = before.select("patient_id", b_day="day", b_up="upper_min", b_lo="lower_min")
-    after = g.filter(g.day > g.anchor_day)
-    after = pick(after, after.day, ["day", "upper_min", "lower_min"], largest=True)
-    after = after.select("patient_id", a_day="day", a_up="upper_min", a_lo="lower_min")
-    pr = a.filter(a.prednisone_mg_day.notnull() & (a.day > a.anchor_day))
-    pr = pick(pr, pr.day, ["day", "prednisone_mg_day"], largest=True)
-    pr = pr.select("patient_id", p_day="day", pred="prednisone_mg_day")
+    a = a.mutate(
+        graded=a.upper_min.notnull() | a.lower_min.notnull(),
+        dosed=a.prednisone_mg_day.notnull() & (a.day > a.anchor_day),
+    )
+    a = a.filter(a.graded | a.dosed)
+    # per patient in one pass: the last grades at or before the anchor, the last after it, and
+    # the last prednisone dose after it
+    before, after, dosed = (
+        a.graded & (a.day <= a.anchor_day),
+        a.graded & (a.day > a.anchor_day),
+        a.dosed,
+    )
+    per = a.group_by("patient_id").aggregate(
+        b_day=a.day.max(where=before),
+        b_up=arg_max(a.upper_min, a.day, where=before),
+        b_lo=arg_max(a.lower_min, a.day, where=before),
+        a_day=a.day.max(where=after),
+        a_up=arg_max(a.upper_min, a.day, where=after),
+        a_lo=arg_max(a.lower_min, a.day, where=after),
+        p_day=a.day.max(where=dosed),
+        pred=arg_max(a.prednisone_mg_day, a.day, where=dosed),
+    )
 
     j = (
         ctx.patients.select("patient_id")
         .left_join(anc, "patient_id")
         .select(~ibis.selectors.matches("_right$"))
     )
-    for t in (before, after, pr):
-        j = j.left_join(t, "patient_id").select(~ibis.selectors.matches("_right$"))
+    j = j.left_join(per, "patient_id").select(~ibis.selectors.matches("_right$"))
     up = j.a_up - j.b_up
     lo = j.a_lo - j.b_lo
     k = p.response_grades

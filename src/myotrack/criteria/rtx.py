@@ -19,8 +19,8 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-from myotrack.criteria.base import NE, NO, YES, Context, Criterion, arg_min, num, text
-from myotrack.criteria.timepoints import first_course, pick
+from myotrack.criteria.base import NE, NO, YES, Context, Criterion, arg_max, arg_min, num, text
+from myotrack.criteria.timepoints import first_course
 
 CRITERIA = (
     Criterion(
@@ -40,40 +40,39 @@ CRITERIA = (
 )
 
 
-def _last_before(a: ir.Table, value: str, lookback: int) -> ir.Table:
-    b = a.filter(a[value].notnull() & (a.day <= a.anchor_day) & (a.day >= a.anchor_day - lookback))
-    return pick(b, b.day, ["day", value], largest=True)
-
-
 def build(ctx: Context) -> list[ir.Table]:
     p = ctx.params
     anc = first_course(ctx, "rituximab")
     a = ctx.assess.inner_join(anc, "patient_id")
-    win = a.filter((a.day > a.anchor_day) & (a.day <= a.anchor_day + p.rtx_window_days))
-    b_ck = _last_before(a, "ck", p.baseline_lookback_days).select(
-        "patient_id", b_ck="ck", b_ck_day="day"
+    a = a.filter(
+        (a.day >= a.anchor_day - p.baseline_lookback_days)
+        & (a.day <= a.anchor_day + p.rtx_window_days)
     )
-    b_mrc = _last_before(a, "mrc", p.baseline_lookback_days).select("patient_id", b_mrc="mrc")
-    b_up = _last_before(a, "upper_min", p.baseline_lookback_days).select(
-        "patient_id", b_up="upper_min"
-    )
-    b_lo = _last_before(a, "lower_min", p.baseline_lookback_days).select(
-        "patient_id", b_lo="lower_min"
-    )
-    after = win.group_by("patient_id").aggregate(
-        min_ck=win.ck.min(),
-        min_ck_day=arg_min(win.day, win.ck),
-        max_mrc=win.mrc.max(),
-        max_up=win.upper_min.max(),
-        max_lo=win.lower_min.max(),
+    # per patient in one pass: the last value of each measure at or before the anchor (within
+    # the lookback) and the best one after it (within the window)
+    before, after = a.day <= a.anchor_day, a.day > a.anchor_day
+
+    def last_before(value: str) -> ir.Value:
+        return arg_max(a[value], a.day, where=before & a[value].notnull())
+
+    per = a.group_by("patient_id").aggregate(
+        b_ck=last_before("ck"),
+        b_ck_day=a.day.max(where=before & a.ck.notnull()),
+        b_mrc=last_before("mrc"),
+        b_up=last_before("upper_min"),
+        b_lo=last_before("lower_min"),
+        min_ck=a.ck.min(where=after),
+        min_ck_day=arg_min(a.day, a.ck, where=after),
+        max_mrc=a.mrc.max(where=after),
+        max_up=a.upper_min.max(where=after),
+        max_lo=a.lower_min.max(where=after),
     )
     j = (
         ctx.patients.select("patient_id")
         .left_join(anc, "patient_id")
         .select(~ibis.selectors.matches("_right$"))
     )
-    for t in (b_ck, b_mrc, b_up, b_lo, after):
-        j = j.left_join(t, "patient_id").select(~ibis.selectors.matches("_right$"))
+    j = j.left_join(per, "patient_id").select(~ibis.selectors.matches("_right$"))
     fold = j.b_ck / j.min_ck
     ck_ok = fold >= p.rtx_ck_fold
     mrc_change = j.max_mrc - j.b_mrc
