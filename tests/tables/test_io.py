@@ -6,9 +6,11 @@ import zipfile
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from myotrack.errors import InvalidData
 from myotrack.tables import (
     TABLES,
     Dataset,
@@ -96,3 +98,18 @@ def test_round_trip_property(tmp_path: Path, ck: list[float | None], grades: lis
         ),
     )
     _same(ds, read_source(write_csv_folder(ds, tmp_path / f"rt{len(ck)}{len(grades)}")))
+
+
+def test_records_of_white_space_only_are_dropped_and_rows_keep_their_numbers(
+    tmp_path: Path,
+) -> None:
+    """A blank or spaces-only line is no record; the problem on the line after names row 4."""
+    folder = tmp_path / "src"
+    folder.mkdir()
+    (folder / "patients.csv").write_text("patient_id,sex\nP1,F\n  ,\t\nP2,X\n", encoding="utf-8")
+    with pytest.raises(InvalidData) as err:
+        read_source(folder)
+    (problem,) = err.value.problems
+    assert (problem.row, problem.column, problem.value) == (4, "sex", "X")
+    (folder / "patients.csv").write_text("patient_id,sex\nP1,F\n  ,\t\n\nP2,M\n", encoding="utf-8")
+    assert read_source(folder).patient_ids == ["P1", "P2"]
