@@ -136,6 +136,20 @@ def measured(ctx: Context) -> ir.Table:
     return post
 
 
+#: The first qualifying assessment's values named in the explanation.
+_FIRST = ("ck", "baseline", "ck_uln", "mrc", "prev_mrc", "prev_day")
+
+
+def _intersect(a, b):  # type: ignore[no-untyped-def]  # the signature is given below
+    """DuckDB's ``list_intersect`` (Ibis's ``intersect`` compiles to a lambda DuckDB deprecates)."""
+
+
+_INT_LIST = dt.Array(dt.int64)
+_list_intersect = ibis.udf.scalar.builtin(
+    _intersect, name="list_intersect", signature=((_INT_LIST, _INT_LIST), _INT_LIST)
+)
+
+
 def per_patient(m: ir.Table) -> ir.Table:
     """Per patient, in one pass over :func:`measured`: assessments compared, episodes, first hit.
 
@@ -149,26 +163,12 @@ def per_patient(m: ir.Table) -> ir.Table:
         m.day.collect(where=hit), m.prev_full_day.collect(where=hit)
     ).length()
     first = {c: arg_min(m[c], m.day, where=hit) for c in _FIRST}
-    agg = m.group_by("patient_id").aggregate(
+    return m.group_by("patient_id").aggregate(
         n_eval=m.evaluable.ifelse(1, 0).sum(),
         n_episodes=n_hits - repeated.fill_null(0),
         m_first_day=m.day.min(where=hit),
         **{f"first_{c}": v for c, v in first.items()},
     )
-    return agg
-
-
-_FIRST = ("ck", "baseline", "ck_uln", "mrc", "prev_mrc", "prev_day")
-
-
-def _intersect(a, b):  # type: ignore[no-untyped-def]  # the signature is given below
-    """DuckDB's ``list_intersect`` (Ibis's ``intersect`` compiles to a lambda DuckDB deprecates)."""
-
-
-_INT_LIST = dt.Array(dt.int64)
-_list_intersect = ibis.udf.scalar.builtin(
-    _intersect, name="list_intersect", signature=((_INT_LIST, _INT_LIST), _INT_LIST)
-)
 
 
 def build(ctx: Context) -> list[ir.Table]:
