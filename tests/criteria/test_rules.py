@@ -341,3 +341,24 @@ def test_escalation_drugs_started_the_same_day_anchor_on_the_one_entered_first(f
     )
     r = evaluate(ds, criteria=["definite_response"]).frame.iloc[0]
     assert r["definite_response__anchor_drug"] == first
+
+
+def test_integer_details_are_nullable_integers_with_or_without_nulls() -> None:
+    """The outcomes table's whole-number details have one type whatever the cohort holds."""
+    muscles = ("shoulder_abductors", "hip_flexors")
+    strength = [
+        {"patient_id": "A", "day": d, "muscle": m, "side": s, "grade": "3" if d == 0 else "5"}
+        for d in (0, 90)
+        for m in muscles
+        for s in ("left", "right")
+    ]
+    ds = make(
+        [{"patient_id": "A"}],
+        strength=strength,
+        treatments=[{"patient_id": "A", "drug": "rituximab", "start_day": 10}],
+    )
+    fr = evaluate(ds, criteria=["definite_response", "relapse"]).frame
+    assert fr["definite_response__upper_change"].tolist() == [2]
+    for c in ("definite_response__upper_change", "definite_response__lower_change"):
+        assert str(fr[c].dtype) == "Int64"
+    assert str(fr["relapse__count"].dtype) == "Int64"
