@@ -16,7 +16,7 @@ import ibis
 import ibis.expr.types as ir
 
 from myotrack.criteria.base import NE, NO, YES, Context, Criterion, arg_min, num, text
-from myotrack.criteria.timepoints import anchored, ck_normal
+from myotrack.criteria.timepoints import anchored, ck_within
 
 CRITERIA = (
     Criterion(
@@ -36,7 +36,7 @@ CRITERIA = (
 def build(ctx: Context) -> list[ir.Table]:
     a = anchored(ctx)
     a = a.filter(a.ck.notnull() & a.ck_uln.notnull() & (a.day > a.anchor_day))
-    a = a.mutate(normal=ck_normal(a))
+    a = a.mutate(normal=ck_within(a.ck, a.ck_uln, a.ck_bound))
     # a CK whose written bound leaves it open ('<250' at ULN 200) decides nothing; per patient
     # in one pass: CKs that decide, and the first normal one
     normal = a.normal.fill_null(False)

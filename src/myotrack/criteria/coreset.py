@@ -309,4 +309,8 @@ def _unpaired(
         out[f"{cid}__reason"] = out[f"{cid}__reason"].astype(object)
         out.loc[lacking, f"{cid}__reason"] = reason[lacking.to_numpy()]
         out[cid] = out[cid].fillna(NE)
-    return out.astype({"tis__score": "float64"})
+    for c in out.columns:
+        if out[c].dtype == object:  # text nulls are None, as in the rest of the outcomes
+            out[c] = out[c].where(out[c].notna(), None)
+    days = {"tis__baseline_day": "Int64", "tis__followup_day": "Int64"}
+    return out.astype({"tis__score": "float64", **days})

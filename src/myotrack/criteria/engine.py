@@ -61,7 +61,7 @@ def connect() -> duckdb.DuckDBPyConnection:
 
 #: One worker: scores the core set while DuckDB (which releases the GIL) runs a query, and
 #: closes the connection while the results are converted.
-_POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="myotrack-coreset")
+_POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="myotrack-engine")
 
 
 @dataclass(frozen=True)
@@ -293,14 +293,7 @@ def evaluate(
     converted = pa.table(fixed).to_pandas(types_mapper=_INT64.get, split_blocks=True)
     columns: dict[str, pd.Series] = dict(converted.items())
     if core is not None:
-        for c, s in core.items():
-            if c == "patient_id":
-                continue
-            if s.dtype == object:  # one kind of null for text, whoever computed it
-                s = s.where(s.notna(), None)
-            elif str(c).endswith(_INTEGER_DETAILS):
-                s = pd.to_numeric(s).round().astype("Int64")
-            columns[str(c)] = s
+        columns |= {str(c): s for c, s in core.items() if c != "patient_id"}
     out: dict[str, object] = {
         "patient_id": ds.patients["patient_id"].to_numpy(dtype=object, copy=True)
     }

@@ -15,7 +15,7 @@ import ibis
 import ibis.expr.types as ir
 
 from myotrack.criteria.base import NE, NO, YES, Context, Criterion, num, text
-from myotrack.criteria.timepoints import ck_below
+from myotrack.criteria.timepoints import ck_within
 
 CRITERIA = (
     Criterion(
@@ -42,7 +42,8 @@ def build(ctx: Context, relapse: ir.Table) -> list[ir.Table]:
         last_bound=ck_known.ifelse(j.last_bound, ibis.null("string")),
         ck_day=ck_known.ifelse(j.ck_day, ibis.null("int64")),
     )
-    j = j.mutate(ck_ok=ck_below(j.last_ck, j.last_uln, j.last_bound, p.remission_ck_multiple))
+    below = ck_within(j.last_ck, j.last_uln, j.last_bound, p.remission_ck_multiple, strict=True)
+    j = j.mutate(ck_ok=below)
     mrc_ok = j.last_mrc >= 60
     rel_ok = j.relapse == NO
     fails = (j.last_mrc.notnull() & ~mrc_ok) | (j.ck_ok.notnull() & ~j.ck_ok) | (j.relapse == YES)

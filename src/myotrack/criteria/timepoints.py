@@ -24,15 +24,12 @@ def pick(
     return t.group_by("patient_id").aggregate(**agg)
 
 
-def anchored(ctx: Context, anchor: ir.Table | None = None) -> ir.Table:
-    """Assessments joined to their patient's anchor (``anchor_day``, ``anchor_drug``)."""
-    anc = ctx.immuno_start if anchor is None else anchor
-    return ctx.assess.inner_join(anc, "patient_id")
+def anchored(ctx: Context) -> ir.Table:
+    """Assessments joined to their patient's first immunotherapy (``anchor_day``, ``anchor_drug``)."""
+    return ctx.assess.inner_join(ctx.immuno_start, "patient_id")
 
 
-def nearest(
-    ctx: Context, points: dict[str, tuple[str, float]], anchor: ir.Table | None = None
-) -> ir.Table:
+def nearest(ctx: Context, points: dict[str, tuple[str, float]]) -> ir.Table:
     """Per patient, for each time point, the assessment with its value nearest to anchor + months.
 
     ``points``: name -> (value column, months). Only assessments with the value recorded within
@@ -41,7 +38,7 @@ def nearest(
     no assessment qualifies).
     """
     p = ctx.params
-    a = anchored(ctx, anchor)
+    a = anchored(ctx)
     offsets = {name: round(months * p.month_days) for name, (_, months) in points.items()}
     lo = min(offsets.values()) - p.window_days
     hi = max(offsets.values()) + p.window_days
@@ -89,25 +86,22 @@ def first_course(ctx: Context, drug: str) -> ir.Table:
     )
 
 
-def ck_normal(a: ir.Table, multiple: float = 1.0) -> ir.BooleanValue:
-    """CK at or below ``multiple`` x ULN, honouring a written bound ('<200' is normal at ULN 200)."""
-    limit = a.uln_limit if "uln_limit" in a.columns else a.ck_uln * multiple
-    return ibis.cases(
-        ((a.ck_bound == ">") & (a.ck >= limit), False),
-        ((a.ck_bound == "<") & (a.ck <= limit), True),
-        (a.ck_bound == "", a.ck <= limit),
-        else_=ibis.null("boolean"),
-    )
-
-
-def ck_below(
-    ck: ir.NumericValue, uln: ir.NumericValue, bound: ir.StringValue, multiple: float
+def ck_within(
+    ck: ir.NumericValue,
+    uln: ir.NumericValue,
+    bound: ir.StringValue,
+    multiple: float = 1.0,
+    strict: bool = False,
 ) -> ir.BooleanValue:
-    """CK strictly below ``multiple`` x ULN, honouring a written bound."""
+    """CK at or below (``strict``: below) ``multiple`` x ULN, honouring a written bound.
+
+    '<200' is within a limit of 200 or more, '>5000' is not within a limit up to 5000; a bound
+    that leaves it open ('<250' at a limit of 200) is unknown (null).
+    """
     limit = uln * multiple
     return ibis.cases(
         ((bound == ">") & (ck >= limit), False),
         ((bound == "<") & (ck <= limit), True),
-        (bound == "", ck < limit),
+        (bound == "", (ck < limit) if strict else (ck <= limit)),
         else_=ibis.null("boolean"),
     )
