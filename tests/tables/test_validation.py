@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -234,3 +235,41 @@ def test_read_text_holds_one_object_per_distinct_value() -> None:
     assert ids == ["P1", "P1", "P2"]
     assert ids[0] is ids[1]
     assert ds.visits["source"].tolist() == [None, None, None]
+
+
+def test_numbers_read_by_arrow_are_those_pandas_or_python_read() -> None:
+    """Plain decimals are parsed by Arrow: as pandas reads them up to 15 significant digits,
+    correctly rounded (as Python's ``float``) beyond; any other writing is left to pandas."""
+    from myotrack.tables.validate import _arrow_numbers, _blank, _strip
+
+    rng = np.random.default_rng(7)
+    short = [
+        f"{s}{int(i)}.{int(f):0{w}d}" if w else f"{s}{int(i)}"
+        for s, i, f, w in zip(
+            rng.choice(["", "-", "+"], 5000),
+            rng.integers(0, 10**6, 5000),
+            rng.integers(0, 10**6, 5000),
+            rng.integers(0, 7, 5000),
+            strict=True,
+        )
+    ] + ["", "  ", "5.", ".5", "007"]
+    text = _strip(pd.Series(short, dtype=object))
+    blank = _blank(text)
+    fast = _arrow_numbers(text, blank)
+    assert fast is not None
+    slow = pd.to_numeric(text.where(~pd.Series(blank), None), errors="coerce")
+    np.testing.assert_array_equal(fast, slow.to_numpy(dtype=float, na_value=np.nan))
+
+    long = ["71.95364052594351899913", "950.4304727815131", "0.1000000000000000055511"]
+    text = _strip(pd.Series(long, dtype=object))
+    assert list(_arrow_numbers(text, _blank(text))) == [float(v) for v in long]  # type: ignore[arg-type]
+
+    for odd in ["1e3", "nan", "inf", "Infinity", "1,5", "0x10", "\u0661\u0662", "12 mg"]:
+        text = _strip(pd.Series(["10", odd], dtype=object))
+        assert _arrow_numbers(text, _blank(text)) is None, odd
+
+
+def test_a_number_with_an_exponent_is_still_read(tmp_path: Path) -> None:
+    visits = "patient_id,day,ck,ck_uln\nP1,0,4.85e3,200\n"
+    src = write(tmp_path / "s", patients=PATIENTS, visits=visits)
+    assert read_source(src).visits["ck"].tolist() == [4850.0]

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from myotrack.errors import Problem
 from myotrack.measures.grades import GRADE_RULE, parse_grade
@@ -33,7 +35,7 @@ class RawTable:
     """A table as read: text cells, the user-facing file label and the row numbers."""
 
     label: str
-    frame: pd.DataFrame  # every column object dtype holding str ('' = empty)
+    frame: pd.DataFrame  # every column text: str objects or Arrow strings ('' = empty)
     rows: np.ndarray  # user-facing row number of each record
 
 
@@ -126,6 +128,26 @@ def _strip(s: pd.Series) -> pd.Series:
     return pd.Series(s.to_numpy(dtype=object), index=s.index).astype("string[pyarrow]").str.strip()
 
 
+def _arrow_numbers(stripped: pd.Series, blank: np.ndarray) -> np.ndarray | None:
+    """The cells as numbers (NaN where blank), parsed by Arrow, or None when any is not one.
+
+    Arrow reads a column in one vectorised pass, correctly rounded (as Python's ``float``),
+    ten times faster than ``pd.to_numeric``. None when a cell is not a number to Arrow, or is
+    one pandas reads differently ('nan', 'inf', '1e999'): the caller then reads the column with
+    pandas, which names each bad cell as before.
+    """
+    text = pc.if_else(pa.array(blank), pa.scalar(None, pa.string()), pa.array(stripped.array))
+    if any(pc.any(pc.match_substring(text, e)).as_py() for e in "eE"):
+        return None  # an exponent: pandas reads '0e999' as no number, Arrow as 0
+    try:
+        numbers = pc.cast(text, pa.float64())
+    except pa.ArrowInvalid:
+        return None
+    if pc.all(pc.is_finite(numbers)).as_py() is False:
+        return None
+    return np.asarray(numbers.to_numpy(zero_copy_only=False), dtype=float)
+
+
 def _suggest(word: str, options: tuple[str, ...] | list[str]) -> str:
     close = difflib.get_close_matches(word, list(options), n=3, cutoff=0.5)
     return f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
@@ -139,10 +161,13 @@ def _numeric(raw: RawTable, col: Column, text: pd.Series, out: _Collector) -> pd
     else:
         stripped = _strip(text)
         blank = _blank(stripped)
-        num = pd.to_numeric(
-            stripped.where(~pd.Series(blank, index=stripped.index), None), errors="coerce"
-        )
-        num = pd.Series(num.to_numpy(dtype=float, na_value=np.nan), index=text.index)
+        numbers = _arrow_numbers(stripped, blank)
+        if numbers is None:  # some cell is not a number: pandas finds each bad one
+            parsed = pd.to_numeric(
+                stripped.where(~pd.Series(blank, index=stripped.index), None), errors="coerce"
+            )
+            numbers = parsed.to_numpy(dtype=float, na_value=np.nan)
+        num = pd.Series(numbers, index=text.index)
         bad = ~blank & num.isna().to_numpy()
         what = "a whole number" if col.integer else "a number"
         out.add_many(
@@ -404,7 +429,7 @@ def _convert_table(spec: TableSpec, raw: RawTable, out: _Collector) -> pd.DataFr
     for name, column in columns.items():
         if column.dtype == object:
             columns[name] = _shared(column)
-    result = pd.DataFrame(columns, index=frame.index)
+    result = pd.DataFrame(columns, index=frame.index, copy=False)  # no block consolidation
     if extra is not None:
         result = pd.concat([result, extra], axis=1)
     return result.reset_index(drop=True)
