@@ -190,3 +190,17 @@ def test_published_cases_read_alike_by_both_csv_readers(tmp_path: Path) -> None:
         tio._arrow_csv = original
     for name in TABLES:
         pd.testing.assert_frame_equal(fast.table(name), slow.table(name))
+
+
+def test_rows_with_more_cells_than_column_names_are_a_problem_not_a_shift(
+    tmp_path: Path,
+) -> None:
+    """A comma at the end of every line used to shift every value one column to the right."""
+    folder = tmp_path / "src"
+    folder.mkdir()
+    (folder / "patients.csv").write_text("patient_id,sex\nP1,F,\nP2,M,\n", encoding="utf-8")
+    with pytest.raises(InvalidData) as err:
+        read_source(folder)
+    (problem,) = err.value.problems
+    assert (problem.file, problem.row) == ("patients.csv", 2)
+    assert "more cells than row 1 has column names" in problem.rule

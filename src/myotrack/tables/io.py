@@ -71,7 +71,7 @@ def _arrow_csv(data: bytes) -> pd.DataFrame | None:
 def _pandas_csv(data: bytes, label: str) -> pd.DataFrame:
     try:
         # blank lines are kept as records so that row numbers match what a spreadsheet shows
-        return pd.read_csv(
+        frame: pd.DataFrame = pd.read_csv(
             io.BytesIO(data),
             dtype="string[pyarrow]",
             keep_default_na=False,
@@ -84,6 +84,22 @@ def _pandas_csv(data: bytes, label: str) -> pd.DataFrame:
         raise InvalidData(
             [Problem(label, None, None, None, f"not a readable CSV file ({err})")]
         ) from err
+    if not isinstance(frame.index, pd.RangeIndex):
+        # pandas reads the cells beyond the header's names as row labels: every value would
+        # land one column off
+        raise InvalidData(
+            [
+                Problem(
+                    label,
+                    2,
+                    None,
+                    None,
+                    "the rows have more cells than row 1 has column names: name every column, "
+                    "or remove the extra cells (often a comma at the end of each line)",
+                )
+            ]
+        )
+    return frame
 
 
 def _without_empty_records(label: str, frame: pd.DataFrame) -> RawTable:
