@@ -362,3 +362,55 @@ def test_integer_details_are_nullable_integers_with_or_without_nulls() -> None:
     for c in ("definite_response__upper_change", "definite_response__lower_change"):
         assert str(fr[c].dtype) == "Int64"
     assert str(fr["relapse__count"].dtype) == "Int64"
+
+
+def test_relapse_compares_only_assessments_with_a_ck_before_them() -> None:
+    """004 Methods 1.4 needs a baseline: the first CK after the anchor has none to be above.
+
+    An MRC-only visit first gives day 60 a previous MRC sum but no CK before it (not
+    evaluable); a CK-only visit first gives it a baseline (a relapse, or one 'no' compared).
+    """
+
+    def case(first: dict, ck: float) -> tuple[str, str]:
+        visits = [first, {"patient_id": "A", "day": 60, "ck": ck, "ck_uln": 200, "mrc_sum": 50}]
+        ds = make([{"patient_id": "A"}], visits=visits, treatments=[PRED])
+        r = evaluate(ds, criteria=["relapse"]).frame.iloc[0]
+        return str(r["relapse"]), str(r["relapse__reason"])
+
+    mrc_only = {"patient_id": "A", "day": 30, "mrc_sum": 56}
+    ck_only = {"patient_id": "A", "day": 30, "ck": 300, "ck_uln": 200}
+    assert case(mrc_only, 5000)[0] == "not_evaluable"
+    assert case({**ck_only, "day": 20}, 5000) == ("not_evaluable", case(mrc_only, 5000)[1])
+    both = [{**ck_only, "day": 20}, mrc_only]
+    visits = [*both, {"patient_id": "A", "day": 60, "ck": 5000, "ck_uln": 200, "mrc_sum": 50}]
+    r = evaluate(
+        make([{"patient_id": "A"}], visits=visits, treatments=[PRED]), criteria=["relapse"]
+    )
+    assert r.frame.iloc[0]["relapse"] == "yes"
+    assert "CK 5000 > baseline 300" in r.frame.iloc[0]["relapse__why"]
+    visits[-1] = {**visits[-1], "ck": 500}
+    r = evaluate(
+        make([{"patient_id": "A"}], visits=visits, treatments=[PRED]), criteria=["relapse"]
+    )
+    assert (
+        r.frame.iloc[0]["relapse__reason"] == "no assessment met all three conditions (1 compared)"
+    )
+
+
+def test_rtx_lowest_ck_named_is_the_first_of_equal_ones() -> None:
+    """The explanation names the first day the lowest CK was measured, whatever the row order."""
+    patients, visits, treatments = [], [], []
+    for i in range(30):
+        pid = f"P{i}"
+        patients.append({"patient_id": pid})
+        treatments.append(
+            {"patient_id": pid, "drug": "rituximab", "start_day": 0, "dose": 1, "dose_unit": "g"}
+        )
+        visits += [
+            {"patient_id": pid, "day": 0, "ck": 5000, "ck_uln": 200, "mrc_sum": 40},
+            {"patient_id": pid, "day": 150, "ck": 300, "ck_uln": 200, "mrc_sum": 44},
+            {"patient_id": pid, "day": 90, "ck": 350, "ck_uln": 200, "mrc_sum": 42},
+            {"patient_id": pid, "day": 120, "ck": 300, "ck_uln": 200, "mrc_sum": 43},
+        ]
+    out = evaluate(make(patients, visits=visits, treatments=treatments), criteria=["rtx_response"])
+    assert all("lowest 300 (day 120)" in w for w in out.frame["rtx_response__why"])

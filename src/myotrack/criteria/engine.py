@@ -85,15 +85,6 @@ def _sql(expr: ir.Table) -> str:
     return str(ibis.to_sql(expr, dialect="duckdb"))
 
 
-def _with(cte: tuple[str, str], sql: str) -> str:
-    """``sql`` with one more common table expression in front (hand-written SQL under a name)."""
-    name, body = cte
-    head = f'WITH "{name}" AS (\n{body}\n)'
-    if sql.lstrip().startswith("WITH "):
-        return head + ",\n" + sql.lstrip()[len("WITH ") :]
-    return head + "\n" + sql
-
-
 def _outcomes_query(parts: list[str]) -> str:
     """One query: every part (one row per patient at most) left-joined to the patients.
 
@@ -179,8 +170,11 @@ def plan(criteria: tuple[str, ...], params: Params) -> Plan:
     parts += recovery.build(ctx, wanted)
     staged: list[tuple[str, str]] = []
     if wanted & {"relapse", "complete_remission"}:
-        rel = relapse.build(ctx)[0]
-        staged.append(("relapse_out", _with(("relapse_rows", relapse.ROWS_SQL), _sql(rel))))
+        # stored: read twice (for the comparisons and for the candidates' baselines)
+        per = relapse.compared(ctx)
+        staged.append(("relapse_per", _sql(per)))
+        rel = relapse.build(ctx, ibis.table(per.schema(), name="relapse_per"))[0]
+        staged.append(("relapse_out", _sql(rel)))
         rel_t = ibis.table(rel.schema(), name="relapse_out")
         if "relapse" in wanted:
             parts.append(rel_t)

@@ -20,6 +20,12 @@ biochemical relapse' in a case report without numbers) counts too when
 ``accept_reported_relapse`` is on (default); ``relapse__basis`` says which.
 Details: first day, number of relapse episodes (consecutive qualifying assessments are one),
 days from the anchor, basis.
+
+Computed in two steps: one window over the assessments with an MRC sum gives each its previous
+one (:func:`rows`, :func:`compared`); only the candidates, which meet conditions 2 and 3, are
+then compared with their baseline, found by a join with the CKs measured before them
+(:func:`judged`). A running minimum over every assessment would cost more than the rest of
+the criterion together.
 """
 
 from __future__ import annotations
@@ -49,94 +55,109 @@ CRITERIA = (
 )
 
 
-def _meets(
+def _raised(
     p: Params,
     ck: ir.Value,
     bound: ir.Value,
     uln: ir.Value,
-    baseline: ir.Value,
     prev_mrc: ir.Value,
     mrc: ir.Value,
 ) -> ir.BooleanValue:
-    """The three 004 conditions at one assessment (null-safe: unknown is not met).
+    """Conditions 2 and 3 at one assessment (null-safe: unknown is not met).
 
     A CK written '>N' is at least N: it is above a limit when N >= the limit. A CK written '<N'
     can never be shown to be above anything.
     """
     high = ibis.cases(
-        (bound == "", (ck > baseline) & (ck > p.relapse_ck_multiple * uln)),
-        (bound == ">", (ck >= baseline) & (ck >= p.relapse_ck_multiple * uln)),
+        (bound == "", ck > p.relapse_ck_multiple * uln),
+        (bound == ">", ck >= p.relapse_ck_multiple * uln),
         else_=False,
     )
     return (high & ((prev_mrc - mrc) > p.relapse_mrc_drop)).fill_null(False)
 
 
-#: The one window pass over the assessments after the anchor, as SQL: Ibis cannot say
-#: ``LAG(... IGNORE NULLS)``, and without it the previous MRC sum and the nadir take a window
-#: each plus a join (three times the time on large cohorts). The engine puts it in front of the
-#: relapse query as ``relapse_rows``: the assessments with CK, ULN and MRC sum, each with the
-#: previous assessment's MRC sum and day, the nadir before it and the previous such
-#: assessment's day.
-ROWS_SQL = """
-SELECT patient_id, day, ck, ck_uln, ck_bound, mrc, prev_mrc, prev_day, nadir, prev_full_day
-FROM (
-    SELECT a.patient_id, a.day, a.ck, a.ck_uln, a.ck_bound, a.mrc,
-           LAG(a.mrc IGNORE NULLS) OVER w AS prev_mrc,
-           LAG(CASE WHEN a.mrc IS NOT NULL THEN a.day END IGNORE NULLS) OVER w AS prev_day,
-           MIN(CASE WHEN a.ck_uln IS NOT NULL THEN a.ck END)
-               OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS nadir,
-           LAG(CASE WHEN a.mrc IS NOT NULL AND a.ck IS NOT NULL AND a.ck_uln IS NOT NULL
-                    THEN a.day END IGNORE NULLS) OVER w AS prev_full_day
-    FROM "assess" AS a
-    JOIN "immuno" AS i ON a.patient_id = i.patient_id
-    WHERE a.day > i.anchor_day
-    WINDOW w AS (PARTITION BY a.patient_id ORDER BY a.day)
-)
-WHERE mrc IS NOT NULL AND ck IS NOT NULL AND ck_uln IS NOT NULL
-"""
-
-ROWS_SCHEMA = ibis.schema(
-    {
-        "patient_id": "int64",
-        "day": "int64",
-        "ck": "float64",
-        "ck_uln": "float64",
-        "ck_bound": "string",
-        "mrc": "float64",
-        "prev_mrc": "float64",
-        "prev_day": "int64",
-        "nadir": "float64",
-        "prev_full_day": "int64",
-    }
-)
+def _above(ck: ir.Value, bound: ir.Value, baseline: ir.Value) -> ir.BooleanValue:
+    """Condition 1: CK above the baseline (a bound read as in :func:`_raised`)."""
+    return ibis.cases(
+        (bound == "", ck > baseline), (bound == ">", ck >= baseline), else_=False
+    ).fill_null(False)
 
 
-def measured(ctx: Context) -> ir.Table:
-    """Every assessment after the anchor with CK, ULN and MRC sum, the three conditions evaluated.
+def rows(ctx: Context) -> ir.Table:
+    """The assessments after the anchor with CK, ULN and MRC sum, each with the previous MRC sum.
 
-    The previous assessment is the previous one with an MRC sum (whether or not it had a CK);
-    the nadir is the lowest CK measured after the anchor before this assessment (whether or not
-    an MRC sum was recorded with it). Episodes: :func:`episodes`.
+    The previous assessment is the previous one with an MRC sum (whether or not it had a CK):
+    one window over the assessments with an MRC sum, two plain ``LAG``s.
+    """
+    a = anchored(ctx)
+    a = a.filter((a.day > a.anchor_day) & a.mrc.notnull())
+    w = ibis.window(group_by="patient_id", order_by="day")
+    a = a.mutate(prev_mrc=a.mrc.lag().over(w), prev_day=a.day.lag().over(w))
+    return a.filter(a.ck.notnull() & a.ck_uln.notnull())
+
+
+#: What a candidate assessment carries to the second step.
+_CANDIDATE = ("day", "ck", "ck_uln", "ck_bound", "mrc", "prev_mrc", "prev_day", "anchor_day")
+
+
+def compared(ctx: Context) -> ir.Table:
+    """Per patient, in one pass over :func:`rows`: the comparisons and the candidates.
+
+    A candidate meets conditions 2 and 3 (CK > 3x ULN, MRC sum drop); only a candidate can be
+    a relapse, and candidates are few (about 1 assessment in 75 in the synthetic cohorts), so
+    the baseline (condition 1) is found for them alone: :func:`judged`. Columns: ``n_prev``
+    (assessments with a previous MRC sum), ``first_day`` and ``first_prev`` (the first
+    assessment's day and previous MRC sum), ``anchor_day``, ``candidates`` (a list of structs).
+    """
+    r = rows(ctx)
+    raised = _raised(ctx.params, r.ck, r.ck_bound, r.ck_uln, r.prev_mrc, r.mrc)
+    return r.group_by("patient_id").aggregate(
+        n_prev=r.prev_mrc.notnull().ifelse(1, 0).sum(),
+        first_day=r.day.min(),
+        first_prev=arg_min(r.prev_mrc, r.day),
+        anchor_day=r.anchor_day.max(),
+        candidates=ibis.struct({c: r[c] for c in _CANDIDATE}).collect(where=raised),
+    )
+
+
+def judged(ctx: Context, per: ir.Table) -> ir.Table:
+    """Every candidate of :func:`compared` with its baseline and whether it is a relapse (``hit``).
+
+    ``nadir``: the lowest CK (with its ULN) measured after the anchor before the candidate,
+    whether or not an MRC sum was recorded with it; ``prev_full_day``: the previous assessment
+    with CK, ULN and MRC sum (for counting episodes).
     """
     p = ctx.params
-    post = ibis.table(ROWS_SCHEMA, name="relapse_rows")
-    if p.relapse_baseline == "nadir":
-        baseline = post.nadir
-    else:
-        a = anchored(ctx)
-        pre = a.filter((a.day <= a.anchor_day) & a.ck.notnull())
-        pre = pick(pre, pre.day, ["ck"], largest=True).rename(pre_ck="ck")
-        post = post.left_join(pre, "patient_id").select(~ibis.selectors.matches("_right$"))
-        baseline = post.pre_ck
-    post = post.mutate(
-        baseline=baseline,
-        hit=_meets(p, post.ck, post.ck_bound, post.ck_uln, baseline, post.prev_mrc, post.mrc),
-        evaluable=post.prev_mrc.notnull() & baseline.notnull(),
+    c = per.select("patient_id", c=per.candidates).unnest("c").unpack("c")
+    earlier = _ck_rows(ctx)
+    j = c.inner_join(
+        earlier,
+        [
+            c.patient_id == earlier.e_patient,
+            earlier.e_day < c.day,
+            earlier.e_day > c.anchor_day,
+        ],
     )
-    return post
+    before = j.group_by(["patient_id", "day"]).aggregate(
+        nadir=j.e_ck.min(), prev_full_day=j.e_day.max(where=j.e_full)
+    )
+    c = c.left_join(before, ["patient_id", "day"]).select(~ibis.selectors.matches("_right$"))
+    if p.relapse_baseline == "nadir":
+        baseline = c.nadir
+    else:
+        c = c.left_join(_pretreatment(ctx), "patient_id").select(~ibis.selectors.matches("_right$"))
+        baseline = c.pre_ck
+    return c.mutate(baseline=baseline, hit=_above(c.ck, c.ck_bound, baseline))
 
 
-#: The first qualifying assessment's values named in the explanation.
+def _pretreatment(ctx: Context) -> ir.Table:
+    """Per patient, the last CK at or before the start of immunotherapy (``pre_ck``)."""
+    a = anchored(ctx)
+    pre = a.filter((a.day <= a.anchor_day) & a.ck.notnull())
+    return pick(pre, pre.day, ["ck"], largest=True).rename(pre_ck="ck")
+
+
+#: The first relapse's values named in the explanation.
 _FIRST = ("ck", "baseline", "ck_uln", "mrc", "prev_mrc", "prev_day")
 
 
@@ -150,49 +171,79 @@ _list_intersect = ibis.udf.scalar.builtin(
 )
 
 
-def per_patient(m: ir.Table) -> ir.Table:
-    """Per patient, in one pass over :func:`measured`: assessments compared, episodes, first hit.
+def _hits(c: ir.Table) -> ir.Table:
+    """Per patient: episodes and the first relapse, from the judged candidates.
 
-    An episode starts at a hit whose previous comparable assessment (``prev_full_day``) was no
-    hit: the hits minus those whose previous comparable day is itself a hit day (each such day
-    is distinct, so the count is the size of the two lists' intersection).
+    An episode starts at a relapse whose previous comparable assessment (``prev_full_day``) was
+    none: the relapses minus those whose previous comparable day is itself a relapse day (each
+    such day is distinct, so the count is the size of the two lists' intersection).
     """
-    hit = m.hit
-    n_hits = hit.ifelse(1, 0).sum()
-    repeated = _list_intersect(
-        m.day.collect(where=hit), m.prev_full_day.collect(where=hit)
-    ).length()
-    first = {c: arg_min(m[c], m.day, where=hit) for c in _FIRST}
-    return m.group_by("patient_id").aggregate(
-        n_eval=m.evaluable.ifelse(1, 0).sum(),
-        n_episodes=n_hits - repeated.fill_null(0),
-        m_first_day=m.day.min(where=hit),
-        **{f"first_{c}": v for c, v in first.items()},
+    h = c.filter(c.hit)
+    repeated = _list_intersect(h.day.collect(), h.prev_full_day.collect()).length()
+    return h.group_by("patient_id").aggregate(
+        n_episodes=h.count() - repeated.fill_null(0),
+        m_first_day=h.day.min(),
+        **{f"first_{col}": arg_min(h[col], h.day) for col in _FIRST},
     )
 
 
-def build(ctx: Context) -> list[ir.Table]:
+def _ck_rows(ctx: Context) -> ir.Table:
+    """The assessments with CK and ULN: ``e_patient``, ``e_day``, ``e_ck``, ``e_full`` (with MRC sum)."""
+    a = ctx.assess
+    return a.filter(a.ck.notnull() & a.ck_uln.notnull()).select(
+        e_patient="patient_id", e_day="day", e_ck="ck", e_full=a.mrc.notnull()
+    )
+
+
+def _evaluable(ctx: Context, per: ir.Table) -> ir.Table:
+    """Per patient, the assessments compared: with a previous MRC sum and a baseline.
+
+    With the nadir, every assessment but the first has a CK before it; the first has one only
+    when a CK without an MRC sum came earlier (looked up for the patients whose first
+    assessment has a previous MRC sum, i.e. an MRC sum without CK came earlier).
+    """
+    if ctx.params.relapse_baseline == "nadir":
+        f = per.filter(per.first_prev.notnull())
+        ck = _ck_rows(ctx)
+        j = f.inner_join(
+            ck,
+            [
+                f.patient_id == ck.e_patient,
+                ck.e_day < f.first_day,
+                ck.e_day > f.anchor_day,
+            ],
+        )
+        with_ck = j.select("patient_id").distinct().mutate(ck_before=True)
+        e = per.left_join(with_ck, "patient_id").select(~ibis.selectors.matches("_right$"))
+        alone = e.first_prev.notnull() & e.ck_before.isnull()
+        return e.select("patient_id", n_eval=e.n_prev - alone.ifelse(1, 0))
+    pre = _pretreatment(ctx)
+    e = per.left_join(pre, "patient_id").select(~ibis.selectors.matches("_right$"))
+    return e.select("patient_id", n_eval=e.pre_ck.notnull().ifelse(e.n_prev, 0))
+
+
+def build(ctx: Context, per: ir.Table) -> list[ir.Table]:
+    """The relapse criterion from :func:`compared` (``per``, stored by the engine first)."""
     p = ctx.params
-    per = per_patient(measured(ctx))
-    per = per.select(
+    hits = _hits(judged(ctx, per))
+    hits = hits.select(
         "patient_id",
-        "n_eval",
         "n_episodes",
         "m_first_day",
         m_why=ibis.literal("visits day ")
-        + text(per.m_first_day)
+        + text(hits.m_first_day)
         + ": CK "
-        + num(per.first_ck)
+        + num(hits.first_ck)
         + " > baseline "
-        + num(per.first_baseline)
+        + num(hits.first_baseline)
         + " and > "
-        + num(per.first_ck_uln * p.relapse_ck_multiple)
+        + num(hits.first_ck_uln * p.relapse_ck_multiple)
         + f" ({p.relapse_ck_multiple:g}x ULN); MRC sum "
-        + num(per.first_mrc)
+        + num(hits.first_mrc)
         + " vs "
-        + num(per.first_prev_mrc)
+        + num(hits.first_prev_mrc)
         + " on day "
-        + text(per.first_prev_day),
+        + text(hits.first_prev_day),
     )
     ev = ctx.events
     rep = ev.filter((ev.kind == "relapse_reported") & ev.day.notnull())
@@ -205,7 +256,7 @@ def build(ctx: Context) -> list[ir.Table]:
         .left_join(ctx.immuno_start, "patient_id")
         .select(~ibis.selectors.matches("_right$"))
     )
-    for t in (per, rep):
+    for t in (_evaluable(ctx, per), hits, rep):
         j = j.left_join(t, "patient_id").select(~ibis.selectors.matches("_right$"))
     use_rep = ibis.literal(p.accept_reported_relapse)
     measured_yes = j.m_first_day.notnull()

@@ -62,7 +62,10 @@ def build(ctx: Context) -> list[ir.Table]:
         b_up=last_before("upper_min"),
         b_lo=last_before("lower_min"),
         min_ck=a.ck.min(where=after),
-        min_ck_day=arg_min(a.day, a.ck, where=after),
+        # of equal lowest CKs, the first
+        min_ck_day=arg_min(
+            a.day, ibis.struct({"ck": a.ck, "day": a.day}), where=after & a.ck.notnull()
+        ),
         max_mrc=a.mrc.max(where=after),
         max_up=a.upper_min.max(where=after),
         max_lo=a.lower_min.max(where=after),
