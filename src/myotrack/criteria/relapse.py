@@ -129,15 +129,7 @@ def judged(ctx: Context, per: ir.Table) -> ir.Table:
     """
     p = ctx.params
     c = per.select("patient_id", c=per.candidates).unnest("c").unpack("c")
-    earlier = _ck_rows(ctx)
-    j = c.inner_join(
-        earlier,
-        [
-            c.patient_id == earlier.e_patient,
-            earlier.e_day < c.day,
-            earlier.e_day > c.anchor_day,
-        ],
-    )
+    j = _cks_before(ctx, c, "day")
     before = j.group_by(["patient_id", "day"]).aggregate(
         nadir=j.e_ck.min(), prev_full_day=j.e_day.max(where=j.e_full)
     )
@@ -175,8 +167,8 @@ def _hits(c: ir.Table) -> ir.Table:
     """Per patient: episodes and the first relapse, from the judged candidates.
 
     An episode starts at a relapse whose previous comparable assessment (``prev_full_day``) was
-    none: the relapses minus those whose previous comparable day is itself a relapse day (each
-    such day is distinct, so the count is the size of the two lists' intersection).
+    not one: the relapses minus those whose previous comparable day is itself a relapse day
+    (each such day is distinct, so the count is the size of the two lists' intersection).
     """
     h = c.filter(c.hit)
     repeated = _list_intersect(h.day.collect(), h.prev_full_day.collect()).length()
@@ -187,11 +179,15 @@ def _hits(c: ir.Table) -> ir.Table:
     )
 
 
-def _ck_rows(ctx: Context) -> ir.Table:
-    """The assessments with CK and ULN: ``e_patient``, ``e_day``, ``e_ck``, ``e_full`` (with MRC sum)."""
+def _cks_before(ctx: Context, t: ir.Table, day: str) -> ir.Table:
+    """``t`` (with ``patient_id`` and ``anchor_day``) joined to every CK with its ULN measured
+    after the anchor and before ``t[day]``: ``e_day``, ``e_ck``, ``e_full`` (with an MRC sum)."""
     a = ctx.assess
-    return a.filter(a.ck.notnull() & a.ck_uln.notnull()).select(
+    ck = a.filter(a.ck.notnull() & a.ck_uln.notnull()).select(
         e_patient="patient_id", e_day="day", e_ck="ck", e_full=a.mrc.notnull()
+    )
+    return t.inner_join(
+        ck, [t.patient_id == ck.e_patient, ck.e_day < t[day], ck.e_day > t.anchor_day]
     )
 
 
@@ -203,16 +199,7 @@ def _evaluable(ctx: Context, per: ir.Table) -> ir.Table:
     assessment has a previous MRC sum, i.e. an MRC sum without CK came earlier).
     """
     if ctx.params.relapse_baseline == "nadir":
-        f = per.filter(per.first_prev.notnull())
-        ck = _ck_rows(ctx)
-        j = f.inner_join(
-            ck,
-            [
-                f.patient_id == ck.e_patient,
-                ck.e_day < f.first_day,
-                ck.e_day > f.anchor_day,
-            ],
-        )
+        j = _cks_before(ctx, per.filter(per.first_prev.notnull()), "first_day")
         with_ck = j.select("patient_id").distinct().mutate(ck_before=True)
         e = per.left_join(with_ck, "patient_id").select(~ibis.selectors.matches("_right$"))
         alone = e.first_prev.notnull() & e.ck_before.isnull()
