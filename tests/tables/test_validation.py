@@ -237,36 +237,59 @@ def test_read_text_holds_one_object_per_distinct_value() -> None:
     assert ds.visits["source"].tolist() == [None, None, None]
 
 
-def test_numbers_read_by_arrow_are_those_pandas_or_python_read() -> None:
-    """Plain decimals are parsed by Arrow: as pandas reads them up to 15 significant digits,
-    correctly rounded (as Python's ``float``) beyond; any other writing is left to pandas."""
-    from myotrack.tables.validate import _arrow_numbers, _blank, _strip
+def _read_numbers(cells: list[str]) -> np.ndarray:
+    from myotrack.tables.validate import _blank, _numbers, _strip
 
+    text = _strip(pd.Series(cells, dtype=object))
+    return _numbers(text, _blank(text))
+
+
+def test_plain_numbers_are_read_as_python_reads_them() -> None:
+    """Up to 15 significant digits as pandas reads them; beyond, correctly rounded (pandas
+    keeps only 17 digits, leading zeros included); minus zero is zero; whatever the column."""
     rng = np.random.default_rng(7)
     short = [
         f"{s}{int(i)}.{int(f):0{w}d}" if w else f"{s}{int(i)}"
         for s, i, f, w in zip(
             rng.choice(["", "-", "+"], 5000),
-            rng.integers(0, 10**6, 5000),
+            rng.integers(1, 10**6, 5000),
             rng.integers(0, 10**6, 5000),
             rng.integers(0, 7, 5000),
             strict=True,
         )
     ] + ["", "  ", "5.", ".5", "007"]
-    text = _strip(pd.Series(short, dtype=object))
-    blank = _blank(text)
-    fast = _arrow_numbers(text, blank)
-    assert fast is not None
-    slow = pd.to_numeric(text.where(~pd.Series(blank), None), errors="coerce")
-    np.testing.assert_array_equal(fast, slow.to_numpy(dtype=float, na_value=np.nan))
+    text = pd.Series(short, dtype=object).str.strip()
+    expected = pd.to_numeric(text.where(text != "", None), errors="coerce")
+    np.testing.assert_array_equal(
+        _read_numbers(short), expected.to_numpy(dtype=float, na_value=np.nan)
+    )
+    odd = [
+        "71.95364052594351899913",
+        "950.4304727815131",
+        "00000000000000000000.5",
+        "000000000000.0055807302150",
+        "0.30000000000000004",
+    ]
+    for column in (odd, [*odd, "4.85e3"], [*odd, "n/a"]):  # Arrow alone, or with pandas
+        assert list(_read_numbers(column)[: len(odd)]) == [float(v) for v in odd]
+    assert not np.signbit(_read_numbers(["-0", "-0.0", "1"])).any()
+    assert not np.signbit(_read_numbers(["-0", "x"])).any()
 
-    long = ["71.95364052594351899913", "950.4304727815131", "0.1000000000000000055511"]
-    text = _strip(pd.Series(long, dtype=object))
-    assert list(_arrow_numbers(text, _blank(text))) == [float(v) for v in long]  # type: ignore[arg-type]
 
-    for odd in ["1e3", "nan", "inf", "Infinity", "1,5", "0x10", "\u0661\u0662", "12 mg"]:
-        text = _strip(pd.Series(["10", odd], dtype=object))
-        assert _arrow_numbers(text, _blank(text)) is None, odd
+def test_not_plainly_written_numbers_are_left_to_pandas() -> None:
+    cells = ["4.85e3", "1E2", "nan", "inf", "1,5", "0x10", "\u0661\u0662", "12 mg", "0e999"]
+    got = _read_numbers(cells)
+    expected = pd.to_numeric(pd.Series(cells), errors="coerce").to_numpy(dtype=float)
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_range_checks_see_the_number_as_written(tmp_path: Path) -> None:
+    """0.99999999999999994 is below 1 (pandas read it as 1.0 and let it pass)."""
+    visits = "patient_id,day,ck,ck_uln\nP1,0,100,0.99999999999999994\n"
+    src = write(tmp_path / "s", patients=PATIENTS, visits=visits)
+    assert "ck_uln must be >= 1 U/L" in [
+        p.rule for p in validate_source(src) if p.column == "ck_uln"
+    ]
 
 
 def test_a_number_with_an_exponent_is_still_read(tmp_path: Path) -> None:
