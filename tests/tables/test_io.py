@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from myotrack.errors import InvalidData
+from myotrack.errors import InvalidData, Problem
 from myotrack.tables import (
     TABLES,
     Dataset,
@@ -100,18 +100,28 @@ def test_round_trip_property(tmp_path: Path, ck: list[float | None], grades: lis
     _same(ds, read_source(write_csv_folder(ds, tmp_path / f"rt{len(ck)}{len(grades)}")))
 
 
+def _patients_csv(tmp_path: Path, data: bytes) -> Path:
+    """A source folder holding only ``patients.csv`` with ``data``."""
+    folder = tmp_path / "src"
+    folder.mkdir(exist_ok=True)
+    (folder / "patients.csv").write_bytes(data)
+    return folder
+
+
+def _only_problem(folder: Path) -> Problem:
+    with pytest.raises(InvalidData) as err:
+        read_source(folder)
+    (problem,) = err.value.problems
+    return problem
+
+
 def test_records_of_white_space_only_are_dropped_and_rows_keep_their_numbers(
     tmp_path: Path,
 ) -> None:
     """A blank or spaces-only line is no record; the problem on the line after names row 4."""
-    folder = tmp_path / "src"
-    folder.mkdir()
-    (folder / "patients.csv").write_text("patient_id,sex\nP1,F\n  ,\t\nP2,X\n", encoding="utf-8")
-    with pytest.raises(InvalidData) as err:
-        read_source(folder)
-    (problem,) = err.value.problems
+    problem = _only_problem(_patients_csv(tmp_path, b"patient_id,sex\nP1,F\n  ,\t\nP2,X\n"))
     assert (problem.row, problem.column, problem.value) == (4, "sex", "X")
-    (folder / "patients.csv").write_text("patient_id,sex\nP1,F\n  ,\t\n\nP2,M\n", encoding="utf-8")
+    folder = _patients_csv(tmp_path, b"patient_id,sex\nP1,F\n  ,\t\n\nP2,M\n")
     assert read_source(folder).patient_ids == ["P1", "P2"]
 
 
@@ -160,34 +170,26 @@ def test_arrow_csv_reader_leaves_quoted_or_broken_files_to_pandas(data: bytes) -
 
 def test_broken_csv_is_named_as_before(tmp_path: Path) -> None:
     """An unclosed quote or bad encoding: one problem naming the file, nothing read."""
-    folder = tmp_path / "src"
-    folder.mkdir()
     for data, words in [
         (b'patient_id,sex\nP1,"F\n', "EOF inside string"),
         (b"patient_id,sex\nP\xe91,F\n", "can't decode byte 0xe9"),
     ]:
-        (folder / "patients.csv").write_bytes(data)
-        with pytest.raises(InvalidData) as err:
-            read_source(folder)
-        (problem,) = err.value.problems
+        problem = _only_problem(_patients_csv(tmp_path, data))
         assert problem.file == "patients.csv" and "not a readable CSV file" in problem.rule
         assert words in problem.rule
 
 
-def test_published_cases_read_alike_by_both_csv_readers(tmp_path: Path) -> None:
+def test_published_cases_read_alike_by_both_csv_readers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The published cases written as CSV read to the same dataset whichever reader is used."""
     from myotrack.evidence import load_evidence
     from myotrack.tables import io as tio
 
-    ds = load_evidence()
-    folder = write_csv_folder(ds, tmp_path / "csv")
+    folder = write_csv_folder(load_evidence(), tmp_path / "csv")
     fast = read_source(folder)
-    original = tio._arrow_csv
-    tio._arrow_csv = lambda data: None  # type: ignore[assignment]
-    try:
-        slow = read_source(folder)
-    finally:
-        tio._arrow_csv = original
+    monkeypatch.setattr(tio, "_arrow_csv", lambda data: None)
+    slow = read_source(folder)
     for name in TABLES:
         pd.testing.assert_frame_equal(fast.table(name), slow.table(name))
 
@@ -196,11 +198,6 @@ def test_rows_with_more_cells_than_column_names_are_a_problem_not_a_shift(
     tmp_path: Path,
 ) -> None:
     """A comma at the end of every line used to shift every value one column to the right."""
-    folder = tmp_path / "src"
-    folder.mkdir()
-    (folder / "patients.csv").write_text("patient_id,sex\nP1,F,\nP2,M,\n", encoding="utf-8")
-    with pytest.raises(InvalidData) as err:
-        read_source(folder)
-    (problem,) = err.value.problems
+    problem = _only_problem(_patients_csv(tmp_path, b"patient_id,sex\nP1,F,\nP2,M,\n"))
     assert (problem.file, problem.row) == ("patients.csv", 2)
     assert "more cells than row 1 has column names" in problem.rule

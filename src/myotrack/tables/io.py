@@ -41,9 +41,9 @@ def _arrow_csv(data: bytes) -> pd.DataFrame | None:
     """Every cell as Arrow text, read by Arrow's multi-threaded parser (4x faster than pandas).
 
     None for anything but a plain file, which :func:`_pandas_csv` reads (or names what is
-    wrong with it): quoted cells or NUL bytes (the parsers differ on stray ones), a row with a missing
-    or extra cell (a blank line is an empty record to both), a blank or repeated column name,
-    text that is not UTF-8, an empty file.
+    wrong with it): quoted cells or NUL bytes (the parsers differ on stray ones), a row with a
+    missing or extra cell (a blank line is an empty record to both), a blank or repeated column
+    name, text that is not UTF-8, an empty file.
     """
     if b'"' in data or b"\x00" in data:
         return None
