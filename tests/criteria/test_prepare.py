@@ -35,3 +35,59 @@ def test_text_runs_are_the_same_whether_or_not_equal_values_share_one_object() -
     )
     text = _arrow_column(pd.Series(distinct), "string")
     assert text.to_pylist() == ["P1"] * 4 + ["P2"] * 4 + [None, None]
+
+
+def test_pick_by_struct_returns_the_same_row_as_one_aggregate_per_column() -> None:
+    """Three or more columns are picked as one struct: same row, nulls kept, per direction."""
+    import ibis
+
+    from myotrack.criteria.base import arg_max, arg_min
+    from myotrack.criteria.engine import connect
+    from myotrack.criteria.timepoints import pick
+
+    frame = pd.DataFrame(
+        {
+            "patient_id": [0, 0, 0, 1, 1, 2],
+            "day": [5, 1, 9, 3, 4, 7],
+            "a": [1.5, None, 2.5, None, 4.0, None],
+            "b": ["x", "y", None, "z", None, None],
+            "c": [10, 20, 30, None, 50, 60],
+        }
+    )
+    frame["c"] = frame["c"].astype("Int64")
+    t = ibis.table(
+        {"patient_id": "int64", "day": "int64", "a": "float64", "b": "string", "c": "int64"},
+        name="t",
+    )
+    con = connect()
+    con.register("t", pa.Table.from_pandas(frame, preserve_index=False))
+    cols = ["day", "a", "b", "c"]
+    for largest in (False, True):
+        by_struct = pick(t, t.day, cols, largest=largest)
+        arg = arg_max if largest else arg_min
+        by_column = t.group_by("patient_id").aggregate(**{c: arg(t[c], t.day) for c in cols})
+        got, expected = (
+            con.execute(str(ibis.to_sql(e.order_by("patient_id"), dialect="duckdb"))).df()
+            for e in (by_struct, by_column)
+        )
+        pd.testing.assert_frame_equal(got, expected)
+    first = con.execute(
+        str(ibis.to_sql(pick(t, t.day, cols).order_by("patient_id"), dialect="duckdb"))
+    ).df()
+    assert first["day"].tolist() == [1, 3, 7]
+    assert first["a"].isna().tolist() == [True, True, True]
+    assert first["b"].tolist()[:2] == ["y", "z"]
+
+
+def test_outcome_text_is_objects_with_none_and_repeated_text_shares_one_string() -> None:
+    from myotrack.criteria.engine import _text
+
+    chunked = pa.chunked_array([pa.array(["yes", None, "no"]), pa.array(["yes"] * 9)])
+    repeated = _text(chunked)
+    assert repeated.dtype == object
+    assert repeated.tolist() == ["yes", None, "no"] + ["yes"] * 9
+    assert repeated[0] is repeated[-1]  # one string per distinct text
+    distinct = _text(pa.array([f"visits day {i}" for i in range(8)] + [None]))
+    assert distinct.tolist() == [f"visits day {i}" for i in range(8)] + [None]
+    assert _text(pa.array([], pa.string())).tolist() == []
+    assert _text(pa.array([None, None], pa.string())).tolist() == [None, None]

@@ -228,14 +228,20 @@ def prepared(params: Params) -> dict[str, ir.Table]:
         anchor_day=tr.start_day.min(), anchor_drug=arg_min(tr.drug, earliest(tr))
     )
     m = ibis.table(a.schema(), name="assess")  # read from the materialised table
-    has_mrc, has_ck = m.mrc.notnull(), m.ck.notnull()
-    latest = m.group_by("patient_id").aggregate(
-        mrc_day=m.day.max(where=has_mrc),
-        last_mrc=arg_max(m.mrc, m.day, where=has_mrc),
-        ck_day=m.day.max(where=has_ck),
-        last_ck=arg_max(m.ck, m.day, where=has_ck),
-        last_uln=arg_max(m.ck_uln, m.day, where=has_ck),
-        last_bound=arg_max(m.ck_bound, m.day, where=has_ck),
+    # each last row picked once, as a struct (one key comparison per row, not one per column)
+    mrc = ibis.struct({"day": m.day, "mrc": m.mrc})
+    ck = ibis.struct({"day": m.day, "ck": m.ck, "uln": m.ck_uln, "bound": m.ck_bound})
+    last = m.group_by("patient_id").aggregate(
+        m=arg_max(mrc, m.day, where=m.mrc.notnull()), c=arg_max(ck, m.day, where=m.ck.notnull())
+    )
+    latest = last.select(
+        "patient_id",
+        mrc_day=last.m["day"],
+        last_mrc=last.m["mrc"],
+        ck_day=last.c["day"],
+        last_ck=last.c["ck"],
+        last_uln=last.c["uln"],
+        last_bound=last.c["bound"],
     )
     return {"assess": a, "immuno": immuno, "latest": latest}
 

@@ -16,12 +16,17 @@ def pick(
     ``key`` must be unique within a patient (e.g. ``day``, or ``dist + day * 1e-7`` to break
     ties by the earlier day).
     """
-    agg = {
-        c: (arg_max(t[c], key) if largest else arg_min(t[c], key))
-        for c in columns
-        if c != "patient_id"
-    }
-    return t.group_by("patient_id").aggregate(**agg)
+    cols = [c for c in columns if c != "patient_id"]
+    if len(cols) <= 2:
+        agg = {c: (arg_max(t[c], key) if largest else arg_min(t[c], key)) for c in cols}
+        return t.group_by("patient_id").aggregate(**agg)
+    # many columns: the row picked once as a struct (one key comparison per row, not one per
+    # column; a quarter less time for the core set's 16 columns)
+    row = ibis.struct({c: t[c] for c in cols})
+    one = t.group_by("patient_id").aggregate(
+        _row=arg_max(row, key) if largest else arg_min(row, key)
+    )
+    return one.select("patient_id", *[one._row[c].name(c) for c in cols])
 
 
 def anchored(ctx: Context) -> ir.Table:
