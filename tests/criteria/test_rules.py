@@ -249,6 +249,35 @@ def test_definite_response_anchor_is_not_a_redose() -> None:
     assert r["definite_response"] == "yes" and r["definite_response__lower_change"] == 2
 
 
+@pytest.mark.parametrize(
+    ("doses", "expected", "prednisone_after"),
+    [
+        ({-10: 40, 100: 20, 200: 5}, "yes", 5),  # the last dose after the anchor: tapered
+        ({-10: 40, 100: 5, 200: 20}, "no", 20),  # tapered, then raised again: the last counts
+        ({-20: 40, -10: 5}, "not_evaluable", None),  # no dose recorded after the anchor
+    ],
+)
+def test_definite_response_taper_is_the_last_dose_after_the_anchor(
+    doses: dict[int, float], expected: str, prednisone_after: float | None
+) -> None:
+    """002 Methods: 'able to taper their prednisone dose below 10 mg/d' after the therapy."""
+    ds = make(
+        [{"patient_id": "A"}],
+        visits=[{"patient_id": "A", "day": d, "prednisone_mg_day": mg} for d, mg in doses.items()],
+        strength=[
+            {"patient_id": "A", "day": -5, "muscle": "hip_flexors", "side": "left", "grade": "2"},
+            {"patient_id": "A", "day": 150, "muscle": "hip_flexors", "side": "left", "grade": "4"},
+        ],
+        treatments=[{"patient_id": "A", "drug": "ivig", "start_day": 0}],
+    )
+    r = evaluate(ds, criteria=["definite_response"]).frame.iloc[0]
+    assert r["definite_response"] == expected
+    after = r["definite_response__prednisone_after"]
+    assert (
+        (after is None or after != after) if prednisone_after is None else after == prednisone_after
+    )
+
+
 def test_refractory_reads_only_daily_glucocorticoid_doses() -> None:
     """001: >= 1.0 mg/kg/day; '80 mg every other day' at 70 kg is 0.57 mg/kg/day, not a daily 80 mg."""
     visits = [{"patient_id": "A", "day": d, "mrc_sum": m} for d, m in ((0, 50), (60, 46))]

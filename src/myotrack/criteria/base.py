@@ -106,7 +106,9 @@ class Context:
     events: ir.Table
     assess: ir.Table
     immuno_start: ir.Table  # patient_id, anchor_day, anchor_drug: first immunotherapy (or --anchor)
-    latest: ir.Table  # patient_id, mrc_day, last_mrc, ck_day, last_ck, last_uln, last_bound
+    # patient_id, mrc_day, last_mrc, ck_day, last_ck, last_uln, last_bound, prednisone_day,
+    # last_prednisone
+    latest: ir.Table
     params: Params
 
 

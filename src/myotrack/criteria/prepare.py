@@ -194,7 +194,7 @@ def prepared(params: Params) -> dict[str, ir.Table]:
     """The shared derived tables, materialised once per evaluation.
 
     ``assess``: the assessments; ``immuno``: each patient's anchor; ``latest``: each patient's
-    last MRC sum and last CK (with ULN and bound) and their days.
+    last MRC sum, last CK (with ULN and bound) and last prednisone dose, and their days.
     """
     t = base_tables()
     visits, strength, treatments = t["visits"], t["strength"], t["treatments"]
@@ -231,8 +231,11 @@ def prepared(params: Params) -> dict[str, ir.Table]:
     # each last row picked once, as a struct (one key comparison per row, not one per column)
     mrc = ibis.struct({"day": m.day, "mrc": m.mrc})
     ck = ibis.struct({"day": m.day, "ck": m.ck, "uln": m.ck_uln, "bound": m.ck_bound})
+    dose = ibis.struct({"day": m.day, "mg": m.prednisone_mg_day})
     last = m.group_by("patient_id").aggregate(
-        m=arg_max(mrc, m.day, where=m.mrc.notnull()), c=arg_max(ck, m.day, where=m.ck.notnull())
+        m=arg_max(mrc, m.day, where=m.mrc.notnull()),
+        c=arg_max(ck, m.day, where=m.ck.notnull()),
+        p=arg_max(dose, m.day, where=m.prednisone_mg_day.notnull()),
     )
     latest = last.select(
         "patient_id",
@@ -242,6 +245,8 @@ def prepared(params: Params) -> dict[str, ir.Table]:
         last_ck=last.c["ck"],
         last_uln=last.c["uln"],
         last_bound=last.c["bound"],
+        prednisone_day=last.p["day"],
+        last_prednisone=last.p["mg"],
     )
     return {"assess": a, "immuno": immuno, "latest": latest}
 

@@ -47,19 +47,11 @@ CRITERIA = (
 def build(ctx: Context) -> list[ir.Table]:
     p = ctx.params
     anc = escalation_anchor(ctx)
-    a = ctx.assess.inner_join(anc, "patient_id")
-    a = a.mutate(
-        graded=a.upper_min.notnull() | a.lower_min.notnull(),
-        dosed=a.prednisone_mg_day.notnull() & (a.day > a.anchor_day),
-    )
-    a = a.filter(a.graded | a.dosed)
-    # per patient in one pass: the last grades at or before the anchor, the last after it, and
-    # the last prednisone dose after it
-    before, after, dosed = (
-        a.graded & (a.day <= a.anchor_day),
-        a.graded & (a.day > a.anchor_day),
-        a.dosed,
-    )
+    a = ctx.assess.filter(ctx.assess.upper_min.notnull() | ctx.assess.lower_min.notnull())
+    a = a.inner_join(anc, "patient_id")
+    # per patient in one pass over the graded assessments: the last grades at or before the
+    # anchor and the last after it
+    before, after = a.day <= a.anchor_day, a.day > a.anchor_day
     per = a.group_by("patient_id").aggregate(
         b_day=a.day.max(where=before),
         b_up=arg_max(a.upper_min, a.day, where=before),
@@ -67,8 +59,6 @@ def build(ctx: Context) -> list[ir.Table]:
         a_day=a.day.max(where=after),
         a_up=arg_max(a.upper_min, a.day, where=after),
         a_lo=arg_max(a.lower_min, a.day, where=after),
-        p_day=a.day.max(where=dosed),
-        pred=arg_max(a.prednisone_mg_day, a.day, where=dosed),
     )
 
     j = (
@@ -77,6 +67,14 @@ def build(ctx: Context) -> list[ir.Table]:
         .select(~ibis.selectors.matches("_right$"))
     )
     j = j.left_join(per, "patient_id").select(~ibis.selectors.matches("_right$"))
+    # the last dose after the anchor is the patient's last dose, when that came after it
+    last = ctx.latest.select("patient_id", "prednisone_day", "last_prednisone")
+    j = j.left_join(last, "patient_id").select(~ibis.selectors.matches("_right$"))
+    dosed_after = j.prednisone_day > j.anchor_day
+    j = j.mutate(
+        p_day=ibis.ifelse(dosed_after, j.prednisone_day, ibis.null("int64")),
+        pred=ibis.ifelse(dosed_after, j.last_prednisone, ibis.null("float64")),
+    )
     up = j.a_up - j.b_up
     lo = j.a_lo - j.b_lo
     k = p.response_grades
