@@ -77,17 +77,3 @@ def test_pick_by_struct_returns_the_same_row_as_one_aggregate_per_column() -> No
     assert first["day"].tolist() == [1, 3, 7]
     assert first["a"].isna().tolist() == [True, True, True]
     assert first["b"].tolist()[:2] == ["y", "z"]
-
-
-def test_outcome_text_is_objects_with_none_and_repeated_text_shares_one_string() -> None:
-    from myotrack.criteria.engine import _text
-
-    chunked = pa.chunked_array([pa.array(["yes", None, "no"]), pa.array(["yes"] * 9)])
-    repeated = _text(chunked)
-    assert repeated.dtype == object
-    assert repeated.tolist() == ["yes", None, "no"] + ["yes"] * 9
-    assert repeated[0] is repeated[-1]  # one string per distinct text
-    distinct = _text(pa.array([f"visits day {i}" for i in range(8)] + [None]))
-    assert distinct.tolist() == [f"visits day {i}" for i in range(8)] + [None]
-    assert _text(pa.array([], pa.string())).tolist() == []
-    assert _text(pa.array([None, None], pa.string())).tolist() == [None, None]

@@ -284,10 +284,8 @@ def evaluate(
             col = pc.cast(pc.round(col), pa.int64())
         fixed[c] = col
     # integers stay nullable integers, text is object with None
-    texts = {c: _text(col) for c, col in fixed.items() if _is_text(col.type)}
-    rest = pa.table({c: col for c, col in fixed.items() if c not in texts})
-    converted = rest.to_pandas(types_mapper=_INT64.get, split_blocks=True)
-    columns: dict[str, pd.Series | np.ndarray] = dict(converted.items()) | texts
+    converted = pa.table(fixed).to_pandas(types_mapper=_INT64.get, split_blocks=True)
+    columns: dict[str, pd.Series] = dict(converted.items())
     if core is not None:
         columns |= {str(c): s for c, s in core.items() if c != "patient_id"}
     out: dict[str, object] = {
@@ -302,30 +300,9 @@ def evaluate(
     return Outcomes(pd.DataFrame(out, copy=False), pl.criteria)
 
 
-def _values(s: pd.Series | np.ndarray) -> object:
+def _values(s: pd.Series) -> object:
     """A column's values as they are: NumPy arrays as such (pandas scans wrapped ones for NA)."""
-    if isinstance(s, np.ndarray):
-        return s
     return s.array if isinstance(s.dtype, pd.api.extensions.ExtensionDtype) else s.to_numpy()
-
-
-def _is_text(t: pa.DataType) -> bool:
-    return bool(pa.types.is_string(t) or pa.types.is_large_string(t))
-
-
-def _text(col: pa.Array | pa.ChunkedArray) -> np.ndarray:
-    """A text column as objects with None for null.
-
-    Most outcome texts repeat (values, reasons, drug names): each distinct text becomes one
-    Python string, shared by its rows, instead of one string per row.
-    """
-    if isinstance(col, pa.ChunkedArray):
-        col = col.combine_chunks()
-    codes = pc.dictionary_encode(col)
-    if len(codes.dictionary) * 4 > len(col):  # mostly distinct (the 'why' texts)
-        return col.to_numpy(zero_copy_only=False)
-    words = np.asarray([*codes.dictionary.to_pylist(), None], dtype=object)
-    return words[pc.fill_null(codes.indices, len(words) - 1).to_numpy()]
 
 
 _INT64 = {pa.int64(): pd.Int64Dtype()}
