@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import duckdb
+import ibis
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from myotrack.criteria.base import arg_max, arg_min
+from myotrack.criteria.engine import connect
 from myotrack.criteria.prepare import _arrow_column, _patient_keys, _run_starts
+from myotrack.criteria.timepoints import pick
 
 
 def test_float_column_nan_is_null_and_values_are_kept() -> None:
@@ -39,12 +44,6 @@ def test_text_runs_are_the_same_whether_or_not_equal_values_share_one_object() -
 
 def test_pick_by_struct_returns_the_same_row_as_one_aggregate_per_column() -> None:
     """Three or more columns are picked as one struct: same row, nulls kept, per direction."""
-    import ibis
-
-    from myotrack.criteria.base import arg_max, arg_min
-    from myotrack.criteria.engine import connect
-    from myotrack.criteria.timepoints import pick
-
     frame = pd.DataFrame(
         {
             "patient_id": [0, 0, 0, 1, 1, 2],
@@ -66,14 +65,13 @@ def test_pick_by_struct_returns_the_same_row_as_one_aggregate_per_column() -> No
         by_struct = pick(t, t.day, cols, largest=largest)
         arg = arg_max if largest else arg_min
         by_column = t.group_by("patient_id").aggregate(**{c: arg(t[c], t.day) for c in cols})
-        got, expected = (
-            con.execute(str(ibis.to_sql(e.order_by("patient_id"), dialect="duckdb"))).df()
-            for e in (by_struct, by_column)
-        )
-        pd.testing.assert_frame_equal(got, expected)
-    first = con.execute(
-        str(ibis.to_sql(pick(t, t.day, cols).order_by("patient_id"), dialect="duckdb"))
-    ).df()
+        pd.testing.assert_frame_equal(_run(con, by_struct), _run(con, by_column))
+    first = _run(con, pick(t, t.day, cols))
     assert first["day"].tolist() == [1, 3, 7]
     assert first["a"].isna().tolist() == [True, True, True]
     assert first["b"].tolist()[:2] == ["y", "z"]
+
+
+def _run(con: duckdb.DuckDBPyConnection, expr: ibis.Table) -> pd.DataFrame:
+    """``expr`` run by DuckDB, one row per patient in patient order."""
+    return con.execute(str(ibis.to_sql(expr.order_by("patient_id"), dialect="duckdb"))).df()

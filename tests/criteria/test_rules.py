@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from myotrack.criteria import Params, evaluate
@@ -273,9 +274,7 @@ def test_definite_response_taper_is_the_last_dose_after_the_anchor(
     r = evaluate(ds, criteria=["definite_response"]).frame.iloc[0]
     assert r["definite_response"] == expected
     after = r["definite_response__prednisone_after"]
-    assert (
-        (after is None or after != after) if prednisone_after is None else after == prednisone_after
-    )
+    assert pd.isna(after) if prednisone_after is None else after == prednisone_after
 
 
 def test_refractory_reads_only_daily_glucocorticoid_doses() -> None:
