@@ -54,6 +54,18 @@ def _timed(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
     return result, time.perf_counter() - start
 
 
+def machine_speed(n: int = 5_000_000, repeat: int = 5) -> float:
+    """Seconds NumPy takes to sort ``n`` random doubles, the shortest of ``repeat`` runs.
+
+    A yardstick printed with the table: this machine's speed drifts by a third over a day, so
+    two runs' figures compare only next to their yardsticks.
+    """
+    import numpy as np
+
+    values = np.random.default_rng(0).random(n)
+    return min(_timed(np.sort, values)[1] for _ in range(repeat))
+
+
 def _best(repeat: int, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
     """The result and the shortest time of ``repeat`` runs (other load only adds time)."""
     runs = [_timed(fn, *args, **kwargs) for _ in range(repeat)]
@@ -172,6 +184,7 @@ def main(argv: list[str] | None = None) -> int:
         f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())} "
         "(other processes on the machine slow every timing down)"
     )
+    speed_start = machine_speed()
     results = []
     try:
         for size in sizes:
@@ -270,6 +283,10 @@ def main(argv: list[str] | None = None) -> int:
         )
     )
     print(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(
+        f"machine speed: NumPy sorted 5,000,000 random doubles in {speed_start:.3f} s at the start, "
+        f"{machine_speed():.3f} s at the end (shortest of 5; compare runs with it)"
+    )
     big = [r for r in results if r["patients"] >= 100_000]
     if big:
         r = big[-1]
