@@ -41,6 +41,8 @@ sys.path.insert(0, str(HERE))
 TARGET_ALL_S = 5.0  # 100,000 patients x ~50 visits, every criterion
 TARGET_VS_DUCKDB = 2.0  # engine / hand-written DuckDB, relapse + recovery
 TARGET_VS_LOOP = 50.0  # per-patient loop / engine, relapse + recovery
+YARDSTICK_N = 5_000_000  # random doubles sorted by the machine-speed yardstick
+YARDSTICK_REPEAT = 5
 
 
 def _rss_mb() -> float:
@@ -54,16 +56,16 @@ def _timed(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
     return result, time.perf_counter() - start
 
 
-def machine_speed(n: int = 5_000_000, repeat: int = 5) -> float:
-    """Seconds NumPy takes to sort ``n`` random doubles, the shortest of ``repeat`` runs.
+def machine_speed() -> float:
+    """Seconds NumPy takes to sort the yardstick's random doubles, the shortest of its runs.
 
     A yardstick printed with the table: this machine's speed drifts by a third over a day, so
     two runs' figures compare only next to their yardsticks.
     """
     import numpy as np
 
-    values = np.random.default_rng(0).random(n)
-    return min(_timed(np.sort, values)[1] for _ in range(repeat))
+    values = np.random.default_rng(0).random(YARDSTICK_N)
+    return min(_timed(np.sort, values)[1] for _ in range(YARDSTICK_REPEAT))
 
 
 def _best(repeat: int, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
@@ -284,8 +286,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(
-        f"machine speed: NumPy sorted 5,000,000 random doubles in {speed_start:.3f} s at the start, "
-        f"{machine_speed():.3f} s at the end (shortest of 5; compare runs with it)"
+        f"machine speed: NumPy sorted {YARDSTICK_N:,} random doubles in {speed_start:.3f} s at the "
+        f"start, {machine_speed():.3f} s at the end (shortest of {YARDSTICK_REPEAT}; compare runs with it)"
     )
     big = [r for r in results if r["patients"] >= 100_000]
     if big:
