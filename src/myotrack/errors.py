@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Literal
 
 
 class MyotrackError(Exception):
@@ -19,7 +20,8 @@ class Problem:
     """One rule broken by one value: where it is, what it is, and which rule it breaks.
 
     ``row`` is the 1-based row number as the user sees it in the file: for a CSV file or an
-    Excel sheet with a header, the first data row is row 2.
+    Excel sheet with a header, the first data row is row 2. An *error* rejects the whole
+    source; a *warning* marks input that is unusual but meaningful and was kept.
     """
 
     file: str
@@ -27,6 +29,12 @@ class Problem:
     column: str | None
     value: object
     rule: str
+    severity: Literal["error", "warning"] = "error"
+
+    @property
+    def is_warning(self) -> bool:
+        """A warning keeps the value (its rule says what was kept); it never blocks a source."""
+        return self.severity == "warning"
 
     def __str__(self) -> str:
         where = self.file
@@ -42,7 +50,7 @@ class InvalidData(MyotrackError):
     """A source broke one or more rules. Nothing from it was used or saved."""
 
     def __init__(self, problems: Iterable[Problem]):
-        self.problems: list[Problem] = list(problems)
+        self.problems: list[Problem] = [p for p in problems if not p.is_warning]
         count = len(self.problems)
         head = f"{count} problem{'s' if count != 1 else ''} found; nothing was imported"
         super().__init__(head + "\n" + "\n".join(f"  - {p}" for p in self.problems))

@@ -40,7 +40,9 @@ ASSESS_VISIT_COLUMNS = ("ck", "ck_uln", "ck_bound", "mrs", "mrc_sum", "prednison
 
 
 def _type(kind: str) -> str:
-    return {"int": "int64", "float": "float64"}.get(kind, "string")
+    return {"int": "int64", "float": "float64", "day": "int64", "lab": "float64"}.get(
+        kind, "string"
+    )
 
 
 def schemas() -> dict[str, dict[str, str]]:

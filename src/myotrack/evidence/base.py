@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from myotrack.errors import InvalidData, Problem
-from myotrack.tables import Dataset, read_source
+from myotrack.tables import TABLES, Dataset, read_source
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
@@ -120,13 +120,7 @@ def _evidence() -> Dataset:
 def load_evidence() -> Dataset:
     """Every published patient of the seed papers as one validated Dataset (a fresh copy)."""
     ds = _evidence()
-    return Dataset(
-        **{
-            n: ds.table(n).copy()
-            for n in ("patients", "visits", "strength", "treatments", "events")
-        },
-        name=ds.name,
-    )
+    return Dataset(**{n: ds.table(n).copy() for n in TABLES}, name=ds.name)
 
 
 def load_studies() -> pd.DataFrame:

@@ -89,6 +89,16 @@ class MrcGrade:
         return self.grade
 
     @property
+    def low(self) -> int:
+        """Lowest whole grade the text allows: the whole grade, or a range's lower end."""
+        return self.whole
+
+    @property
+    def high(self) -> int:
+        """Highest whole grade the text allows: the whole grade, or a range's upper end."""
+        return self.upper if self.upper is not None else self.whole
+
+    @property
     def kendall(self) -> int:
         """Kendall 0-10 value (IMACS manual muscle testing form)."""
         return _KENDALL[(self.grade, self.modifier)]

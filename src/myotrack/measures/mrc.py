@@ -68,6 +68,36 @@ MMT8_MUSCLES: tuple[str, ...] = (
 #: The two muscle groups of the seed 002 Kendall 0-40 score (each on both sides).
 KENDALL40_MUSCLES: tuple[str, ...] = ("shoulder_abductors", "hip_flexors")
 
+#: Limb regions as clinicians grade them ('proximal upper limb 4/5'), each with the muscles it
+#: covers. A regional grade bounds each member muscle (each lies in the written grade's range);
+#: it never stands for a per-muscle value. Proximal upper limb = shoulder abductors and elbow
+#: flexors, proximal lower limb = hip flexors, extensors, abductors and knee extensors, as the
+#: MRC-sum and MMT-8 groups are usually assigned; wider regions are unions of these.
+_PROXIMAL_UPPER = ("shoulder_abductors", "elbow_flexors", "elbow_extensors")
+_DISTAL_UPPER = ("wrist_extensors", "wrist_flexors", "finger_flexors")
+_PROXIMAL_LOWER = (
+    "hip_flexors",
+    "hip_extensors",
+    "hip_abductors",
+    "hip_adductors",
+    "gluteus_maximus",
+    "gluteus_medius",
+    "knee_extensors",
+    "knee_flexors",
+)
+_DISTAL_LOWER = ("ankle_dorsiflexors", "ankle_plantarflexors")
+REGIONS: dict[str, tuple[str, ...]] = {
+    "proximal_upper_limb": _PROXIMAL_UPPER,
+    "distal_upper_limb": _DISTAL_UPPER,
+    "proximal_lower_limb": _PROXIMAL_LOWER,
+    "distal_lower_limb": _DISTAL_LOWER,
+    "upper_limbs": _PROXIMAL_UPPER + _DISTAL_UPPER,
+    "lower_limbs": _PROXIMAL_LOWER + _DISTAL_LOWER,
+    "proximal_limbs": _PROXIMAL_UPPER + _PROXIMAL_LOWER,
+    "distal_limbs": _DISTAL_UPPER + _DISTAL_LOWER,
+    "all_limbs": _PROXIMAL_UPPER + _DISTAL_UPPER + _PROXIMAL_LOWER + _DISTAL_LOWER,
+}
+
 SIDES: tuple[str, ...] = ("left", "right")
 AXIAL = "axial"
 

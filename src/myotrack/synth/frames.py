@@ -42,7 +42,7 @@ def stack(blocks: Sequence[Block], columns: Sequence[str], order: str) -> pd.Dat
 
 
 def _typed(col: Column, values: pd.Series | None, n: int) -> object:
-    if col.kind in ("int", "float"):
+    if col.kind in ("int", "float", "day", "lab"):
         if values is None:
             return (
                 pd.array(np.full(n, np.nan), dtype="Int64") if col.integer else np.full(n, np.nan)
@@ -78,4 +78,4 @@ def typed_frame(table: str, frame: pd.DataFrame) -> pd.DataFrame:
 
 def typed_dataset(frames: Mapping[str, pd.DataFrame], name: str) -> Dataset:
     """A Dataset of generated frames, typed as the readers type them (no text round trip)."""
-    return Dataset(**{t: typed_frame(t, frames[t]) for t in TABLES}, name=name)
+    return Dataset(**{t: typed_frame(t, frames.get(t, pd.DataFrame())) for t in TABLES}, name=name)

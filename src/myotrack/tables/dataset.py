@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from myotrack.errors import InvalidData
+from myotrack.errors import InvalidData, Problem
 from myotrack.tables.schema import CK_BOUND, TABLES
 from myotrack.tables.validate import RawTable, check_and_convert
 
@@ -30,7 +30,9 @@ class Dataset:
     strength: pd.DataFrame
     treatments: pd.DataFrame
     events: pd.DataFrame
+    observations: pd.DataFrame
     name: str = "data"
+    warnings: tuple[Problem, ...] = ()
 
     def table(self, name: str) -> pd.DataFrame:
         frame: pd.DataFrame = getattr(self, name)
@@ -110,6 +112,6 @@ def to_text(frame: pd.DataFrame) -> pd.DataFrame:
 
 def build(raws: Mapping[str, RawTable], name: str) -> Dataset:
     frames, problems = check_and_convert(raws)
-    if problems:
+    if any(not p.is_warning for p in problems):
         raise InvalidData(problems)
-    return Dataset(**frames, name=name)
+    return Dataset(**frames, name=name, warnings=tuple(problems))

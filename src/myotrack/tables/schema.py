@@ -23,7 +23,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-Kind = Literal["text", "int", "float", "enum", "list", "grade", "drug", "muscle"]
+Kind = Literal[
+    "text", "int", "float", "enum", "list", "grade", "drug", "muscle", "day", "lab", "unit", "code"
+]
 
 
 @dataclass(frozen=True)
@@ -68,8 +70,10 @@ class TableSpec:
 SEX = ("F", "M", "other", "unknown")
 ANTIBODY = ("SRP", "HMGCR", "seronegative", "unknown")
 YES_NO_UNKNOWN = ("yes", "no", "unknown")
-SIDE = ("left", "right", "axial")
+SIDE = ("left", "right", "axial", "both")
 DOSE_UNIT = ("mg", "g", "mg/kg", "g/kg", "mg/m2", "mL", "other")
+DOSE_PER = ("administration", "day", "week", "month", "course")
+RELAPSE_TYPE = ("clinical", "biochemical", "both")
 STOP_REASON = (
     "inefficacy",
     "intolerance",
@@ -79,19 +83,57 @@ STOP_REASON = (
     "pregnancy",
     "other",
 )
-EVENT_KIND = ("adverse_event", "relapse_reported", "hospitalisation", "death", "other")
+EVENT_KIND = (
+    "adverse_event",
+    "relapse_reported",
+    "hospitalisation",
+    "death",
+    "worsening",
+    "improvement",
+    "other",
+)
 REPORTED_RESPONSE = ("yes", "partial", "no", "unknown")
 
 
 def _enzyme(name: str, label: str) -> tuple[Column, Column]:
     return (
-        Column(name, "float", f"{label} at this visit", "U/L", minimum=0),
+        Column(
+            name,
+            "lab",
+            f"{label} at this visit: a number, a bound (<200, >=3000), ~N, or normal / elevated",
+            "U/L",
+            minimum=0,
+        ),
         Column(
             f"{name}_uln",
             "float",
             f"upper limit of normal of the laboratory for {label}",
             "U/L",
             minimum=0,
+        ),
+    )
+
+
+def _day(name: str, description: str, required: bool = False) -> tuple[Column, Column, Column]:
+    """A day column and its earliest / latest companions (see :mod:`myotrack.tables.timing`)."""
+    return (
+        Column(
+            name,
+            "day",
+            f"{description}; may be written 120..150, ~120, 6 months, within 2 weeks, at age 37",
+            "day",
+            required=required,
+            integer=True,
+        ),
+        Column(
+            f"{name}_earliest",
+            "int",
+            f"earliest possible {name} when uncertain",
+            "day",
+            integer=True,
+        ),
+        Column(
+            f"{name}_latest", "int", f"latest possible {name} when uncertain", "day", integer=True
         ),
     )
 
@@ -128,8 +170,14 @@ VISITS = TableSpec(
     "one row per assessment",
     (
         Column("patient_id", "text", "patient of this visit", required=True),
-        Column("day", "int", "days since the index date", "day", required=True, integer=True),
-        Column("ck", "float", "creatine kinase; may be written <N or >N", "U/L", minimum=0),
+        *_day("day", "days since the index date", required=True),
+        Column(
+            "ck",
+            "lab",
+            "creatine kinase: a number, a bound (<200, >=3000), ~N, or normal / elevated",
+            "U/L",
+            minimum=0,
+        ),
         Column(
             "ck_uln", "float", "upper limit of normal of the laboratory for CK", "U/L", minimum=1
         ),
@@ -198,6 +246,7 @@ VISITS = TableSpec(
         Column("myoact", "float", "MYOACT total as reported", "0-60", minimum=0, maximum=60),
         Column("mitax", "float", "MITAX total", "0-63", minimum=0, maximum=63),
         Column("weight_kg", "float", "body weight at this visit", "kg", minimum=2, maximum=400),
+        Column("lab", "text", "laboratory of the enzymes (matched in reference_ranges)"),
         SOURCE,
     ),
 )
@@ -207,9 +256,14 @@ STRENGTH = TableSpec(
     "one row per muscle, side and assessment (manual muscle testing)",
     (
         Column("patient_id", "text", "patient", required=True),
-        Column("day", "int", "days since the index date", "day", required=True, integer=True),
-        Column("muscle", "muscle", "muscle group (vocabulary)", required=True),
-        Column("side", "enum", "side; empty when the source does not say", allowed=SIDE),
+        *_day("day", "days since the index date", required=True),
+        Column("muscle", "muscle", "muscle group or limb region (vocabulary)", required=True),
+        Column(
+            "side",
+            "enum",
+            "side (both: each side has this grade); empty when the source does not say",
+            allowed=SIDE,
+        ),
         Column(
             "grade",
             "grade",
@@ -232,20 +286,8 @@ TREATMENTS = TableSpec(
             "drug or procedure; any synonym in, the canonical name out",
             required=True,
         ),
-        Column(
-            "start_day",
-            "int",
-            "first day of the course; empty when the source gives no date",
-            "day",
-            integer=True,
-        ),
-        Column(
-            "end_day",
-            "int",
-            "last day of the course; empty means ongoing or unknown",
-            "day",
-            integer=True,
-        ),
+        *_day("start_day", "first day of the course; empty when the source gives no date"),
+        *_day("end_day", "last day of the course; empty means ongoing or unknown"),
         Column(
             "line",
             "int",
@@ -253,12 +295,23 @@ TREATMENTS = TableSpec(
             integer=True,
             minimum=1,
         ),
-        Column("dose", "float", "dose per administration", minimum=0),
+        Column(
+            "dose",
+            "float",
+            "dose amount; may be written with its unit (1 mg/kg/day, 60 mg)",
+            minimum=0,
+        ),
         Column(
             "dose_unit",
-            "enum",
-            "unit of the dose (per day/week/course goes in schedule)",
+            "unit",
+            "unit of the dose as written (mg, g/kg, mg/kg/day, mg/m2 weekly, g/kg per course)",
             allowed=DOSE_UNIT,
+        ),
+        Column(
+            "dose_per",
+            "enum",
+            "what the dose is per: administration, day, week, month or course (from dose_unit)",
+            allowed=DOSE_PER,
         ),
         Column("route", "text", "route (IV, oral, SC, ...)"),
         Column(
@@ -288,10 +341,22 @@ EVENTS = TableSpec(
     "adverse events, reported relapses, hospitalisations, deaths",
     (
         Column("patient_id", "text", "patient", required=True),
+        *_day("day", "day of the event; empty when the source gives none"),
+        *_day("end_day", "last day of the event (e.g. discharge); empty when not given"),
         Column(
-            "day", "int", "day of the event; empty when the source gives none", "day", integer=True
+            "sequence",
+            "int",
+            "order among the patient's events, when days are unknown",
+            integer=True,
+            minimum=1,
         ),
         Column("kind", "enum", "kind of event", required=True, allowed=EVENT_KIND),
+        Column(
+            "relapse_type",
+            "enum",
+            "for a reported relapse: clinical (weakness), biochemical (CK only) or both",
+            allowed=RELAPSE_TYPE,
+        ),
         Column("term", "text", "event term (vocabulary, e.g. febrile_neutropenia, herpes_zoster)"),
         Column("grade", "int", "severity grade (CTCAE 1-5)", minimum=1, maximum=5, integer=True),
         Column("treatment", "drug", "drug the event is attributed to"),
@@ -300,8 +365,63 @@ EVENTS = TableSpec(
     ),
 )
 
-TABLES: dict[str, TableSpec] = {t.name: t for t in (PATIENTS, VISITS, STRENGTH, TREATMENTS, EVENTS)}
+OBSERVATIONS = TableSpec(
+    "observations",
+    "what the other tables cannot hold: antibody tests, B cells, biopsy, MRI, functional tests",
+    (
+        Column("patient_id", "text", "patient", required=True),
+        *_day("day", "day of the observation; empty when only its order is known"),
+        Column("code", "code", "what was observed (observation vocabulary)", required=True),
+        Column(
+            "value",
+            "text",
+            "result as written: a number, positive/negative, a titre 1:640, present/absent",
+            required=True,
+        ),
+        Column("unit", "text", "unit of a numeric value"),
+        Column("assay", "text", "test or method (ELISA, line blot, immunofluorescence, ...)"),
+        Column(
+            "sequence",
+            "int",
+            "order among the patient's observations, when days are unknown",
+            integer=True,
+            minimum=1,
+        ),
+        Column("note", "text", "free text (published cases only; never exported de-identified)"),
+        SOURCE,
+    ),
+)
+
+TABLES: dict[str, TableSpec] = {
+    t.name: t for t in (PATIENTS, VISITS, STRENGTH, TREATMENTS, EVENTS, OBSERVATIONS)
+}
 TABLE_NAMES: tuple[str, ...] = tuple(TABLES)
 
-#: Internal column added by the reader next to ``visits.ck``: '<', '>' or '' (exact).
+#: The optional table of laboratory reference ranges (a lab value without its ULN takes it
+#: from here: the patient's site and the visit's lab, an empty site or lab matching any).
+REFERENCE_RANGES = TableSpec(
+    "reference_ranges",
+    "upper limits of normal per site and laboratory",
+    (
+        Column("site", "text", "site the range applies to; empty = every site"),
+        Column("lab", "text", "laboratory; empty = every laboratory of the site"),
+        Column(
+            "analyte",
+            "enum",
+            "enzyme",
+            required=True,
+            allowed=("ck", "ldh", "hbdh", "aldolase", "alt", "ast"),
+        ),
+        Column("uln", "float", "upper limit of normal", "U/L", required=True, minimum=1),
+        SOURCE,
+    ),
+)
+
+#: The enzymes of the visits table (each with its ``_uln``).
+ENZYMES: tuple[str, ...] = ("ck", "ldh", "hbdh", "aldolase", "alt", "ast")
+
+#: Internal column added by the reader next to ``visits.ck``: '<', '<=', '>', '>=', '~' or ''
+#: (exact). Every enzyme has the same four companions, ``<enzyme>_bound``, ``_state``
+#: (normal, elevated or ''), ``_low`` and ``_high`` (see :mod:`myotrack.measures.bounds`).
 CK_BOUND = "ck_bound"
+LAB_DERIVED: tuple[str, ...] = ("bound", "state", "low", "high")

@@ -374,9 +374,9 @@ def _shared(s: pd.Series) -> pd.Series:
 
 
 def _empty(col: Column, n: int, index: pd.Index) -> pd.Series:
-    if col.kind == "int":
+    if col.kind in ("int", "day"):
         return pd.Series(pd.array([None] * n, dtype="Int64"), index=index)
-    if col.kind == "float":
+    if col.kind in ("float", "lab"):
         return pd.Series(np.full(n, np.nan), index=index)
     return pd.Series([None] * n, index=index, dtype=object)
 
@@ -414,9 +414,9 @@ def _convert_table(spec: TableSpec, raw: RawTable, out: _Collector) -> pd.DataFr
         if spec.name == "visits" and col.name == "ck":
             text, bound = _split_ck(raw, text)
             columns[CK_BOUND] = bound.astype(object)
-        if col.kind in ("int", "float"):
+        if col.kind in ("int", "float", "day", "lab"):
             columns[col.name] = _numeric(raw, col, text, out)
-        elif col.kind == "enum":
+        elif col.kind in ("enum", "unit"):
             columns[col.name] = _enum(raw, col, text, out)
         elif col.kind == "drug":
             columns[col.name] = _drug(raw, col, text, out)
@@ -527,7 +527,7 @@ def _cross_checks(
         ids,
     )
     known = set(ids.dropna())
-    for name in ("visits", "strength", "treatments", "events"):
+    for name in ("visits", "strength", "treatments", "events", "observations"):
         f = frames[name]
         pid = f["patient_id"]
         unknown = pid.notna().to_numpy() & ~pid.isin(known).to_numpy()
