@@ -43,9 +43,21 @@ def test_validate_lists_every_problem_and_exits_1(tmp_path: Path) -> None:
     (tmp_path / "patients.csv").write_text("patient_id,sex\nP1,F\nP1,Q\n")
     r = run("validate", str(tmp_path))
     assert r.returncode == 1
-    lines = r.stdout.strip().splitlines()
-    assert len(lines) == 2 and all(line.startswith("patients.csv, row 3") for line in lines)
+    head, *lines = r.stdout.strip().splitlines()
+    assert head.startswith("Errors (2)")
+    assert len(lines) == 2 and all(line.startswith("  patients.csv, row 3") for line in lines)
     assert "Traceback" not in r.stderr
+
+
+def test_validate_lists_warnings_apart_and_accepts_the_source(tmp_path: Path) -> None:
+    (tmp_path / "patients.csv").write_text("patient_id,sex\nP1,F\n")
+    (tmp_path / "treatments.csv").write_text("patient_id,drug\nP1,Zorbazumab\n")
+    r = run("validate", str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.strip().splitlines()
+    assert lines[0] == "Warnings (1): the values were kept"
+    assert lines[1].startswith("  treatments.csv, row 2, column 'drug'")
+    assert "kept as written" in lines[1] and "valid (1 patients" in lines[2]
 
 
 def test_validate_accepts_published_cases() -> None:

@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from myotrack.errors import InvalidData, MyotrackError
+from myotrack.errors import MyotrackError
 
 app = typer.Typer(
     name="myotrack",
@@ -50,26 +50,30 @@ FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="table (readab
 
 @app.command()
 def validate(source: SourceArg) -> None:
-    """Check a source against the five-table contract and list every problem (exit 1 if any).
+    """Check a source against the contract: errors (exit 1) and warnings (values kept) apart.
 
     Example: myotrack validate my_cohort.xlsx
     """
-    from myotrack.tables import read_source
+    from myotrack.tables import TABLES, read_source, validate_source
 
-    try:
-        ds = read_source(source)
-    except InvalidData as exc:
-        for p in exc.problems:
-            out.print(str(p), markup=False, highlight=False)
-        err.print(
-            f"{len(exc.problems)} problem(s) in {source}; fix them and run again.", markup=False
-        )
-        raise typer.Exit(1) from None
-    counts = ", ".join(
-        f"{len(ds.table(n))} {n}"
-        for n in ("patients", "visits", "strength", "treatments", "events")
-    )
-    out.print(f"{source}: valid ({counts}).", markup=False, highlight=False)
+    problems = validate_source(source)
+    errors = [p for p in problems if not p.is_warning]
+    warnings = [p for p in problems if p.is_warning]
+    if errors:
+        out.print(f"Errors ({len(errors)}): nothing from this source is used", markup=False)
+        for p in errors:
+            out.print(f"  {p}", markup=False, highlight=False)
+    if warnings:
+        out.print(f"Warnings ({len(warnings)}): the values were kept", markup=False)
+        for p in warnings:
+            out.print(f"  {p}", markup=False, highlight=False)
+    if errors:
+        err.print(f"{len(errors)} problem(s) in {source}; fix them and run again.", markup=False)
+        raise typer.Exit(1)
+    ds = read_source(source)
+    counts = ", ".join(f"{len(ds.table(n))} {n}" for n in TABLES)
+    note = f", {len(warnings)} warning(s)" if warnings else ""
+    out.print(f"{source}: valid ({counts}{note}).", markup=False, highlight=False)
 
 
 @app.command()
@@ -466,14 +470,12 @@ def synth(
     """
     from myotrack.synth import generate
     from myotrack.synth.output import check_target, save
+    from myotrack.tables import TABLE_NAMES
 
     check_target(output, patients, visits, force)
     ds = generate(patients, seed, visits)
     written = save(ds, output)
-    counts = ", ".join(
-        f"{len(ds.table(n)):,} {n}"
-        for n in ("patients", "visits", "strength", "treatments", "events")
-    )
+    counts = ", ".join(f"{len(ds.table(n)):,} {n}" for n in TABLE_NAMES)
     out.print(f"wrote {written} ({counts}; seed {seed}).", markup=False, highlight=False)
 
 

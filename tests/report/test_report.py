@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from myotrack.cli import app
 from myotrack.errors import UnknownColumn
 from myotrack.report import build_report
-from myotrack.tables import Dataset
+from myotrack.tables import TABLES, Dataset
 from tests.conftest import seed_folder
 
 
@@ -84,8 +84,7 @@ def test_patient_text_is_escaped(seed) -> None:
     """Text from the data can end neither an HTML element nor the figures' JSON scripts."""
     ds = seed("001").subset(["001-BEL"])
     evil = "P</script><script>alert(1)</script>"
-    tables = ("patients", "visits", "strength", "treatments", "events")
-    frames = {n: ds.table(n).assign(patient_id=evil) for n in tables}
+    frames = {n: ds.table(n).assign(patient_id=evil) for n in TABLES}
     ds = Dataset(**frames, name="<b>x</b>")
     html = build_report(ds).html
     assert "<b>x</b>" not in html and "&lt;b&gt;x&lt;/b&gt;" in html

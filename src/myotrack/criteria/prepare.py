@@ -24,7 +24,6 @@ import pyarrow as pa
 from myotrack.criteria.base import NOT_IMMUNOTHERAPY, Context, Params, arg_max, arg_min, earliest
 from myotrack.errors import MyotrackError
 from myotrack.tables import TABLES, Dataset
-from myotrack.tables.validate import distinct_codes
 from myotrack.tables.vocab import MRC_SUM_MUSCLES, canonical_drug
 
 _DROP = ("source", "note")
@@ -37,6 +36,15 @@ _EXTRA = {
 
 #: The visit columns an assessment carries (the core set criteria read ``visits`` itself).
 ASSESS_VISIT_COLUMNS = ("ck", "ck_uln", "ck_bound", "mrs", "mrc_sum", "prednisone_mg_day")
+
+
+def distinct_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each value as a code into the distinct values, which end with None (missing values' code)."""
+    codes, uniques = pd.factorize(values)
+    distinct = np.empty(len(uniques) + 1, dtype=object)
+    distinct[:-1] = uniques
+    distinct[-1] = None
+    return np.where(codes < 0, len(uniques), codes), distinct
 
 
 def _type(kind: str) -> str:

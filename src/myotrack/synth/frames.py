@@ -16,7 +16,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from myotrack.tables.dataset import Dataset
-from myotrack.tables.schema import CK_BOUND, TABLES, Column
+from myotrack.tables.schema import TABLES, Column
 
 Block = dict[str, NDArray[np.generic]]
 
@@ -62,11 +62,14 @@ def typed_frame(table: str, frame: pd.DataFrame) -> pd.DataFrame:
     spec = TABLES[table]
     n = len(frame)
     cols: dict[str, object] = {}
+    companions: dict[str, object] = {}
     for col in spec.columns:
-        if table == "visits" and col.name == "ck":
-            cols[CK_BOUND] = np.full(n, "", dtype=object)
         values = frame[col.name].reset_index(drop=True) if col.name in frame.columns else None
         cols[col.name] = _typed(col, values, n)
+        if col.kind == "lab":  # generated values are exact: no bound, no qualitative state
+            companions[f"{col.name}_bound"] = np.full(n, "", dtype=object)
+            companions[f"{col.name}_state"] = np.full(n, "", dtype=object)
+    cols.update(companions)
     if table == "strength":
         from myotrack.synth.strength import derived_grades
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from myotrack.synth.course import MIN_VISITS, SynthError
 from myotrack.synth.parameters import value
-from myotrack.tables import Dataset, write_csv_folder, write_excel
+from myotrack.tables import TABLES, Dataset, write_csv_folder, write_excel
 
 #: Rows of one Excel worksheet (Excel 2007 and later), the header row included.
 EXCEL_MAX_ROWS = 1_048_576
@@ -49,7 +49,7 @@ def check_target(path: Path, n_patients: int, visits_per_patient: int | None, fo
 def save(ds: Dataset, path: Path) -> Path:
     """Write ``ds`` as a workbook (``.xlsx``) or a CSV folder (any other path)."""
     if is_excel(path):
-        for table in ("patients", "visits", "strength", "treatments", "events"):
+        for table in TABLES:
             rows = len(ds.table(table))
             if rows + 1 > EXCEL_MAX_ROWS:
                 raise _too_big(table, rows, path)

@@ -72,7 +72,7 @@ def strength_frame(
 
 
 def derived_grades(grades: pd.Series) -> dict[str, NDArray[np.generic] | pd.arrays.IntegerArray]:
-    """grade_whole, grade_kendall and grade_value of whole-grade texts, as the reader adds them."""
+    """The derived grade columns of whole-grade texts, as the reader adds them."""
     parsed = {g: parse_grade(g) for g in pd.unique(grades)}
     text = grades.to_numpy(dtype=object)
     n = len(text)
@@ -81,9 +81,13 @@ def derived_grades(grades: pd.Series) -> dict[str, NDArray[np.generic] | pd.arra
         lookup = {g: float(getattr(v, attr)) for g, v in parsed.items()}
         return np.array([lookup[g] for g in text], dtype=np.float64) if n else np.zeros(0)
 
-    whole, kendall = column("whole"), column("kendall")
+    def integers(attr: str) -> pd.arrays.IntegerArray:
+        return pd.arrays.IntegerArray(column(attr).astype(np.int64), np.zeros(n, dtype=bool))
+
     return {
-        "grade_whole": pd.arrays.IntegerArray(whole.astype(np.int64), np.zeros(n, dtype=bool)),
-        "grade_kendall": pd.arrays.IntegerArray(kendall.astype(np.int64), np.zeros(n, dtype=bool)),
+        "grade_whole": integers("whole"),
+        "grade_kendall": integers("kendall"),
         "grade_value": column("value"),
+        "grade_low": integers("low"),
+        "grade_high": integers("high"),
     }

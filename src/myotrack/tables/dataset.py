@@ -9,20 +9,23 @@ import numpy as np
 import pandas as pd
 
 from myotrack.errors import InvalidData, Problem
-from myotrack.tables.schema import CK_BOUND, TABLES
-from myotrack.tables.validate import RawTable, check_and_convert
+from myotrack.tables.schema import REFERENCE_RANGES, TABLES
+from myotrack.tables.validate import DERIVED_STRENGTH, RawTable, check_and_convert
 
-DERIVED_STRENGTH = ("grade_whole", "grade_kendall", "grade_value")
+__all__ = ["DERIVED_STRENGTH", "Dataset", "build", "to_text"]
 
 
 @dataclass(frozen=True)
 class Dataset:
-    """Patients, visits, strength, treatments and events of one source.
+    """The contract tables of one source: patients, visits, strength, treatments, events and
+    observations, with the source's reference ranges when it has them.
 
-    Every contract column is present; drugs and muscles carry their canonical names; the
-    strength table also has ``grade_whole``, ``grade_kendall`` and ``grade_value``, and the visit
-    table ``ck_bound``. Build one with :func:`myotrack.tables.read_source` or
-    :meth:`Dataset.from_frames`; both validate, so a Dataset is always valid.
+    Every contract column is present; drugs and muscles carry their canonical names (an unknown
+    term is kept as written, and ``warnings`` says so); the strength table also has the derived
+    grade columns (:data:`DERIVED_STRENGTH`), and every enzyme of the visit table its
+    ``_bound`` and ``_state``. Build one with :func:`myotrack.tables.read_source` or
+    :meth:`Dataset.from_frames`; both validate, and :meth:`subset` and :meth:`concat` keep the
+    rules, so a Dataset is always valid.
     """
 
     patients: pd.DataFrame
@@ -33,6 +36,7 @@ class Dataset:
     observations: pd.DataFrame
     name: str = "data"
     warnings: tuple[Problem, ...] = ()
+    reference_ranges: pd.DataFrame | None = None
 
     def table(self, name: str) -> pd.DataFrame:
         frame: pd.DataFrame = getattr(self, name)
@@ -42,20 +46,48 @@ class Dataset:
     def patient_ids(self) -> list[str]:
         return [str(p) for p in self.patients["patient_id"]]
 
-    def subset(self, patient_ids: Iterable[str]) -> Dataset:
-        """The same source restricted to some patients (order of the patients table kept)."""
-        wanted = set(patient_ids)
+    def subset(self, patient_ids: str | Iterable[str]) -> Dataset:
+        """The same source restricted to some patients (order of the patients table kept).
+
+        ``patient_ids`` is one id or several; an id that is not in the source is an error.
+        """
+        wanted = {patient_ids} if isinstance(patient_ids, str) else set(patient_ids)
+        unknown = wanted - set(self.patients["patient_id"])
+        if unknown:
+            shown = ", ".join(repr(u) for u in sorted(map(str, unknown))[:5])
+            raise KeyError(f"not a patient of {self.name}: {shown}")
         parts = {
             n: self.table(n)[self.table(n)["patient_id"].isin(wanted)].reset_index(drop=True)
             for n in TABLES
         }
-        return Dataset(**parts, name=self.name)
+        return Dataset(
+            **parts,
+            name=self.name,
+            warnings=self.warnings,
+            reference_ranges=self.reference_ranges,
+        )
 
     @staticmethod
     def concat(datasets: Iterable[Dataset], name: str = "data") -> Dataset:
+        """One dataset of several; a patient id in two of them is an error (InvalidData)."""
         items = list(datasets)
+        ids = pd.concat([d.patients["patient_id"] for d in items], ignore_index=True)
+        twice = sorted(set(ids[ids.duplicated()]))
+        if twice:
+            raise InvalidData(
+                [
+                    Problem(name, None, "patient_id", p, "the same patient_id in two sources")
+                    for p in twice
+                ]
+            )
         parts = {n: pd.concat([d.table(n) for d in items], ignore_index=True) for n in TABLES}
-        return Dataset(**parts, name=name)
+        ranges = [d.reference_ranges for d in items if d.reference_ranges is not None]
+        return Dataset(
+            **parts,
+            name=name,
+            warnings=tuple(w for d in items for w in d.warnings),
+            reference_ranges=pd.concat(ranges, ignore_index=True) if ranges else None,
+        )
 
     @classmethod
     def from_frames(cls, name: str = "data", **frames: pd.DataFrame | None) -> Dataset:
@@ -68,7 +100,7 @@ class Dataset:
         for table, frame in frames.items():
             if frame is None:
                 continue
-            if table not in TABLES:
+            if table not in TABLES and table != REFERENCE_RANGES.name:
                 raise ValueError(f"unknown table {table!r}")
             raws[table] = RawTable(
                 f"{name}: {table}", frame.reset_index(drop=True), np.arange(2, len(frame) + 2)
@@ -76,21 +108,27 @@ class Dataset:
         return build(raws, name)
 
     def to_text_frames(self) -> dict[str, pd.DataFrame]:
-        """The five tables as written to files: contract columns only, CK with its bound."""
+        """The tables as written to files: contract columns only, lab values as written
+        (with their bound, or their word), and the reference ranges when the source has them."""
         out: dict[str, pd.DataFrame] = {}
-        for n, spec in TABLES.items():
-            f = self.table(n)
+        specs = list(TABLES.values())
+        frames = {n: self.table(n) for n in TABLES}
+        if self.reference_ranges is not None:
+            specs.append(REFERENCE_RANGES)
+            frames[REFERENCE_RANGES.name] = self.reference_ranges
+        for spec in specs:
+            f = frames[spec.name]
             cols = {}
-            for c in spec.names:
+            for col in spec.columns:
+                c = col.name
                 s = f[c] if c in f.columns else pd.Series([None] * len(f), dtype=object)
-                if n == "visits" and c == "ck":
-                    txt = _fmt(s)
-                    b = f[CK_BOUND].fillna("") if CK_BOUND in f.columns else ""
-                    txt = (b + txt).where(txt != "", "")
-                    cols[c] = txt
-                else:
-                    cols[c] = _fmt(s)
-            out[n] = pd.DataFrame(cols)
+                txt = _fmt(s)
+                if col.kind == "lab":
+                    bound = f[f"{c}_bound"].fillna("") if f"{c}_bound" in f.columns else ""
+                    state = f[f"{c}_state"].fillna("") if f"{c}_state" in f.columns else ""
+                    txt = (bound + txt).where(txt != "", state)
+                cols[c] = txt
+            out[spec.name] = pd.DataFrame(cols)
         return out
 
 
@@ -114,4 +152,5 @@ def build(raws: Mapping[str, RawTable], name: str) -> Dataset:
     frames, problems = check_and_convert(raws)
     if any(not p.is_warning for p in problems):
         raise InvalidData(problems)
-    return Dataset(**frames, name=name, warnings=tuple(problems))
+    ranges = frames.pop(REFERENCE_RANGES.name, None)
+    return Dataset(**frames, name=name, warnings=tuple(problems), reference_ranges=ranges)

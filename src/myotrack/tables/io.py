@@ -1,8 +1,9 @@
 """Readers and writers: a CSV folder, a zip of CSV files, an Excel workbook.
 
-A CSV folder holds ``patients.csv``, ``visits.csv``, ``strength.csv``, ``treatments.csv`` and
-``events.csv`` (any but patients may be absent); a workbook holds the same as sheets, and may
-hold a ``data_dictionary`` sheet, which is ignored. Reading is all-or-nothing: a source with any
+A CSV folder holds ``patients.csv``, ``visits.csv``, ``strength.csv``, ``treatments.csv``,
+``events.csv``, ``observations.csv`` and ``reference_ranges.csv`` (any but patients may be
+absent); a workbook holds the same as sheets, and may hold a ``data_dictionary`` sheet, which is
+ignored. Reading is all-or-nothing: a source with any
 problem raises :class:`~myotrack.errors.InvalidData` listing every problem.
 """
 
@@ -21,8 +22,11 @@ import pyarrow.csv as pcsv
 
 from myotrack.errors import InvalidData, Problem, SourceNotFound
 from myotrack.tables.dataset import Dataset, build
-from myotrack.tables.schema import TABLES
-from myotrack.tables.validate import RawTable
+from myotrack.tables.schema import REFERENCE_RANGES, TABLES
+from myotrack.tables.validate import RawTable, check_and_convert
+
+#: The tables a source may hold: the contract's and the laboratories' reference ranges.
+READABLE = (*TABLES, REFERENCE_RANGES.name)
 
 DICTIONARY_SHEET = "data_dictionary"
 #: the sheet an identified registry export adds (names, record numbers, dates); not a table
@@ -128,7 +132,7 @@ def _filled(column: pd.Series) -> np.ndarray:
 
 def _raw_csv_folder(path: Path) -> dict[str, RawTable]:
     raws: dict[str, RawTable] = {}
-    for name in TABLES:
+    for name in READABLE:
         f = path / f"{name}.csv"
         if f.exists():
             raws[name] = _read_csv(f.read_bytes(), f"{name}.csv")
@@ -148,7 +152,7 @@ def _raw_zip(path: Path) -> dict[str, RawTable]:
                 for m in z.namelist()
                 if m.lower().endswith(".csv") and not Path(m).name.startswith(".")
             }
-            for name in TABLES:
+            for name in READABLE:
                 member = members.get(f"{name}.csv")
                 if member is not None:
                     raws[name] = _read_csv(z.read(member), f"{path.name}: {name}.csv")
@@ -174,7 +178,7 @@ def _raw_excel(path: Path) -> dict[str, RawTable]:
         key = str(sheet).strip().lower()
         if key in (DICTIONARY_SHEET, IDENTIFIERS_SHEET):
             continue
-        if key not in TABLES:
+        if key not in READABLE:
             unknown.append(str(sheet))
             continue
         frame.columns = [str(c).strip() for c in frame.columns]
@@ -197,7 +201,7 @@ def _raw_excel(path: Path) -> dict[str, RawTable]:
                     None,
                     None,
                     s,
-                    f"unknown sheet; sheets are {', '.join(TABLES)} (and {DICTIONARY_SHEET})",
+                    f"unknown sheet; sheets are {', '.join(READABLE)} (and {DICTIONARY_SHEET})",
                 )
                 for s in unknown
             ]
@@ -230,16 +234,16 @@ def read_source(path: str | Path) -> Dataset:
 
 
 def validate_source(path: str | Path) -> list[Problem]:
-    """Every problem of a source (empty when it is valid)."""
+    """Every problem of a source, errors and warnings (no errors: the source is valid)."""
     try:
-        read_source(path)
+        raws = raw_tables(path)
     except InvalidData as err:
         return err.problems
-    return []
+    return check_and_convert(raws)[1]
 
 
 def write_csv_folder(ds: Dataset, path: str | Path) -> Path:
-    """Write the five tables as CSV files into a folder (created if needed)."""
+    """Write the tables as CSV files into a folder (created if needed)."""
     p = Path(path)
     p.mkdir(parents=True, exist_ok=True)
     for name, frame in ds.to_text_frames().items():
@@ -248,7 +252,7 @@ def write_csv_folder(ds: Dataset, path: str | Path) -> Path:
 
 
 def write_excel(ds: Dataset, path: str | Path, dictionary: bool = True) -> Path:
-    """Write the five tables as sheets of one workbook, with a data-dictionary sheet."""
+    """Write the tables as sheets of one workbook, with a data-dictionary sheet."""
     from myotrack.tables.template import dictionary_frame  # local: template imports io
 
     p = Path(path)

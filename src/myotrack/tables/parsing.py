@@ -1,0 +1,315 @@
+"""Cells to typed columns: numbers, allowed values, text, grades, days, lab values, units.
+
+Every converter takes a column as read (text cells, empty = unknown), adds a problem for each
+cell that breaks its rule and returns the typed column(s) of the contract. All of them are
+vectorised over the column; only distinct unusual texts are parsed one by one (a 5-million-row
+visit table of plain numbers is checked in seconds).
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable
+from typing import TypeVar
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from myotrack.measures.grades import GRADE_RULE, parse_grade
+from myotrack.tables.doses import parse_unit, split_amount
+from myotrack.tables.labs import parse_lab
+from myotrack.tables.problems import Collector, RawTable
+from myotrack.tables.schema import Column
+from myotrack.tables.timing import parse_day
+
+T = TypeVar("T")
+
+
+def blank_mask(s: pd.Series) -> np.ndarray:
+    """True where a (stripped) text cell is empty or missing."""
+    return (s.isna() | (s == "")).fillna(True).to_numpy(dtype=bool)
+
+
+def strip_text(s: pd.Series) -> pd.Series:
+    """Cells as stripped Arrow-backed text (vectorised; numbers keep their written form)."""
+    if s.dtype == "string[pyarrow]":
+        return s.str.strip()
+    if pd.api.types.is_float_dtype(s.dtype):
+        vals = s.to_numpy(dtype=float, na_value=np.nan)
+        whole = np.isfinite(vals) & (vals == np.round(vals))
+        out = pd.Series(vals.astype(object), index=s.index)
+        out[whole] = vals[whole].astype(np.int64)
+        out[np.isnan(vals)] = None
+        s = out
+    return pd.Series(s.to_numpy(dtype=object), index=s.index).astype("string[pyarrow]").str.strip()
+
+
+#: A number written plainly: digits with an optional sign and decimal point, no exponent.
+PLAIN_NUMBER = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)$"
+
+
+#: A number written plainly: digits with an optional sign and decimal point, no exponent.
+PLAIN_NUMBER = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)$"
+
+
+def parse_numbers(stripped: pd.Series, blank: np.ndarray) -> np.ndarray:
+    """The cells as numbers: NaN where blank or not a number; minus zero is zero.
+
+    A number written plainly (:data:`PLAIN_NUMBER`) is parsed by Arrow, as Python's ``float``
+    reads it (pandas' parser keeps only the first 17 digits, leading zeros included: it read
+    '00000000000000000000.5' as 0); any other writing ('4.85e3', 'nan', '1,5') by pandas, whose
+    verdict the messages follow. A column of plain numbers only, the usual case, is parsed in
+    one vectorised pass, ten times faster than ``pd.to_numeric``.
+    """
+    text = pc.if_else(pa.array(blank), pa.scalar(None, pa.string()), pa.array(stripped.array))
+    if not pc.any(pc.match_substring(text, "e", ignore_case=True)).as_py():
+        try:
+            numbers = pc.cast(text, pa.float64())
+        except pa.ArrowInvalid:
+            pass
+        else:  # without an exponent, a finite number to Arrow is written plainly
+            if pc.all(pc.is_finite(numbers)).as_py() is not False:
+                return np.asarray(numbers.to_numpy(zero_copy_only=False), dtype=float) + 0.0
+    parsed = pd.to_numeric(
+        stripped.where(~pd.Series(blank, index=stripped.index), None), errors="coerce"
+    )
+    values = np.array(parsed.to_numpy(dtype=float, na_value=np.nan), dtype=float)
+    plain = pc.fill_null(pc.match_substring_regex(text, PLAIN_NUMBER), False)
+    if pc.any(plain).as_py():
+        mask = np.asarray(plain.to_numpy(zero_copy_only=False), dtype=bool)
+        values[mask] = pc.cast(pc.filter(text, plain), pa.float64()).to_numpy(zero_copy_only=False)
+    return values + 0.0
+
+
+def suggest(word: str, options: tuple[str, ...] | list[str]) -> str:
+    close = difflib.get_close_matches(word, list(options), n=3, cutoff=0.5)
+    return f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+
+
+def numeric(raw: RawTable, col: Column, text: pd.Series, out: Collector) -> pd.Series:
+    if pd.api.types.is_numeric_dtype(text.dtype) and not pd.api.types.is_bool_dtype(text.dtype):
+        num = pd.Series(text.to_numpy(dtype=float, na_value=np.nan), index=text.index)
+        blank = num.isna().to_numpy()
+        bad = np.zeros(len(num), dtype=bool)
+    else:
+        stripped = strip_text(text)
+        blank = blank_mask(stripped)
+        num = pd.Series(parse_numbers(stripped, blank), index=text.index)
+        bad = ~blank & num.isna().to_numpy()
+        what = "a whole number" if col.integer else "a number"
+        out.add_many(
+            raw,
+            bad,
+            col.name,
+            f"{col.name} must be {what}" + (f" ({col.unit})" if col.unit else ""),
+            text,
+        )
+    values = num.to_numpy(dtype=float, na_value=np.nan)
+    with np.errstate(invalid="ignore"):
+        huge = ~blank & ~bad & ~(np.abs(values) < (2**53 if col.integer else 1e15))
+    out.add_many(raw, huge, col.name, f"{col.name} must be a finite number of sensible size", text)
+    bad = bad | huge
+    valid = ~blank & ~bad
+    if col.integer:
+        frac = valid & (np.abs(np.nan_to_num(values) % 1) > 0)
+        out.add_many(raw, frac, col.name, f"{col.name} must be a whole number", text)
+        valid &= ~frac
+    if col.minimum is not None:
+        low = valid & (values < col.minimum)
+        rule = f"{col.name} must be {col.allowed_text()}" + (
+            f" {col.unit}" if col.unit and col.maximum is None else ""
+        )
+        if col.name == "ck":
+            rule = "CK cannot be negative"
+        out.add_many(raw, low, col.name, rule, text)
+        valid &= ~low
+    if col.maximum is not None:
+        high = valid & (values > col.maximum)
+        out.add_many(
+            raw,
+            high,
+            col.name,
+            f"{col.name} must be {col.allowed_text()}" + (f" ({col.unit})" if col.unit else ""),
+            text,
+        )
+        valid &= ~high
+    result = pd.Series(np.where(valid, values, np.nan), index=text.index)
+    if col.integer:
+        return result.round().astype("Int64")
+    return result.astype("float64")
+
+
+def enum(raw: RawTable, col: Column, text: pd.Series, out: Collector) -> pd.Series:
+    stripped = strip_text(text)
+    blank = blank_mask(stripped)
+    lookup = {a.lower(): a for a in col.allowed}
+    mapped = stripped.str.lower().map(lookup)
+    bad = ~blank & mapped.isna().to_numpy()
+    out.add_each(
+        raw,
+        bad,
+        col.name,
+        stripped,
+        lambda v: f"{col.name} must be one of: {col.allowed_text()}{suggest(v, col.allowed)}",
+    )
+    return mapped.where(~blank & ~bad, None).astype(object)
+
+
+def text_column(text: pd.Series) -> pd.Series:
+    stripped = strip_text(text)
+    return pd.Series(stripped.to_numpy(dtype=object, na_value=None), index=text.index).where(
+        ~blank_mask(stripped), None
+    )
+
+
+def grades(
+    raw: RawTable, col: Column, text: pd.Series, out: Collector
+) -> tuple[pd.Series, pd.DataFrame]:
+    stripped = strip_text(text).astype(object)
+    blank = blank_mask(stripped)
+    parsed: dict[str, tuple[int, int, float, int, int] | None] = {}
+    for u in pd.unique(stripped[~blank]):
+        try:
+            g = parse_grade(u)
+            parsed[u] = (g.whole, g.kendall, g.value, g.low, g.high)
+        except ValueError:
+            parsed[u] = None
+    known = stripped.map({k: v is not None for k, v in parsed.items()})
+    bad = ~blank & ~known.fillna(False).to_numpy(dtype=bool)
+    out.add_many(raw, bad, col.name, f"grade outside the MRC scale: {GRADE_RULE}", text)
+    ok = ~blank & ~bad
+    good = {k: v for k, v in parsed.items() if v is not None}
+    keep = pd.Series(ok, index=text.index)
+
+    def part(k: int) -> pd.Series:
+        return stripped.map({key: v[k] for key, v in good.items()}).where(keep)
+
+    derived = pd.DataFrame(
+        {
+            "grade_whole": pd.array(part(0), dtype="Int64"),
+            "grade_kendall": pd.array(part(1), dtype="Int64"),
+            "grade_value": pd.to_numeric(part(2), errors="coerce").to_numpy(),
+            "grade_low": pd.array(part(3), dtype="Int64"),
+            "grade_high": pd.array(part(4), dtype="Int64"),
+        },
+        index=text.index,
+    )
+    return stripped.where(ok, None).astype(object), derived
+
+
+def _unusual(text: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """The stripped cells and where a cell is neither empty nor a plainly written number."""
+    stripped = strip_text(text)
+    blank = blank_mask(stripped)
+    return stripped, ~blank & np.isnan(parse_numbers(stripped, blank))
+
+
+def _parse_each(
+    raw: RawTable,
+    col: Column,
+    stripped: pd.Series,
+    mask: np.ndarray,
+    parse: Callable[..., T],
+    out: Collector,
+    extra: np.ndarray | None = None,
+) -> dict[int, T]:
+    """``parse`` of each cell of ``mask`` (each distinct text once, with its row's ``extra``
+    when given); an error naming the parser's rule for each cell it rejects."""
+    results: dict[int, T] = {}
+    cache: dict[tuple[str, object], T | ValueError] = {}
+    bad: list[int] = []
+    rules: list[str] = []
+    cells = stripped.to_numpy(dtype=object, na_value=None)
+    for i in np.flatnonzero(mask):
+        key = (str(cells[i]), None if extra is None else extra[i])
+        if key not in cache:
+            try:
+                cache[key] = parse(*key) if extra is not None else parse(key[0])
+            except ValueError as err:
+                cache[key] = err
+        result = cache[key]
+        if isinstance(result, ValueError):
+            bad.append(int(i))
+            rules.append(str(result))
+        else:
+            results[int(i)] = result
+    out.add_rows(raw, bad, col.name, stripped, rules)
+    return results
+
+
+def days(
+    raw: RawTable, col: Column, text: pd.Series, out: Collector, ages: np.ndarray | None
+) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """A day column as (day, earliest, latest): plain days, and the forms of
+    :func:`myotrack.tables.timing.parse_day` (``ages``: each row's patients.age_at_onset)."""
+    n = len(text)
+    earliest = np.full(n, np.nan)
+    latest = np.full(n, np.nan)
+    if pd.api.types.is_numeric_dtype(text.dtype) and not pd.api.types.is_bool_dtype(text.dtype):
+        day = numeric(raw, col, text, out)
+    else:
+        stripped, other = _unusual(text)
+        day = numeric(raw, col, stripped.where(~pd.Series(other, index=text.index), ""), out)
+        parsed = _parse_each(raw, col, stripped, other, parse_day, out, extra=ages)
+        if parsed:
+            values = day.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+            for i, v in parsed.items():
+                values[i] = v.day
+                if not v.exact:
+                    earliest[i], latest[i] = v.earliest, v.latest
+            day = pd.Series(values, index=text.index).round().astype("Int64")
+    as_int = lambda a: pd.Series(a, index=text.index).round().astype("Int64")  # noqa: E731
+    return day, as_int(earliest), as_int(latest)
+
+
+def labs(
+    raw: RawTable, col: Column, text: pd.Series, out: Collector
+) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """A laboratory column as (number, bound, state): see :mod:`myotrack.tables.labs`."""
+    n = len(text)
+    bound = np.full(n, "", dtype=object)
+    state = np.full(n, "", dtype=object)
+    if pd.api.types.is_numeric_dtype(text.dtype) and not pd.api.types.is_bool_dtype(text.dtype):
+        value = numeric(raw, col, text, out)
+    else:
+        stripped, other = _unusual(text)
+        value = numeric(raw, col, stripped.where(~pd.Series(other, index=text.index), ""), out)
+        parsed = _parse_each(raw, col, stripped, other, parse_lab, out)
+        if parsed:
+            values = value.to_numpy(dtype=float, na_value=np.nan).copy()
+            for i, v in parsed.items():
+                values[i] = np.nan if v.value is None else v.value
+                bound[i] = v.bound
+                state[i] = v.state
+            value = pd.Series(values, index=text.index)
+    return value, pd.Series(bound, index=text.index), pd.Series(state, index=text.index)
+
+
+def units(
+    raw: RawTable, col: Column, text: pd.Series, out: Collector
+) -> tuple[pd.Series, pd.Series]:
+    """A dose-unit column as (unit, per): see :mod:`myotrack.tables.doses`."""
+    stripped = strip_text(text)
+    blank = blank_mask(stripped)
+    parsed = _parse_each(raw, col, stripped, ~blank, parse_unit, out)
+    unit = np.full(len(text), None, dtype=object)
+    per = np.full(len(text), None, dtype=object)
+    for i, (u, p) in parsed.items():
+        unit[i] = u
+        per[i] = p or None
+    return pd.Series(unit, index=text.index), pd.Series(per, index=text.index)
+
+
+def split_doses(text: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Dose cells written with their unit ('1 mg/kg/day') as (amount, unit) text columns."""
+    stripped, other = _unusual(text)
+    amount = stripped.astype(object).copy()
+    unit = pd.Series([""] * len(text), index=text.index, dtype=object)
+    cells = stripped.to_numpy(dtype=object, na_value=None)
+    for i in np.flatnonzero(other):
+        split = split_amount(str(cells[i]))
+        if split is not None:
+            amount.iloc[i], unit.iloc[i] = split
+    return amount, unit

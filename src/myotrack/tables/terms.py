@@ -1,0 +1,107 @@
+"""Vocabulary columns: drugs, muscles and regions, comorbidities, observation codes.
+
+A written term resolves to its canonical name (any synonym in, the canonical name out). A term
+that is not in the vocabulary is kept as written with a warning: the source is still read,
+and nothing that needs the term's meaning (a drug's class, a muscle's place in a score) uses
+it. Vocabularies themselves are in :mod:`myotrack.tables.vocab` and
+:mod:`myotrack.tables.observations`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pandas as pd
+
+from myotrack.measures.mrc import REGIONS
+from myotrack.tables import vocab
+from myotrack.tables.observations import CODE_BY_NAME, canonical_code
+from myotrack.tables.parsing import blank_mask, strip_text, suggest
+from myotrack.tables.problems import Collector, RawTable
+from myotrack.tables.schema import Column
+
+
+def _resolve(
+    raw: RawTable,
+    col: Column,
+    text: pd.Series,
+    out: Collector,
+    canonical: Callable[[str], str | None],
+    warning: Callable[[str], str],
+) -> pd.Series:
+    """Each cell's canonical term, or the cell as written with a warning when unknown."""
+    stripped = strip_text(text).astype(object)
+    blank = blank_mask(stripped)
+    uniques = pd.unique(stripped[~blank])
+    mapping = {u: canonical(u) for u in uniques}
+    mapped = stripped.map(mapping)
+    unknown = ~blank & mapped.isna().to_numpy()
+    out.add_each(raw, unknown, col.name, stripped, warning, severity="warning")
+    return mapped.where(~unknown, stripped).where(~blank, None).astype(object)
+
+
+def drug(raw: RawTable, col: Column, text: pd.Series, out: Collector) -> pd.Series:
+    def warning(value: str) -> str:
+        close = vocab.suggest_drugs(value)
+        hint = f" (closest known names: {', '.join(close)})" if close else ""
+        return f"'{value}' is not in the drug vocabulary{hint}; kept as written, class unknown"
+
+    return _resolve(raw, col, text, out, vocab.canonical_drug, warning)
+
+
+def canonical_muscle(text: str) -> str | None:
+    """A muscle's or a limb region's vocabulary name, or None."""
+    name = vocab.canonical_muscle(text)
+    if name is not None:
+        return name
+    key = "_".join(text.strip().lower().replace("-", " ").split())
+    return key if key in REGIONS else None
+
+
+def muscle(raw: RawTable, col: Column, text: pd.Series, out: Collector) -> pd.Series:
+    def warning(value: str) -> str:
+        hint = suggest(value.lower().replace(" ", "_"), (*vocab.MUSCLES, *REGIONS))
+        return f"'{value}' is not in the muscle vocabulary{hint}; kept as written, in no score"
+
+    return _resolve(raw, col, text, out, canonical_muscle, warning)
+
+
+def code(raw: RawTable, col: Column, text: pd.Series, out: Collector) -> pd.Series:
+    def warning(value: str) -> str:
+        hint = suggest(value.lower().replace(" ", "_"), tuple(CODE_BY_NAME))
+        return f"'{value}' is not in the observation vocabulary{hint}; kept as written"
+
+    return _resolve(raw, col, text, out, canonical_code, warning)
+
+
+def term_list(raw: RawTable, col: Column, text: pd.Series, out: Collector) -> pd.Series:
+    """A ';'-separated list; comorbidity terms are checked against their vocabulary."""
+    stripped = strip_text(text).astype(object)
+    blank = blank_mask(stripped)
+
+    def norm(s: str) -> str:
+        return ";".join(p.strip() for p in s.split(";") if p.strip())
+
+    result = stripped.where(blank, stripped.map(norm, na_action="ignore"))
+    if col.name == "comorbidities":
+        result = result.where(blank, result.str.lower())
+        known = set(vocab.COMORBIDITIES)
+        unknown_terms = {
+            cell: [t for t in str(cell).split(";") if t and t not in known]
+            for cell in pd.unique(result[~blank])
+        }
+        flagged = {cell for cell, terms in unknown_terms.items() if terms}
+        unknown = ~blank & result.isin(flagged).to_numpy()
+        out.add_each(
+            raw,
+            unknown,
+            col.name,
+            result,
+            lambda cell: (
+                "not in the comorbidity vocabulary: "
+                + ", ".join(f"'{t}'{suggest(t, vocab.COMORBIDITIES)}" for t in unknown_terms[cell])
+                + "; kept as written"
+            ),
+            severity="warning",
+        )
+    return result.where(~blank, None).astype(object)
