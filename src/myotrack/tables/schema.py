@@ -413,6 +413,7 @@ REFERENCE_RANGES = TableSpec(
             allowed=("ck", "ldh", "hbdh", "aldolase", "alt", "ast"),
         ),
         Column("uln", "float", "upper limit of normal", "U/L", required=True, minimum=1),
+        Column("unit", "text", "unit of the limit as the laboratory reports it (U/L, IU/L)"),
         SOURCE,
     ),
 )

@@ -2,7 +2,7 @@
 
 SYNTHETIC test data: see README.md. Run from anywhere:
 
-    /work/main/.venv/bin/python tests/data/clinic/make_workbook.py
+    python tests/data/clinic/make_workbook.py
 
 Cells that are plain numbers (``4500``, ``70``, ``2``) are written as numbers, as a clinician
 typing into Excel would get them; everything else (``~3 months``, ``normal``, ``4/5``, ``4+``,
