@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
 import pandas as pd
 
 from myotrack.measures.mrc import REGIONS
@@ -34,10 +35,13 @@ def _resolve(
     blank = blank_mask(stripped)
     uniques = pd.unique(stripped[~blank])
     mapping = {u: canonical(u) for u in uniques}
-    mapped = stripped.map(mapping)
-    unknown = ~blank & mapped.isna().to_numpy()
+    mapped = stripped.map(mapping).to_numpy(dtype=object, na_value=None)
+    unknown = ~blank & pd.isna(mapped)
     out.add_each(raw, unknown, col.name, stripped, warning, severity="warning")
-    return mapped.where(~unknown, stripped).where(~blank, None).astype(object)
+    cells = stripped.to_numpy(dtype=object, na_value=None)
+    result = np.where(unknown, cells, mapped)
+    result[blank] = None
+    return pd.Series(result, index=text.index, dtype=object)
 
 
 def drug(raw: RawTable, col: Column, text: pd.Series, out: Collector) -> pd.Series:

@@ -58,7 +58,7 @@ def main() -> None:
         header = rows[0]
         sheet.append(header)
         for row in rows[1:]:
-            sheet.append([cell(col, value) for col, value in zip(header, row)])
+            sheet.append([cell(col, value) for col, value in zip(header, row, strict=True)])
     book.save(HERE / "workbook.xlsx")
 
 
