@@ -3,8 +3,10 @@ muscles and limb regions, other antibodies, event terms; unknown drugs kept as w
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -12,8 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from myotrack.measures import mrc
-from myotrack.tables import vocab
-from tests.conftest import seed_folder
+from myotrack.tables import Dataset, vocab
+from tests.conftest import make, seed_folder
 
 # --------------------------------------------------------------------------------------------
 # Every vocabulary: (name, canonical names, resolver, every written form -> canonical)
@@ -577,3 +579,102 @@ def test_other_antibodies_as_written(written: str, antibody: str) -> None:
 )
 def test_event_terms_as_written(written: str, term: str) -> None:
     assert vocab.canonical_event_term(written) == term
+
+
+# --------------------------------------------------------------------------------------------
+# A drug outside the vocabulary, kept as written, does not break what reads treatments
+
+UNKNOWN = "obexelimab"
+
+
+@pytest.fixture(scope="module")
+def with_unknown_drug() -> Dataset:
+    """A valid synthetic source whose second course is then renamed to a drug outside the
+    vocabulary, as a v2 reader keeps it (with a warning)."""
+    ds = make(
+        [
+            {
+                "patient_id": "P1",
+                "sex": "F",
+                "antibody": "HMGCR",
+                "weight_kg": 60,
+                "comorbidities": "hyperlipidaemia",
+            },
+            {"patient_id": "P2", "sex": "M", "antibody": "SRP"},
+        ],
+        visits=[
+            {"patient_id": "P1", "day": 0, "ck": 8000, "ck_uln": 200, "mrc_sum": 44, "mrs": 3},
+            {"patient_id": "P1", "day": 180, "ck": 300, "ck_uln": 200, "mrc_sum": 56, "mrs": 1},
+            {"patient_id": "P2", "day": 0, "ck": 5000, "ck_uln": 200, "mrc_sum": 50},
+        ],
+        treatments=[
+            {
+                "patient_id": "P1",
+                "drug": "prednisone",
+                "start_day": 0,
+                "dose": 60,
+                "dose_unit": "mg",
+            },
+            {"patient_id": "P1", "drug": "rituximab", "start_day": 10},
+            {"patient_id": "P2", "drug": "ivig", "start_day": 5},
+        ],
+        events=[
+            {
+                "patient_id": "P1",
+                "day": 40,
+                "kind": "adverse_event",
+                "term": "infection",
+                "treatment": "rituximab",
+            }
+        ],
+    )
+    t = ds.treatments.copy()
+    t.loc[t["drug"] == "rituximab", "drug"] = UNKNOWN
+    e = ds.events.copy()
+    e.loc[e["treatment"] == "rituximab", "treatment"] = UNKNOWN
+    return dataclasses.replace(ds, treatments=t, events=e)
+
+
+def test_unknown_drug_in_cohort_variables_and_rates(with_unknown_drug: Dataset) -> None:
+    from myotrack.cohort import patient_frame, rates_dataset
+
+    frame = patient_frame(with_unknown_drug)
+    p1 = frame.set_index("patient_id").loc["P1"]
+    assert p1[f"received_{UNKNOWN}"] == "yes"
+    assert p1["initial_regimen"] == f"prednisone+{UNKNOWN}"
+    assert p1["n_immunosuppressants_90d"] == 1.0  # the unknown drug is not a glucocorticoid
+    table = rates_dataset(with_unknown_drug)
+    assert UNKNOWN in table.frame.to_string()
+
+
+def test_unknown_drug_in_the_evidence_lookup(with_unknown_drug: Dataset) -> None:
+    from myotrack.evidence import find_evidence, profile_from_source, rank
+    from myotrack.evidence.lookup import match_group
+    from myotrack.evidence.safety import safety_notes
+
+    profile = profile_from_source(with_unknown_drug, "P1")
+    assert profile.failed == ("prednisone", UNKNOWN)
+    assert profile.comorbidities == ("hyperlipidaemia",)
+    assert match_group(UNKNOWN) == UNKNOWN
+    assert safety_notes([UNKNOWN]) == ()
+    ranked = rank(profile, evidence=with_unknown_drug, exclude=["P1"])
+    assert [m.patient_id for m in ranked] == ["P2"]
+    result = find_evidence(profile, evidence=with_unknown_drug, exclude=["P1"])
+    assert not result.comparable  # nobody else received the unknown drug
+    own = find_evidence(profile_from_source(with_unknown_drug, "P2"), evidence=with_unknown_drug)
+    assert own.matches
+
+
+def test_unknown_drug_in_the_figures(with_unknown_drug: Dataset, tmp_path: Path) -> None:
+    from myotrack.plots import style
+    from myotrack.plots.course import patient_course
+    from myotrack.plots.swimmer import swimmer_figure
+    from myotrack.plots.timeline import timeline_figure, timeline_plotly
+
+    assert style.drug_colour(UNKNOWN) == style.CLASS_COLOURS["other"]
+    assert style.drug_label(UNKNOWN) == UNKNOWN
+    pc = patient_course(with_unknown_drug, "P1")
+    assert UNKNOWN in {c.drug for c in pc.dated_courses}
+    style.save(timeline_figure(pc), str(tmp_path / "p1.svg"))
+    assert UNKNOWN in timeline_plotly(pc).to_json()
+    style.save(swimmer_figure([pc]), str(tmp_path / "swimmer.svg"))
