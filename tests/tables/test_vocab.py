@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from myotrack.measures import mrc
-from myotrack.tables import Dataset, vocab
+from myotrack.tables import Dataset, dictionary_frame, vocab
 from tests.conftest import make, seed_folder
 
 # --------------------------------------------------------------------------------------------
@@ -579,6 +579,29 @@ def test_other_antibodies_as_written(written: str, antibody: str) -> None:
 )
 def test_event_terms_as_written(written: str, term: str) -> None:
     assert vocab.canonical_event_term(written) == term
+
+
+# --------------------------------------------------------------------------------------------
+# The data dictionary of the template
+
+
+def test_the_data_dictionary_lists_every_term_with_class_or_icd10() -> None:
+    d = dictionary_frame()
+    v = d[d["table"] == "vocabulary"]
+    drugs = v[v["column"] == "treatments.drug"].set_index("term")
+    assert list(drugs.index) == [x.name for x in vocab.DRUGS]
+    assert drugs.loc["efgartigimod", "class"].startswith("fcrn_inhibitor")
+    assert "vyvgart" in drugs.loc["efgartigimod", "synonyms"]
+    como = v[v["column"] == "patients.comorbidities"].set_index("term")
+    assert list(como.index) == list(vocab.COMORBIDITIES)
+    assert como.loc["hyperlipidaemia", "icd10"] == "E78"
+    assert como.loc["dysphagia", "class"] == "symptom"
+    muscles = v[v["column"] == "strength.muscle"].set_index("term")
+    assert set(muscles.index) == {*vocab.MUSCLES, *vocab.REGIONS}
+    assert muscles.loc["all_limbs", "class"] == "region"
+    assert set(v[v["column"] == "events.term"]["term"]) == set(vocab.EVENT_TERMS)
+    assert set(v[v["column"] == "patients.other_antibodies"]["term"]) == set(vocab.OTHER_ANTIBODIES)
+    assert (d["description"].str.len() > 0).all()
 
 
 # --------------------------------------------------------------------------------------------
