@@ -55,7 +55,7 @@ def test_factors_per_mg() -> None:
 
 def test_unknown_glucocorticoid_is_an_error_listing_known_ones() -> None:
     with pytest.raises(MeasureError, match="known glucocorticoids: prednisone"):
-        pe(10, "glucocorticoid")
+        pe(10, "fluticasone")
     with pytest.raises(MeasureError, match="negative"):
         pe(-5, "prednisone")
 

@@ -57,7 +57,13 @@ from myotrack.evidence.base import citation, load_evidence, load_studies, seed_o
 from myotrack.evidence.safety import SafetyNote, safety_notes
 from myotrack.tables import Dataset
 from myotrack.tables.schema import ANTIBODY, SEX
-from myotrack.tables.vocab import COMORBIDITIES, DRUG_BY_NAME, canonical_drug, suggest_drugs
+from myotrack.tables.vocab import (
+    COMORBIDITIES,
+    canonical_comorbidity,
+    canonical_drug,
+    drug_class,
+    suggest_drugs,
+)
 
 #: Criteria whose verdict is reported per therapy (rituximab adds the 001 literature definition).
 ENGINE_CRITERIA: dict[str, tuple[str, ...]] = {"rituximab": ("rtx_response", "definite_response")}
@@ -79,7 +85,7 @@ def match_group(drug: str) -> str:
     """The group a drug counts as when matching therapies already received (see module docstring)."""
     if drug == "r_chop":
         return "rituximab"
-    cls = DRUG_BY_NAME[drug].drug_class if drug in DRUG_BY_NAME else ""
+    cls = drug_class(drug)
     if cls in ("glucocorticoid", "immunoglobulin"):
         return cls
     return drug
@@ -172,10 +178,10 @@ def make_profile(
     """A validated profile: names in any case and any drug synonym; unknown values raise InvalidProfile."""
     como: list[str] = []
     for c in comorbidities:
-        term = str(c).strip().lower()
-        if not term:
+        if not str(c).strip():
             continue
-        if term not in COMORBIDITIES:
+        term = canonical_comorbidity(str(c))
+        if term is None:
             raise InvalidProfile(
                 f"unknown comorbidity {c!r}; known terms: {', '.join(COMORBIDITIES)}"
             )
@@ -212,6 +218,9 @@ def _float_or_none(v: object) -> float | None:
 def profile_from_source(ds: Dataset, patient_id: str) -> Profile:
     """The profile of one patient of a source: every recorded therapy counts as already received.
 
+    The source's drugs and comorbidity terms are taken as they are: canonical names, or names
+    outside the vocabularies kept as written (they then match only themselves).
+
     Disease duration is the last recorded day (visits, grades, treatments, events) in years when
     day 0 is symptom onset (``index_event`` empty); otherwise unknown.
     """
@@ -220,7 +229,11 @@ def profile_from_source(ds: Dataset, patient_id: str) -> Profile:
         raise InvalidProfile(f"patient {patient_id!r} is not in {ds.name}")
     p = rows.iloc[0]
     t = ds.treatments[ds.treatments["patient_id"] == patient_id]
-    drugs = [d for d in _ordered(t)["drug"] if d not in NOT_TREATMENT]
+    drugs = tuple(
+        dict.fromkeys(
+            d for d in _ordered(t)["drug"] if isinstance(d, str) and d and d not in NOT_TREATMENT
+        )
+    )
     years = None
     if _text_or_none(p["index_event"]) is None:
         days = []
@@ -237,15 +250,18 @@ def profile_from_source(ds: Dataset, patient_id: str) -> Profile:
         if days:
             years = round(max(days) / 365.25, 2)
     como = _text_or_none(p["comorbidities"])
+    terms = tuple(dict.fromkeys(c.strip() for c in como.split(";") if c.strip())) if como else ()
     return replace(
         make_profile(
             _text_or_none(p["antibody"]),
-            drugs,
-            como.split(";") if como else (),
+            (),
+            (),
             years,
             _float_or_none(p["age_at_onset"]),
             _text_or_none(p["sex"]),
         ),
+        failed=drugs,
+        comorbidities=tuple(canonical_comorbidity(c) or c for c in terms),
         patient_id=patient_id,
     )
 
