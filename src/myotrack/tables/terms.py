@@ -14,7 +14,6 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from myotrack.measures.mrc import REGIONS
 from myotrack.tables import vocab
 from myotrack.tables.observations import CODE_BY_NAME, canonical_code
 from myotrack.tables.parsing import blank_mask, strip_text, suggest
@@ -53,21 +52,13 @@ def drug(raw: RawTable, col: Column, text: pd.Series, out: Collector) -> pd.Seri
     return _resolve(raw, col, text, out, vocab.canonical_drug, warning)
 
 
-def canonical_muscle(text: str) -> str | None:
-    """A muscle's or a limb region's vocabulary name, or None."""
-    name = vocab.canonical_muscle(text)
-    if name is not None:
-        return name
-    key = "_".join(text.strip().lower().replace("-", " ").split())
-    return key if key in REGIONS else None
-
-
 def muscle(raw: RawTable, col: Column, text: pd.Series, out: Collector) -> pd.Series:
     def warning(value: str) -> str:
-        hint = suggest(value.lower().replace(" ", "_"), (*vocab.MUSCLES, *REGIONS))
+        close = vocab.suggest_muscles(value)
+        hint = f" (closest known names: {', '.join(close)})" if close else ""
         return f"'{value}' is not in the muscle vocabulary{hint}; kept as written, in no score"
 
-    return _resolve(raw, col, text, out, canonical_muscle, warning)
+    return _resolve(raw, col, text, out, vocab.canonical_muscle, warning)
 
 
 def code(raw: RawTable, col: Column, text: pd.Series, out: Collector) -> pd.Series:
@@ -88,14 +79,11 @@ def term_list(raw: RawTable, col: Column, text: pd.Series, out: Collector) -> pd
 
     result = stripped.where(blank, stripped.map(norm, na_action="ignore"))
     if col.name == "comorbidities":
-        result = result.where(blank, result.str.lower())
-        known = set(vocab.COMORBIDITIES)
-        unknown_terms = {
-            cell: [t for t in str(cell).split(";") if t and t not in known]
-            for cell in pd.unique(result[~blank])
-        }
-        flagged = {cell for cell, terms in unknown_terms.items() if terms}
-        unknown = ~blank & result.isin(flagged).to_numpy()
+        cells = {cell: _comorbidities(str(cell)) for cell in pd.unique(result[~blank])}
+        result = result.where(blank, result.map({c: v[0] for c, v in cells.items()}))
+        unknown_terms = {v[0]: v[1] for v in cells.values()}
+        flagged = [cell for cell, terms in unknown_terms.items() if terms]
+        unknown = ~blank & result.isin(flagged).to_numpy(dtype=bool)
         out.add_each(
             raw,
             unknown,
@@ -103,9 +91,22 @@ def term_list(raw: RawTable, col: Column, text: pd.Series, out: Collector) -> pd
             result,
             lambda cell: (
                 "not in the comorbidity vocabulary: "
-                + ", ".join(f"'{t}'{suggest(t, vocab.COMORBIDITIES)}" for t in unknown_terms[cell])
+                + ", ".join(f"'{t}'{_closest(t)}" for t in unknown_terms[cell])
                 + "; kept as written"
             ),
             severity="warning",
         )
     return result.where(~blank, None).astype(object)
+
+
+def _comorbidities(cell: str) -> tuple[str, list[str]]:
+    """The cell with each term canonical (unknown terms as written) and the unknown terms."""
+    terms = [t for t in cell.split(";") if t]
+    canonical = [vocab.canonical_comorbidity(t) for t in terms]
+    written = [c if c is not None else t for c, t in zip(canonical, terms, strict=True)]
+    return ";".join(written), [t for c, t in zip(canonical, terms, strict=True) if c is None]
+
+
+def _closest(term: str) -> str:
+    close = vocab.suggest_comorbidities(term)
+    return f" (closest: {', '.join(close)})" if close else ""
