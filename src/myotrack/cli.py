@@ -7,6 +7,7 @@ traceback.
 from __future__ import annotations
 
 import sys
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -39,7 +40,9 @@ class Format(StrEnum):
 SourceArg = Annotated[
     Path,
     typer.Argument(
-        help="A folder of CSV files, a .zip of them, or an .xlsx workbook.", show_default=False
+        help="A folder of CSV files, a .zip of them, an .xlsx workbook, a REDCap folder "
+        "(redcap_dictionary.csv + redcap_records.csv) or FHIR (.json Bundles, .ndjson).",
+        show_default=False,
     ),
 ]
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="table (readable), csv or json.")]
@@ -54,9 +57,16 @@ def validate(source: SourceArg) -> None:
 
     Example: myotrack validate my_cohort.xlsx
     """
-    from myotrack.tables import TABLES, read_source, validate_source
+    from myotrack.interchange.sources import is_fhir, is_redcap_folder, read_any
+    from myotrack.tables import TABLES, validate_source
 
-    problems = validate_source(source)
+    if is_redcap_folder(source) or is_fhir(source):
+        try:
+            problems = list(read_any(source).warnings)
+        except InvalidData as exc:
+            problems = exc.problems
+    else:
+        problems = validate_source(source)
     errors = [p for p in problems if not p.is_warning]
     warnings = [p for p in problems if p.is_warning]
     if errors:
@@ -70,7 +80,7 @@ def validate(source: SourceArg) -> None:
     if errors:
         err.print(f"{len(errors)} problem(s) in {source}; fix them and run again.", markup=False)
         raise typer.Exit(1)
-    ds = read_source(source)
+    ds = read_any(source)
     counts = ", ".join(f"{len(ds.table(n))} {n}" for n in TABLES)
     note = f", {len(warnings)} warning(s)" if warnings else ""
     out.print(f"{source}: valid ({counts}{note}).", markup=False, highlight=False)
@@ -121,7 +131,7 @@ def outcomes(
     Example: myotrack outcomes examples/cohort17 --format csv > outcomes.csv
     """
     from myotrack.criteria import Params, evaluate
-    from myotrack.tables import read_source
+    from myotrack.interchange import read_any as read_source
 
     ds = read_source(source)
     ids = [c.strip() for c in only.split(",") if c.strip()] if only else None
@@ -272,7 +282,7 @@ def evidence(
             raise MyotrackError(
                 "--patient needs the SOURCE that holds the patient, e.g. myotrack evidence --patient P001 data.xlsx"
             )
-        from myotrack.tables import read_source
+        from myotrack.interchange import read_any as read_source
 
         prof = profile_from_source(read_source(source), patient)
         prof = replace(
@@ -390,8 +400,8 @@ def report(
 
     Example: myotrack report my_cohort.xlsx -o report.html --group-by favourable_recovery_6m
     """
+    from myotrack.interchange import read_any as read_source
     from myotrack.report import build_report
-    from myotrack.tables import read_source
 
     ds = read_source(source)
     if len(ds.patients) >= REPORT_PROGRESS_MIN_PATIENTS:
@@ -477,6 +487,258 @@ def synth(
     written = save(ds, output)
     counts = ", ".join(f"{len(ds.table(n)):,} {n}" for n in TABLE_NAMES)
     out.print(f"wrote {written} ({counts}; seed {seed}).", markup=False, highlight=False)
+
+
+# --- interchange (REDCap, FHIR) ---
+
+redcap_app = typer.Typer(
+    help="REDCap: myotrack's own project (dictionary, records) and mappings of existing projects.\n\n"
+    "Example: myotrack redcap dictionary -o dict.csv",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+fhir_app = typer.Typer(
+    help="FHIR R4: one transaction Bundle per patient, read back as a source.\n\n"
+    "Example: myotrack fhir export my_cohort.xlsx -o bundles",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(redcap_app, name="redcap")
+app.add_typer(fhir_app, name="fhir")
+
+
+class ExportFormat(StrEnum):
+    csv = "csv"
+    xlsx = "xlsx"
+    redcap = "redcap"
+    fhir = "fhir"
+
+
+OutOpt = Annotated[Path, typer.Option("--output", "-o", help="Where to write.", show_default=False)]
+NotesOpt = Annotated[
+    bool,
+    typer.Option(
+        "--include-notes",
+        help="Also write free-text notes (left out by default: exports are de-identified).",
+    ),
+]
+LossesOpt = Annotated[
+    Path | None,
+    typer.Option("--losses", help="Also write the values the format could not hold to this CSV."),
+]
+
+
+def _print_export(result: object, losses: Path | None) -> None:
+    from myotrack.interchange.losses import ExportResult
+
+    assert isinstance(result, ExportResult)
+    out.print(result.summary(), markup=False, highlight=False)
+    for loss in result.losses[:20]:
+        out.print(f"  - {loss}", markup=False, highlight=False)
+    if len(result.losses) > 20:
+        out.print(
+            f"  ... and {len(result.losses) - 20} more (--losses FILE lists them all)",
+            markup=False,
+            highlight=False,
+        )
+    if losses is not None:
+        result.frame().to_csv(losses, index=False)
+        out.print(f"wrote {losses}", markup=False, highlight=False)
+
+
+def _index_dates(path: Path | None) -> dict[str, date] | None:
+    if path is None:
+        return None
+    from myotrack.interchange.fhir import read_index_dates
+
+    return dict(read_index_dates(path))
+
+
+@redcap_app.command("dictionary")
+def redcap_dictionary(
+    output: OutOpt,
+    setup: Annotated[
+        Path | None,
+        typer.Option(
+            "--setup",
+            help="Also write the events, instrument-event and repeating set-up CSVs here.",
+        ),
+    ] = None,
+    classic: Annotated[
+        bool, typer.Option("--classic", help="With --setup: a classic project (no events).")
+    ] = False,
+) -> None:
+    """Write the data dictionary of myotrack's own REDCap project (18-column CSV).
+
+    Example: myotrack redcap dictionary -o dict.csv --setup project_setup
+    """
+    from myotrack.interchange.redcap import check_dictionary, project_dictionary, write_dictionary
+    from myotrack.interchange.redcap.project import setup_tables
+
+    fields = project_dictionary()
+    problems = check_dictionary(fields)
+    if problems:  # a bug of ours, never the user's
+        raise MyotrackError("\n".join(str(p) for p in problems))
+    written = write_dictionary(fields, output)
+    out.print(f"wrote {written} ({len(fields)} fields)", markup=False, highlight=False)
+    if setup is not None:
+        import pandas as pd
+
+        setup.mkdir(parents=True, exist_ok=True)
+        for name, rows in setup_tables(classic).items():
+            pd.DataFrame(rows).to_csv(setup / f"{name}.csv", index=False)
+            out.print(f"wrote {setup / f'{name}.csv'}", markup=False, highlight=False)
+
+
+@redcap_app.command("check")
+def redcap_check(
+    dictionary: Annotated[Path, typer.Argument(help="A data dictionary CSV.", show_default=False)],
+) -> None:
+    """Check a data dictionary against REDCap's rules (names, types, choices, validation, logic).
+
+    Example: myotrack redcap check dict.csv
+    """
+    import csv
+
+    from myotrack.interchange.redcap import check_dictionary, read_dictionary
+
+    fields = read_dictionary(dictionary)
+    with dictionary.open(encoding="utf-8-sig") as fh:
+        header = next(csv.reader(fh), [])
+    problems = check_dictionary(fields, header, dictionary.name)
+    for p in problems:
+        out.print(str(p), markup=False, highlight=False)
+    if problems:
+        err.print(f"{len(problems)} problem(s) in {dictionary}.", markup=False)
+        raise typer.Exit(1)
+    out.print(f"{dictionary}: {len(fields)} fields, no problem found.", markup=False)
+
+
+@redcap_app.command("export")
+def redcap_export(
+    source: SourceArg,
+    output: OutOpt,
+    classic: Annotated[
+        bool, typer.Option("--classic", help="For a classic project (no events).")
+    ] = False,
+    include_notes: NotesOpt = False,
+    losses: LossesOpt = None,
+) -> None:
+    """Write a source as records of myotrack's REDCap project (REDCap's flat import format).
+
+    Every value the project cannot hold is listed. Import the records into a project made
+    from 'myotrack redcap dictionary'.
+
+    Example: myotrack redcap export my_cohort.xlsx -o records.csv
+    """
+    from myotrack.interchange import read_any
+    from myotrack.interchange.redcap import write_records
+
+    result = write_records(read_any(source), output, classic, include_notes)
+    _print_export(result, losses)
+
+
+@redcap_app.command("map")
+def redcap_map(
+    dictionary: Annotated[
+        Path, typer.Argument(help="The data dictionary of an existing project.", show_default=False)
+    ],
+    output: OutOpt,
+    suggest: Annotated[
+        bool,
+        typer.Option("--suggest", help="Suggest a first mapping from names, labels and choices."),
+    ] = False,
+) -> None:
+    """Write a mapping (TOML) of an existing project's fields and codes to the contract.
+
+    Review it, then put it as redcap_mapping.toml in a folder with redcap_dictionary.csv and
+    redcap_records.csv: that folder is a source for every command.
+
+    Example: myotrack redcap map their_dict.csv --suggest -o redcap_mapping.toml
+    """
+    from myotrack.interchange.redcap import read_dictionary
+    from myotrack.interchange.redcap.mapping import dump_mapping
+    from myotrack.interchange.redcap.suggest import suggest_mapping
+
+    if not suggest:
+        raise MyotrackError("only suggestions are written for now: add --suggest")
+    s = suggest_mapping(read_dictionary(dictionary))
+    output.write_text(dump_mapping(s.mapping, s.comments, s.unmapped), encoding="utf-8")
+    out.print(
+        f"wrote {output}: {len(s.mapping.fields)} fields mapped, {len(s.unmapped)} not; review it",
+        markup=False,
+        highlight=False,
+    )
+
+
+@fhir_app.command("export")
+def fhir_export(
+    source: SourceArg,
+    output: OutOpt,
+    ndjson: Annotated[
+        bool, typer.Option("--ndjson", help="Write an NDJSON bulk export (one file per type).")
+    ] = False,
+    index_dates: Annotated[
+        Path | None,
+        typer.Option(
+            "--index-dates",
+            help="CSV of patient_id,index_date (YYYY-MM-DD): write dates instead of relative days "
+            "(an identified export).",
+        ),
+    ] = None,
+    include_notes: NotesOpt = False,
+    losses: LossesOpt = None,
+) -> None:
+    """Write a source as FHIR R4: one transaction Bundle per patient, validated.
+
+    Example: myotrack fhir export my_cohort.xlsx -o bundles
+    """
+    from myotrack.interchange import read_any
+    from myotrack.interchange.fhir import write_fhir
+
+    result = write_fhir(
+        read_any(source),
+        output,
+        ndjson=ndjson,
+        index_dates=_index_dates(index_dates),
+        include_notes=include_notes,
+    )
+    _print_export(result, losses)
+
+
+@app.command("export")
+def export(
+    source: SourceArg,
+    output: OutOpt,
+    fmt: Annotated[
+        ExportFormat, typer.Option("--format", "-f", help="csv (folder), xlsx, redcap or fhir.")
+    ] = ExportFormat.csv,
+    include_notes: NotesOpt = False,
+    losses: LossesOpt = None,
+) -> None:
+    """Write any source in another format: a CSV folder, a workbook, REDCap records or FHIR.
+
+    Example: myotrack export my_cohort.xlsx --format fhir -o bundles
+    """
+    from myotrack.interchange import read_any
+
+    ds = read_any(source)
+    if fmt is ExportFormat.csv:
+        from myotrack.tables import write_csv_folder
+
+        out.print(f"wrote {write_csv_folder(ds, output)}", markup=False, highlight=False)
+    elif fmt is ExportFormat.xlsx:
+        from myotrack.tables import write_excel
+
+        out.print(f"wrote {write_excel(ds, output)}", markup=False, highlight=False)
+    elif fmt is ExportFormat.redcap:
+        from myotrack.interchange.redcap import write_records
+
+        _print_export(write_records(ds, output, include_notes=include_notes), losses)
+    else:
+        from myotrack.interchange.fhir import write_fhir
+
+        _print_export(write_fhir(ds, output, include_notes=include_notes), losses)
 
 
 # --- registry (web) ---------------------------------------------------------------------------

@@ -83,7 +83,9 @@ def datasets(draw: st.DrawFn) -> Dataset:
     treatments = pd.DataFrame(
         {
             "patient_id": ids,
-            "drug": [draw(st.sampled_from(["RTX", "IVIG", "pulse steroid", "newmab"])) for _ in ids],
+            "drug": [
+                draw(st.sampled_from(["RTX", "IVIG", "pulse steroid", "newmab"])) for _ in ids
+            ],
             "start_day": [draw(days) for _ in ids],
             "dose": [draw(st.integers(1, 1000)) for _ in ids],
             "dose_unit": [draw(units) for _ in ids],
@@ -95,7 +97,9 @@ def datasets(draw: st.DrawFn) -> Dataset:
             "day": [None for _ in ids],
             "sequence": list(range(1, n + 1)),
             "kind": "relapse_reported",
-            "relapse_type": [draw(st.sampled_from(["clinical", "biochemical", "both"])) for _ in ids],
+            "relapse_type": [
+                draw(st.sampled_from(["clinical", "biochemical", "both"])) for _ in ids
+            ],
         }
     )
     obs = [draw(observations) for _ in ids]
