@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from myotrack.errors import MyotrackError
+from myotrack.errors import InvalidData, MyotrackError
 
 app = typer.Typer(
     name="myotrack",

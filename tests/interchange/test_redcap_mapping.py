@@ -163,13 +163,8 @@ def test_errors_name_record_event_instrument_instance_and_field(project: Path) -
         and "mrs must be 0 to 6" in t
         for t in texts
     ), texts
-    assert any(
-        "instrument 'medication', instance 1" in t
-        and "field 'med_name' (treatments.drug)" in t
-        and "unknown drug" in t
-        for t in texts
-    ), texts
-    assert len(texts) == 2
+    # a drug outside the vocabulary is kept as written (a warning), never an error
+    assert not any("field 'med_name'" in t for t in texts), texts
 
 
 def test_bad_mapping_entries_are_named(tmp_path: Path) -> None:
