@@ -36,6 +36,7 @@ import ibis.expr.types as ir
 
 from myotrack.criteria.base import NE, NO, YES, Context, Criterion, Params, arg_min, num, text
 from myotrack.criteria.timepoints import anchored, pick
+from myotrack.measures.bounds import compare_expr
 
 CRITERIA = (
     Criterion(
@@ -68,19 +69,13 @@ def _raised(
     A CK written '>N' is at least N: it is above a limit when N >= the limit. A CK written '<N'
     can never be shown to be above anything.
     """
-    high = ibis.cases(
-        (bound == "", ck > p.relapse_ck_multiple * uln),
-        (bound == ">", ck >= p.relapse_ck_multiple * uln),
-        else_=False,
-    )
+    high = compare_expr(ck, bound, ibis.literal(""), uln, "above", multiple=p.relapse_ck_multiple)
     return (high & ((prev_mrc - mrc) > p.relapse_mrc_drop)).fill_null(False)
 
 
-def _above(ck: ir.Value, bound: ir.Value, baseline: ir.Value) -> ir.BooleanValue:
+def _above(ck: ir.Value, bound: ir.Value, uln: ir.Value, baseline: ir.Value) -> ir.BooleanValue:
     """Condition 1: CK above the baseline (a bound read as in :func:`_raised`)."""
-    return ibis.cases(
-        (bound == "", ck > baseline), (bound == ">", ck >= baseline), else_=False
-    ).fill_null(False)
+    return compare_expr(ck, bound, ibis.literal(""), uln, "above", limit=baseline).fill_null(False)
 
 
 def rows(ctx: Context) -> ir.Table:
@@ -139,7 +134,7 @@ def judged(ctx: Context, per: ir.Table) -> ir.Table:
     else:
         c = c.left_join(_pretreatment(ctx), "patient_id").select(~ibis.selectors.matches("_right$"))
         baseline = c.pre_ck
-    return c.mutate(baseline=baseline, hit=_above(c.ck, c.ck_bound, baseline))
+    return c.mutate(baseline=baseline, hit=_above(c.ck, c.ck_bound, c.ck_uln, baseline))
 
 
 def _pretreatment(ctx: Context) -> ir.Table:

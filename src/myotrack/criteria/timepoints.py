@@ -6,6 +6,7 @@ import ibis
 import ibis.expr.types as ir
 
 from myotrack.criteria.base import ESCALATION, Context, arg_max, arg_min, earliest
+from myotrack.measures.bounds import compare_expr
 
 
 def pick(
@@ -97,16 +98,17 @@ def ck_within(
     bound: ir.StringValue,
     multiple: float = 1.0,
     strict: bool = False,
+    state: ir.StringValue | None = None,
 ) -> ir.BooleanValue:
-    """CK at or below (``strict``: below) ``multiple`` x ULN, honouring a written bound.
-
-    '<200' is within a limit of 200 or more, '>5000' is not within a limit up to 5000; a bound
-    that leaves it open ('<250' at a limit of 200) is unknown (null).
-    """
-    limit = uln * multiple
-    return ibis.cases(
-        ((bound == ">") & (ck >= limit), False),
-        ((bound == "<") & (ck <= limit), True),
-        (bound == "", (ck < limit) if strict else (ck <= limit)),
-        else_=ibis.null("boolean"),
+    """CK at or below (``strict``: below) ``multiple`` x ULN, honouring a written bound or a
+    qualitative state ('<200' is within a limit of 200 or more, '>5000' is not within a limit up
+    to 5000; a bound that leaves it open, '<250' at a limit of 200, is unknown: null). One rule
+    for every lab comparison: :func:`myotrack.measures.bounds.compare_expr`."""
+    return compare_expr(
+        ck,
+        bound,
+        ibis.literal("") if state is None else state,
+        uln,
+        "below" if strict else "at_most",
+        multiple=multiple,
     )

@@ -110,6 +110,10 @@ def compare(value: Interval, relation: Relation, limit: float | None) -> bool | 
     return True if surely_at_least else (False if surely_below else None)
 
 
+def _known(value: bool | None) -> ir.BooleanValue:
+    return ibis.null("boolean") if value is None else ibis.literal(value)
+
+
 def compare_expr(
     value: ir.NumericValue,
     bound: ir.StringValue,
@@ -119,35 +123,38 @@ def compare_expr(
     limit: ir.NumericValue | float | None = None,
     multiple: float | None = None,
 ) -> ir.BooleanValue:
-    """:func:`compare` as an Ibis expression (null = unknown), against ``limit`` in U/L
-    (:func:`interval`) or ``multiple`` x ULN (:func:`uln_interval`).
+    """:func:`compare` as an Ibis expression (null = unknown), against ``limit`` in U/L or
+    against ``multiple`` x ULN.
 
     ``value``, ``bound`` and ``state`` are the columns the readers store (``ck``, ``ck_bound``,
-    ``ck_state``); ``uln`` is the ULN column; ``limit`` a number or an expression.
+    ``ck_state``); ``uln`` is the ULN column; ``limit`` a number or an expression. A number is
+    compared in U/L (``multiple`` x ULN as the limit); a qualitative result against a multiple
+    is decided by its state alone, with or without a known ULN (:func:`uln_interval`).
     """
     b = bound.fill_null("")
     s = state.fill_null("")
-    a = ibis.literal(APPROXIMATE)
     v = value.cast("float64")
     if multiple is not None:
-        scale = ibis.cases((uln > 0, uln.cast("float64")), else_=ibis.null("float64"))
-        lim: ir.Value = ibis.literal(float(multiple))
-        normal_high, elevated_low = ibis.literal(1.0), ibis.literal(1.0)
-        v = v / scale
-    else:
-        if limit is None:
-            raise ValueError("compare_expr needs a limit or a multiple")
+        lim: ir.Value = uln.cast("float64") * float(multiple)
+        qualitative = {
+            word: _known(compare(uln_interval(None, "", word, None), relation, float(multiple)))
+            for word in ("normal", "elevated")
+        }
+    elif limit is not None:
         lim = limit if isinstance(limit, ir.Value) else ibis.literal(float(limit))
-        normal_high, elevated_low = uln.cast("float64"), uln.cast("float64")
+    else:
+        raise ValueError("compare_expr needs a limit or a multiple")
+    a = ibis.literal(APPROXIMATE)
+    u = uln.cast("float64")
     low = ibis.cases(
         (s == "normal", ibis.literal(0.0)),
-        (s == "elevated", elevated_low),
+        (s == "elevated", u),
         (b.isin(["<", "<="]), ibis.literal(0.0)),
         (b == "~", v * (1 - a)),
         else_=v,
     )
     high = ibis.cases(
-        (s == "normal", normal_high),
+        (s == "normal", u),
         (s == "elevated", ibis.null("float64")),
         (b.isin([">", ">="]), ibis.null("float64")),
         (b == "~", v * (1 + a)),
@@ -165,6 +172,13 @@ def compare_expr(
         "below": (surely_below, surely_at_least),
         "at_least": (surely_at_least, surely_below),
     }[relation]
-    return ibis.cases(
+    decided = ibis.cases(
         (yes.fill_null(False), True), (no.fill_null(False), False), else_=ibis.null("boolean")
+    )
+    if multiple is None:
+        return decided
+    return ibis.cases(
+        (s == "normal", qualitative["normal"]),
+        (s == "elevated", qualitative["elevated"]),
+        else_=decided,
     )
