@@ -19,6 +19,7 @@ from myotrack.tables import (
     write_excel,
     write_template,
 )
+from myotrack.tables.schema import REFERENCE_RANGES
 from tests.conftest import seed_folder
 
 
@@ -49,9 +50,9 @@ def test_zip_of_csv_files(tmp_path: Path) -> None:
 def test_template_has_every_column_in_its_dictionary(tmp_path: Path) -> None:
     path = write_template(tmp_path / "t.xlsx")
     sheets = pd.read_excel(path, sheet_name=None)
-    assert set(sheets) == {*TABLES, "data_dictionary"}
+    assert set(sheets) == {*TABLES, "reference_ranges", "data_dictionary"}
     d = sheets["data_dictionary"]
-    for name, spec in TABLES.items():
+    for name, spec in {**TABLES, "reference_ranges": REFERENCE_RANGES}.items():
         assert list(sheets[name].columns) == list(spec.names)
         assert set(d[d["table"] == name]["column"]) == set(spec.names)
     assert (d["description"].str.len() > 0).all()

@@ -12,7 +12,11 @@ from pathlib import Path
 import pandas as pd
 
 from myotrack.tables import vocab
-from myotrack.tables.schema import TABLES
+from myotrack.tables.observations import CODES, FINDINGS, SYMPTOMS, Code
+from myotrack.tables.schema import REFERENCE_RANGES, TABLES
+
+#: Every sheet of the template: the contract's tables and the laboratories' reference ranges.
+SPECS = {**TABLES, REFERENCE_RANGES.name: REFERENCE_RANGES}
 
 VOCABULARY = "vocabulary"
 #: Extra columns of the data dictionary that only the vocabulary rows fill.
@@ -42,8 +46,18 @@ def _allowed(table: str, column: str, text: str) -> str:
         return "0-5 with + or - (4+, 3-), a range (1-2), or T (trace)"
     if column == "term":
         return "e.g. " + ", ".join(vocab.EVENT_TERMS[:8]) + " " + _see("events.term")
-    if table == "visits" and column == "ck":
-        return ">= 0; may be written <N or >N as reported"
+    kind = SPECS[table].column(column).kind
+    if kind == "lab":
+        return ">= 0 as a number, a bound (<200, <=200, >10000, >=3000), ~N, or normal / elevated"
+    if kind == "day":
+        return (
+            "whole days since the index date, or 120..150, ~120, 6 months, ~6 years, "
+            f"within 2 weeks, at age 37 (the range goes to {column}_earliest / _latest)"
+        )
+    if kind == "unit":
+        return text + "; optionally per day, week, month, course (mg/kg/day, g/kg per course)"
+    if kind == "code":
+        return "a code of the observation vocabulary " + _see("observations.code")
     return text
 
 
@@ -101,7 +115,18 @@ def _vocabulary_rows() -> list[dict[str, str]]:
     rows += [
         row("events.term", e.term, e.label, "", "", e.synonyms) for e in vocab.EVENT_TERM_ENTRIES
     ]
+    rows += [
+        row("observations.code", c.code, f"{c.label} ({_values(c)})", c.kind, "", ()) for c in CODES
+    ]
     return rows
+
+
+def _values(code: Code) -> str:
+    if code.kind == "number":
+        return f"a number, {code.minimum:g} to {code.maximum:g} {code.unit}".strip()
+    if code.kind == "antibody":
+        return "positive, negative, borderline, a titre 1:640 or a number"
+    return ", ".join(FINDINGS if code.kind == "finding" else SYMPTOMS)
 
 
 def dictionary_frame() -> pd.DataFrame:
@@ -109,7 +134,7 @@ def dictionary_frame() -> pd.DataFrame:
     meaning), then one row per vocabulary term (table 'vocabulary': the column it serves, the
     term, its label, drug class or comorbidity kind, ICD-10 code and synonyms)."""
     rows: list[dict[str, str]] = []
-    for table, spec in TABLES.items():
+    for table, spec in SPECS.items():
         for c in spec.columns:
             rows.append(
                 {
@@ -127,13 +152,14 @@ def dictionary_frame() -> pd.DataFrame:
 
 
 def write_template(path: str | Path) -> Path:
-    """An empty workbook: one sheet per table with its header, and the data dictionary."""
+    """An empty workbook: one sheet per table (and reference_ranges) with its header, and the
+    data dictionary."""
     p = Path(path)
     if p.suffix.lower() != ".xlsx":
         p = p.with_suffix(".xlsx")
     p.parent.mkdir(parents=True, exist_ok=True)
     with pd.ExcelWriter(p, engine="openpyxl") as writer:
-        for name, spec in TABLES.items():
+        for name, spec in SPECS.items():
             pd.DataFrame(columns=list(spec.names)).to_excel(writer, sheet_name=name, index=False)
         dictionary_frame().to_excel(writer, sheet_name="data_dictionary", index=False)
     return p
