@@ -356,3 +356,43 @@ def test_concat_refuses_a_patient_twice(tmp_path: Path) -> None:
     ds = read(tmp_path)
     with pytest.raises(InvalidData, match="two sources"):
         Dataset.concat([ds, ds])
+
+
+# --- the forms issue 14 found rejected, by name -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("written", "drug"),
+    [
+        ("pulse-dose steroid", "glucocorticoid_pulse"),
+        ("IV steroid", "glucocorticoid_pulse"),
+        ("corticosteroids", "glucocorticoid"),
+        ("efgartigimod", "efgartigimod"),
+        ("Vyvgart", "efgartigimod"),
+        ("ofatumumab", "ofatumumab"),
+        ("tocilizumab", "tocilizumab"),
+        ("SCIG", "scig"),
+    ],
+)
+def test_drugs_as_clinicians_name_them(tmp_path: Path, written: str, drug: str) -> None:
+    ds = read(tmp_path, treatments=f"patient_id,drug\nP1,{written}\n")
+    assert ds.treatments["drug"].tolist() == [drug] and ds.warnings == ()
+
+
+@pytest.mark.parametrize(
+    ("written", "term"),
+    [
+        ("hyperlipidaemia", "hyperlipidaemia"),
+        ("myocardial_infarction", "myocardial_infarction"),
+        ("gastric_cancer", "gastric_cancer"),
+        ("Hepatitis B", "hbv"),
+    ],
+)
+def test_comorbidities_that_imnm_papers_report(tmp_path: Path, written: str, term: str) -> None:
+    ds = read_source(write(tmp_path / "s", patients=f"patient_id,comorbidities\nP1,{written}\n"))
+    assert ds.patients["comorbidities"].tolist() == [term] and ds.warnings == ()
+
+
+def test_arm_abduction_is_the_shoulder_abductors(tmp_path: Path) -> None:
+    ds = read(tmp_path, strength="patient_id,day,muscle,grade\nP1,0,arm abduction,4-5\n")
+    assert ds.strength["muscle"].tolist() == ["shoulder_abductors"] and ds.warnings == ()
