@@ -88,15 +88,26 @@ def suggest(word: str, options: tuple[str, ...] | list[str]) -> str:
     return f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
 
 
-def numeric(raw: RawTable, col: Column, text: pd.Series, out: Collector) -> pd.Series:
+def numeric(
+    raw: RawTable,
+    col: Column,
+    text: pd.Series,
+    out: Collector,
+    other: np.ndarray | None = None,
+    parsed: tuple[pd.Series, np.ndarray, np.ndarray] | None = None,
+) -> pd.Series:
+    """A number column; ``other`` marks cells another parser reads (left empty here), and
+    ``parsed`` is the column's :func:`strip_text`, :func:`blank_mask` and
+    :func:`parse_numbers` when the caller already has them."""
     if pd.api.types.is_numeric_dtype(text.dtype) and not pd.api.types.is_bool_dtype(text.dtype):
         num = pd.Series(text.to_numpy(dtype=float, na_value=np.nan), index=text.index)
         blank = num.isna().to_numpy()
         bad = np.zeros(len(num), dtype=bool)
     else:
-        stripped = strip_text(text)
-        blank = blank_mask(stripped)
-        num = pd.Series(parse_numbers(stripped, blank), index=text.index)
+        _, blank, values = parsed if parsed is not None else _parse(text)
+        if other is not None:
+            blank = blank | other
+        num = pd.Series(values, index=text.index)
         bad = ~blank & num.isna().to_numpy()
         what = "a whole number" if col.integer else "a number"
         out.add_many(
@@ -199,11 +210,19 @@ def grades(
     return stripped.where(ok, None).astype(object), derived
 
 
-def _unusual(text: pd.Series) -> tuple[pd.Series, np.ndarray]:
-    """The stripped cells and where a cell is neither empty nor a plainly written number."""
+def _parse(text: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndarray]:
     stripped = strip_text(text)
     blank = blank_mask(stripped)
-    return stripped, ~blank & np.isnan(parse_numbers(stripped, blank))
+    return stripped, blank, parse_numbers(stripped, blank)
+
+
+def _unusual(
+    text: pd.Series,
+) -> tuple[pd.Series, np.ndarray, tuple[pd.Series, np.ndarray, np.ndarray]]:
+    """The stripped cells, where a cell is neither empty nor a number, and the parse."""
+    parsed = _parse(text)
+    stripped, blank, values = parsed
+    return stripped, ~blank & np.isnan(values), parsed
 
 
 def _parse_each(
@@ -240,19 +259,25 @@ def _parse_each(
 
 
 def days(
-    raw: RawTable, col: Column, text: pd.Series, out: Collector, ages: np.ndarray | None
+    raw: RawTable,
+    col: Column,
+    text: pd.Series,
+    out: Collector,
+    ages: Callable[[], np.ndarray | None] | None,
 ) -> tuple[pd.Series, pd.Series, pd.Series]:
     """A day column as (day, earliest, latest): plain days, and the forms of
-    :func:`myotrack.tables.timing.parse_day` (``ages``: each row's patients.age_at_onset)."""
+    :func:`myotrack.tables.timing.parse_day` (``ages()``: each row's patients.age_at_onset,
+    asked for only when a cell is not a plain day)."""
     n = len(text)
     earliest = np.full(n, np.nan)
     latest = np.full(n, np.nan)
     if pd.api.types.is_numeric_dtype(text.dtype) and not pd.api.types.is_bool_dtype(text.dtype):
         day = numeric(raw, col, text, out)
     else:
-        stripped, other = _unusual(text)
-        day = numeric(raw, col, stripped.where(~pd.Series(other, index=text.index), ""), out)
-        parsed = _parse_each(raw, col, stripped, other, parse_day, out, extra=ages)
+        stripped, other, parse = _unusual(text)
+        day = numeric(raw, col, text, out, other, parse)
+        extra = ages() if ages is not None and other.any() else None
+        parsed = _parse_each(raw, col, stripped, other, parse_day, out, extra=extra)
         if parsed:
             values = day.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
             for i, v in parsed.items():
@@ -260,8 +285,14 @@ def days(
                 if not v.exact:
                     earliest[i], latest[i] = v.earliest, v.latest
             day = pd.Series(values, index=text.index).round().astype("Int64")
-    as_int = lambda a: pd.Series(a, index=text.index).round().astype("Int64")  # noqa: E731
-    return day, as_int(earliest), as_int(latest)
+    return day, _integers(earliest, text.index), _integers(latest, text.index)
+
+
+def _integers(values: np.ndarray, index: pd.Index) -> pd.Series:
+    """Whole numbers (NaN = missing) as a nullable integer column."""
+    missing = np.isnan(values)
+    data = np.where(missing, 0, np.round(values)).astype(np.int64)
+    return pd.Series(pd.arrays.IntegerArray(data, missing), index=index)
 
 
 def labs(
@@ -274,8 +305,8 @@ def labs(
     if pd.api.types.is_numeric_dtype(text.dtype) and not pd.api.types.is_bool_dtype(text.dtype):
         value = numeric(raw, col, text, out)
     else:
-        stripped, other = _unusual(text)
-        value = numeric(raw, col, stripped.where(~pd.Series(other, index=text.index), ""), out)
+        stripped, other, parse = _unusual(text)
+        value = numeric(raw, col, text, out, other, parse)
         parsed = _parse_each(raw, col, stripped, other, parse_lab, out)
         if parsed:
             values = value.to_numpy(dtype=float, na_value=np.nan).copy()
@@ -304,7 +335,9 @@ def units(
 
 def split_doses(text: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Dose cells written with their unit ('1 mg/kg/day') as (amount, unit) text columns."""
-    stripped, other = _unusual(text)
+    stripped, other, _ = _unusual(text)
+    if not other.any():
+        return text, pd.Series([""] * len(text), index=text.index, dtype=object)
     amount = stripped.astype(object).copy()
     unit = pd.Series([""] * len(text), index=text.index, dtype=object)
     cells = stripped.to_numpy(dtype=object, na_value=None)

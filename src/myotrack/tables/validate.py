@@ -11,7 +11,8 @@ the value and travel with the dataset.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Callable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -28,12 +29,18 @@ DERIVED_STRENGTH = ("grade_whole", "grade_kendall", "grade_value", "grade_low", 
 __all__ = ["DERIVED_STRENGTH", "RawTable", "check_and_convert"]
 
 
+def _missing_integers(n: int, index: pd.Index) -> pd.Series:
+    return pd.Series(
+        pd.arrays.IntegerArray(np.zeros(n, dtype=np.int64), np.ones(n, dtype=bool)), index=index
+    )
+
+
 def _empty(col: Column, n: int, index: pd.Index) -> pd.Series:
     if col.kind in ("int", "day"):
-        return pd.Series(pd.array([None] * n, dtype="Int64"), index=index)
+        return _missing_integers(n, index)
     if col.kind in ("float", "lab"):
         return pd.Series(np.full(n, np.nan), index=index)
-    return pd.Series([None] * n, index=index, dtype=object)
+    return pd.Series(np.full(n, None, dtype=object), index=index)
 
 
 def _lab_companions(name: str, n: int, index: pd.Index) -> dict[str, pd.Series]:
@@ -45,7 +52,10 @@ def _lab_companions(name: str, n: int, index: pd.Index) -> dict[str, pd.Series]:
 
 
 def _convert_table(
-    spec: TableSpec, raw: RawTable, out: Collector, ages: np.ndarray | None = None
+    spec: TableSpec,
+    raw: RawTable,
+    out: Collector,
+    ages: Callable[[], np.ndarray | None] | None = None,
 ) -> pd.DataFrame:
     frame = raw.frame
     columns: dict[str, pd.Series] = {}
@@ -68,8 +78,7 @@ def _convert_table(
             if col.kind == "lab":
                 derived.update(_lab_companions(col.name, n, frame.index))
             if col.kind == "grade":
-                empty = pd.Series(pd.array([None] * n, dtype="Int64"), index=frame.index)
-                derived.update({d: empty.copy() for d in DERIVED_STRENGTH})
+                derived.update({d: _missing_integers(n, frame.index) for d in DERIVED_STRENGTH})
                 derived["grade_value"] = pd.Series(np.full(n, np.nan), index=frame.index)
             continue
         text = frame[col.name]
@@ -110,10 +119,9 @@ def _convert_table(
         columns[name] = _merge(raw, name, columns[name], value, out)
     if spec.name == "treatments":
         _dose_needs_unit(raw, frame, columns, out)
-    result = pd.DataFrame(columns, index=frame.index, copy=False)  # no block consolidation
-    if derived:
-        result = pd.concat([result, pd.DataFrame(derived, index=frame.index)], axis=1)
-    return result.reset_index(drop=True)
+    # arrays, not Series: the frame gets a fresh row index without copying (or consolidating)
+    # the columns, which reset_index would do
+    return pd.DataFrame({k: v.array for k, v in {**columns, **derived}.items()}, copy=False)
 
 
 def _merge(
@@ -225,11 +233,9 @@ def check_and_convert(
                 "the patients table is required (patients.csv or a 'patients' sheet)",
             )
         )
-    ages: np.ndarray | None = None
     for name, spec in TABLES.items():
         raw = _prepared(name, spec, raws.get(name), out)
-        if name != "patients":
-            ages = _ages(frames["patients"], raw)
+        ages = None if name == "patients" else functools.partial(_ages, frames["patients"], raw)
         frames[name] = _convert_table(spec, raw, out, ages)
     ranges_raw = raws.get(REFERENCE_RANGES.name)
     ranges = _convert_table(
