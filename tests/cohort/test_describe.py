@@ -84,7 +84,7 @@ def test_grouped_with_exact_tests() -> None:
     assert tests.loc["age", "test"].startswith("Mann-Whitney U, exact")
     assert tests.loc["antibody", "test"] == "Fisher-Freeman-Halton exact"
     assert any("1 patient not evaluable" in r for r in t.remarks)
-    # group cells agree with the Table 2 summaries (tableone and myotrack's own code)
+    # group cells are the summaries Table 2 uses (myotrack.cohort.summaries)
     no_ages = f.loc[f["outcome"] == "no", "age"]
     s = sm.summarise(no_ages)
     cell = t.numbers[(t.numbers["variable"] == "age") & (t.numbers["group"] == "no")].iloc[0]

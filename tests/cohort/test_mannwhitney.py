@@ -102,3 +102,18 @@ def test_rank_sum_distribution_sums_to_one_and_is_symmetric() -> None:
     assert dist.sum() == pytest.approx(1.0)
     support = np.flatnonzero(dist)
     assert np.allclose(dist[support], dist[support][::-1])
+
+
+def test_untied_p_is_scipy_exact_when_u_is_whole() -> None:
+    """The docstring's reason for counting ``p_exact_untied`` here: scipy's tie-free exact p
+    agrees for a whole U and, for a half-integer U, truncates it (data C of the R tests: R's
+    2 * pwilcox(5.5, 6, 7) = 0.02214452, scipy 0.03496503 = 2 * pwilcox(6, 6, 7))."""
+    x, y = [36, 44, 44, 48, 50, 50, 54, 56], [30, 36, 40, 40, 44, 46, 48, 50, 50]
+    whole = mann_whitney(x, y)
+    assert whole.ties and whole.u_first == 51
+    ref = stats.mannwhitneyu(x, y, method="exact")
+    assert whole.p_exact_untied == pytest.approx(ref.pvalue)
+    half = mann_whitney([0, 1, 1, 1, 2, 2], [1, 2, 2, 3, 3, 3, 4])
+    assert half.u_first == 5.5
+    scipy_p = stats.mannwhitneyu([0, 1, 1, 1, 2, 2], [1, 2, 2, 3, 3, 3, 4], method="exact").pvalue
+    assert (round(half.p_exact_untied or 0, 8), round(scipy_p, 8)) == (0.02214452, 0.03496503)

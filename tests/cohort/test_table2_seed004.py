@@ -8,6 +8,19 @@ Section 1.6.1: 'U = 11, z = -2.02, and p = .048'. Table 1 / Results: initial MRC
 42.88 +/- 10.43 (20-58), median 44. The data are in tests/cohort/seed004.py (how they were
 found is in its docstring); the outcome groups come from the criteria engine
 (favourable_recovery_6m: mRS 0-1 at 6 months after the first immunotherapy).
+
+What these tests can and cannot show. They show that the path from the five tables through
+the criteria engine to Table 1, Table 2 and the report prints the paper's numbers. They are
+partly circular: the 17 patients were searched for to fit the published summaries, so the
+agreement of means, SDs, U, z and mean ranks is by construction. And they cannot show how
+ties are handled: with these data the exact permutation p with ties and the tie-free exact p
+that SPSS prints are the same number (R: ``coin::wilcox_test(..., distribution = "exact")``
+0.04848093, ``2 * pwilcox(11, 12, 5)`` 0.04848093), so both read 0.048 and a wrong tie
+handling would pass. The Fisher p values do pick the definition (R's ``fisher.test`` 0.2801
+and 0.5147; doubling the one-sided p would give 0.4108 and 1). The statistics stand on their
+own references in the ``*_against_r`` tests: test_mannwhitney_against_r.py (data whose tied
+and untied exact p differ, and these MRC sums), test_fisher_against_r.py,
+test_survival_against_r.py and test_intervals_against_r.py.
 """
 
 from __future__ import annotations

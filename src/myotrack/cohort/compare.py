@@ -7,7 +7,9 @@ n (%), mean ± SD, median (IQ1, IQ3) and mean ranks, with the exact two-sided p;
 adds "U = 11, z = -2.02, and p = .048" for the initial MRC sum score.
 
 Here the grouping is any column with two values, typically a criterion id of the outcomes
-table; 'not_evaluable' patients are left out and counted in a remark. For every factor:
+table; 'not_evaluable' patients are left out and counted in a remark. The summaries (which
+factors are continuous, which levels are shown, n (%), mean ± SD, median (Q1, Q3)) come from
+:mod:`myotrack.cohort.summaries`, as Table 1's do. For every factor:
 
 - categorical: n (%) per group and Fisher's exact test, two-sided (Freeman-Halton for more
   than two levels), see :mod:`myotrack.cohort.fisher`;
@@ -119,11 +121,7 @@ def compare(
 
     for c in factors:
         series = frame[c]
-        continuous = (
-            c not in cat_set
-            and pd.api.types.is_numeric_dtype(series.dtype)
-            and not pd.api.types.is_bool_dtype(series.dtype)
-        )
+        continuous = c not in cat_set and sm.is_continuous(series)
         if continuous:
             values = pd.to_numeric(series, errors="coerce")
             a = values[in1]
@@ -187,8 +185,8 @@ def compare(
                 {
                     "Factor": "",
                     "Statistic": "median (Q1, Q3)",
-                    h1: sm.median_iqr(s1, decimals),
-                    h2: sm.median_iqr(s2, decimals),
+                    h1: sm.median_text(s1, "iqr", decimals),
+                    h2: sm.median_text(s2, "iqr", decimals),
                     "U": "",
                     "z": "",
                     "p": "",
@@ -231,7 +229,7 @@ def compare(
             )
         else:
             present = sorted(str(v) for v in pd.unique(pd.concat([a, b]).dropna()))
-            shown = ["yes"] if present and set(present) <= {"yes", "no"} else present
+            shown = sm.shown_levels(pd.concat([a, b]))
             if not present:
                 rows.append(
                     {
@@ -251,9 +249,9 @@ def compare(
             fr = fisher_exact(table)
             tests[c] = fr
             methods.add(fr.method)
-            n1, n2 = int(a.notna().sum()), int(b.notna().sum())
             for i, v in enumerate(shown):
-                k1, k2 = int((a == v).sum()), int((b == v).sum())
+                c1, c2 = sm.count_level(a, v), sm.count_level(b, v)
+                k1, k2 = c1.count, c2.count
                 lead = i == 0
                 factor_text = (
                     names[c] + ("" if shown == ["yes"] else f": {v}") if lead else f"  {v}"
@@ -262,8 +260,8 @@ def compare(
                     {
                         "Factor": factor_text,
                         "Statistic": "n (%)",
-                        h1: sm.count_percent(k1, n1, percent_decimals),
-                        h2: sm.count_percent(k2, n2, percent_decimals),
+                        h1: sm.level_percent(c1, percent_decimals),
+                        h2: sm.level_percent(c2, percent_decimals),
                         "U": "",
                         "z": "",
                         "p": _p_text(fr.p) if lead else "",

@@ -3,11 +3,11 @@
 The layout follows seed 004 Table 1 (and Table 2's group columns): ``n (%)`` for categorical
 variables; for continuous ones a row ``mean ± SD (range)`` and a row ``median (Q1, Q3)`` (or
 ``median (range)``); a ``Missing`` column counting unknown values, which are never in a
-denominator. Counts, means, SDs, medians and ranges are computed by tableone
-(``TableOne.cont_describe`` / ``cat_describe``); quartiles by SPSS's definition (see
-:mod:`myotrack.cohort.summaries`), since tableone interpolates linearly.
+denominator. Counts, means, SDs, medians, ranges and quartiles (SPSS's definition) come from
+:mod:`myotrack.cohort.summaries`, the same functions Table 2 uses, so a variable reads the
+same in both tables.
 
-With a grouping, each variable gets an exact test (tableone would run chi-squared,
+With a grouping, each variable gets an exact test (where tableone would run chi-squared,
 t-tests or asymptotic Kruskal-Wallis): Fisher's exact test, two-sided, for categorical
 variables (Freeman-Halton for more than two levels or groups); the exact Mann-Whitney U test
 for continuous variables with two groups; Kruskal-Wallis (asymptotic; no exact version is
@@ -16,14 +16,12 @@ computed) with three or more groups. Numbered remarks under the table list the c
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 from scipy import stats
-from tableone import TableOne
 
 from myotrack.cohort import summaries as sm
 from myotrack.cohort.fisher import fisher_exact
@@ -55,48 +53,6 @@ DEFAULT_COLUMNS = (
 OVERALL = "Overall"
 
 
-def _is_continuous(series: pd.Series) -> bool:
-    return bool(pd.api.types.is_numeric_dtype(series.dtype)) and not pd.api.types.is_bool_dtype(
-        series.dtype
-    )
-
-
-def _tableone_numbers(
-    data: pd.DataFrame, cont: list[str], cat: list[str], group: str | None
-) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
-    """tableone's descriptive frames for the columns (None for an empty kind)."""
-    if not cont and not cat:
-        return None, None
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        t = TableOne(
-            data,
-            columns=cont + cat,
-            categorical=cat,
-            continuous=cont,
-            groupby=group,
-            missing=True,
-            include_null=False,
-            overall=True,
-        )
-    return (t.cont_describe if cont else None), (t.cat_describe if cat else None)
-
-
-def _cell(frame: pd.DataFrame | None, row: object, stat: str, level: str) -> float:
-    if frame is None:
-        return float("nan")
-    try:
-        value = frame.loc[row, (stat, level)]
-    except KeyError:
-        return float("nan")
-    return float(value) if pd.notna(value) else float("nan")
-
-
-def _binary(values: pd.Series) -> bool:
-    present = set(values.dropna().unique())
-    return bool(present) and present <= {"yes", "no"}
-
-
 def describe(
     frame: pd.DataFrame,
     columns: Sequence[str],
@@ -119,7 +75,7 @@ def describe(
     require_columns(frame, cols + ([group_by] if group_by else []))
     names = {c: (labels or {}).get(c) or default_label(c) for c in cols}
     cat_set = set(categorical)
-    cont = [c for c in cols if c not in cat_set and _is_continuous(frame[c])]
+    cont = [c for c in cols if c not in cat_set and sm.is_continuous(frame[c])]
     cat = [c for c in cols if c not in cont]
     data = pd.DataFrame({c: pd.to_numeric(frame[c], errors="coerce") for c in cont})
     for c in cat:
@@ -136,21 +92,10 @@ def describe(
         gname = (labels or {}).get(group_by) or default_label(group_by)
         remarks += grouping.remarks(gname)
 
-    # tableone cannot describe a column without any value; such columns show '-'
-    cont_ok = [c for c in cont if data[c].notna().any()]
-    cat_ok = [c for c in cat if data[c].notna().any()]
-    cont_all, cat_all = _tableone_numbers(data[cont_ok + cat_ok], cont_ok, cat_ok, None)
-    cont_grp = cat_grp = None
     grouped = data[data["_group"].notna()] if group_by else data
-    if group_by and len(groups) > 0:
-        cont_grp, cat_grp = _tableone_numbers(
-            grouped[[*cont_ok, *cat_ok, "_group"]], cont_ok, cat_ok, "_group"
-        )
 
-    def source(level: str) -> tuple[pd.DataFrame | None, pd.DataFrame | None, pd.DataFrame]:
-        if level == OVERALL:
-            return cont_all, cat_all, data
-        return cont_grp, cat_grp, grouped[grouped["_group"] == level]
+    def source(level: str) -> pd.DataFrame:
+        return data if level == OVERALL else grouped[grouped["_group"] == level]
 
     levels = [OVERALL, *groups]
     headers = {OVERALL: f"Overall (n={len(frame)})"}
@@ -161,7 +106,7 @@ def describe(
             "Variable": "n",
             "Level": "",
             "Missing": "",
-            **{headers[lvl]: str(len(source(lvl)[2])) for lvl in levels},
+            **{headers[lvl]: str(len(source(lvl))) for lvl in levels},
         }
     ]
     numbers: list[dict[str, object]] = []
@@ -184,33 +129,11 @@ def describe(
             cells_a: dict[str, str] = {}
             cells_b: dict[str, str] = {}
             for lvl in levels:
-                cd, _, sub = source(lvl)
-                key = OVERALL if lvl == OVERALL else lvl
-                n = (
-                    int(_cell(cd, c, "count", key))
-                    if not np.isnan(_cell(cd, c, "count", key))
-                    else 0
-                )
-                q1, q3 = sm.quartiles(sub[c].to_numpy(dtype=float), quantile_method)
-                s = sm.ContinuousSummary(
-                    n=n,
-                    missing=int(sub[c].isna().sum()),
-                    mean=_cell(cd, c, "mean", key),
-                    sd=_cell(cd, c, "std", key) if n >= 2 else float("nan"),
-                    minimum=_cell(cd, c, "min", key),
-                    maximum=_cell(cd, c, "max", key),
-                    median=_cell(cd, c, "median", key),
-                    q1=q1,
-                    q3=q3,
-                )
-                if 0 < n < 2:
+                s = sm.summarise(source(lvl)[c], quantile_method)
+                if 0 < s.n < 2:
                     sd_undefined.append(f"{names[c]} ({lvl})")
                 cells_a[headers[lvl]] = sm.mean_sd_range(s, decimals)
-                cells_b[headers[lvl]] = (
-                    sm.median_iqr(s, decimals)
-                    if median_style == "iqr"
-                    else sm.median_range(s, decimals)
-                )
+                cells_b[headers[lvl]] = sm.median_text(s, median_style, decimals)
                 numbers.append({"variable": c, "level": "", "group": lvl, **s.__dict__})
             sub_all = data[c].dropna()
             if len(sub_all) >= 3 and sub_all.nunique() > 1:
@@ -232,25 +155,20 @@ def describe(
                 {"Variable": "", "Level": med, "Missing": "", **cells_b, "p": "", "Test": ""}
             )
         else:
-            present = [str(v) for v in pd.unique(data[c].dropna())]
-            shown = ["yes"] if _binary(data[c]) else sorted(present)
+            shown = sm.shown_levels(data[c])
             for i, value in enumerate(shown):
                 cells: dict[str, str] = {}
                 for lvl in levels:
-                    _, kd, sub = source(lvl)
-                    key = OVERALL if lvl == OVERALL else lvl
-                    count = _cell(kd, (c, value), "freq", key)
-                    count_i = 0 if np.isnan(count) else int(count)
-                    total = int(sub[c].notna().sum())
-                    cells[headers[lvl]] = sm.count_percent(count_i, total, percent_decimals)
+                    k = sm.count_level(source(lvl)[c], value)
+                    cells[headers[lvl]] = sm.level_percent(k, percent_decimals)
                     numbers.append(
                         {
                             "variable": c,
                             "level": value,
                             "group": lvl,
-                            "count": count_i,
-                            "n": total,
-                            "missing": int(sub[c].isna().sum()),
+                            "count": k.count,
+                            "n": k.n,
+                            "missing": k.missing,
                         }
                     )
                 first = i == 0

@@ -1,14 +1,22 @@
 """Fisher's exact test, two-sided, for 2 x 2 and larger contingency tables.
 
-2 x 2 tables use ``scipy.stats.fisher_exact`` (the two-sided p value sums the probabilities of
+2 x 2 tables use ``scipy.stats.fisher_exact``: the two-sided p value sums the probabilities of
 all tables with the same margins that are no more likely than the observed one, the rule SPSS
-and R's ``fisher.test`` use; 004 section 1.5 uses it "two-tailed" for every categorical factor).
+and R's ``fisher.test`` use (004 section 1.5 uses the test "two-tailed" for every categorical
+factor). It is not twice the smaller one-sided p value, another two-sided definition that
+some programs print: for the 2 x 2 table (0, 5 / 6, 4) R gives 0.0440, doubling gives 0.0839.
+``odds_ratio`` is SciPy's sample odds ratio ``(a d) / (b c)``; R's ``fisher.test`` prints the
+conditional maximum-likelihood estimate instead, a different number.
+
 Larger tables (a factor with more than two levels, or more than two groups) use the
-Fisher-Freeman-Halton extension with the same rule, computed by enumerating every table with the
-observed margins. SciPy would estimate that p value by Monte Carlo; an exact count is what a
-small cohort needs. When the margins allow too many tables to count (more than ``max_tables``
-partial tables visited), the p value is estimated by Monte Carlo with a fixed seed and the method says
-so.
+Fisher-Freeman-Halton extension with the same rule, computed here by enumerating every table
+with the observed margins: SciPy has no exact R x C test (``fisher_exact`` with a larger
+table needs a ``PermutationMethod``, which permutes the individual observations, or a
+``MonteCarloMethod``, an estimate), and an exact count is what a small cohort needs. When the
+margins allow too many tables to count (more than ``max_tables`` partial tables visited), the
+p value is estimated by Monte Carlo with a fixed seed and the method says so.
+
+tests/cohort/test_fisher_against_r.py checks both against ``fisher.test``.
 """
 
 from __future__ import annotations

@@ -12,12 +12,27 @@ section 1.5) plus the exact p value that is correct when there are ties:
   prints the z of the smaller U, which is never positive (same absolute value).
 - ``p_exact``: the exact two-sided p value from the permutation distribution of U given the
   observed mid-ranks: ``P(|U - n1 n2 / 2| >= |u - n1 n2 / 2|)`` over all ``C(N, n1)`` ways to
-  split the pooled values. Without ties this is ``scipy.stats.mannwhitneyu(method='exact')``
-  (used then); with ties the distribution is built by counting subsets by rank sum.
+  split the pooled values (R: ``coin::wilcox_test(..., distribution = "exact")``). Without
+  ties this is ``scipy.stats.mannwhitneyu(method='exact')``, which is used then. With ties it
+  is computed here, because SciPy has no exact tie-corrected distribution: its ``'exact'``
+  method uses the tie-free distribution ("No correction is made for ties"), and a
+  ``PermutationMethod`` would either list all ``C(N, n1)`` splits (exponential in N) or sample
+  them. :func:`rank_sum_distribution` counts the splits by rank sum instead (a knapsack over
+  the doubled mid-ranks, as in Streitberg and Röhmel's shift algorithm), in about
+  ``n1 x N x sum(ranks)`` steps.
 - ``p_exact_untied``: the exact p value computed as if there were no ties, ``2 * P(U <= min U)``
-  in the tie-free distribution. SPSS prints this as "Exact Sig. [2*(1-tailed Sig.)]" with the
-  footnote "Not corrected for ties"; keep it to compare with published SPSS output.
-- ``p_asymptotic``: two-sided p value of ``z``.
+  in the tie-free distribution (R: ``2 * pwilcox(min U, n1, n2)``). SPSS prints this as
+  "Exact Sig. [2*(1-tailed Sig.)]" with the footnote "Not corrected for ties"; keep it to
+  compare with published SPSS output. It is computed here with the same counting:
+  ``scipy.stats.mannwhitneyu(method='exact')`` gives the same value when U is a whole number,
+  but for a half-integer U (ties) it truncates the larger U to a whole number, which gives
+  ``2 * P(U <= min U + 1/2)``, not ``2 * P(U <= min U)`` (e.g. 0.0350 instead of R's 0.0221 for
+  the third data set of the R tests).
+- ``p_asymptotic``: two-sided p value of ``z`` (R: ``wilcox.test(..., exact = FALSE,
+  correct = FALSE)``).
+
+tests/cohort/test_mannwhitney_against_r.py checks every number against R on data whose tied
+and untied exact p values differ.
 
 ``method`` says which p value is the test's result: ``exact`` (no ties), ``exact (permutation,
 ties)`` or ``asymptotic (normal, tie-corrected)`` when the pooled sample is larger than

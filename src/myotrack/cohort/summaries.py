@@ -1,5 +1,12 @@
 """Summary statistics of one variable and their text as clinical papers print them.
 
+The one place where Table 1 (:mod:`myotrack.cohort.describe`) and Table 2
+(:mod:`myotrack.cohort.compare`) get their summaries: which variables are continuous, which
+levels of a categorical variable are shown, the counts, means, SDs, medians, ranges and
+quartiles, and their text. A variable therefore reads the same in both tables. (tableone is
+not used: its quartiles interpolate linearly, so it cannot print SPSS's, and the two tables
+would need two paths.)
+
 Styles (004 Tables 1-2): ``n (%)``; ``mean ± SD (range)``; ``median (Q1, Q3)`` or
 ``median (range)``. Percentages are of the patients with a known value; missing values are
 counted separately, never in the denominator.
@@ -36,6 +43,37 @@ class ContinuousSummary:
     median: float
     q1: float
     q3: float
+
+
+@dataclass(frozen=True)
+class LevelCount:
+    """Patients with ``level`` among the ``n`` with a known value (``missing`` unknown)."""
+
+    level: str
+    count: int
+    n: int
+    missing: int
+
+
+def is_continuous(values: pd.Series) -> bool:
+    """A numeric, non-boolean column is summarised as continuous (unless declared categorical)."""
+    return bool(pd.api.types.is_numeric_dtype(values.dtype)) and not pd.api.types.is_bool_dtype(
+        values.dtype
+    )
+
+
+def shown_levels(values: pd.Series) -> list[str]:
+    """The levels a table shows a row for: 'yes' only for a yes/no variable, else all, sorted."""
+    present = sorted(str(v) for v in pd.unique(values.dropna()))
+    return ["yes"] if present and set(present) <= {"yes", "no"} else present
+
+
+def count_level(values: pd.Series, level: str) -> LevelCount:
+    """How many of the known values of a text column are ``level``."""
+    known = values.dropna()
+    return LevelCount(
+        level, int((known == level).sum()), int(known.size), int(values.size - known.size)
+    )
 
 
 def quartiles(values: np.ndarray, method: QuantileMethod = SPSS_QUANTILES) -> tuple[float, float]:
@@ -116,8 +154,18 @@ def median_range(s: ContinuousSummary, decimals: int = 2) -> str:
     return f"{plain(round(s.median, decimals))} ({plain(round(s.minimum, decimals))}-{plain(round(s.maximum, decimals))})"
 
 
+def median_text(s: ContinuousSummary, style: Literal["iqr", "range"], decimals: int = 2) -> str:
+    """The median row's text: ``median (Q1, Q3)`` or ``median (range)``."""
+    return median_iqr(s, decimals) if style == "iqr" else median_range(s, decimals)
+
+
 def count_percent(count: int, total: int, decimals: int = 1) -> str:
     """``9 (75.0%)``; ``0 (0.0%)``; ``-`` when nobody has a known value."""
     if total == 0:
         return "-"
     return f"{count} ({number(100 * count / total, decimals)}%)"
+
+
+def level_percent(c: LevelCount, decimals: int = 1) -> str:
+    """``9 (75.0%)`` of a level count."""
+    return count_percent(c.count, c.n, decimals)

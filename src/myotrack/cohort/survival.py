@@ -4,14 +4,27 @@ Time origin: the start of the first immunotherapy (``first_treatment_day``; the 
 of the relapse criterion of seed 004), or the first visit with ``origin='first_visit'``.
 Event: the first relapse (``relapse = yes`` at ``relapse__first_day``). Censoring: the last
 visit (``relapse = no``). Patients not evaluable for relapse, with a relapse of unknown day, or
-without an origin are left out and counted in a remark. Estimation by lifelines'
-``KaplanMeierFitter`` (Greenwood variance, log(-log) 95% intervals) and
-``multivariate_logrank_test``.
+without an origin are left out and counted in a remark.
+
+Estimation by lifelines: ``KaplanMeierFitter`` for the curve (Greenwood variance, 95% intervals
+on the log(-log) scale: R's ``survfit(..., conf.type = "log-log")``; R's default is "log") and
+``multivariate_logrank_test`` for the log-rank test (R's ``survdiff``). The median and its
+interval are read off those curves here (:func:`median_time`) by the rule R's ``print.survfit``
+uses: the first time the curve is at or below 0.5, or, where it is exactly 0.5 until a later
+drop, the middle of the two times; the limits are the same reading of the lower and upper
+interval curves, where the interval is undefined once the curve is 0. lifelines' own median
+(``median_survival_time_``, ``median_survival_times``) takes the first time with S <= 0.5
+after computing S as ``exp(sum(log(1 - d/n)))``, so a curve that is 0.5 on paper can be
+0.5000000000000001 and its median jumps to the next event (relapses on days 30, 60, 90, 120
+and 180, a censoring on day 150: R's median is 105, lifelines' 120), and it gives the interval
+a limit where the curve has reached 0 (180 there, where R has none). The tests in
+tests/cohort/test_survival_against_r.py check curves, numbers at risk, medians and the log-rank
+test against R.
 
 Hand check (the test suite runs it): times 2, 3, 3+, 5, 8+ ('+' censored). At day 2, 1 of 5
 at risk relapses: S = 4/5 = 0.8; day 3, 1 of 4: S = 0.8 x 3/4 = 0.6 (the patient censored on
 day 3 is still at risk that day); day 5, 1 of 2: S = 0.6 x 1/2 = 0.3. Median: the first time
-with S <= 0.5, day 5.
+with S < 0.5, day 5.
 Log-rank, group A = {1, 3}, group B = {2, 4+}: at day 1, 4 at risk (2 A), 1 event in A:
 E_A = 2/4, V = 2 x 2 x 1 x 3 / (16 x 3) = 1/4; day 2, 3 at risk (1 A), event in B: E_A = 1/3,
 V = 1 x 2 x 1 x 2 / (9 x 2) = 2/9; day 3, 2 at risk (1 A), event in A: E_A = 1/2, V = 1/4.
@@ -29,7 +42,6 @@ import numpy as np
 import pandas as pd
 from lifelines import KaplanMeierFitter
 from lifelines.statistics import multivariate_logrank_test
-from lifelines.utils import median_survival_times
 
 from myotrack.cohort.groups import NOT_EVALUABLE, as_text, require_columns
 from myotrack.cohort.table import CohortTable
@@ -37,6 +49,8 @@ from myotrack.cohort.variables import label, patient_frame
 from myotrack.tables import Dataset
 
 Origin = Literal["first_treatment", "first_visit"]
+#: Tolerance of an 'exactly 0.5' survival (R's survmean: sqrt(.Machine$double.eps)).
+MEDIAN_TOLERANCE = float(np.sqrt(np.finfo(float).eps))
 MONTH_DAYS = 30.44
 ALL = "all patients"
 
@@ -47,7 +61,9 @@ class Survival:
 
     ``data``: one row per analysed patient (patient_id, group, time_days, event);
     ``curves``: per group the step function (time_days, survival, ci_lower, ci_upper);
-    ``medians``: per group n, events, median and its 95% interval (days; NaN = not reached);
+    ``medians``: per group n, events, median and its 95% interval (days; NaN = not reached
+    or undefined); the curves keep lifelines' interval (0, 0) where the curve has reached 0,
+    which the median's interval reads as undefined, as R does;
     ``at_risk``: patients at risk per group at ``at_risk_days``;
     ``logrank_p`` / ``logrank_statistic``: None with a single group.
     """
@@ -96,6 +112,28 @@ class Survival:
         frame = self.at_risk.copy()
         frame.columns = ["Group", *[f"day {int(c)}" for c in frame.columns[1:]]]
         return CohortTable("Number at risk", frame, ())
+
+
+def median_time(time: np.ndarray, surv: np.ndarray, tol: float = MEDIAN_TOLERANCE) -> float:
+    """The median of a step curve ``surv`` at ``time`` (increasing): where it reaches 0.5.
+
+    The rule of R's ``print.survfit`` (``survival:::survmean``, survival 3.5), ported: the
+    first time with ``surv <= 0.5`` (within ``tol``); when the curve is 0.5 there and drops
+    lower later, the middle of that time and the first lower one. NaN when the curve never
+    reaches 0.5 (not reached); NaN values (an interval limit where it is undefined) are
+    skipped. (R's ``quantile.survfit`` differs in one case: a curve that stays at 0.5 to its
+    last time gets the middle of the first and the last time there.)
+    """
+    t = np.asarray(time, dtype=float)
+    y = np.asarray(surv, dtype=float)
+    keep = ~np.isnan(y) & (y < 0.5 + tol)
+    if not keep.any():
+        return math.nan
+    t, y = t[keep], y[keep]
+    lower = np.flatnonzero(y < y[0])
+    if abs(y[0] - 0.5) < tol and lower.size:
+        return float((t[0] + t[lower[0]]) / 2)
+    return float(t[0])
 
 
 def relapse_times(
@@ -193,15 +231,19 @@ def kaplan_meier(
                 }
             )
         )
-        med_ci = median_survival_times(ci)
+        grid = sf.index.to_numpy(dtype=float)
+        surv = sf.to_numpy(dtype=float)
+        undefined = surv <= 0  # log(-log(S)) has no interval once S is 0
+        lower = np.where(undefined, np.nan, ci.iloc[:, 0].to_numpy(dtype=float))
+        upper = np.where(undefined, np.nan, ci.iloc[:, 1].to_numpy(dtype=float))
         medians.append(
             {
                 "group": g,
                 "n": len(sub),
                 "events": int(sub["event"].sum()),
-                "median_days": float(kmf.median_survival_time_),
-                "ci_lower": float(med_ci.iloc[0, 0]),
-                "ci_upper": float(med_ci.iloc[0, 1]),
+                "median_days": median_time(grid, surv),
+                "ci_lower": median_time(grid, lower),
+                "ci_upper": median_time(grid, upper),
             }
         )
         times = sub["time_days"].to_numpy(dtype=float)
