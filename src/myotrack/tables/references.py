@@ -14,7 +14,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from myotrack.errors import Problem
 from myotrack.tables.problems import Collector, RawTable
 from myotrack.tables.schema import ENZYMES
 
@@ -25,10 +24,10 @@ def apply_reference_ranges(
     visits: pd.DataFrame,
     patients: pd.DataFrame,
     ranges: pd.DataFrame,
-    label: str,
+    raw: RawTable,
     out: Collector,
 ) -> pd.DataFrame:
-    """``visits`` with each missing ULN taken from ``ranges`` where one applies."""
+    """``visits`` with each missing ULN taken from ``ranges`` (read from ``raw``)."""
     if ranges.empty or visits.empty:
         return visits
     keyed = ranges.assign(site=ranges["site"].fillna(""), lab=ranges["lab"].fillna(""))
@@ -36,16 +35,13 @@ def apply_reference_ranges(
     clash = keyed.duplicated(["site", "lab", "analyte"], keep=False) & ~keyed.duplicated(
         ["site", "lab", "analyte", "uln"], keep=False
     )
-    for i in np.flatnonzero(clash.to_numpy()):
-        out.add(
-            Problem(
-                label,
-                i + 2,
-                "uln",
-                ranges["uln"].iloc[i],
-                "two reference ranges for the same site, lab and analyte differ",
-            )
-        )
+    out.add_many(
+        raw,
+        clash.to_numpy(),
+        "uln",
+        "two reference ranges for the same site, lab and analyte differ",
+        ranges["uln"],
+    )
     limit = {tuple(k): u for k, u in zip(keys.itertuples(index=False), keyed["uln"], strict=True)}
     site_of = dict(zip(patients["patient_id"], patients["site"].fillna(""), strict=True))
     site = visits["patient_id"].map(site_of).fillna("").to_numpy(dtype=object)

@@ -237,23 +237,19 @@ def check_and_convert(
         raw = _prepared(name, spec, raws.get(name), out)
         ages = None if name == "patients" else functools.partial(_ages, frames["patients"], raw)
         frames[name] = _convert_table(spec, raw, out, ages)
-    ranges_raw = raws.get(REFERENCE_RANGES.name)
-    ranges = _convert_table(
-        REFERENCE_RANGES, _prepared(REFERENCE_RANGES.name, REFERENCE_RANGES, ranges_raw, out), out
+    ranges_raw = _prepared(
+        REFERENCE_RANGES.name, REFERENCE_RANGES, raws.get(REFERENCE_RANGES.name), out
     )
+    ranges = _convert_table(REFERENCE_RANGES, ranges_raw, out)
     rows = {name: (raws[name].rows if name in raws else np.array([], dtype=int)) for name in TABLES}
     labels = {name: (raws[name].label if name in raws else name) for name in TABLES}
     cross_checks(frames, rows, labels, out)
     frames["visits"] = apply_reference_ranges(
-        frames["visits"],
-        frames["patients"],
-        ranges,
-        ranges_raw.label if ranges_raw else REFERENCE_RANGES.name,
-        out,
+        frames["visits"], frames["patients"], ranges, ranges_raw, out
     )
     frames["patients"] = derive_antibody(
         frames["patients"], frames["observations"], labels["patients"], rows["patients"], out
     )
-    if ranges_raw is not None:
+    if REFERENCE_RANGES.name in raws:
         frames[REFERENCE_RANGES.name] = ranges
     return frames, out.problems
