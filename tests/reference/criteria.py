@@ -40,6 +40,13 @@ Conventions used by every criterion (each is a judgement call; the source line i
   only when they all agree and one surely lies in the window.
 - **Treatments and events are complete lists.** A drug without a course row was not given, an
   event without a row did not happen (the record decides what it says; DOMAIN.md section 9).
+- **Anchors.** 'First immunotherapy' is the earliest start among courses of every vocabulary
+  class but ``other`` (statins). A course without a start day may have started first, so the
+  anchor is then unbounded below (unless ``treatments.line`` puts it after a dated course);
+  with no dated course there is no anchor (not evaluable). ``Params.anchor`` replaces the
+  anchor of every anchored criterion (Params docstring: "every time-based criterion").
+
+Each criterion's own judgement calls are in its docstring.
 """
 
 from __future__ import annotations
@@ -353,14 +360,11 @@ def iv_greater(a: bounds.Interval, b: bounds.Interval) -> Truth:
 
 
 def iv_min(members: Sequence[bounds.Interval], sure: Sequence[bounds.Interval]) -> bounds.Interval:
-    """The minimum of a set whose possible members are ``members`` and sure ones ``sure``."""
+    """The minimum of a set whose possible members are ``members`` and sure ones ``sure``: at
+    least the lowest possible value, at most the lowest upper end of a sure member."""
     low = min((0.0 if m.low is None else m.low) for m in members)
-    highs = [s.high for s in sure]
-    high = None if not highs or any(h is None for h in highs) else min(h for h in highs)
-    if highs and any(h is None for h in highs):
-        finite = [h for h in highs if h is not None]
-        high = min(finite) if finite else None
-    return bounds.Interval(low, high)
+    finite = [s.high for s in sure if s.high is not None]
+    return bounds.Interval(low, min(finite) if finite else None)
 
 
 def iv_hull(items: Sequence[bounds.Interval]) -> bounds.Interval:
@@ -677,36 +681,31 @@ def _line_excludes(c: Course, dated: Sequence[Course], first: bool) -> bool:
 
 
 def pick_start(sure: Sequence[Course], maybe: Sequence[Course], first: bool, label: str) -> Anchor:
-    """The start day of the first (``first``) or latest course among ``sure`` courses;
-    ``maybe`` courses (possibly of the kind) can only widen it."""
+    """The start day of the first (``first``) or the latest course among ``sure`` courses, as
+    a span. An undated course (unless its ``line`` rules it out) and a course that may be of
+    the kind (``maybe``: a drug outside the vocabulary) can only widen it: the first start may
+    be earlier than every dated one (unbounded below), the latest later (unbounded above)."""
     if not sure:
         return Anchor(None, label, f"no {label} course")
-    dated = [c for c in sure if c.start is not None and c.start.lo is not None]
-    dated = [c for c in dated if c.start is not None and c.start.hi is not None]
+    dated = [c for c in sure if c.start is not None and None not in (c.start.lo, c.start.hi)]
     if not dated:
         return Anchor(None, label, f"the {label} course ({sure[0].drug}) has no start day")
-    undated = [c for c in sure if c not in dated]
-    others = [c for c in maybe if c.start is not None]
-    if first:
-        lo: float | None = min(c.start.lo for c in dated)  # type: ignore[union-attr,type-var]
-        hi: float | None = min(c.start.hi for c in dated)  # type: ignore[union-attr,type-var]
-        if any(not _line_excludes(c, dated, True) for c in undated):
-            lo = None
-        for c in others:
-            assert c.start is not None
-            lo = None if (lo is None or c.start.lo is None) else min(lo, c.start.lo)
-        pick = min(dated, key=lambda c: c.start.lo)  # type: ignore[union-attr]
-    else:
-        lo = max(c.start.lo for c in dated)  # type: ignore[union-attr,type-var]
-        hi = max(c.start.hi for c in dated)  # type: ignore[union-attr,type-var]
-        if any(not _line_excludes(c, dated, False) for c in undated):
-            hi = None
-        for c in others:
-            assert c.start is not None
-            hi = None if (hi is None or c.start.hi is None) else max(hi, c.start.hi)
-        pick = max(dated, key=lambda c: c.start.hi)  # type: ignore[union-attr]
-    assert pick.start is not None
-    span = Span(lo, hi, pick.start.day)
+    undated = [c for c in sure if c not in dated and not _line_excludes(c, dated, first)]
+    los = [float(c.start.lo) for c in dated]  # type: ignore[union-attr,arg-type]
+    his = [float(c.start.hi) for c in dated]  # type: ignore[union-attr,arg-type]
+    lo: float | None = min(los) if first else max(los)
+    hi: float | None = min(his) if first else max(his)
+    for c in maybe:
+        if c.start is None:
+            undated.append(c)
+        elif first:
+            lo = None if lo is None or c.start.lo is None else min(lo, c.start.lo)
+        else:
+            hi = None if hi is None or c.start.hi is None else max(hi, c.start.hi)
+    if undated:
+        lo, hi = (None, hi) if first else (lo, None)
+    pick = (min if first else max)(dated, key=lambda c: c.start.lo)  # type: ignore[union-attr]
+    span = Span(lo, hi, pick.start.day)  # type: ignore[union-attr]
     return Anchor(span, f"{label} ({pick.drug}, {span.text()})")
 
 
@@ -1185,7 +1184,7 @@ def ck_normalisation(rec: Record, params: Params) -> Result:
         return Result(None, f"no CK after the {anchor.label}", {"day": None})
     if value is True:
         hits = [a for v, a, _ in votes if v is True]
-        first = min(hits, key=lambda a: a.span.lo or 0)
+        first = min(hits, key=lambda a: -math.inf if a.span.lo is None else a.span.lo)
         earlier = any(
             v is not False and a is not first and before(first.span, a.span) is not True
             for v, a, _ in votes

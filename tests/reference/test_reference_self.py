@@ -748,6 +748,55 @@ def test_imacs_not_evaluable(r: dict) -> None:
     assert r["imacs_doi"] == NE
 
 
+# --------------------------------------------------------------------------------------------
+# parameters (Params)
+# --------------------------------------------------------------------------------------------
+
+RELAPSE_AT_200 = [*BASE, {"day": "200", "ck": "2000", "ck_uln": "200", "mrc_sum": "50"}]
+
+
+@case(
+    default={"visits": [{"day": "280", "mrs": "1"}], "treatments": [PRED, RTX]},
+    anchored={
+        "visits": [{"day": "280", "mrs": "1"}],
+        "treatments": [PRED, RTX],
+        "params": Params(anchor="rituximab"),
+    },
+)
+def test_anchor_parameter(default: dict, anchored: dict) -> None:
+    """mRS 1 on day 280: 280 days after prednisone is outside 182.6 +/- 45 (not evaluable);
+    with Params.anchor = rituximab (day 100) it is 180 days after the anchor: yes."""
+    assert default["favourable_recovery_6m"] == NE
+    assert anchored["favourable_recovery_6m"] == YES
+
+
+@case(
+    nadir={"visits": RELAPSE_AT_200},
+    pretreatment={"visits": RELAPSE_AT_200, "params": Params(relapse_baseline="pretreatment")},
+)
+def test_relapse_baseline_parameter(nadir: dict, pretreatment: dict) -> None:
+    """CK 5000 before treatment (day 0), nadir 300 (day 90), 2000 on day 200 with the MRC
+    drop: above the nadir (yes with the default baseline) but not above the pretreatment
+    5000 (no with relapse_baseline = pretreatment)."""
+    assert nadir["relapse"] == YES
+    assert pretreatment["relapse"] == NO
+
+
+@case(
+    accepted={"visits": QUIET, "events": [{"kind": "relapse_reported"}]},
+    ignored={
+        "visits": QUIET,
+        "events": [{"kind": "relapse_reported"}],
+        "params": Params(accept_reported_relapse=False),
+    },
+)
+def test_accept_reported_relapse_parameter(accepted: dict, ignored: dict) -> None:
+    """An undated reported relapse counts by default (yes); with accept_reported_relapse off
+    only the measured criterion decides, and no follow-up meets it: no."""
+    assert accepted["relapse"] == YES
+    assert ignored["relapse"] == NO
+
+
 @case(treatments=[])
 def test_every_criterion_has_columns(r: dict) -> None:
     """A patient with no rows but the patient row still gets ``<id>`` and ``<id>__reason``
