@@ -13,6 +13,8 @@ from pathlib import Path
 from myotrack.errors import MyotrackError
 
 DEMO_SITE = "Published cases (demo)"
+#: Room for the rest of an upload's form (the site, the CSRF token, multipart boundaries).
+FORM_BYTES = 1024 * 1024
 DEMO_USER = "demo-admin"
 
 
@@ -111,13 +113,22 @@ def check_ready() -> None:
 
 
 def serve(host: str = "127.0.0.1", port: int = 8000, threads: int = 4) -> None:
-    """Serve the registry with waitress until interrupted."""
+    """Serve the registry with waitress until interrupted. A request body larger than an
+    upload may be (plus the form around it) is refused before it is read whole."""
+    from django.conf import settings
     from waitress import serve as waitress_serve
 
     from .wsgi import application
 
     try:
-        waitress_serve(application, host=host, port=port, threads=threads, ident="myotrack")
+        waitress_serve(
+            application,
+            host=host,
+            port=port,
+            threads=threads,
+            ident="myotrack",
+            max_request_body_size=settings.IMPORT_MAX_UPLOAD_BYTES + FORM_BYTES,
+        )
     except OSError as err:
         raise ServerError(
             f"cannot listen on {host}:{port} ({err.strerror}); choose another --port"

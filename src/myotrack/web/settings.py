@@ -12,6 +12,13 @@
 - ``MYOTRACK_SESSION_MINUTES``: idle minutes before a session expires (default 30).
 - ``MYOTRACK_LOCKOUT_FAILURES`` / ``MYOTRACK_LOCKOUT_MINUTES``: failed log-ins before an
   account is locked, and for how long (default 5 and 15).
+- Limits of one import (:mod:`myotrack.web.intake`): ``MYOTRACK_IMPORT_MAX_UPLOAD_MB`` (the
+  file, default 100), ``MYOTRACK_IMPORT_MAX_MEMBERS`` (files in the archive, default 100),
+  ``MYOTRACK_IMPORT_MAX_UNPACKED_MB`` (everything unpacked, default 512),
+  ``MYOTRACK_IMPORT_MAX_ROWS`` (per table, default 1,000,000), ``MYOTRACK_IMPORT_MAX_COLUMNS``
+  (default 200), ``MYOTRACK_IMPORT_MAX_CELL_CHARS`` (default 32,767, as in Excel).
+- ``MYOTRACK_IMPORT_KEEP_HOURS``: hours a staged import (its preview) is kept before it is
+  deleted (default 24).
 """
 
 from __future__ import annotations
@@ -42,6 +49,19 @@ def _secret_key(home: Path) -> str:
 
 def _flag(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _number(name: str, default: int) -> int:
+    text = os.environ.get(name, "").strip().replace("_", "").replace(",", "")
+    if not text:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number, not {text!r}") from None
+    if value <= 0:
+        raise ValueError(f"{name} must be positive, not {value}")
+    return value
 
 
 HOME = data_home()
@@ -146,6 +166,14 @@ X_FRAME_OPTIONS = "DENY"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 IMPORT_DIR = HOME / "imports"
+MB = 1024 * 1024
+IMPORT_MAX_UPLOAD_BYTES = _number("MYOTRACK_IMPORT_MAX_UPLOAD_MB", 100) * MB
+IMPORT_MAX_MEMBERS = _number("MYOTRACK_IMPORT_MAX_MEMBERS", 100)
+IMPORT_MAX_UNPACKED_BYTES = _number("MYOTRACK_IMPORT_MAX_UNPACKED_MB", 512) * MB
+IMPORT_MAX_ROWS = _number("MYOTRACK_IMPORT_MAX_ROWS", 1_000_000)
+IMPORT_MAX_COLUMNS = _number("MYOTRACK_IMPORT_MAX_COLUMNS", 200)
+IMPORT_MAX_CELL_CHARS = _number("MYOTRACK_IMPORT_MAX_CELL_CHARS", 32_767)
+IMPORT_KEEP_HOURS = _number("MYOTRACK_IMPORT_KEEP_HOURS", 24)
 
 LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"
