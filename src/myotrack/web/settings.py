@@ -4,6 +4,8 @@
   secret key and pending imports.
 - ``MYOTRACK_DATABASE_URL``: a database URL (``postgresql://user:pw@host:5432/name``); the
   default is the SQLite file ``registry.sqlite3`` in the data folder.
+- ``MYOTRACK_SQLITE_TIMEOUT``: seconds a request waits for another one's write to an SQLite
+  database before it fails (default 30).
 - ``MYOTRACK_SECRET_KEY``: the signing key; when absent one is generated once and kept in the
   data folder (readable by its owner only).
 - ``MYOTRACK_DEBUG=1``: Django's debug pages (never on a server with patient data).
@@ -129,6 +131,15 @@ DATABASES = {
         conn_max_age=0,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Writers wait for each other instead of failing with 'database is locked': WAL lets
+    # reads go on during a write; a transaction takes the write lock when it begins (a read
+    # that later writes cannot be refused half-way); a locked database is waited for.
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": _number("MYOTRACK_SQLITE_TIMEOUT", 30),
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = ["myotrack.web.accounts.backends.LockoutBackend"]
