@@ -9,6 +9,7 @@ import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from myotrack.errors import MyotrackError
 
@@ -112,17 +113,26 @@ def check_ready() -> None:
         )
 
 
+def application() -> Any:
+    """The WSGI application of this process, which :func:`setup` has configured already.
+
+    Not ``myotrack.web.wsgi`` (for other WSGI servers): importing it would set Django up a
+    second time, and with it the logging, so that each record passed the privacy filter twice
+    and lost the kind and place of its error the second time."""
+    from django.core.handlers.wsgi import WSGIHandler
+
+    return WSGIHandler()
+
+
 def serve(host: str = "127.0.0.1", port: int = 8000, threads: int = 4) -> None:
     """Serve the registry with waitress until interrupted. A request body larger than an
     upload may be (plus the form around it) is refused before it is read whole."""
     from django.conf import settings
     from waitress import serve as waitress_serve
 
-    from .wsgi import application
-
     try:
         waitress_serve(
-            application,
+            application(),
             host=host,
             port=port,
             threads=threads,
