@@ -126,10 +126,18 @@ def application() -> Any:
 
 def serve(host: str = "127.0.0.1", port: int = 8000, threads: int = 4) -> None:
     """Serve the registry with waitress until interrupted. A request body larger than an
-    upload may be (plus the form around it) is refused before it is read whole."""
+    upload may be (plus the form around it) is refused before it is read whole. Behind a TLS
+    proxy (``MYOTRACK_PROXY_SSL_HEADER``) waitress keeps the proxy's ``X-Forwarded-Proto`` from
+    ``MYOTRACK_TRUSTED_PROXY`` (it drops forwarding headers from anyone else)."""
     from django.conf import settings
     from waitress import serve as waitress_serve
 
+    proxy: dict[str, Any] = {}
+    if settings.SECURE_PROXY_SSL_HEADER == ("HTTP_X_FORWARDED_PROTO", "https"):
+        proxy = {
+            "trusted_proxy": settings.TRUSTED_PROXY,
+            "trusted_proxy_headers": {"x-forwarded-proto"},
+        }
     try:
         waitress_serve(
             application(),
@@ -138,6 +146,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, threads: int = 4) -> None:
             threads=threads,
             ident="myotrack",
             max_request_body_size=settings.IMPORT_MAX_UPLOAD_BYTES + FORM_BYTES,
+            **proxy,
         )
     except OSError as err:
         raise ServerError(

@@ -10,7 +10,15 @@
   data folder (readable by its owner only).
 - ``MYOTRACK_DEBUG=1``: Django's debug pages (never on a server with patient data).
 - ``MYOTRACK_ALLOWED_HOSTS``: comma-separated host names (default: localhost names).
-- ``MYOTRACK_HTTPS=1``: cookies only over HTTPS (set it behind a TLS proxy).
+- ``MYOTRACK_HTTPS=1``: served over HTTPS (behind a TLS proxy): cookies only over HTTPS, and
+  HSTS (``Strict-Transport-Security``) for ``MYOTRACK_HSTS_SECONDS`` (default one year).
+- ``MYOTRACK_PROXY_SSL_HEADER=1``: trust the proxy's ``X-Forwarded-Proto: https`` (or name
+  another header, e.g. ``X-Forwarded-Scheme``) to tell that the browser used HTTPS. Set it only
+  when the proxy sets that header on every request: a client could send it too.
+  ``MYOTRACK_TRUSTED_PROXY``: the proxy's address, whose forwarding headers ``myotrack serve``
+  keeps (default 127.0.0.1; waitress drops them from anyone else).
+- ``MYOTRACK_CSRF_TRUSTED_ORIGINS``: comma-separated origins forms may be posted from, such as
+  ``https://registry.example.org``; needed when the proxy does not pass the browser's Host.
 - ``MYOTRACK_SESSION_MINUTES``: idle minutes before a session expires (default 30).
 - ``MYOTRACK_LOCKOUT_FAILURES`` / ``MYOTRACK_LOCKOUT_MINUTES``: failed log-ins before an
   account is locked, and for how long (default 5 and 15).
@@ -51,6 +59,15 @@ def _secret_key(home: Path) -> str:
 
 def _flag(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _proxy_header(text: str) -> tuple[str, str] | None:
+    """('HTTP_X_FORWARDED_PROTO', 'https') for '1' (or the header named), None when unset."""
+    text = text.strip()
+    if not text or text.lower() in ("0", "false", "no", "off"):
+        return None
+    name = "X-Forwarded-Proto" if text.lower() in ("1", "true", "yes", "on") else text
+    return ("HTTP_" + name.upper().replace("-", "_"), "https")
 
 
 def _number(name: str, default: int) -> int:
@@ -102,6 +119,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "myotrack.web.headers.SecurityHeaders",
 ]
 
 ROOT_URLCONF = "myotrack.web.urls"
@@ -169,10 +187,24 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = _flag("MYOTRACK_HTTPS")
+HTTPS = _flag("MYOTRACK_HTTPS")
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS
+SECURE_HSTS_SECONDS = _number("MYOTRACK_HSTS_SECONDS", 365 * 24 * 3600) if HTTPS else 0
+SECURE_PROXY_SSL_HEADER = _proxy_header(os.environ.get("MYOTRACK_PROXY_SSL_HEADER", ""))
+TRUSTED_PROXY = os.environ.get("MYOTRACK_TRUSTED_PROXY", "").strip() or "127.0.0.1"
+CSRF_TRUSTED_ORIGINS = [
+    o.strip() for o in os.environ.get("MYOTRACK_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
+]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+#: Pages load nothing from elsewhere and run no inline script; inline styles are allowed for
+#: the SVG figures. The cohort report page sets its own (:mod:`myotrack.web.headers`).
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
