@@ -88,13 +88,18 @@ def test_a_backup_of_a_newer_myotrack_is_refused_an_older_one_migrated(
     newer, older = tmp_path / "newer.backup", tmp_path / "older.backup"
     for copy, sql in (
         (newer, "INSERT INTO django_migrations (app, name, applied) VALUES ('audit', '9999_x', 0)"),
-        (older, "DELETE FROM django_migrations WHERE app = 'audit' AND name = '0002_backup_actions'"),
+        (
+            older,
+            "DELETE FROM django_migrations WHERE app = 'audit' AND name = '0002_backup_actions'",
+        ),
     ):
         shutil.copy(made.path, copy)
         with sqlite3.connect(copy) as db:
             db.execute(sql)
     counts = row_counts()
-    with pytest.raises(BackupError, match=r"comes from a newer myotrack \(migrations audit.9999_x\)"):
+    with pytest.raises(
+        BackupError, match=r"comes from a newer myotrack \(migrations audit.9999_x\)"
+    ):
         restore_database(newer)
     assert row_counts() == counts
     assert restore_database(older).migrated == ("audit.0002_backup_actions",)

@@ -4,15 +4,26 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('audit', '0001_initial'),
+        ("audit", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='auditrecord',
-            name='action',
-            field=models.CharField(choices=[('create', 'created'), ('update', 'updated'), ('delete', 'deleted'), ('restore', 'restored'), ('import', 'imported'), ('export', 'exported'), ('backup', 'backed up'), ('reload', 'restored from a backup')], max_length=10),
+            model_name="auditrecord",
+            name="action",
+            field=models.CharField(
+                choices=[
+                    ("create", "created"),
+                    ("update", "updated"),
+                    ("delete", "deleted"),
+                    ("restore", "restored"),
+                    ("import", "imported"),
+                    ("export", "exported"),
+                    ("backup", "backed up"),
+                    ("reload", "restored from a backup"),
+                ],
+                max_length=10,
+            ),
         ),
     ]
