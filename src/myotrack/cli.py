@@ -805,6 +805,69 @@ def serve(
     server.serve(host=host, port=port)
 
 
+BackupArg = Annotated[
+    Path, typer.Argument(help="The backup file (any name, e.g. registry-2026-12-01.backup).")
+]
+
+
+@app.command()
+def backup(
+    path: BackupArg,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
+) -> None:
+    """Copy the registry's database to a file, while the registry serves.
+
+    SQLite: SQLite's online backup (one self-contained file). PostgreSQL
+    (MYOTRACK_DATABASE_URL): pg_dump's custom format (needs the PostgreSQL client programs).
+    The backup is recorded in the audit trail. Restore it with 'myotrack restore'.
+
+    Example: myotrack backup /srv/backups/registry-2026-12-01.backup
+    """
+    from myotrack.web import server
+
+    server.setup()
+    server.check_ready()
+    from myotrack.web.backup import backup_database
+
+    made = backup_database(path, overwrite=force)
+    out.print(
+        f"backed up the registry ({made.describe()}) to {made.path}", markup=False, highlight=False
+    )
+
+
+@app.command()
+def restore(
+    path: BackupArg,
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Replace the registry's database without asking.")
+    ] = False,
+) -> None:
+    """Replace the registry's database with a backup made by 'myotrack backup'.
+
+    Everything entered since the backup is lost. A backup of another engine or of a newer
+    myotrack is refused before anything is replaced; an older one is migrated. The restore is
+    recorded in the audit trail. Restart a running server afterwards.
+
+    Example: myotrack restore /srv/backups/registry-2026-12-01.backup --yes
+    """
+    from myotrack.web import server
+
+    server.setup()
+    if not yes and not typer.confirm(
+        f"Replace the registry's database with {path}? Changes since the backup are lost"
+    ):
+        raise typer.Abort()
+    from myotrack.web.backup import restore_database
+
+    made = restore_database(path)
+    out.print(
+        f"restored the registry ({made.describe()}) from {made.path}", markup=False, highlight=False
+    )
+    if made.migrated:
+        out.print(f"migrated: {', '.join(made.migrated)}", markup=False, highlight=False)
+    out.print("restart the server if it is running", markup=False, highlight=False)
+
+
 # --- entry point ------------------------------------------------------------------------------
 
 

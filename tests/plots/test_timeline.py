@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -114,3 +115,31 @@ def test_mrc_sum_preferred_and_bounds_kept(tmp_path: Path) -> None:
     assert png.stat().st_size > 10_000
     with pytest.raises(KeyError):
         patient_course(ds, "nobody")
+
+
+def test_text_from_the_data_is_never_read_as_mathematics(tmp_path: Path) -> None:
+    """A '$' in a patient id, event term or index event is drawn as it is written
+    (matplotlib would read '$...$' as mathematics, and fail on an unknown command)."""
+    from myotrack.plots import swimmer_figure
+
+    pid = r"P$\frac$-1"
+    ds = make(
+        [{"patient_id": pid, "index_event": r"onset $\x$"}],
+        visits=[{"patient_id": pid, "day": 0, "ck": 5000, "ck_uln": 200, "mrc_sum": 40}],
+        treatments=[{"patient_id": pid, "drug": "RTX", "start_day": 3}],
+        events=[{"patient_id": pid, "day": 9, "kind": "adverse_event", "term": r"rash_$\y$"}],
+    )
+    pc = patient_course(ds, pid)
+
+    def drawn(fig: Any) -> set[tuple[str, bool]]:
+        """(the text matplotlib draws, whether as mathematics) for every text of a figure."""
+        texts = fig.findobj(lambda o: hasattr(o, "_preprocess_math"))
+        return {t._preprocess_math(t.get_text()) for t in texts}
+
+    timeline, swimmer = timeline_figure(pc), swimmer_figure([pc])
+    for fig in (timeline, swimmer):
+        fig.savefig(tmp_path / "figure.svg")  # raised ValueError (a mathtext parse) before
+    assert {(pid, False), (r"rash $\y$", False), (r"days since onset $\x$", False)} <= drawn(
+        timeline
+    )
+    assert (pid, False) in drawn(swimmer)

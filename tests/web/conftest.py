@@ -50,6 +50,19 @@ def pytest_configure(config: pytest.Config) -> None:
     django.setup()
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings() -> None:
+    """On SQLite, the test database is a file like the registry's own (Django's default is
+    in memory): WAL, the busy timeout and writers in parallel threads behave as in service."""
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("sqlite3"):
+        db.setdefault("TEST", {})["NAME"] = str(Path(db["NAME"]).with_name("test-registry.sqlite3"))
+        # a test database need not survive a power cut: no waiting for the disk
+        db["OPTIONS"]["init_command"] = "PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF"
+
+
 PASSWORD = "correct horse battery staple 42"
 
 

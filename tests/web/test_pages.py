@@ -195,3 +195,15 @@ def test_cohort_report_of_the_users_patients(
     }
     client.force_login(users["manager_b"])
     assert "PA-1" not in client.post(url + f"?site={patients['A'].site_id}").content.decode()
+
+
+def test_a_dollar_in_a_patient_id_does_not_break_the_timeline(
+    client: Client, users: dict[str, Any], sites: dict[str, Any]
+) -> None:
+    from tests.web.conftest import add_patient
+
+    patient = add_patient(users["data_manager"], sites["A"], r"P$\frac$-1")
+    client.force_login(users["data_manager"])
+    page = client.get(reverse("patients:detail", kwargs={"patient": patient.pk}))
+    assert page.status_code == 200
+    assert page.context["timeline_error"] == "" and "<svg" in page.context["timeline"]

@@ -83,6 +83,11 @@ def drug_label(drug: str) -> str:
     return SHORT_LABELS.get(drug, drug.replace("_", " "))
 
 
+def plain(text: object) -> str:
+    """Text from the data as matplotlib draws it literally ('$...$' would be mathematics)."""
+    return str(text).replace("$", r"\$")
+
+
 def new_figure(width: float, height: float) -> Figure:
     """A figure not tied to pyplot's global state (safe in threads and servers)."""
     return Figure(figsize=(width, height), dpi=100, layout="constrained")

@@ -85,11 +85,13 @@ def swimmer_figure(courses: Sequence[PatientCourse], width: float = 10.0) -> Fig
             if kind in ("relapse", "death"):
                 symbol, colour, _ = MARKERS[kind]
                 ax.plot([day], [y], symbol, color=colour, ms=6, zorder=3)
-    ax.set_yticks(range(len(rows)), [r.pc.patient_id for r in rows], fontsize=7)
+    ax.set_yticks(range(len(rows)), [style.plain(r.pc.patient_id) for r in rows], fontsize=7)
     ax.set_ylim(len(rows) - 0.5, -0.5)
     ax.set_xlabel("days since each patient's index date")
     ax.set_title("Therapy lines of all patients", loc="left")
-    handles: list[Patch | Line2D] = [Patch(color=c, label=d) for d, c in sorted(drugs_seen.items())]
+    handles: list[Patch | Line2D] = [
+        Patch(color=c, label=style.plain(d)) for d, c in sorted(drugs_seen.items())
+    ]
     handles += [
         Line2D([], [], marker=MARKERS[k][0], color=MARKERS[k][1], ls="", label=k)
         for k in ("relapse", "death")
@@ -99,7 +101,7 @@ def swimmer_figure(courses: Sequence[PatientCourse], width: float = 10.0) -> Fig
     )
     if skipped:
         fig.supxlabel(
-            textwrap.fill("No dated record (not drawn): " + ", ".join(skipped), 160),
+            style.plain(textwrap.fill("No dated record (not drawn): " + ", ".join(skipped), 160)),
             x=0.01,
             ha="left",
             fontsize=7,

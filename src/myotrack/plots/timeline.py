@@ -193,7 +193,7 @@ def timeline_figure(pc: PatientCourse, width: float = 9.0) -> Figure:
             ax_ck.text(
                 day,
                 0.97,
-                text,
+                style.plain(text),
                 transform=trans,
                 rotation=90,
                 ha="right",
@@ -202,7 +202,7 @@ def timeline_figure(pc: PatientCourse, width: float = 9.0) -> Figure:
                 color=colour,
             )
     fig.legend(handles=handles, loc="outside upper right", ncols=4, fontsize=7, frameon=False)
-    ax_ck.set_title(f"{pc.patient_id}", loc="left", fontsize=11, pad=14)
+    ax_ck.set_title(style.plain(pc.patient_id), loc="left", fontsize=11, pad=14)
 
     if not pc.prednisone.empty:
         ax_pred.plot(
@@ -236,7 +236,9 @@ def timeline_figure(pc: PatientCourse, width: float = 9.0) -> Figure:
                 alpha=0.45 if open_end else 0.95,
                 edgecolor="none",
             )
-    ax_tx.set_yticks(range(len(lanes)), [style.drug_label(d) for d in lanes], fontsize=8)
+    ax_tx.set_yticks(
+        range(len(lanes)), [style.plain(style.drug_label(d)) for d in lanes], fontsize=8
+    )
     ax_tx.set_ylim(len(lanes) - 0.5 if lanes else 0.5, -0.5)
     if not lanes:
         ax_tx.set_yticks([])
@@ -250,12 +252,14 @@ def timeline_figure(pc: PatientCourse, width: float = 9.0) -> Figure:
         )
     pad = span * 0.03
     ax_tx.set_xlim(lo - pad, hi + pad)
-    ax_tx.set_xlabel(f"days since {pc.index_event}")
+    ax_tx.set_xlabel(style.plain(f"days since {pc.index_event}"))
     for ax in (ax_ck, ax_pred):
         ax.tick_params(labelbottom=False)
     note = undated_text(pc)
     if note:
-        fig.supxlabel(textwrap.fill(note, 160), x=0.01, ha="left", fontsize=7, color="#444444")
+        fig.supxlabel(
+            style.plain(textwrap.fill(note, 160)), x=0.01, ha="left", fontsize=7, color="#444444"
+        )
     return fig
 
 

@@ -34,6 +34,18 @@ IDENTIFIERS_SHEET = "identifiers"
 
 
 def _read_csv(data: bytes, label: str) -> RawTable:
+    if b"\x00" in data:  # the parsers would cut the value there without a word
+        rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig", "replace"), newline="")))
+        rule, head = "a NUL byte (character 0) in the cell: remove it and save again", rows[0]
+        name = dict(enumerate(head)).get
+        raise InvalidData(
+            [
+                Problem(label, r + 1, name(c), v.replace("\x00", "\\x00"), rule)
+                for r, row in enumerate(rows)
+                for c, v in enumerate(row)
+                if "\x00" in v
+            ]
+        )
     frame = _arrow_csv(data)
     if frame is None:
         frame = _pandas_csv(data, label)

@@ -17,7 +17,8 @@ from typing import Any
 import pandas as pd
 from django.db import models, transaction
 
-from myotrack.tables import TABLES, Dataset, write_csv_folder, write_excel
+from myotrack.tables import TABLES, Dataset, dictionary_frame
+from myotrack.tables.io import DICTIONARY_SHEET
 
 from .audit.models import Action
 from .audit.services import record
@@ -25,6 +26,7 @@ from .events.models import Event
 from .patients.models import Patient
 from .policy import Perm, policy
 from .records import contract_text
+from .spreadsheet import write_csv, write_workbook
 from .treatments.models import Treatment
 from .visits.models import StrengthGrade, Visit
 
@@ -94,21 +96,18 @@ def export_bytes(
     policy.require(user, Perm.EXPORT_IDENTIFIED if identified else Perm.EXPORT)
     visible = patients.filter(pk__in=policy.patients(user).values("pk"))
     ds = dataset_for(visible, identified=identified)
+    tables = ds.to_text_frames()
+    extra = {IDENTIFIERS: identifiers_frame(visible)} if identified else {}
     with tempfile.TemporaryDirectory(prefix="myotrack-export-") as tmp:
         if fmt == "xlsx":
-            path = write_excel(ds, Path(tmp) / "registry.xlsx")
-            if identified:
-                with pd.ExcelWriter(path, engine="openpyxl", mode="a") as writer:
-                    identifiers_frame(visible).to_excel(writer, sheet_name=IDENTIFIERS, index=False)
-            data = path.read_bytes()
+            sheets = {**tables, DICTIONARY_SHEET: dictionary_frame(), **extra}
+            data = write_workbook(sheets, Path(tmp) / "registry.xlsx").read_bytes()
         else:
-            folder = write_csv_folder(ds, Path(tmp) / "registry")
-            if identified:
-                identifiers_frame(visible).to_csv(folder / f"{IDENTIFIERS}.csv", index=False)
             buffer = io.BytesIO()
             with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-                for f in sorted(folder.iterdir()):
-                    archive.write(f, f.name)
+                for name, frame in sorted({**tables, **extra}.items()):
+                    path = write_csv(frame, Path(tmp) / f"{name}.csv")
+                    archive.write(path, path.name)
             data = buffer.getvalue()
     pks = list(visible.values_list("pk", "site_id"))
     with transaction.atomic():

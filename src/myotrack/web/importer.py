@@ -1,14 +1,20 @@
 """Importing a workbook or a zip of CSV files into the registry: stage, preview, commit.
 
-The file is read by :func:`myotrack.tables.read_source`, the same reader and validator as the
-command line, then checked against the registry (patient ids already used, sites the user may
-not import into). The preview lists every problem; the commit re-checks and writes everything
-in one transaction, or nothing. Every row created is audited, and so is the import itself.
+An upload is first held to the limits of :mod:`myotrack.web.intake` (size, files, unpacked
+size, rows, columns, cells, no DTD in a workbook); a zip is unpacked there, its tables only.
+The staged file is then read by :func:`myotrack.tables.read_source`, the same reader and
+validator as the command line, and checked against the registry (patient ids already used,
+sites the user may not import into). The preview lists every problem; the commit re-checks and
+writes everything in one transaction, or nothing. Every row created is audited, and so is the
+import itself. A staged file is deleted on commit or cancel, and after ``IMPORT_KEEP_HOURS``
+(checked at every upload and by ``expire_imports``).
 """
 
 from __future__ import annotations
 
 import secrets
+import shutil
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +26,7 @@ from django.db import transaction
 from myotrack.errors import InvalidData, MyotrackError, Problem, SourceNotFound
 from myotrack.tables import Dataset, raw_tables, read_source
 
+from . import intake
 from .accounts.models import Site
 from .audit.models import Action
 from .audit.services import record
@@ -61,21 +68,40 @@ def _folder() -> Path:
 
 
 def staged_path(token: str, filename: str) -> Path:
+    """What the readers read: the workbook, or the folder a zip of CSV files was unpacked into."""
     if not token.isalnum():
         raise ImportRefused("this import is no longer available; upload the file again")
-    return _folder() / f"{token}{Path(filename).suffix.lower()}"
+    suffix = Path(filename).suffix.lower()
+    return _folder() / (token if suffix == ".zip" else f"{token}{suffix}")
 
 
 def stage(user: Any, upload: UploadedFile, site: Site) -> Preview:
-    """Keep an uploaded file for preview and commit; return its preview."""
+    """Keep an uploaded file for preview and commit, within the limits; return its preview."""
     policy.require(user, Perm.IMPORT, site)
     filename = Path(upload.name or "upload").name
-    if Path(filename).suffix.lower() not in SUFFIXES:
+    suffix = Path(filename).suffix.lower()
+    if suffix not in SUFFIXES:
         raise ImportRefused("upload an Excel workbook (.xlsx) or a .zip of CSV files")
+    expire_staged()
+    limits = intake.Limits.from_settings()
     token = secrets.token_hex(16)
-    with staged_path(token, filename).open("wb") as handle:
-        for chunk in upload.chunks():
-            handle.write(chunk)
+    target = staged_path(token, filename)
+    try:
+        intake.check_size(upload.size, filename, limits)
+        if suffix == ".zip":
+            received = _folder() / f"{token}.upload"
+            intake.save(upload.chunks(), received, filename, limits)
+            intake.unpack_csv_zip(received, target, filename, limits)
+            received.unlink()
+        else:
+            intake.save(upload.chunks(), target, filename, limits)
+            intake.check_workbook(target, filename, limits)
+    except intake.UploadRefused as err:
+        discard(token, filename)
+        raise ImportRefused(str(err)) from err
+    except BaseException:
+        discard(token, filename)
+        raise
     return preview(user, token, filename, site)
 
 
@@ -86,7 +112,7 @@ def _check(
     try:
         ds = read_source(path)
     except InvalidData as err:
-        return None, [_rename(p, path.name, filename) for p in err.problems], {}
+        return None, [_rename(p, path, filename) for p in err.problems], {}
     except SourceNotFound as err:
         return (
             None,
@@ -94,7 +120,7 @@ def _check(
             {},
         )
     raws = raw_tables(path)
-    label = _rename_label(raws["patients"].label, path.name, filename)
+    label = _rename_label(raws["patients"].label, path, filename)
     rows = raws["patients"].rows
     problems: list[Problem] = []
     allowed = {s.name: s for s in policy.sites(user) if policy.has(user, Perm.IMPORT, s)}
@@ -126,17 +152,21 @@ def _check(
     return ds, problems, sites
 
 
-def _rename_label(label: str, stored: str, shown: str) -> str:
-    return label.replace(stored, shown)
+def _rename_label(label: str, stored: Path, shown: str) -> str:
+    """A reader's label as the user knows the file: 'cases.zip: visits.csv' for a table of an
+    unpacked zip, the uploaded name for a workbook."""
+    if stored.is_dir():
+        return f"{shown}: {label}" if label.endswith(".csv") else label.replace(stored.name, shown)
+    return label.replace(stored.name, shown)
 
 
-def _rename(problem: Problem, stored: str, shown: str) -> Problem:
+def _rename(problem: Problem, stored: Path, shown: str) -> Problem:
     return Problem(
         _rename_label(problem.file, stored, shown),
         problem.row,
         problem.column,
         problem.value,
-        problem.rule.replace(stored, shown),
+        problem.rule.replace(str(stored), shown).replace(stored.name, shown),
     )
 
 
@@ -153,7 +183,34 @@ def preview(user: Any, token: str, filename: str, site: Site) -> Preview:
 
 
 def discard(token: str, filename: str) -> None:
-    staged_path(token, filename).unlink(missing_ok=True)
+    """Delete what an upload left (the file, an unpacked folder, a partial copy)."""
+    staged_path(token, filename)  # refuses a token that is not a plain name
+    for path in _folder().glob(f"{token}*"):
+        _remove(path)
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def expire_staged(max_age_hours: float | None = None) -> int:
+    """Delete staged imports older than ``max_age_hours`` (default ``IMPORT_KEEP_HOURS``);
+    return how many were deleted."""
+    hours = settings.IMPORT_KEEP_HOURS if max_age_hours is None else max_age_hours
+    cutoff = time.time() - hours * 3600
+    removed = 0
+    for path in _folder().iterdir():
+        try:
+            old = path.lstat().st_mtime < cutoff
+        except FileNotFoundError:  # removed meanwhile by its own commit or cancel
+            continue
+        if old:
+            _remove(path)
+            removed += 1
+    return removed
 
 
 @transaction.atomic

@@ -1,5 +1,8 @@
 """Logging without patient data: an error is logged by its status, path (ids only), exception
-type and the place in the code where it was raised, never by message, values or traceback."""
+type and the place in the code where it was raised, never by message, values or traceback.
+
+A record is rewritten once: a second pass (the filter attached twice, or on a handler and a
+logger) leaves it as the first made it."""
 
 from __future__ import annotations
 
@@ -9,6 +12,9 @@ import traceback
 
 class WithoutPatientData(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "without_patient_data", False):
+            return True
+        record.without_patient_data = True
         request = getattr(record, "request", None)
         status = getattr(record, "status_code", "")
         parts = [str(status or record.levelname), str(getattr(request, "path", "") or "")]

@@ -9,10 +9,13 @@ import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from myotrack.errors import MyotrackError
 
 DEMO_SITE = "Published cases (demo)"
+#: Room for the rest of an upload's form (the site, the CSRF token, multipart boundaries).
+FORM_BYTES = 1024 * 1024
 DEMO_USER = "demo-admin"
 
 
@@ -110,14 +113,41 @@ def check_ready() -> None:
         )
 
 
+def application() -> Any:
+    """The WSGI application of this process, which :func:`setup` has configured already.
+
+    Not ``myotrack.web.wsgi`` (for other WSGI servers): importing it would set Django up a
+    second time, and with it the logging, so that each record passed the privacy filter twice
+    and lost the kind and place of its error the second time."""
+    from django.core.handlers.wsgi import WSGIHandler
+
+    return WSGIHandler()
+
+
 def serve(host: str = "127.0.0.1", port: int = 8000, threads: int = 4) -> None:
-    """Serve the registry with waitress until interrupted."""
+    """Serve the registry with waitress until interrupted. A request body larger than an
+    upload may be (plus the form around it) is refused before it is read whole. Behind a TLS
+    proxy (``MYOTRACK_PROXY_SSL_HEADER``) waitress keeps the proxy's ``X-Forwarded-Proto`` from
+    ``MYOTRACK_TRUSTED_PROXY`` (it drops forwarding headers from anyone else)."""
+    from django.conf import settings
     from waitress import serve as waitress_serve
 
-    from .wsgi import application
-
+    proxy: dict[str, Any] = {}
+    if settings.SECURE_PROXY_SSL_HEADER == ("HTTP_X_FORWARDED_PROTO", "https"):
+        proxy = {
+            "trusted_proxy": settings.TRUSTED_PROXY,
+            "trusted_proxy_headers": {"x-forwarded-proto"},
+        }
     try:
-        waitress_serve(application, host=host, port=port, threads=threads, ident="myotrack")
+        waitress_serve(
+            application(),
+            host=host,
+            port=port,
+            threads=threads,
+            ident="myotrack",
+            max_request_body_size=settings.IMPORT_MAX_UPLOAD_BYTES + FORM_BYTES,
+            **proxy,
+        )
     except OSError as err:
         raise ServerError(
             f"cannot listen on {host}:{port} ({err.strerror}); choose another --port"

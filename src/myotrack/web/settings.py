@@ -4,14 +4,31 @@
   secret key and pending imports.
 - ``MYOTRACK_DATABASE_URL``: a database URL (``postgresql://user:pw@host:5432/name``); the
   default is the SQLite file ``registry.sqlite3`` in the data folder.
+- ``MYOTRACK_SQLITE_TIMEOUT``: seconds a request waits for another one's write to an SQLite
+  database before it fails (default 30).
 - ``MYOTRACK_SECRET_KEY``: the signing key; when absent one is generated once and kept in the
   data folder (readable by its owner only).
 - ``MYOTRACK_DEBUG=1``: Django's debug pages (never on a server with patient data).
 - ``MYOTRACK_ALLOWED_HOSTS``: comma-separated host names (default: localhost names).
-- ``MYOTRACK_HTTPS=1``: cookies only over HTTPS (set it behind a TLS proxy).
+- ``MYOTRACK_HTTPS=1``: served over HTTPS (behind a TLS proxy): cookies only over HTTPS, and
+  HSTS (``Strict-Transport-Security``) for ``MYOTRACK_HSTS_SECONDS`` (default one year).
+- ``MYOTRACK_PROXY_SSL_HEADER=1``: trust the proxy's ``X-Forwarded-Proto: https`` (or name
+  another header, e.g. ``X-Forwarded-Scheme``) to tell that the browser used HTTPS. Set it only
+  when the proxy sets that header on every request: a client could send it too.
+  ``MYOTRACK_TRUSTED_PROXY``: the proxy's address, whose forwarding headers ``myotrack serve``
+  keeps (default 127.0.0.1; waitress drops them from anyone else).
+- ``MYOTRACK_CSRF_TRUSTED_ORIGINS``: comma-separated origins forms may be posted from, such as
+  ``https://registry.example.org``; needed when the proxy does not pass the browser's Host.
 - ``MYOTRACK_SESSION_MINUTES``: idle minutes before a session expires (default 30).
 - ``MYOTRACK_LOCKOUT_FAILURES`` / ``MYOTRACK_LOCKOUT_MINUTES``: failed log-ins before an
   account is locked, and for how long (default 5 and 15).
+- Limits of one import (:mod:`myotrack.web.intake`): ``MYOTRACK_IMPORT_MAX_UPLOAD_MB`` (the
+  file, default 100), ``MYOTRACK_IMPORT_MAX_MEMBERS`` (files in the archive, default 100),
+  ``MYOTRACK_IMPORT_MAX_UNPACKED_MB`` (everything unpacked, default 512),
+  ``MYOTRACK_IMPORT_MAX_ROWS`` (per table, default 1,000,000), ``MYOTRACK_IMPORT_MAX_COLUMNS``
+  (default 200), ``MYOTRACK_IMPORT_MAX_CELL_CHARS`` (default 32,767, as in Excel).
+- ``MYOTRACK_IMPORT_KEEP_HOURS``: hours a staged import (its preview) is kept before it is
+  deleted (default 24).
 """
 
 from __future__ import annotations
@@ -42,6 +59,28 @@ def _secret_key(home: Path) -> str:
 
 def _flag(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _proxy_header(text: str) -> tuple[str, str] | None:
+    """('HTTP_X_FORWARDED_PROTO', 'https') for '1' (or the header named), None when unset."""
+    text = text.strip()
+    if not text or text.lower() in ("0", "false", "no", "off"):
+        return None
+    name = "X-Forwarded-Proto" if text.lower() in ("1", "true", "yes", "on") else text
+    return ("HTTP_" + name.upper().replace("-", "_"), "https")
+
+
+def _number(name: str, default: int) -> int:
+    text = os.environ.get(name, "").strip().replace("_", "").replace(",", "")
+    if not text:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number, not {text!r}") from None
+    if value <= 0:
+        raise ValueError(f"{name} must be positive, not {value}")
+    return value
 
 
 HOME = data_home()
@@ -80,6 +119,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "myotrack.web.headers.SecurityHeaders",
 ]
 
 ROOT_URLCONF = "myotrack.web.urls"
@@ -109,6 +149,15 @@ DATABASES = {
         conn_max_age=0,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Writers wait for each other instead of failing with 'database is locked': WAL lets
+    # reads go on during a write; a transaction takes the write lock when it begins (a read
+    # that later writes cannot be refused half-way); a locked database is waited for.
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": _number("MYOTRACK_SQLITE_TIMEOUT", 30),
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = ["myotrack.web.accounts.backends.LockoutBackend"]
@@ -138,14 +187,36 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = _flag("MYOTRACK_HTTPS")
+HTTPS = _flag("MYOTRACK_HTTPS")
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS
+SECURE_HSTS_SECONDS = _number("MYOTRACK_HSTS_SECONDS", 365 * 24 * 3600) if HTTPS else 0
+SECURE_PROXY_SSL_HEADER = _proxy_header(os.environ.get("MYOTRACK_PROXY_SSL_HEADER", ""))
+TRUSTED_PROXY = os.environ.get("MYOTRACK_TRUSTED_PROXY", "").strip() or "127.0.0.1"
+CSRF_TRUSTED_ORIGINS = [
+    o.strip() for o in os.environ.get("MYOTRACK_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
+]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+#: Pages load nothing from elsewhere and run no inline script; inline styles are allowed for
+#: the SVG figures. The cohort report page sets its own (:mod:`myotrack.web.headers`).
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 IMPORT_DIR = HOME / "imports"
+MB = 1024 * 1024
+IMPORT_MAX_UPLOAD_BYTES = _number("MYOTRACK_IMPORT_MAX_UPLOAD_MB", 100) * MB
+IMPORT_MAX_MEMBERS = _number("MYOTRACK_IMPORT_MAX_MEMBERS", 100)
+IMPORT_MAX_UNPACKED_BYTES = _number("MYOTRACK_IMPORT_MAX_UNPACKED_MB", 512) * MB
+IMPORT_MAX_ROWS = _number("MYOTRACK_IMPORT_MAX_ROWS", 1_000_000)
+IMPORT_MAX_COLUMNS = _number("MYOTRACK_IMPORT_MAX_COLUMNS", 200)
+IMPORT_MAX_CELL_CHARS = _number("MYOTRACK_IMPORT_MAX_CELL_CHARS", 32_767)
+IMPORT_KEEP_HOURS = _number("MYOTRACK_IMPORT_KEEP_HOURS", 24)
 
 LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"

@@ -13,6 +13,7 @@ from .accounts.views import LoginView
 from .analysis import views as analysis
 from .audit import views as audit
 from .events import views as events
+from .health import health
 from .patients import views as patients
 from .transfer import views as transfer
 from .treatments import views as treatments
@@ -91,6 +92,7 @@ def static_file(request, path):  # type: ignore[no-untyped-def]
 urlpatterns = [
     re_path(r"^static/(?P<path>.*)$", static_file),
     path("", RedirectView.as_view(pattern_name="patients:list", permanent=False)),
+    path("health", health, name="health"),
     path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

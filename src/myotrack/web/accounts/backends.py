@@ -1,6 +1,11 @@
 """Log-in with lock-out: after ``LOCKOUT_FAILURES`` failed attempts a user name is locked for
 ``LOCKOUT_MINUTES``, whether or not the account exists (so locking tells nothing about which
 names exist). A successful log-in clears the counter.
+
+An attempt is counted before its password is checked, in one transaction that holds the
+counter's row (``select_for_update``; on SQLite the transaction takes the write lock when it
+begins): parallel guesses are counted one after the other, and a guess beyond the limit is
+refused without its password being checked, however many arrive at once.
 """
 
 from __future__ import annotations
@@ -38,17 +43,22 @@ def locked_until(username: str) -> datetime | None:
     return None
 
 
-def record_failure(username: str) -> None:
+def begin_attempt(username: str) -> None:
+    """Count an attempt as failed until it succeeds; raise AccountLocked when the name is
+    locked (then the password is not checked). The attempt that reaches the limit locks."""
+    now = timezone.now()
     with transaction.atomic():
         row, _ = LoginThrottle.objects.select_for_update().get_or_create(username=_key(username))
-        now = timezone.now()
-        if row.locked_until and row.locked_until <= now:
-            row.failures = 0
-            row.locked_until = None
-        row.failures += 1
-        if row.failures >= settings.LOCKOUT_FAILURES:
-            row.locked_until = now + timedelta(minutes=settings.LOCKOUT_MINUTES)
-        row.save()
+        locked = row.locked_until if row.locked_until and row.locked_until > now else None
+        if locked is None:
+            if row.locked_until:  # a lock that has ended starts a new count
+                row.failures, row.locked_until = 0, None
+            row.failures += 1
+            if row.failures >= settings.LOCKOUT_FAILURES:
+                row.locked_until = now + timedelta(minutes=settings.LOCKOUT_MINUTES)
+            row.save()
+    if locked is not None:
+        raise AccountLocked(locked)
 
 
 def clear_failures(username: str) -> None:
@@ -69,14 +79,12 @@ class LockoutBackend(ModelBackend):
             username = kwargs.get("username")
         if not username:
             return None
-        until = locked_until(username)
-        if until is not None:
-            raise AccountLocked(until)
+        begin_attempt(username)
         user = super().authenticate(request, username=username, password=password, **kwargs)
         if user is None:
-            record_failure(username)
-            if locked_until(username) is not None:
-                raise AccountLocked(locked_until(username) or timezone.now())
+            until = locked_until(username)
+            if until is not None:
+                raise AccountLocked(until)
             return None
         clear_failures(username)
         return user

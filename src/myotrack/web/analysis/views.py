@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from myotrack.criteria import CRITERIA, ORDER
 from myotrack.tables import vocab
 
+from ..headers import REPORT_POLICY
 from ..patients.views import filtered
 from ..policy import Perm, policy
 from .outcomes import outcomes_for, patient_results
@@ -74,7 +75,9 @@ def cohort_report(request: HttpRequest) -> HttpResponse:
                 "report_error": error,
             },
         )
-    return HttpResponse(html, content_type="text/html; charset=utf-8")
+    response = HttpResponse(html, content_type="text/html; charset=utf-8")
+    response["Content-Security-Policy"] = REPORT_POLICY
+    return response
 
 
 def patient_outcomes_api(request: HttpRequest, patient: int) -> JsonResponse:

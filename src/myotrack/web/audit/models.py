@@ -15,10 +15,14 @@ class Action(StrEnum):
     RESTORE = "restore"
     IMPORT = "import"
     EXPORT = "export"
+    BACKUP = "backup"  # the whole database, by 'myotrack backup'
+    RELOAD = "reload"  # the whole database replaced by a backup, by 'myotrack restore'
 
 
+LABELS = {Action.BACKUP: "backed up", Action.RELOAD: "restored from a backup"}
 ACTION_CHOICES = [
-    (a.value, f"{a.value}d" if a.value.endswith("e") else f"{a.value}ed") for a in Action
+    (a.value, LABELS.get(a, f"{a.value}d" if a.value.endswith("e") else f"{a.value}ed"))
+    for a in Action
 ]
 
 

@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -14,6 +15,7 @@ from django.utils import timezone
 from ..accounts.models import Site
 from ..export import export_bytes
 from ..importer import ImportRefused, commit, discard, preview, stage
+from ..intake import size_text
 from ..patients.models import Patient
 from ..patients.views import filtered
 from ..policy import Perm, policy
@@ -26,14 +28,16 @@ CONTENT_TYPES = {
 
 
 class UploadForm(forms.Form):
-    file = forms.FileField(
-        help_text="an Excel workbook (.xlsx) or a .zip of CSV files, as 'myotrack template' writes"
-    )
+    file = forms.FileField()
     site = forms.ChoiceField(help_text="site of patients whose 'site' column is empty")
 
     def __init__(self, *args: Any, sites: Any = (), **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.fields["site"].choices = [(s.pk, s.name) for s in sites]
+        self.fields["file"].help_text = (
+            "an Excel workbook (.xlsx) or a .zip of CSV files, as 'myotrack template' writes; "
+            f"at most {size_text(settings.IMPORT_MAX_UPLOAD_BYTES)}"
+        )
 
 
 class ExportForm(forms.Form):
