@@ -97,8 +97,10 @@ def users(sites: dict[str, Any]) -> dict[str, Any]:
 
 
 def add_patient(user: Any, site: Any, code: str, **extra: object) -> Any:
-    """A synthetic patient with one visit (with grades), one treatment and one event."""
+    """A synthetic patient with one visit (with grades), one treatment, one event and one
+    observation."""
     from myotrack.web.events.services import save_event
+    from myotrack.web.observations.services import save_observation
     from myotrack.web.patients.services import create_patient
     from myotrack.web.treatments.services import save_treatment
     from myotrack.web.visits.services import save_visit
@@ -138,12 +140,18 @@ def add_patient(user: Any, site: Any, code: str, **extra: object) -> Any:
         patient,
         {"kind": "adverse_event", "term": "herpes_zoster", "date": "2023-03-01", "note": "private"},
     )
+    save_observation(
+        user,
+        patient,
+        {"code": "anti_srp", "value": "positive", "assay": "line blot", "date": "2023-01-20"},
+    )
     return patient
 
 
 @pytest.fixture
 def patients(users: dict[str, Any], sites: dict[str, Any]) -> dict[str, Any]:
-    """Patient PA-1 at site A and PB-1 at site B, each with a visit, treatment and event."""
+    """Patient PA-1 at site A and PB-1 at site B, each with a visit, treatment, event and
+    observation."""
     return {
         "A": add_patient(users["data_manager"], sites["A"], "PA-1"),
         "B": add_patient(users["manager_b"], sites["B"], "PB-1"),

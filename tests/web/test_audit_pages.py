@@ -9,7 +9,9 @@ from django.test import Client
 from django.urls import reverse
 
 from myotrack.tables import TABLES
+from myotrack.tables.schema import ENZYMES
 from myotrack.web.events.models import Event
+from myotrack.web.observations.models import Observation
 from myotrack.web.patients.models import Patient
 from myotrack.web.treatments.models import Treatment
 from myotrack.web.visits.models import StrengthGrade, Visit
@@ -24,11 +26,16 @@ def test_every_contract_column_has_a_field() -> None:
         "strength": StrengthGrade,
         "treatments": Treatment,
         "events": Event,
+        "observations": Observation,
     }
+    assert set(models) == set(TABLES)
     for table, model in models.items():
         fields = {f.name for f in model._meta.get_fields()}
         missing = set(TABLES[table].names) - fields - {"patient_id", "site"}
         assert not missing, f"{table}: no registry field for {missing}"
+    visit_fields = {f.name for f in Visit._meta.get_fields()}
+    for enzyme in ENZYMES:
+        assert {f"{enzyme}_bound", f"{enzyme}_state"} <= visit_fields
 
 
 def test_history_shows_who_changed_what(

@@ -16,6 +16,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from myotrack.web.audit.models import AuditRecord
 from myotrack.web.events.models import Event
+from myotrack.web.observations.models import Observation
 from myotrack.web.patients.models import Patient
 from myotrack.web.treatments.models import Treatment
 from myotrack.web.visits.models import Visit
@@ -23,7 +24,7 @@ from myotrack.web.visits.models import Visit
 pytestmark = pytest.mark.django_db
 
 #: URL arguments that name a patient or one of a patient's rows.
-OBJECT_ARGS = {"patient", "visit", "treatment", "event", "pk"}
+OBJECT_ARGS = {"patient", "visit", "treatment", "event", "observation", "pk"}
 #: URL arguments that name no patient data.
 OTHER_ARGS = {
     "path",
@@ -69,6 +70,7 @@ def patient_urls(patient: Patient) -> dict[str, str]:
         "visit": Visit.objects.filter(patient=patient).first().pk,  # type: ignore[union-attr]
         "treatment": Treatment.objects.filter(patient=patient).first().pk,  # type: ignore[union-attr]
         "event": Event.objects.filter(patient=patient).first().pk,  # type: ignore[union-attr]
+        "observation": Observation.objects.filter(patient=patient).first().pk,  # type: ignore[union-attr]
     }
     urls = {}
     for name, pattern in named_patterns():
@@ -78,7 +80,7 @@ def patient_urls(patient: Patient) -> dict[str, str]:
         if not args & OBJECT_ARGS:
             continue
         if name == "audit:restore":
-            for kind in ("patient", "visit", "treatment", "event"):
+            for kind in ("patient", "visit", "treatment", "event", "observation"):
                 urls[f"{name}:{kind}"] = reverse(name, kwargs={"kind": kind, "pk": objects[kind]})
             continue
         urls[name] = reverse(name, kwargs={a: objects[a] for a in args})
@@ -97,11 +99,14 @@ def test_the_url_walk_covers_every_patient_page(patients: dict[str, Any]) -> Non
         "patients:visit_delete",
         "patients:treatment_edit",
         "patients:event_delete",
+        "patients:observation_edit",
+        "patients:observation_delete",
         "analysis:patient_outcomes",
         "audit:restore:visit",
+        "audit:restore:observation",
     ):
         assert expected in urls
-    assert len(urls) >= 18
+    assert len(urls) >= 22
 
 
 @pytest.mark.parametrize("role", ["viewer", "data_entry", "data_manager"])
@@ -131,6 +136,7 @@ def test_rows_of_another_patient_are_404_under_an_allowed_patient(
         ("visit_edit", "visit", Visit),
         ("treatment_delete", "treatment", Treatment),
         ("event_edit", "event", Event),
+        ("observation_edit", "observation", Observation),
     ):
         other = model.objects.get(patient=b)
         url = reverse(f"patients:{name}", kwargs={"patient": a.pk, kind: other.pk})
@@ -167,10 +173,13 @@ PAGES = [
     ("patients:treatment_edit", {"data_entry", "data_manager", "administrator"}),
     ("patients:event_create", {"data_entry", "data_manager", "administrator"}),
     ("patients:event_edit", {"data_entry", "data_manager", "administrator"}),
+    ("patients:observation_create", {"data_entry", "data_manager", "administrator"}),
+    ("patients:observation_edit", {"data_entry", "data_manager", "administrator"}),
     ("patients:delete", {"data_manager", "administrator"}),
     ("patients:visit_delete", {"data_manager", "administrator"}),
     ("patients:treatment_delete", {"data_manager", "administrator"}),
     ("patients:event_delete", {"data_manager", "administrator"}),
+    ("patients:observation_delete", {"data_manager", "administrator"}),
     ("patients:history", {"data_manager", "administrator"}),
     ("patients:list", {"viewer", "data_entry", "data_manager", "administrator"}),
     ("patients:create", {"data_entry", "data_manager", "administrator"}),

@@ -20,7 +20,7 @@ from myotrack.web.patients.services import (
     restore_patient,
     update_patient,
 )
-from myotrack.web.records import RecordInvalid
+from myotrack.web.records import RecordInvalid, warnings_of
 from myotrack.web.treatments.models import Treatment
 from myotrack.web.treatments.services import delete_treatment, save_treatment
 from myotrack.web.visits.models import StrengthGrade, Visit
@@ -49,11 +49,15 @@ def test_patient_rules_are_the_readers_rules(
     (tmp_path / "patients.csv").write_text(
         "patient_id,age_at_onset,antibody,comorbidities\nX1,200,SPR,hbv;gout\n"
     )
-    file_rules = sorted(p.rule for p in validate_source(tmp_path))
-    assert form_rules == file_rules
-    assert set(_columns(caught.value, "patients")) == {"age_at_onset", "antibody", "comorbidities"}
-    assert not Patient.all_objects.exists()
-    assert not AuditRecord.objects.exists()
+    found = validate_source(tmp_path)
+    assert form_rules == sorted(p.rule for p in found if not p.is_warning)
+    assert set(_columns(caught.value, "patients")) == {"age_at_onset", "antibody"}
+    # an unknown comorbidity is a warning: it never blocks, and it is reported on save
+    assert [p.column for p in found if p.is_warning] == ["comorbidities"]
+    row["age_at_onset"], row["antibody"] = "50", "SRP"
+    patient = create_patient(users["data_entry"], row)
+    assert patient.comorbidities == "hbv;gout"
+    assert [(w.column, w.warning) for w in warnings_of(patient)] == [("comorbidities", True)]
 
 
 def test_create_patient_is_audited(users: dict[str, Any], sites: dict[str, Any]) -> None:
@@ -121,7 +125,8 @@ def test_visit_with_grades_dates_and_rules(users: dict[str, Any], patients: dict
             user, patient, {"date": "2023-04-11", "ck": "900"}, [("hip_flexors", "left", "6")]
         )
     visits = _columns(caught.value, "visits")
-    assert "second visit" in visits["day"] and "ULN" in visits["ck_uln"]
+    assert "second visit" in visits["day"]
+    assert "ck_uln" not in visits  # contract v2: a value without its ULN is accepted
     assert [(p.index, p.column) for p in caught.value.problems if p.table == "strength"] == [
         (0, "grade")
     ]
@@ -169,8 +174,14 @@ def test_drug_synonym_and_unknown_drug(users: dict[str, Any], patients: dict[str
             {"drug": "rituxumab", "dose": "2", "end_day": "1", "start_day": "5"},
         )
     columns = _columns(caught.value, "treatments")
-    assert "rituximab" in columns["drug"]
-    assert set(columns) == {"drug", "dose_unit", "end_day"}
+    assert set(columns) == {"dose_unit", "end_day"}  # the unknown drug is no error
+    kept = save_treatment(
+        users["data_entry"], patients["A"], {"drug": "rituxumab", "start_day": "5"}
+    )
+    assert kept.drug == "rituxumab"
+    [warning] = warnings_of(kept)
+    assert warning.column == "drug" and "kept as written" in warning.message
+    assert "rituximab" in warning.message  # the closest known name is suggested
 
 
 def test_update_records_before_and_after(users: dict[str, Any], patients: dict[str, Any]) -> None:

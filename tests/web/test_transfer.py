@@ -90,8 +90,11 @@ def test_preview_lists_every_problem_and_saves_nothing(
     assert not preview.ok
     where = {(p.file, p.row, p.column) for p in preview.problems}
     assert ("cases.zip: visits.csv", 2, "mrc_sum") in where
-    assert ("cases.zip: treatments.csv", 3, "drug") in where
     assert ("cases.zip: strength.csv", 4, "grade") in where
+    # an unknown drug is kept as written: listed apart, as a warning
+    assert ("cases.zip: treatments.csv", 3, "drug") not in where
+    warned = {(p.file, p.row, p.column) for p in preview.warnings}
+    assert warned == {("cases.zip: treatments.csv", 3, "drug")}
     commit = manager.post(
         reverse("transfer:import_commit", kwargs={"token": preview.token}), {"commit": "1"}
     )
@@ -231,7 +234,14 @@ def test_export_is_deidentified_and_audited(manager: Client, patients: dict[str,
     )
     assert response.status_code == 200
     tables = read_zip(response.content)
-    assert set(tables) == {"patients", "visits", "strength", "treatments", "events"}
+    assert set(tables) == {
+        "patients",
+        "visits",
+        "strength",
+        "treatments",
+        "events",
+        "observations",
+    }
     raw = b"".join(
         zipfile.ZipFile(io.BytesIO(response.content)).read(n)
         for n in zipfile.ZipFile(io.BytesIO(response.content)).namelist()

@@ -1,9 +1,11 @@
-"""The registry as the five tables: for the analysis pages and for every export.
+"""The registry as the contract's tables: for the analysis pages and for every export.
 
 :func:`dataset_for` is the one way registry rows become a :class:`~myotrack.tables.Dataset`
-(validated by the readers' rules on the way). Time is in days since each patient's index date;
-calendar dates, names, record numbers and free-text notes stay in the registry unless the
-export is identified.
+(validated by the readers' rules on the way): the six tables of the patients, and the
+reference ranges of their sites, from which the reader gives an enzyme without its own ULN the
+range of its site and laboratory, as it does for a file. Time is in days since each patient's
+index date; calendar dates, names, record numbers and free-text notes stay in the registry
+unless the export is identified.
 """
 
 from __future__ import annotations
@@ -17,21 +19,23 @@ from typing import Any
 import pandas as pd
 from django.db import models, transaction
 
-from myotrack.tables import TABLES, Dataset, dictionary_frame
+from myotrack.tables import Dataset, dictionary_frame
 from myotrack.tables.io import DICTIONARY_SHEET
+from myotrack.tables.schema import REFERENCE_RANGES
 
 from .audit.models import Action
 from .audit.services import record
 from .events.models import Event
+from .observations.models import Observation
 from .patients.models import Patient
 from .policy import Perm, policy
-from .records import contract_text
+from .records import frames_of
 from .spreadsheet import write_csv, write_workbook
 from .treatments.models import Treatment
-from .visits.models import StrengthGrade, Visit
+from .visits.models import ReferenceRange, StrengthGrade, Visit
 
 #: Free-text columns left empty in de-identified data.
-FREE_TEXT = {"treatments": ("note",), "events": ("note",)}
+FREE_TEXT = {"treatments": ("note",), "events": ("note",), "observations": ("note",)}
 IDENTIFIERS = "identifiers"
 
 
@@ -44,8 +48,15 @@ def _rows(model: Any, patients: models.QuerySet[Patient]) -> list[dict[str, obje
     return [obj.row() for obj in qs]
 
 
+def reference_rows(patients: models.QuerySet[Patient]) -> list[dict[str, object]]:
+    """The reference ranges of the sites of these patients, as ``reference_ranges`` rows."""
+    ranges = ReferenceRange.objects.filter(site__in=patients.values("site")).select_related("site")
+    return [r.row() for r in ranges.order_by("site__name", "lab", "analyte")]
+
+
 def dataset_for(patients: models.QuerySet[Patient], identified: bool = False) -> Dataset:
-    """The five tables of these (live) patients, validated; free text only when ``identified``."""
+    """The six tables of these (live) patients and their sites' reference ranges (when any),
+    validated; free text only when ``identified``."""
     live = patients.filter(deleted_at__isnull=True)
     tables: dict[str, list[dict[str, object]]] = {
         "patients": [p.row() for p in live.select_related("site").order_by("code")],
@@ -53,7 +64,11 @@ def dataset_for(patients: models.QuerySet[Patient], identified: bool = False) ->
         "strength": _rows(StrengthGrade, live),
         "treatments": _rows(Treatment, live),
         "events": _rows(Event, live),
+        "observations": _rows(Observation, live),
     }
+    ranges = reference_rows(live)
+    if ranges:
+        tables[REFERENCE_RANGES.name] = ranges
     if not identified:
         for table, columns in FREE_TEXT.items():
             for row in tables[table]:
@@ -63,11 +78,7 @@ def dataset_for(patients: models.QuerySet[Patient], identified: bool = False) ->
         for row in tables["patients"]:
             if not row.get("source"):
                 row["index_event"] = None
-    frames = {
-        name: pd.DataFrame([contract_text(name, r) for r in rows], columns=list(TABLES[name].names))
-        for name, rows in tables.items()
-    }
-    return Dataset.from_frames(name="registry", **frames)
+    return Dataset.from_frames(name="registry", **frames_of(tables))
 
 
 def identifiers_frame(patients: models.QuerySet[Patient]) -> pd.DataFrame:

@@ -15,30 +15,42 @@ from __future__ import annotations
 import secrets
 import shutil
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
 from myotrack.errors import InvalidData, MyotrackError, Problem, SourceNotFound
-from myotrack.tables import Dataset, raw_tables, read_source
+from myotrack.tables import Dataset, raw_tables, read_source, validate_source
+from myotrack.tables.problems import RawTable
+from myotrack.tables.schema import ENZYMES, REFERENCE_RANGES
 
 from . import intake
 from .accounts.models import Site
 from .audit.models import Action
 from .audit.services import record
 from .events.models import Event
+from .observations.models import Observation
 from .patients.models import Patient
 from .policy import Perm, policy
 from .records import assign, normalised, save_audited
 from .treatments.models import Treatment
-from .visits.models import StrengthGrade, Visit
+from .visits.models import ReferenceRange, StrengthGrade, Visit
 
 SUFFIXES = (".xlsx", ".zip")
-TABLE_ORDER = ("patients", "visits", "strength", "treatments", "events")
+TABLE_ORDER = ("patients", "visits", "strength", "treatments", "events", "observations")
+RANGES = REFERENCE_RANGES.name
+#: Cells the reader fills from elsewhere in the source (an enzyme's ULN from the reference
+#: ranges, an empty antibody from the observations): stored as the file wrote them, so that
+#: the registry's dataset fills them the same way, from the ranges and observations it holds.
+FILLED_BY_READER: dict[str, tuple[str, ...]] = {
+    "visits": tuple(f"{e}_uln" for e in ENZYMES),
+    "patients": ("antibody",),
+}
 
 
 class ImportRefused(MyotrackError):
@@ -55,6 +67,8 @@ class Preview:
     problems: list[Problem] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
     patient_ids: list[str] = field(default_factory=list)
+    #: What the reader kept with a warning (an unknown term as written); never blocks.
+    warnings: list[Problem] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -149,6 +163,9 @@ def _check(
             )
         else:
             sites[code] = allowed[name]
+    if RANGES in raws:
+        ranges_label = _rename_label(raws[RANGES].label, path, filename)
+        problems += planned_ranges(ds, sites, allowed, ranges_label, raws[RANGES].rows)[1]
     return ds, problems, sites
 
 
@@ -175,11 +192,46 @@ def preview(user: Any, token: str, filename: str, site: Site) -> Preview:
     path = staged_path(token, filename)
     if not path.exists():
         raise ImportRefused("this import is no longer available; upload the file again")
-    ds, problems, _ = _check(user, path, filename, site)
-    counts = {n: len(ds.table(n)) for n in TABLE_ORDER} if ds is not None else {}
+    ds, problems, sites = _check(user, path, filename, site)
+    counts = _counts(ds, sites) if ds is not None else {}
+    if ds is not None:
+        warnings = [_warning(w, path, filename) for w in ds.warnings]
+    else:
+        warnings = _source_warnings(path, filename)
     return Preview(
-        token, filename, site.name, problems, counts, ds.patient_ids if ds is not None else []
+        token,
+        filename,
+        site.name,
+        problems,
+        counts,
+        ds.patient_ids if ds is not None else [],
+        warnings,
     )
+
+
+def _counts(ds: Dataset, sites: dict[str, Site]) -> dict[str, int]:
+    counts = {n: len(ds.table(n)) for n in TABLE_ORDER}
+    if ds.reference_ranges is not None:
+        counts[RANGES] = len(planned_ranges(ds, sites, _every_site())[0])
+    return counts
+
+
+def _every_site() -> dict[str, Site]:
+    return {s.name: s for s in Site.objects.all()}
+
+
+def _source_warnings(path: Path, filename: str) -> list[Problem]:
+    """The warnings of a source that has errors too (its dataset was not built)."""
+    try:
+        found = validate_source(path)
+    except MyotrackError:
+        return []
+    return [_warning(p, path, filename) for p in found if p.is_warning]
+
+
+def _warning(problem: Problem, path: Path, filename: str) -> Problem:
+    """A reader's warning named by the uploaded file."""
+    return replace(_rename(problem, path, filename), severity="warning")
 
 
 def discard(token: str, filename: str) -> None:
@@ -223,8 +275,8 @@ def commit(user: Any, token: str, filename: str, site: Site) -> Preview:
     ds, problems, sites = _check(user, path, filename, site)
     if ds is None or problems:
         raise ImportRefused(f"{len(problems)} problem(s) found; nothing was imported")
-    add_dataset(user, ds, sites, f"import {filename}")
-    counts = {n: len(ds.table(n)) for n in TABLE_ORDER}
+    counts = _counts(ds, sites)
+    add_dataset(user, ds, sites, f"import {filename}", as_written(ds, path))
     record(
         user,
         Action.IMPORT,
@@ -236,26 +288,145 @@ def commit(user: Any, token: str, filename: str, site: Site) -> Preview:
     return Preview(token, filename, site.name, [], counts, ds.patient_ids)
 
 
-def add_dataset(user: Any, ds: Dataset, sites: dict[str, Site], summary: str) -> None:
-    """Create every row of a validated dataset (patients at ``sites[patient_id]``), audited.
+def as_written(ds: Dataset, path: Path) -> dict[str, dict[str, np.ndarray]]:
+    """For each cell the reader may fill (:data:`FILLED_BY_READER`): True where the file left
+    it empty. Read only when the source has something to fill them from."""
+    derived = any(w.column == "antibody" for w in ds.warnings)
+    if ds.reference_ranges is None and not derived:
+        return {}
+    raws = raw_tables(path)
+    out: dict[str, dict[str, np.ndarray]] = {}
+    for table, columns in FILLED_BY_READER.items():
+        raw = raws.get(table)
+        if raw is None or len(raw.frame) != len(ds.table(table)):
+            continue
+        out[table] = {c: _blank(raw, c) for c in columns}
+    return out
 
-    The caller holds the transaction and has checked that the patient ids are new.
+
+def _blank(raw: RawTable, column: str) -> np.ndarray:
+    if column not in raw.frame.columns:
+        return np.ones(len(raw.frame), dtype=bool)
+    text = raw.frame[column].astype(object).where(raw.frame[column].notna(), "")
+    return (text.astype(str).str.strip() == "").to_numpy(dtype=bool)
+
+
+def planned_ranges(
+    ds: Dataset,
+    sites: dict[str, Site],
+    allowed: dict[str, Site],
+    label: str = RANGES,
+    rows: Any = None,
+) -> tuple[list[ReferenceRange], list[Problem]]:
+    """The reference ranges the source adds to the registry, and why any of them cannot be.
+
+    A range naming a site is for that site (one the user may import into); a range without a
+    site is for every site of the source's patients, unless the source gives that site its
+    own. A range the site already has with the same limit is not added again; one with
+    another limit is a problem (the site's range is changed there, not by an import).
     """
+    frame = ds.reference_ranges
+    if frame is None or frame.empty:
+        return [], []
+    known = {**{s.name: s for s in sites.values()}, **allowed}
+    everywhere = list({s.pk: s for s in sites.values()}.values())
+    planned: dict[tuple[int, str, str], tuple[ReferenceRange, int]] = {}
+    problems: list[Problem] = []
+    row_of = list(rows) if rows is not None else [i + 2 for i in range(len(frame))]
+    for specific in (True, False):
+        for i, r in enumerate(frame.itertuples(index=False)):
+            named = "" if r.site is None else str(r.site).strip()
+            if bool(named) != specific:
+                continue
+            targets = [known[named]] if named in known else [] if named else everywhere
+            if named and not targets:
+                problems.append(
+                    Problem(
+                        label, row_of[i], "site", named, "not one of the sites you may import into"
+                    )
+                )
+            lab = "" if r.lab is None else str(r.lab).strip()
+            for target in targets:
+                key = (target.pk, lab, str(r.analyte))
+                if key not in planned:
+                    source = "" if r.source is None else str(r.source)
+                    item = ReferenceRange(
+                        site=target,
+                        lab=lab,
+                        analyte=str(r.analyte),
+                        uln=float(r.uln),
+                        source=source,
+                    )
+                    planned[key] = (item, row_of[i])
+    existing = {
+        (r.site_id, r.lab, r.analyte): r
+        for r in ReferenceRange.objects.filter(site__in=[k[0] for k in planned])
+    }
+    out = []
+    for key, (item, row) in planned.items():
+        have = existing.get(key)
+        if have is None:
+            out.append(item)
+        elif have.uln != item.uln:
+            where = f" at laboratory '{item.lab}'" if item.lab else ""
+            problems.append(
+                Problem(
+                    label,
+                    row,
+                    "uln",
+                    item.uln,
+                    f"{item.site.name} already has the upper limit {have.uln:g} U/L for "
+                    f"{item.analyte}{where}; a file does not change it",
+                )
+            )
+    return out, problems
+
+
+def add_dataset(
+    user: Any,
+    ds: Dataset,
+    sites: dict[str, Site],
+    summary: str,
+    written: dict[str, dict[str, np.ndarray]] | None = None,
+) -> None:
+    """Create every row of a validated dataset (patients at ``sites[patient_id]``) and the
+    reference ranges it adds, audited.
+
+    The caller holds the transaction and has checked that the patient ids are new (and the
+    ranges, with :func:`planned_ranges`). ``written`` (from :func:`as_written`) says which
+    cells the reader filled, to be stored empty as the file has them.
+    """
+    written = written or {}
+
+    def values_of(table: str, i: int) -> dict[str, object]:
+        values = normalised(ds, table, i)
+        for column, blank in written.get(table, {}).items():
+            if blank[i]:
+                values[column] = None
+        return values
+
     patients: dict[str, Patient] = {}
     for i, code in enumerate(ds.patient_ids):
         patient = Patient(code=code, site=sites[code])
-        assign(patient, normalised(ds, "patients", i), Patient.CONTRACT_FIELDS)
+        assign(patient, values_of("patients", i), Patient.CONTRACT_FIELDS)
         save_audited(user, patient, None, summary)
         patients[code] = patient
+    for item in planned_ranges(ds, sites, _every_site())[0]:
+        save_audited(user, item, None, summary)
     visits: dict[tuple[str, int], Visit] = {}
     for i in range(len(ds.visits)):
-        values = normalised(ds, "visits", i)
+        values = values_of("visits", i)
         visit = Visit(patient=patients[str(values["patient_id"])])
-        assign(visit, values, Visit.CONTRACT_FIELDS)
-        visit.ck_bound = str(values.get("ck_bound") or "")
+        assign(visit, values, Visit.STORED_FIELDS)
         save_audited(user, visit, None, summary)
         visits[(visit.patient.code, visit.day)] = visit
-    for table, model in (("strength", StrengthGrade), ("treatments", Treatment), ("events", Event)):
+    models: tuple[tuple[str, Any], ...] = (
+        ("strength", StrengthGrade),
+        ("treatments", Treatment),
+        ("events", Event),
+        ("observations", Observation),
+    )
+    for table, model in models:
         for i in range(len(ds.table(table))):
             values = normalised(ds, table, i)
             obj = model(patient=patients[str(values["patient_id"])])

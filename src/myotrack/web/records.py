@@ -5,7 +5,9 @@ row, and the patient's other rows where a rule compares rows) and handing them t
 :meth:`myotrack.tables.Dataset.from_frames`, the same validator the CSV and Excel readers use.
 Its problems come back as :class:`RowProblem` (table, row index, column, rule), which forms
 show next to their fields. The validated, normalised row (canonical drug and muscle names,
-CK split from its bound) is what gets stored.
+each enzyme split into its number, bound and word, a day into the day and its range) is what
+gets stored. Warnings (an unknown term kept as written) never block a write: the saved record
+carries the warnings of its own row in ``warnings``, for the page to show.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from django.utils import timezone
 
 from myotrack.errors import InvalidData, MyotrackError
 from myotrack.tables import TABLES, Dataset
-from myotrack.tables.schema import CK_BOUND
+from myotrack.tables.schema import ENZYMES, REFERENCE_RANGES
 
 from .audit.models import Action
 from .audit.services import record, snapshot
@@ -33,12 +35,15 @@ _LABEL_PREFIX = "form: "
 
 @dataclass(frozen=True)
 class RowProblem:
-    """One broken rule: ``index`` is the 0-based row of ``table`` in the rows validated."""
+    """One broken rule: ``index`` is the 0-based row of ``table`` in the rows validated.
+
+    A ``warning`` says what was kept (an unknown drug kept as written); it never blocks."""
 
     table: str
     index: int | None
     column: str | None
     message: str
+    warning: bool = False
 
 
 class RecordInvalid(MyotrackError):
@@ -52,33 +57,75 @@ class RecordInvalid(MyotrackError):
         return [p for p in self.problems if p.table == table and p.index == index]
 
 
+def _text(value: object) -> str:
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
 def contract_text(table: str, row: Mapping[str, object]) -> dict[str, str]:
-    """A row as the text a file would hold: contract columns only, CK with its bound."""
+    """A row as the text a file would hold: contract columns only, each enzyme as reported.
+
+    A stored visit gives each enzyme as its number, ``<enzyme>_bound`` and ``<enzyme>_state``
+    ('>' + 10000 is '>10000', an empty number with 'normal' is 'normal'); text from a form
+    is passed on as written."""
     out: dict[str, str] = {}
     for name in TABLES[table].names:
-        value = row.get(name)
-        if value is None or (isinstance(value, float) and math.isnan(value)):
-            text = ""
-        elif isinstance(value, float) and value.is_integer():
-            text = str(int(value))
-        else:
-            text = str(value).strip()
-        if table == "visits" and name == "ck" and text:
-            text = f"{row.get(CK_BOUND) or ''}{text}"
+        text = _text(row.get(name))
+        if table == "visits" and name in ENZYMES:
+            if text:
+                text = f"{_text(row.get(f'{name}_bound'))}{text}"
+            else:
+                text = _text(row.get(f"{name}_state"))
         out[name] = text
     return out
 
 
+def frames_of(tables: Mapping[str, Sequence[Mapping[str, object]]]) -> dict[str, pd.DataFrame]:
+    """Rows of contract tables (and ``reference_ranges``) as the text frames a file would give."""
+    out = {}
+    for name, rows in tables.items():
+        spec = TABLES.get(name, REFERENCE_RANGES)
+        out[name] = pd.DataFrame(
+            [contract_text(name, r) if name in TABLES else _range_text(r) for r in rows],
+            columns=list(spec.names),
+        )
+    return out
+
+
+def _range_text(row: Mapping[str, object]) -> dict[str, str]:
+    return {name: _text(row.get(name)) for name in REFERENCE_RANGES.names}
+
+
 def validate(tables: Mapping[str, Sequence[Mapping[str, object]]]) -> Dataset:
-    """Validate contract rows with the readers' rules; raise RecordInvalid with every problem."""
-    frames = {
-        name: pd.DataFrame([contract_text(name, r) for r in rows], columns=list(TABLES[name].names))
-        for name, rows in tables.items()
-    }
+    """Validate contract rows with the readers' rules; raise RecordInvalid with every error.
+
+    The dataset's ``warnings`` are the warnings (see :func:`row_warnings`)."""
     try:
-        return Dataset.from_frames(name="form", **frames)
+        return Dataset.from_frames(name="form", **frames_of(tables))
     except InvalidData as err:
         raise RecordInvalid([_row_problem(p) for p in err.problems]) from err
+
+
+def row_warnings(ds: Dataset, table: str, indexes: Sequence[int]) -> list[RowProblem]:
+    """The warnings of rows ``indexes`` of ``table`` (renumbered from 0 in that order)."""
+    where = {index: n for n, index in enumerate(indexes)}
+    out = []
+    for p in ds.warnings:
+        problem = _row_problem(p)
+        if problem.table == table and problem.index in where:
+            out.append(
+                RowProblem(table, where[problem.index], problem.column, problem.message, True)
+            )
+    return out
+
+
+def warnings_of(instance: object) -> list[RowProblem]:
+    """The warnings a service attached to the record it saved (none when it attached none)."""
+    found: list[RowProblem] = getattr(instance, "warnings", None) or []
+    return found
 
 
 def _row_problem(problem: Any) -> RowProblem:
@@ -86,7 +133,7 @@ def _row_problem(problem: Any) -> RowProblem:
     if table.startswith(_LABEL_PREFIX):
         table = table[len(_LABEL_PREFIX) :]
     index = problem.row - 2 if problem.row is not None else None
-    return RowProblem(table, index, problem.column, problem.rule)
+    return RowProblem(table, index, problem.column, problem.rule, problem.is_warning)
 
 
 def _python(value: object) -> object:
@@ -148,8 +195,9 @@ def resolve_day(
 ) -> tuple[dt.date | None, str]:
     """The stored date and the day (as text for validation) from what a form or file gave.
 
-    With an index date a calendar date gives the day (days since the index date) and a day
-    gives the date; without one only a day can be given.
+    With an index date a calendar date gives the day (days since the index date) and an exact
+    day gives the date; without one only a day can be given. A day written as a range or an
+    approximation (120..150, ~120, 6 months) gives no date: see :func:`exact_date`.
     """
     try:
         date = parse_date(date_text)
@@ -186,8 +234,19 @@ def resolve_day(
         try:
             return index_date + dt.timedelta(days=int(day)), day
         except ValueError:
-            return None, day  # the validator names the rule for a day that is not a whole number
+            return None, day  # the validator reads a range or an approximate day
     return None, day
+
+
+def exact_date(
+    date: dt.date | None, date_text: object, values: Mapping[str, object], day_field: str
+) -> dt.date | None:
+    """``date`` unless it was worked out from a day that is uncertain (it has a range): an
+    uncertain day has no calendar date unless one was given."""
+    given = date_text is not None and str(date_text).strip() != ""
+    if not given and values.get(f"{day_field}_earliest") is not None:
+        return None
+    return date
 
 
 # --- saving with audit ---------------------------------------------------------------------
@@ -236,7 +295,8 @@ def save_row(
     data: Mapping[str, object],
     dates: Sequence[tuple[str, str]],
 ) -> Any:
-    """Validate and save one treatment or event row of ``patient`` (new when unsaved).
+    """Validate and save one treatment, event or observation row of ``patient`` (new when
+    unsaved); the saved row carries the warnings of its validation in ``warnings``.
 
     ``dates`` pairs each calendar-date field with the day column it fills.
     """
@@ -266,11 +326,14 @@ def save_row(
         problems = err.problems + problems
     if problems:
         raise RecordInvalid(problems)
+    values = normalised(ds, table, 0)
     instance.patient = patient
-    assign(instance, normalised(ds, table, 0), instance.CONTRACT_FIELDS)
-    for field, value in stored.items():
-        setattr(instance, field, value)
+    assign(instance, values, instance.CONTRACT_FIELDS)
+    for date_field, day_field in dates:
+        date = exact_date(stored[date_field], data.get(date_field), values, day_field)
+        setattr(instance, date_field, date)
     save_audited(user, instance, before)
+    instance.warnings = row_warnings(ds, table, [0])
     return instance
 
 

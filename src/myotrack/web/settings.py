@@ -106,6 +106,7 @@ INSTALLED_APPS = [
     "myotrack.web.visits",
     "myotrack.web.treatments",
     "myotrack.web.events",
+    "myotrack.web.observations",
     "myotrack.web.transfer",
     "myotrack.web.analysis",
 ]

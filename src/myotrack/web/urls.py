@@ -14,6 +14,7 @@ from .analysis import views as analysis
 from .audit import views as audit
 from .events import views as events
 from .health import health
+from .observations import views as observations
 from .patients import views as patients
 from .transfer import views as transfer
 from .treatments import views as treatments
@@ -43,6 +44,21 @@ patient_urls = (
         path("<int:patient>/events/new/", events.event_edit, name="event_create"),
         path("<int:patient>/events/<int:event>/edit/", events.event_edit, name="event_edit"),
         path("<int:patient>/events/<int:event>/delete/", events.event_delete, name="event_delete"),
+        path(
+            "<int:patient>/observations/new/",
+            observations.observation_edit,
+            name="observation_create",
+        ),
+        path(
+            "<int:patient>/observations/<int:observation>/edit/",
+            observations.observation_edit,
+            name="observation_edit",
+        ),
+        path(
+            "<int:patient>/observations/<int:observation>/delete/",
+            observations.observation_delete,
+            name="observation_delete",
+        ),
         path("<int:patient>/history/", audit.patient_history, name="history"),
         path("<int:patient>/export/", transfer.export_patient, name="export"),
     ],

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from django.core.cache import cache
 from django.db import models
-from django.db.models import Max
+from django.db.models import Max, Q
 
 from myotrack.criteria import CRITERIA, ORDER, Outcomes, evaluate
 from myotrack.tables import Dataset
@@ -32,11 +32,19 @@ class CriterionResult:
     details: tuple[tuple[str, object], ...]
 
 
+#: Audit records of a site's reference ranges: a new range changes the ULN of the site's
+#: visits that give none.
+RANGE_MODEL = "visits.referencerange"
+
+
 def version(pks: list[int]) -> int:
-    """The newest audit record of these patients (of the registry for many): every change to
-    registry data writes one, so outcomes cached under it are never stale."""
+    """The newest audit record of these patients or of any reference range (of the registry
+    for many): every change to registry data writes one, so outcomes cached under it are never
+    stale."""
     records = (
-        AuditRecord.objects.filter(patient_pk__in=pks) if len(pks) <= 100 else AuditRecord.objects
+        AuditRecord.objects.filter(Q(patient_pk__in=pks) | Q(model=RANGE_MODEL))
+        if len(pks) <= 100
+        else AuditRecord.objects
     )
     return int(records.aggregate(v=Max("pk"))["v"] or 0)
 

@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from ..events.models import Event
+from ..observations.models import Observation
 from ..patients.models import Patient
 from ..patients.services import restore_patient
 from ..policy import Perm, policy
@@ -50,6 +51,7 @@ RESTORABLE: dict[str, tuple[Any, Any]] = {
     "visit": (Visit, restore_visit),
     "treatment": (Treatment, restore_row),
     "event": (Event, restore_row),
+    "observation": (Observation, restore_row),
 }
 
 

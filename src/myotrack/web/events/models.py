@@ -1,4 +1,5 @@
-"""Events: adverse events, reported relapses, hospitalisations, deaths."""
+"""Events: adverse events, reported relapses, hospitalisations, deaths, worsening and
+improvement."""
 
 from __future__ import annotations
 
@@ -14,10 +15,20 @@ class Event(SoftDeleteModel):
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="events")
     date = models.DateField(null=True, blank=True)
     day = models.IntegerField(null=True, blank=True)
+    day_earliest = models.IntegerField(null=True, blank=True)
+    day_latest = models.IntegerField(null=True, blank=True)
+    end_date = models.DateField(null=True, blank=True)
+    end_day = models.IntegerField(null=True, blank=True)
+    end_day_earliest = models.IntegerField(null=True, blank=True)
+    end_day_latest = models.IntegerField(null=True, blank=True)
+    sequence = models.IntegerField(
+        null=True, blank=True, help_text="order among the patient's events"
+    )
     kind = models.CharField(max_length=20)
+    relapse_type = models.CharField(max_length=20, blank=True)
     term = models.TextField(blank=True)
     grade = models.IntegerField(null=True, blank=True)
-    treatment = models.CharField(max_length=40, blank=True)
+    treatment = models.TextField(blank=True)
     note = models.TextField(blank=True)
     source = models.TextField(blank=True)
 
@@ -27,6 +38,7 @@ class Event(SoftDeleteModel):
         ordering = (
             "patient",
             "day",
+            "sequence",
             "pk",
         )
 

@@ -11,7 +11,7 @@ from ..patients.models import Patient
 from ..records import delete_row, save_row
 from .models import Event
 
-DATES = (("date", "day"),)
+DATES = (("date", "day"), ("end_date", "end_day"))
 
 
 @transaction.atomic

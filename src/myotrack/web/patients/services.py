@@ -19,6 +19,7 @@ from ..records import (
     normalised,
     parse_date,
     restore,
+    row_warnings,
     save_audited,
     soft_delete,
     validate,
@@ -63,8 +64,9 @@ def _check_code(code: str, exclude_pk: int | None) -> None:
 
 def check(
     user: Any, data: Mapping[str, object], patient: Patient | None = None
-) -> tuple[Site, dict[str, object], dt.date | None]:
-    """Validate a patient row; the site, the normalised contract values and the index date."""
+) -> tuple[Site, dict[str, object], dt.date | None, list[RowProblem]]:
+    """Validate a patient row; the site, the normalised contract values, the index date and
+    the row's warnings."""
     site = _site(user, data)
     code = str(data.get("patient_id") or "").strip()
     row = {
@@ -85,19 +87,20 @@ def check(
     if problems:
         raise RecordInvalid(problems)
     _check_code(code, patient.pk if patient is not None else None)
-    return site, normalised(ds, "patients", 0), index_date
+    return site, normalised(ds, "patients", 0), index_date, row_warnings(ds, "patients", [0])
 
 
 @transaction.atomic
 def create_patient(user: Any, data: Mapping[str, object]) -> Patient:
     """Add a patient at one of the user's sites."""
     policy.require(user, Perm.EDIT)
-    site, values, index_date = check(user, data)
+    site, values, index_date, warnings = check(user, data)
     policy.require(user, Perm.EDIT, site)
     patient = Patient(code=str(values["patient_id"]), site=site, index_date=index_date)
     assign(patient, values, Patient.CONTRACT_FIELDS)
     assign(patient, {k: data.get(k) for k in OWN_FIELDS}, OWN_FIELDS)
     save_audited(user, patient, None)
+    patient.warnings = warnings
     return patient
 
 
@@ -106,7 +109,7 @@ def update_patient(user: Any, patient: Patient, data: Mapping[str, object]) -> P
     """Change a patient; a new index date re-dates (or un-dates) every row of the patient."""
     policy.require(user, Perm.EDIT, patient.site)
     before = snapshot(patient)
-    site, values, index_date = check(user, data, patient)
+    site, values, index_date, warnings = check(user, data, patient)
     old_index = patient.index_date
     patient.code = str(values["patient_id"])
     patient.site = site
@@ -116,12 +119,14 @@ def update_patient(user: Any, patient: Patient, data: Mapping[str, object]) -> P
     save_audited(user, patient, before)
     if index_date != old_index:
         redate(user, patient)
+    patient.warnings = warnings
     return patient
 
 
 #: (model, date field, day field) of every dated row of a patient.
 def _dated() -> list[tuple[Any, str, str]]:
     from ..events.models import Event
+    from ..observations.models import Observation
     from ..treatments.models import Treatment
     from ..visits.models import StrengthGrade, Visit
 
@@ -131,22 +136,30 @@ def _dated() -> list[tuple[Any, str, str]]:
         (Treatment, "start_date", "start_day"),
         (Treatment, "end_date", "end_day"),
         (Event, "date", "day"),
+        (Event, "end_date", "end_day"),
+        (Observation, "date", "day"),
     ]
 
 
 def redate(user: Any, patient: Patient) -> None:
-    """After the index date changed: calendar dates stay and days follow; rows with a day only
-    get a date; with no index date, rows keep their days and lose their dates."""
+    """After the index date changed: calendar dates stay and days follow (with their range);
+    rows with an exact day only get a date (an uncertain day gets none); with no index date,
+    rows keep their days and lose their dates."""
     index = patient.index_date
     for model, date_field, day_field in _dated():
+        earliest, latest = f"{day_field}_earliest", f"{day_field}_latest"
         for obj in model.objects.filter(patient=patient):
             before = snapshot(obj)
             date, day = getattr(obj, date_field), getattr(obj, day_field)
             if index is None:
                 setattr(obj, date_field, None)
             elif date is not None:
+                shift = (date - index).days - day if day is not None else 0
                 setattr(obj, day_field, (date - index).days)
-            elif day is not None:
+                for name in (earliest, latest):
+                    if getattr(obj, name) is not None:
+                        setattr(obj, name, getattr(obj, name) + shift)
+            elif day is not None and getattr(obj, earliest) is None:
                 setattr(obj, date_field, index + dt.timedelta(days=day))
             save_audited(user, obj, before, summary="index date changed")
 

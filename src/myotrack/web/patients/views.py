@@ -16,8 +16,10 @@ from ..analysis.evidence import TOP_MATCHES, evidence_for
 from ..analysis.outcomes import matching, patient_results
 from ..analysis.safely import safely
 from ..analysis.timeline import timeline_svg
+from ..entry import show_warnings
 from ..events.models import Event
 from ..forms import PatientForm, initial_from
+from ..observations.models import Observation
 from ..policy import Perm, policy
 from ..records import RecordInvalid
 from ..treatments.models import Treatment
@@ -86,6 +88,7 @@ def patient_detail(request: HttpRequest, patient: int) -> HttpResponse:
             "visits": Visit.objects.filter(patient=obj).prefetch_related("grades"),
             "treatments": Treatment.objects.filter(patient=obj),
             "events": Event.objects.filter(patient=obj),
+            "observations": Observation.objects.filter(patient=obj),
             "results": results or [],
             "outcome_error": outcome_error,
             "evidence": evidence,
@@ -112,6 +115,7 @@ def patient_create(request: HttpRequest) -> HttpResponse:
             except RecordInvalid as err:
                 form.add_problems(err)
             else:
+                show_warnings(request, obj)
                 return redirect("patients:detail", patient=obj.pk)
     else:
         form = PatientForm(
@@ -127,10 +131,11 @@ def patient_edit(request: HttpRequest, patient: int) -> HttpResponse:
         form = PatientForm(request.POST, sites=sites)
         if form.is_valid():
             try:
-                update_patient(request.user, obj, form.cleaned_data)
+                saved = update_patient(request.user, obj, form.cleaned_data)
             except RecordInvalid as err:
                 form.add_problems(err)
             else:
+                show_warnings(request, saved)
                 return redirect("patients:detail", patient=obj.pk)
     else:
         initial: dict[str, Any] = initial_from(

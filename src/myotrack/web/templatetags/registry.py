@@ -1,4 +1,5 @@
-"""Template filters of the registry: words for identifiers, numbers without a spurious '.0'."""
+"""Template filters of the registry: words for identifiers, numbers without a spurious '.0',
+days with their range."""
 
 from __future__ import annotations
 
@@ -21,6 +22,21 @@ def num(value: object) -> str:
     if isinstance(value, float):
         return str(int(value)) if value.is_integer() else f"{value:g}"
     return str(value)
+
+
+@register.filter
+def days(obj: object, field: str) -> str:
+    """A row's day as stored: '120', or '135 (120..150)' when uncertain; '' when unknown."""
+    day = getattr(obj, field, None)
+    if day is None:
+        return ""
+    earliest = getattr(obj, f"{field}_earliest", None)
+    latest = getattr(obj, f"{field}_latest", None)
+    if earliest is None and latest is None:
+        return str(day)
+    low = "" if earliest is None else str(earliest)
+    high = "" if latest is None else str(latest)
+    return f"{day} ({low}..{high})"
 
 
 @register.filter

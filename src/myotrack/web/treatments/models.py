@@ -12,14 +12,21 @@ from ..softdelete import SoftDeleteModel
 
 class Treatment(SoftDeleteModel):
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="treatments")
-    drug = models.CharField(max_length=40)
+    drug = models.TextField(help_text="canonical drug name; an unknown one as written")
     start_date = models.DateField(null=True, blank=True)
     start_day = models.IntegerField(null=True, blank=True)
+    start_day_earliest = models.IntegerField(null=True, blank=True)
+    start_day_latest = models.IntegerField(null=True, blank=True)
     end_date = models.DateField(null=True, blank=True)
     end_day = models.IntegerField(null=True, blank=True)
+    end_day_earliest = models.IntegerField(null=True, blank=True)
+    end_day_latest = models.IntegerField(null=True, blank=True)
     line = models.IntegerField(null=True, blank=True)
     dose = models.FloatField(null=True, blank=True)
     dose_unit = models.CharField(max_length=10, blank=True)
+    dose_per = models.CharField(
+        max_length=20, blank=True, help_text="administration, day, week, month or course"
+    )
     route = models.TextField(blank=True)
     schedule = models.TextField(blank=True)
     protocol = models.TextField(blank=True)

@@ -1,8 +1,9 @@
 """Adding, changing and deleting visits with their per-muscle grades.
 
 A visit and its grades are validated together, with the patient's other visits and grades,
-exactly as a visits file and a strength file are (so a second visit on the same day, or CK
-without its ULN, is refused with the reader's own words).
+exactly as a visits file and a strength file are (so a second visit on the same day, or a
+grade outside the MRC scale, is refused with the reader's own words). A grade has its visit's
+day, range and date.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from myotrack.tables.vocab import canonical_muscle
+
 from ..audit.services import snapshot
 from ..patients.models import Patient
 from ..policy import Perm, policy
@@ -21,8 +24,10 @@ from ..records import (
     RowProblem,
     assign,
     check_patient,
+    exact_date,
     normalised,
     resolve_day,
+    row_warnings,
     save_audited,
     soft_delete,
     validate,
@@ -32,6 +37,8 @@ from .models import StrengthGrade, Visit
 
 #: Contract columns of a visit a form may give (the day comes from the date or the day field).
 VISIT_FIELDS = tuple(f for f in Visit.CONTRACT_FIELDS if f != "day")
+#: What a grade takes from its visit.
+TIMING = ("day", "day_earliest", "day_latest")
 
 
 def _renumber(
@@ -58,6 +65,16 @@ def _key(muscle: str, side: str) -> tuple[str, str]:
 AXIAL_MUSCLES = ("neck_flexors", "neck_extensors")
 
 
+def grade_places(grades: Sequence[tuple[str, str, str]]) -> dict[tuple[str, str], int]:
+    """Each place (muscle by its vocabulary name, or as written, and side) named in ``grades``,
+    in the order first named, with the index of the last grade given for it."""
+    places: dict[tuple[str, str], int] = {}
+    for i, (muscle, side, _) in enumerate(grades):
+        written = str(muscle or "").strip()
+        places[_key(canonical_muscle(written) or written, str(side or ""))] = i
+    return places
+
+
 @transaction.atomic
 def save_visit(
     user: Any,
@@ -68,12 +85,14 @@ def save_visit(
 ) -> Visit:
     """Create (``visit`` None) or change a visit and its grades.
 
-    ``grades`` are (muscle, side, grade as written), muscle and side by their canonical names; a
-    grade given replaces the visit's grade of that muscle and side, an empty one removes it, and
-    the visit's grades of muscles not named stay as they are.
+    ``grades`` are (muscle or limb region, side, grade as written), the muscle by any of its
+    names; a grade given replaces the visit's grade of that muscle and side, an empty one
+    removes it, and the visit's grades of muscles not named stay as they are. The saved visit's
+    ``warnings`` are those of the visit and of the grades given.
     """
     policy.require(user, Perm.EDIT, patient.site)
-    named = {_key(m, s): str(g or "").strip() for m, s, g in grades}
+    places = grade_places(grades)
+    named = {key: str(grades[i][2] or "").strip() for key, i in places.items()}
     mine = list(StrengthGrade.objects.filter(visit=visit)) if visit is not None else []
     kept = [g for g in mine if _key(g.muscle, g.side) not in named]
     others = list(Visit.objects.filter(patient=patient).exclude(pk=visit.pk if visit else None))
@@ -95,12 +114,13 @@ def save_visit(
         problems.extend(err.problems)
         date = None
         row["day"] = data.get("day")
+    timing = {k: row.get(k) for k in TIMING}
     given = [(m, s, g) for (m, s), g in named.items() if g]
     grade_rows = [
-        {"patient_id": patient.code, "day": row["day"], "muscle": m, "side": s, "grade": g}
+        {"patient_id": patient.code, **timing, "muscle": m, "side": s, "grade": g}
         for m, s, g in given
     ]
-    kept_rows = [{**g.row(), "day": row["day"]} for g in kept]
+    kept_rows = [{**g.row(), **timing} for g in kept]
     offset = len(other_grades) + len(kept_rows)
     try:
         ds = validate(
@@ -118,9 +138,8 @@ def save_visit(
     before = snapshot(visit) if visit is not None else None
     visit = visit or Visit(patient=patient)
     values = normalised(ds, "visits", index)
-    assign(visit, values, Visit.CONTRACT_FIELDS)
-    visit.ck_bound = str(values.get("ck_bound") or "")
-    visit.date = date
+    assign(visit, values, Visit.STORED_FIELDS)
+    visit.date = exact_date(date, data.get("date"), values, "day")
     save_audited(user, visit, before)
     _save_grades(
         user,
@@ -129,6 +148,9 @@ def save_visit(
         mine,
         named,
         [normalised(ds, "strength", offset + i) for i in range(len(given))],
+    )
+    visit.warnings = row_warnings(ds, "visits", [index]) + row_warnings(
+        ds, "strength", [offset + i for i in range(len(given))]
     )
     return visit
 
@@ -153,10 +175,15 @@ def _save_grades(
     for key, grade in existing.items():
         if key in named:  # named with an empty grade: removed
             soft_delete(user, grade)
-        elif (grade.day, grade.date) != (visit.day, visit.date):
+        elif _timing(grade) != _timing(visit):
             before = snapshot(grade)
-            grade.day, grade.date = visit.day, visit.date
+            for name in (*TIMING, "date"):
+                setattr(grade, name, getattr(visit, name))
             save_audited(user, grade, before)
+
+
+def _timing(obj: Any) -> tuple[object, ...]:
+    return tuple(getattr(obj, name) for name in (*TIMING, "date"))
 
 
 @transaction.atomic

@@ -1,4 +1,5 @@
-"""Visit pages: the visit form with its grade grid, and delete."""
+"""Visit pages: the visit form with its grade grid (and rows for other muscles and limb
+regions), and delete."""
 
 from __future__ import annotations
 
@@ -19,6 +20,10 @@ class VisitPages(RowPages):
     def save_args(self, form: DatedForm) -> tuple[Any, ...]:
         assert isinstance(form, VisitForm)
         return (form.grades(),)
+
+    def form_kwargs(self, obj: Any) -> dict[str, Any]:
+        grades = StrengthGrade.objects.filter(visit=obj) if obj is not None else []
+        return {"extra_rows": VisitForm.rows_for(grades)}
 
 
 pages = VisitPages(Visit, VisitForm, save_visit, delete_visit, "visit")
