@@ -33,7 +33,7 @@ from xml.parsers import expat
 from django.conf import settings
 
 from myotrack.errors import MyotrackError
-from myotrack.tables.schema import TABLES
+from myotrack.tables.io import READABLE
 
 CHUNK = 1 << 16
 #: Bytes of central directory allowed per member: names and extra fields of real files are short.
@@ -200,7 +200,7 @@ def unpack_csv_zip(path: Path, folder: Path, label: str, limits: Limits) -> Path
             and not i.is_dir()
             and not PurePosixPath(i.filename).name.startswith(".")
         }
-        chosen = {n: members[f"{n}.csv"] for n in TABLES if f"{n}.csv" in members}
+        chosen = {n: members[f"{n}.csv"] for n in READABLE if f"{n}.csv" in members}
         if not chosen:
             raise UploadRefused(f"{label}: the archive holds no patients.csv or other table")
         folder.mkdir(parents=True, exist_ok=False)
