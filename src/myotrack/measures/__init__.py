@@ -2,6 +2,10 @@
 
 Every function here takes plain Python values, returns plain values or frozen results, never
 mutates its inputs and imports nothing else of myotrack. Each module names its source.
+
+One implementation per score: the strength sums and their ranges are
+:func:`~myotrack.measures.strength.strength_scores` (Ibis, which the criteria engine runs in
+SQL), and the functions for one visit are thin adapters of the same rules.
 """
 
 from myotrack.measures.body import body_surface_area, dose_mg, ideal_body_weight
@@ -21,14 +25,20 @@ from myotrack.measures.mrc import (
     KENDALL40_MUSCLES,
     MMT8_MUSCLES,
     MRC_SUM_MUSCLES,
+    REGIONS,
+    ScoreRange,
     kendall40,
+    kendall40_range,
     mmt8,
     mmt8_bilateral,
+    mmt8_range,
+    mrc_range,
     mrc_sum,
     mrc_sum_partial,
 )
 from myotrack.measures.mrs import MRS_LABELS, favourable, mrs_label
 from myotrack.measures.steroids import mg_per_kg_day, prednisone_equivalent
+from myotrack.measures.strength import strength_scores
 from myotrack.measures.tis import TisResult, tis_category, total_improvement_score
 
 __all__ = [
@@ -37,12 +47,14 @@ __all__ = [
     "MMT8_MUSCLES",
     "MRC_SUM_MUSCLES",
     "MRS_LABELS",
+    "REGIONS",
     "CoreSet",
     "CoreSetScales",
     "GradeError",
     "ImacsDoiResult",
     "MeasureError",
     "MrcGrade",
+    "ScoreRange",
     "TisResult",
     "body_surface_area",
     "ck_x_uln",
@@ -54,10 +66,13 @@ __all__ = [
     "is_normal",
     "kendall",
     "kendall40",
+    "kendall40_range",
     "mg_per_kg_day",
     "mmt8",
     "mmt8_bilateral",
+    "mmt8_range",
     "most_abnormal",
+    "mrc_range",
     "mrc_sum",
     "mrc_sum_partial",
     "mrs_label",
@@ -65,6 +80,7 @@ __all__ = [
     "percent_change",
     "percent_of_range",
     "prednisone_equivalent",
+    "strength_scores",
     "tis_category",
     "total_improvement_score",
     "whole_grade",

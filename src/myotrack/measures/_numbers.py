@@ -9,8 +9,9 @@ the decimal values as written (``Fraction(str(float(x)))``) and round only the f
 from __future__ import annotations
 
 import math
+import sys
 from fractions import Fraction
-from typing import SupportsFloat
+from typing import Any, SupportsFloat
 
 from myotrack.measures.errors import MeasureError
 
@@ -28,3 +29,9 @@ def number(value: object, name: str) -> float:
 def exact(value: object, name: str) -> Fraction:
     """The decimal value as written (7.3 -> 73/10), as an exact fraction."""
     return Fraction(str(number(value, name)))
+
+
+def is_ibis(value: Any) -> bool:
+    """True for an Ibis value (a column of an expression); Ibis is not imported to find out."""
+    types = sys.modules.get("ibis.expr.types")
+    return types is not None and isinstance(value, types.Value)
