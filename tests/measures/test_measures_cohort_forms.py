@@ -21,7 +21,9 @@ from myotrack.measures import (
     CoreSetScales,
     ck_x_uln,
     doi_scores,
+    favourable,
     fold_decrease,
+    full_strength,
     imacs_doi,
     most_abnormal,
     most_abnormal_index,
@@ -111,5 +113,9 @@ def test_number_in_number_out_column_in_column_out() -> None:
     assert fold_decrease(ck, uln).tolist() == [
         fold_decrease(a, b) for a, b in zip(ck, uln, strict=True)
     ]
+    mrs = np.array([0, 1, 2, 6])
+    assert favourable(mrs).tolist() == [favourable(int(x)) for x in mrs]
+    mrc = np.array([60.0, 59.0, 0.0])
+    assert full_strength(mrc).tolist() == [full_strength(x) for x in mrc]
     with pytest.raises(ValueError, match="negative"):
         ck_x_uln(-1, 170)

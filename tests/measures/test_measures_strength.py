@@ -15,6 +15,7 @@ from collections.abc import Mapping
 import duckdb
 import ibis
 import pyarrow as pa
+import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from tests.conftest import seed_folder
@@ -32,7 +33,7 @@ from myotrack.measures import (
     mrc_sum,
     parse_grade,
 )
-from myotrack.measures.mrc import KENDALL40_MUSCLES
+from myotrack.measures.mrc import KENDALL40_MUSCLES, full_strength
 from myotrack.measures.strength import (
     GRADE_COLUMNS,
     SCORE_COLUMNS,
@@ -171,6 +172,12 @@ def test_mmt8_reads_the_chosen_side_then_the_other_then_an_unstated_one() -> Non
     grades[("knee_extensors", "left")] = "3"  # the other side, Kendall 5: read before unstated
     assert mmt8_range(grades) == ScoreRange(10 + 6 * 8 + 5, 10 + 6 * 8 + 5)
     assert mmt8_range(grades, side="left") == mmt8_range(grades)
+
+
+def test_full_strength_is_an_mrc_sum_of_60() -> None:
+    assert full_strength(60) and not full_strength(59.5)
+    with pytest.raises(ValueError, match="0-60"):
+        full_strength(61)
 
 
 # --- published cases -------------------------------------------------------------------------

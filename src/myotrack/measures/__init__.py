@@ -9,7 +9,8 @@ adapter of it: :func:`~myotrack.measures.strength.strength_scores` (Ibis, run in
 strength sums and their ranges, :func:`~myotrack.measures.tis.tis_scores` and
 :func:`~myotrack.measures.imacs.doi_scores` (NumPy) for the core set criteria,
 :func:`~myotrack.measures.enzymes.most_abnormal_index` for the most abnormal enzyme; and
-:func:`ck_x_uln` and :func:`fold_decrease` take a number or a column.
+:func:`ck_x_uln`, :func:`fold_decrease`, :func:`favourable` and :func:`full_strength` take a
+number or a column.
 """
 
 from myotrack.measures.body import body_surface_area, dose_mg, ideal_body_weight
@@ -32,6 +33,7 @@ from myotrack.measures.mrc import (
     MRC_SUM_MUSCLES,
     REGIONS,
     ScoreRange,
+    full_strength,
     kendall40,
     kendall40_range,
     mmt8,
@@ -75,6 +77,7 @@ __all__ = [
     "dose_mg",
     "favourable",
     "fold_decrease",
+    "full_strength",
     "ideal_body_weight",
     "imacs_doi",
     "is_normal",

@@ -54,10 +54,16 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal, overload
 
+from myotrack.measures._numbers import is_column, number
 from myotrack.measures.errors import MeasureError
 from myotrack.measures.grades import MrcGrade, parse_grade
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+    import numpy as np
+    from numpy.typing import NDArray
 
 #: The six MRC-sum muscle groups (each on both sides).
 MRC_SUM_MUSCLES: tuple[str, ...] = (
@@ -237,3 +243,23 @@ def mmt8_range(grades: Grades, side: Literal["right", "left"] = "right") -> Scor
 def kendall40_range(grades: Grades) -> ScoreRange:
     """Lowest and highest seed 002 Kendall 0-40 score the grades allow."""
     return _range(_scores(grades), "kendall40")
+
+
+@overload
+def full_strength(mrc: float) -> bool: ...
+@overload
+def full_strength(mrc: NDArray[Any]) -> NDArray[np.bool_]: ...
+@overload
+def full_strength(mrc: ir.NumericValue) -> ir.BooleanValue: ...
+
+
+def full_strength(mrc: Any) -> Any:
+    """Normal strength: an MRC sum of 60 (seed 004: full strength, and a condition of complete
+    remission). A sum (checked, 0-60) or a column of sums (NumPy, or Ibis in the criteria
+    engine's SQL; not checked, per row)."""
+    if is_column(mrc):
+        return mrc >= MRC_SUM_MAX
+    value = number(mrc, "the MRC sum")
+    if not 0 <= value <= MRC_SUM_MAX:
+        raise MeasureError(f"an MRC sum is 0-{MRC_SUM_MAX}, not {mrc!r}")
+    return value >= MRC_SUM_MAX
