@@ -12,8 +12,8 @@ interpreters of the same rules:
   of :mod:`myotrack.measures.mrc` (``mrc_sum``, ``mrc_range``, ...) are adapters of it.
 
 What is written once: which muscle sides a row grades (:func:`targets_of`, :func:`slots_of`),
-the reductions of each step (``_side_aggregates``, ``_pivot``, ``_SUMS``) and every formula
-(``_side_stages``, ``_target_stages``, ``_assessment_scores``). The formulas take
+the reductions (``_aggregates`` per assessment and muscle, ``_SUMS`` per assessment) and every
+formula (``_side_stages``, ``_target_stages``, ``_assessment_scores``). The formulas take
 columns: Ibis values (null = unknown) or NumPy values (NaN = unknown), and use only operations
 that mean the same on both (a comparison with an unknown is not true; no negation of one). A
 property test runs both interpreters on random grades and requires equal results.
@@ -152,12 +152,13 @@ def targets_of(muscle: str) -> tuple[str, ...]:
 
 
 def slots_of(side: str | None) -> tuple[str, ...]:
-    """The sides a row of ``side`` grades: both sides for 'both', 'unstated' when not said."""
+    """The sides a row of ``side`` grades: both sides for 'both', 'unstated' when not said;
+    none for a side that is not a side."""
     if side == "both":
         return ("left", "right")
     if side is None or side == "":
         return (UNSTATED,)
-    return (side,)
+    return (side,) if side in ("left", "right", AXIAL) else ()
 
 
 # --- the formulas, over Ibis or NumPy columns ----------------------------------------------
@@ -220,52 +221,62 @@ Stage = Callable[[Get], dict[str, Any]]
 
 
 def _side_stages(scales: Sequence[str]) -> list[Stage]:
-    """Rule 2 on one muscle side, from the reductions of :func:`_side_aggregates`."""
+    """Rule 2 on each muscle side, from the reductions of :func:`_aggregates`."""
 
     def levels(get: Get) -> dict[str, Any]:
         # rows of one standing: their intersection, or their hull when it is empty
         out = {}
-        for scale in scales:
-            for level in ("m", "r"):
-                ilo, ihi = get(f"{scale}{level}_ilo"), get(f"{scale}{level}_ihi")
-                xp = _ops(ilo, ihi)
-                agree = ilo <= ihi
-                out[f"{scale}{level}_lo"] = xp.where(agree, ilo, get(f"{scale}{level}_hlo"))
-                out[f"{scale}{level}_hi"] = xp.where(agree, ihi, get(f"{scale}{level}_hhi"))
+        for scale, slot, level in _each(scales, ("m", "r")):
+            key = f"{scale}{level}_{{}}_{slot}"
+            ilo, ihi = get(key.format("ilo")), get(key.format("ihi"))
+            xp = _ops(ilo, ihi)
+            agree = ilo <= ihi
+            out[key.format("lo")] = xp.where(agree, ilo, get(key.format("hlo")))
+            out[key.format("hi")] = xp.where(agree, ihi, get(key.format("hhi")))
         return out
 
     def meet(get: Get) -> dict[str, Any]:
         # rows naming the muscle and region rows: do they agree?
         out = {}
-        for scale in scales:
-            m_lo, r_lo = get(f"{scale}m_lo"), get(f"{scale}r_lo")
+        for scale, slot in _each(scales):
+            m_lo, r_lo = get(f"{scale}m_lo_{slot}"), get(f"{scale}r_lo_{slot}")
             xp = _ops(m_lo, r_lo)
             x_lo = xp.greatest(m_lo, r_lo)
-            x_hi = xp.least(get(f"{scale}m_hi"), get(f"{scale}r_hi"))
-            out[f"{scale}_x_lo"], out[f"{scale}_x_hi"] = x_lo, x_hi
-            out[f"{scale}_agree"] = xp.known(m_lo) & xp.known(r_lo) & (x_lo <= x_hi)
+            x_hi = xp.least(get(f"{scale}m_hi_{slot}"), get(f"{scale}r_hi_{slot}"))
+            out[f"{scale}x_lo_{slot}"], out[f"{scale}x_hi_{slot}"] = x_lo, x_hi
+            out[f"{scale}_agree_{slot}"] = xp.known(m_lo) & xp.known(r_lo) & (x_lo <= x_hi)
         return out
 
     def side(get: Get) -> dict[str, Any]:
         # the intersection when they agree, else the rows naming the muscle (else the regions')
         out = {}
-        for scale in scales:
-            agree, m_lo = get(f"{scale}_agree"), get(f"{scale}m_lo")
+        for scale, slot in _each(scales):
+            agree, m_lo = get(f"{scale}_agree_{slot}"), get(f"{scale}m_lo_{slot}")
             xp = _ops(agree, m_lo)
             named = xp.known(m_lo)
             for bound in ("lo", "hi"):
-                out[f"{scale}_{bound}"] = xp.where(
+                out[f"{scale}_{bound}_{slot}"] = xp.where(
                     agree,
-                    get(f"{scale}_x_{bound}"),
-                    xp.where(named, get(f"{scale}m_{bound}"), get(f"{scale}r_{bound}")),
+                    get(f"{scale}x_{bound}_{slot}"),
+                    xp.where(
+                        named, get(f"{scale}m_{bound}_{slot}"), get(f"{scale}r_{bound}_{slot}")
+                    ),
                 )
         return out
 
     return [levels, meet, side]
 
 
+def _each(scales: Sequence[str], *more: Sequence[str]) -> list[tuple[str, ...]]:
+    """(scale, side, ...) for every side each scale reads."""
+    out: list[tuple[str, ...]] = [(scale, slot) for scale in scales for slot in _SCALES[scale][3]]
+    for values in more:
+        out = [(*t, v) for t in out for v in values]
+    return out
+
+
 def _target_stages(scales: Sequence[str], side: str) -> list[Stage]:
-    """Rules 3-5 and the exact scores' grades, per muscle, from its sides (:func:`_pivot`)."""
+    """Rules 3-5 and the exact scores' grades, per muscle, from its sides."""
     other = "left" if side == "right" else "right"
 
     def parts(get: Get) -> dict[str, Any]:
@@ -414,30 +425,24 @@ def _assessment_scores(get: Get, scores: Iterable[str]) -> dict[str, Any]:
     return out
 
 
-def _side_aggregates(scales: Iterable[str]) -> dict[str, tuple[str, str, str]]:
-    """Step 1, per assessment, muscle and side: name -> (max or min, grade column, rows),
-    rows: 'm' those naming the muscle, 'r' region rows, 'named' those naming the muscle and
-    this very side (the exact scores' grade)."""
-    out: dict[str, tuple[str, str, str]] = {}
-    for scale in scales:
+#: The side values a row may have, and the sides each grades (rule 1); None: not stated.
+SIDE_VALUES: tuple[str | None, ...] = ("left", "right", AXIAL, "both", None)
+
+
+def _aggregates(scales: Iterable[str]) -> dict[str, tuple[str, str, str, str]]:
+    """The reductions per assessment and muscle: name -> (max or min, grade column, rows,
+    side). Rows: 'm' those naming the muscle, 'r' region rows, 'named' those naming the
+    muscle and this very side (the exact scores' grade); side: the side they grade."""
+    out: dict[str, tuple[str, str, str, str]] = {}
+    for scale, slot in _each(tuple(scales)):
         lo, hi = _SCALES[scale][:2]
         for level in ("m", "r"):
-            out[f"{scale}{level}_ilo"] = ("max", lo, level)
-            out[f"{scale}{level}_ihi"] = ("min", hi, level)
-            out[f"{scale}{level}_hlo"] = ("min", lo, level)
-            out[f"{scale}{level}_hhi"] = ("max", hi, level)
-        out[f"{scale}_named"] = ("max", lo, "named")
+            out[f"{scale}{level}_ilo_{slot}"] = ("max", lo, level, slot)
+            out[f"{scale}{level}_ihi_{slot}"] = ("min", hi, level, slot)
+            out[f"{scale}{level}_hlo_{slot}"] = ("min", lo, level, slot)
+            out[f"{scale}{level}_hhi_{slot}"] = ("max", hi, level, slot)
+        out[f"{scale}_named_{slot}"] = ("max", lo, "named", slot)
     return out
-
-
-def _pivot(scales: Iterable[str]) -> dict[str, tuple[str, str]]:
-    """Step 2, per assessment and muscle: name -> (step-1 column, side)."""
-    return {
-        f"{scale}_{what}_{slot}": (f"{scale}_{what}", slot)
-        for scale in scales
-        for slot in _SCALES[scale][3]
-        for what in ("lo", "hi", "named")
-    }
 
 
 def _scales(scores: Iterable[str]) -> tuple[str, ...]:
@@ -472,7 +477,7 @@ def strength_scores(
     side = _check_side(mmt8_side)
     scales = _scales(scores)
     by = list(by)
-    # rule 1: one row per grade row, muscle it grades and side it applies to
+    # rule 1: one row per grade row and muscle it grades; the sides it grades are conditions
     target = ibis.cases(
         *[
             (rows.muscle == r, ibis.literal(list(targets_of(r)), type="array<string>"))
@@ -481,45 +486,72 @@ def strength_scores(
         ],
         else_=ibis.array([rows.muscle]),
     )
-    slot = ibis.cases(
-        (rows.side == "both", ibis.literal(list(slots_of("both")), type="array<string>")),
-        (
-            rows.side.isnull() | (rows.side == ""),
-            ibis.literal(list(slots_of(None)), type="array<string>"),
-        ),
-        else_=ibis.array([rows.side]),
-    )
-    t = rows.mutate(_region=rows.muscle.isin(tuple(REGIONS)), _target=target, _slot=slot)
-    t = t.unnest("_target").unnest("_slot")
-    where = {"m": ~t._region, "r": t._region, "named": ~t._region & (t.side == t._slot)}
-    side_aggs = {
-        name: getattr(t[col], fn)(where=where[kind])
-        for name, (fn, col, kind) in _side_aggregates(scales).items()
+    t = rows.mutate(_region=rows.muscle.isin(tuple(REGIONS)), _target=target).unnest("_target")
+    unstated = t.side.isnull() | (t.side == "")
+    grades = {
+        slot: ibis.or_(
+            *[unstated if v is None else (t.side == v) for v in SIDE_VALUES if slot in slots_of(v)]
+        )
+        for slot in dict.fromkeys(s for v in SIDE_VALUES for s in slots_of(v))
     }
-    a = t.group_by([*by, "_target", "_slot"]).aggregate(**side_aggs)
-    for stage in _side_stages(scales):
-        a = a.mutate(**stage(a.__getitem__))
-    a = a.select(
-        *by, "_target", "_slot", *(f"{s}_{c}" for s in scales for c in ("lo", "hi", "named"))
-    )
-    g = a.group_by([*by, "_target"]).aggregate(
-        **{name: a[col].max(where=a._slot == s) for name, (col, s) in _pivot(scales).items()}
-    )
-    for stage in _target_stages(scales, side):
-        g = g.mutate(**stage(g.__getitem__))
+    standing = {"m": ~t._region, "r": t._region, "named": ~t._region}
+    aggs = {}
+    for name, (fn, col, kind, slot) in _aggregates(scales).items():
+        on = standing[kind] & (t.side == slot if kind == "named" else grades[slot])
+        aggs[name] = getattr(t[col], fn)(where=on)
+    g = t.group_by([*by, "_target"]).aggregate(**aggs)
+    stages = [*_side_stages(scales), *_target_stages(scales, side)]
+    summed = {col for score in scores for col, _, _ in _SUMS[score].values() if col}
+    for stage, later in zip(stages, _read_later(stages, [*aggs, "_target"], summed), strict=True):
+        new = stage(g.__getitem__)
+        # each step keeps only the columns a later step reads: a small query to plan
+        g = g.select(
+            *by,
+            "_target",
+            *(c for c in g.columns if c in later and c not in new and c != "_target"),
+            **{c: v for c, v in new.items() if c in later},
+        )
     sums: dict[str, ir.Value] = {}
     for score in scores:
-        for name, (col, how, muscles) in _SUMS[score].items():
+        for name, (summed_col, how, muscles) in _SUMS[score].items():
             on = g._target.isin(muscles)
-            if col is None:
+            if summed_col is None:
                 sums[name] = on.ifelse(1, 0).sum()
             elif how == "count":
-                sums[name] = (on & g[col].notnull()).ifelse(1, 0).sum()
+                sums[name] = (on & g[summed_col].notnull()).ifelse(1, 0).sum()
             else:
-                sums[name] = g[col].sum(where=on)
+                sums[name] = g[summed_col].sum(where=on)
     s = g.group_by(by).aggregate(**sums)
     out = _assessment_scores(s.__getitem__, scores)
     return s.select(*by, **{c: out[c].cast("int64") for c in _columns(scores)})
+
+
+def _noting(values: Mapping[str, Any], read: set[str]) -> Get:
+    """A getter of ``values`` that adds each name it is asked for to ``read``."""
+
+    def get(name: str) -> Any:
+        read.add(name)
+        return values[name]
+
+    return get
+
+
+def _read_later(stages: Sequence[Stage], inputs: Sequence[str], final: set[str]) -> list[set[str]]:
+    """After each stage, the columns a later stage (or ``final``) reads: found by running the
+    stages once on one row of NumPy values and noting what each reads."""
+    values: dict[str, Any] = {c: np.array([math.nan]) for c in inputs}
+    values["_target"] = np.array([NECK], dtype=object)
+    reads: list[set[str]] = []
+    for stage in stages:
+        read: set[str] = set()
+        values |= stage(_noting(values, read))
+        reads.append(read)
+    out: list[set[str]] = []
+    later = set(final)
+    for read in reversed(reads):
+        out.append(set(later))
+        later |= read
+    return out[::-1]
 
 
 def _columns(scores: Iterable[str]) -> tuple[str, ...]:
@@ -544,7 +576,7 @@ def one_assessment(
     scales = _scales(scores)
     if not rows:
         return {c: UNGRADED[c] for c in _columns(scores)}
-    # rule 1, and step 1's rows per muscle side: standing ('m', 'r', 'named') -> grade values
+    # rule 1: each muscle's rows by the side they grade and their standing (the reductions)
     per_side: dict[tuple[str, str], dict[str, list[Sequence[int]]]] = {}
     for muscle, row_side, *grade in rows:
         standing = "r" if is_region(muscle) else "m"
@@ -554,31 +586,19 @@ def one_assessment(
                 groups[standing].append(grade)
                 if standing == "m" and row_side == slot:
                     groups["named"].append(grade)
-    keys = list(per_side)
-    step1: dict[str, np.ndarray] = {}
-    for name, (fn, col, kind) in _side_aggregates(scales).items():
+    targets = list(dict.fromkeys(t for t, _ in per_side))
+    empty: dict[str, list[Sequence[int]]] = {"m": [], "r": [], "named": []}
+    step: dict[str, np.ndarray] = {"_target": np.array(targets, dtype=object)}
+    for name, (fn, col, kind, slot) in _aggregates(scales).items():
         i = _GRADE_INDEX[col]
         reduce = max if fn == "max" else min
-        step1[name] = np.array(
-            [
-                reduce(g[i] for g in per_side[k][kind]) if per_side[k][kind] else math.nan
-                for k in keys
-            ],
-            dtype=np.float64,
+        found = [per_side.get((t, slot), empty)[kind] for t in targets]
+        step[name] = np.array(
+            [reduce(g[i] for g in f) if f else math.nan for f in found], dtype=np.float64
         )
-    for stage in _side_stages(scales):
-        step1 |= stage(step1.__getitem__)
-    # step 2: per muscle, its sides side by side
-    targets = list(dict.fromkeys(t for t, _ in keys))
-    where = {k: i for i, k in enumerate(keys)}
-    step2: dict[str, np.ndarray] = {}
-    for name, (col, slot) in _pivot(scales).items():
-        at = [where.get((t, slot), -1) for t in targets]
-        step2[name] = np.array([step1[col][i] if i >= 0 else math.nan for i in at])
-    step2["_target"] = np.array(targets, dtype=object)
-    for stage in _target_stages(scales, side):
-        step2 |= stage(step2.__getitem__)
-    # step 3: the sums over each score's muscles (an empty sum is unknown, as in SQL)
+    for stage in [*_side_stages(scales), *_target_stages(scales, side)]:
+        step |= stage(step.__getitem__)
+    # the sums over each score's muscles (an empty sum is unknown, as in SQL)
     sums: dict[str, float] = {}
     for score in scores:
         for name, (summed, how, muscles) in _SUMS[score].items():
@@ -586,7 +606,7 @@ def one_assessment(
             if summed is None:
                 sums[name] = float(on.sum())
                 continue
-            values = step2[summed][on]
+            values = step[summed][on]
             known = values[~np.isnan(values)]
             if how == "count":
                 sums[name] = float(known.size)
