@@ -59,7 +59,10 @@ Ranges (``mrc_low``/``mrc_high`` 0-60, ``mmt8_low``/``mmt8_high`` 0-80,
 
 So an exact sum (every muscle side it needs graded with a single grade) has low == high == the
 sum, and a grade that agrees with the patient's true strength can only narrow a range (the
-MMT-8 range may move when a grade on the chosen side replaces the other side's).
+MMT-8 range may move when a grade on the chosen side replaces the other side's). The exact
+scores keep their convention for a range grade (its lower end) even where another row narrows
+that range: beside a 'both' hip '2', a left hip '1-2' adds 1 to ``mrc_sum`` and 2 to
+``mrc_low``.
 """
 
 from __future__ import annotations
