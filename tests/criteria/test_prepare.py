@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import duckdb
 import ibis
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from myotrack.criteria.base import arg_max, arg_min
-from myotrack.criteria.engine import connect
-from myotrack.criteria.prepare import _arrow_column, _patient_keys, _run_starts
+from myotrack.criteria.base import Params, arg_max, arg_min
+from myotrack.criteria.engine import ORDER, connect, plan
+from myotrack.criteria.prepare import _arrow_column, _patient_keys, _run_starts, arrow_tables
 from myotrack.criteria.timepoints import pick
+from myotrack.measures import MRC_SUM_MUSCLES, mrc_range, mrc_sum
+from myotrack.tables import Dataset
+from tests.conftest import make
 
 
 def test_float_column_nan_is_null_and_values_are_kept() -> None:
@@ -75,3 +80,77 @@ def test_pick_by_struct_returns_the_same_row_as_one_aggregate_per_column() -> No
 def _run(con: duckdb.DuckDBPyConnection, expr: ibis.Table) -> pd.DataFrame:
     """``expr`` run by DuckDB, one row per patient in patient order."""
     return con.execute(str(ibis.to_sql(expr.order_by("patient_id"), dialect="duckdb"))).df()
+
+
+# --- the assessment table's MRC sum and its range ---------------------------------------------
+
+
+def _assessments(ds: Dataset) -> pd.DataFrame:
+    """The engine's ``assess`` table for ``ds``, one row per patient-day in order."""
+    pl = plan(tuple(ORDER), Params())
+    con = connect()
+    for name, table in arrow_tables(ds, pl.columns).items():
+        con.register(name, table)
+    for name, sql in pl.prepared:
+        con.execute(f"CREATE TEMP TABLE {name} AS {sql}")
+    return con.execute("SELECT * FROM assess ORDER BY patient_id, day").df()
+
+
+def _grades_v2() -> Dataset:
+    """Grades as contract v2 allows: 'both', no side, ranges, a region (named after reading:
+    the reader's vocabulary gains the regions separately), beside a recorded MRC sum."""
+    rows = [
+        {"patient_id": "A", "day": 10, "muscle": m, "side": s, "grade": "4"}
+        for m in MRC_SUM_MUSCLES
+        for s in ("left", "right")
+    ]
+    rows += [
+        {"patient_id": "A", "day": 20, "muscle": "hip_flexors", "side": "", "grade": "2"},
+        {
+            "patient_id": "A",
+            "day": 20,
+            "muscle": "shoulder_abductors",
+            "side": "both",
+            "grade": "4-5",
+        },
+        {"patient_id": "A", "day": 30, "muscle": "elbow_flexors", "side": "left", "grade": "3"},
+        {"patient_id": "A", "day": 30, "muscle": "neck_flexors", "side": "both", "grade": "4"},
+        {"patient_id": "A", "day": 40, "muscle": "neck_flexors", "side": "axial", "grade": "5"},
+    ]
+    ds = make(
+        [{"patient_id": "A"}],
+        visits=[
+            {"patient_id": "A", "day": 20, "ck": 300, "ck_uln": 200},
+            {"patient_id": "A", "day": 30, "mrc_sum": 51},
+            {"patient_id": "A", "day": 50, "ck": 150, "ck_uln": 200},
+        ],
+        strength=rows,
+    )
+    strength = ds.strength.copy()
+    strength.loc[strength["muscle"].eq("neck_flexors") & strength["side"].eq("both"), "muscle"] = (
+        "all_limbs"
+    )
+    return dataclasses.replace(ds, strength=strength)
+
+
+def test_assessments_carry_the_mrc_sum_and_the_range_measures_gives() -> None:
+    ds = _grades_v2()
+    a = _assessments(ds).set_index("day")
+    s = ds.strength
+    for day in a.index:
+        rows = s[s["day"] == day]
+        grades = {
+            (m, sd or ""): g for m, sd, g in zip(rows.muscle, rows.side, rows.grade, strict=True)
+        }
+        recorded = ds.visits.loc[ds.visits["day"] == day, "mrc_sum"].dropna()
+        if len(recorded):  # a recorded MRC sum is exact
+            expected = (recorded.iloc[0],) * 3
+        else:
+            r = mrc_range(grades)
+            exact = mrc_sum(grades)
+            expected = (np.nan if exact is None else exact, r.low, r.high)
+        got = tuple(a.loc[day, ["mrc", "mrc_low", "mrc_high"]])
+        np.testing.assert_equal(got, expected, err_msg=f"day {day}")
+    assert tuple(a.loc[10, ["mrc", "mrc_low", "mrc_high"]]) == (48, 48, 48)
+    assert tuple(a.loc[20, ["mrc_low", "mrc_high"]]) == (8 + 2, 10 + 7 + 40)
+    assert tuple(a.loc[50, ["mrc_low", "mrc_high"]]) == (0, 60)  # a CK visit, nothing graded

@@ -149,3 +149,40 @@ def test_grades_are_frozen() -> None:
     g = parse_grade("3")
     with pytest.raises(AttributeError):
         g.grade = 4  # type: ignore[misc]
+
+
+# --- bounds of a grade ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "low", "high", "kendall_low", "kendall_high"),
+    [
+        ("4", 4, 4, 8, 8),
+        ("4+", 4, 4, 9, 9),
+        ("3-", 2, 2, 4, 4),
+        ("T", 1, 1, 1, 1),
+        ("4-5", 4, 5, 8, 10),  # 'all limbs 4-5/5'
+        ("1–2", 1, 2, 1, 2),  # seed 002 Tables 2-3
+        ("2-4", 2, 4, 2, 8),
+    ],
+)
+def test_a_grade_bounds_both_scales(
+    text: str, low: int, high: int, kendall_low: int, kendall_high: int
+) -> None:
+    g = parse_grade(text)
+    assert (g.low, g.high, g.kendall_low, g.kendall_high) == (low, high, kendall_low, kendall_high)
+    assert g.kendall_low == g.kendall  # the Kendall value of a range is its lower end's
+
+
+def test_upper_bounds_parse_only_modified_grades_and_ranges() -> None:
+    """upper_bounds reads the reader's whole, kendall and value columns; a missing grade is NaN."""
+    from myotrack.measures.grades import upper_bounds
+
+    texts = ["5", "4+", "1-2", "3-5", None, "4"]
+    parsed = [parse_grade(t) if t else None for t in texts]
+    whole = [g.whole if g else math.nan for g in parsed]
+    ken = [g.kendall if g else math.nan for g in parsed]
+    value = [g.value if g else math.nan for g in parsed]
+    high, kendall_high = upper_bounds(texts, whole, ken, value)
+    assert high[:4].tolist() == [5, 4, 2, 5] and high[5] == 4 and math.isnan(high[4])
+    assert kendall_high[:4].tolist() == [10, 9, 2, 10] and math.isnan(kendall_high[4])

@@ -16,9 +16,10 @@ The scoring itself is in :mod:`myotrack.measures.tis` and :mod:`myotrack.measure
   below it; not evaluable when a measure is missing at either visit (no imputation).
 - IMACS DOI: ``yes``/``no`` when the assessed measures decide it, else not evaluable.
 
-Scoring here is vectorised over all patients with the band edges, points and thresholds of
-:mod:`myotrack.measures.tis` and :mod:`myotrack.measures.imacs`; a property test checks it
-against those modules' one-pair functions.
+Every patient's pair is scored at once by :func:`myotrack.measures.tis.tis_scores` and
+:func:`myotrack.measures.imacs.doi_scores` (the one-pair functions of those modules are one-row
+adapters of them), the enzyme picked by :func:`myotrack.measures.enzymes.most_abnormal_index`;
+this module only picks the visits and words the results.
 """
 
 from __future__ import annotations
@@ -30,22 +31,10 @@ import pandas as pd
 
 from myotrack.criteria.base import NE, NO, YES, Context, Criterion, Params
 from myotrack.criteria.timepoints import pick
-from myotrack.measures.coreset import HIGHER_IS_BETTER, MEASURES, CoreSetScales
-from myotrack.measures.imacs import (
-    IMPROVED_PERCENT,
-    MAX_WORSENED,
-    MIN_IMPROVED,
-    MUST_NOT_WORSEN,
-    WORSENED_PERCENT,
-)
-from myotrack.measures.tis import (
-    CATEGORIES,
-    GENERAL_EDGES,
-    MMT_EDGES,
-    POINTS,
-    THRESHOLDS,
-    Population,
-)
+from myotrack.measures.coreset import MEASURES, CoreSetScales
+from myotrack.measures.enzymes import most_abnormal_index
+from myotrack.measures.imacs import doi_scores
+from myotrack.measures.tis import POINTS, tis_scores
 
 _COLUMNS = (
     "tis",
@@ -122,85 +111,34 @@ def pairs(ctx: Context) -> ir.Table:
     return _rows(ctx)
 
 
-def _improvement(measure: str, b: np.ndarray, f: np.ndarray, p: Params) -> np.ndarray:
-    """2016 criteria improvement in percent (positive = better): over the scale, relative for the enzyme."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        if measure == "enzyme":
-            imp = (b - f) / b * 100.0
-        else:
-            span = CoreSetScales(mmt8=p.tis_mmt_max).maximum(measure)
-            imp = (f - b) / span * 100.0 if measure in HIGHER_IS_BETTER else (b - f) / span * 100.0
-    return np.round(imp, 9)  # the values as written are decimals: exactly 5% must stay 5
-
-
-def _relative(measure: str, b: np.ndarray, f: np.ndarray) -> np.ndarray:
-    """IMACS 2004 improvement in percent of baseline (positive = better); +/-inf from a baseline of 0."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        rel = (f - b) / b * 100.0 if measure in HIGHER_IS_BETTER else (b - f) / b * 100.0
-    rising = f > b
-    zero = b == 0
-    better_if_rising = measure in HIGHER_IS_BETTER
-    rel = np.where(zero & (f == 0), 0.0, rel)
-    rel = np.where(zero & rising, np.inf if better_if_rising else -np.inf, rel)
-    return np.round(rel, 9)
-
-
 #: Per row, a code into the labels of one part ('' = nothing to say for that part).
 Coded = tuple[np.ndarray, tuple[str, ...]]
 
 
 def score(base: dict[str, np.ndarray], follow: dict[str, np.ndarray], p: Params) -> pd.DataFrame:
-    """TIS and IMACS DOI for many baseline/follow-up pairs at once (same rules as measures.tis/imacs)."""
-    population: Population = "juvenile" if p.tis_population == "juvenile" else "adult"
-    n = len(next(iter(base.values())))
-    total = np.zeros(n)
-    any_missing = np.zeros(n, dtype=bool)
-    n_imp = np.zeros(n, dtype=int)
-    n_wor = np.zeros(n, dtype=int)
-    n_miss = np.zeros(n, dtype=int)
-    mmt_worse = np.zeros(n, dtype=bool)
-    mmt_missing = np.zeros(n, dtype=bool)
+    """TIS and IMACS DOI for many baseline/follow-up pairs at once, in the outcome's words."""
+    tis = tis_scores(
+        base, follow, population=p.tis_population, scales=CoreSetScales(mmt8=p.tis_mmt_max)
+    )
+    doi = doi_scores(base, follow)
+    any_missing = np.isnan(tis.score)
     improved: list[Coded] = []
     worsened: list[Coded] = []
     missing_any: list[Coded] = []
     points_text: list[Coded] = []
     for m in MEASURES:
-        b, f = base[m], follow[m]
-        missing = np.isnan(b) | np.isnan(f)
-        imp = _improvement(m, b, f, p)
-        edges = MMT_EDGES if m == "mmt8" else GENERAL_EDGES
-        band = sum((imp > e).astype(int) for e in edges)
-        pts = np.asarray(POINTS[m])[band]
-        total += np.where(missing, 0.0, pts)
-        any_missing |= missing
         labels = ("", *(f"{m} {x:g}" for x in POINTS[m]))
-        points_text.append((np.where(missing, 0, band + 1), labels))
-        missing_any.append((missing.astype(np.int64), ("", m)))
-        rel = _relative(m, b, f)
-        is_imp = ~missing & (rel >= IMPROVED_PERCENT)
-        is_wor = ~missing & (rel <= -WORSENED_PERCENT)
-        n_imp += is_imp
-        n_wor += is_wor
-        n_miss += missing
-        if m == MUST_NOT_WORSEN:
-            mmt_worse, mmt_missing = is_wor, missing
-        improved.append((is_imp.astype(np.int64), ("", m)))
-        worsened.append((is_wor.astype(np.int64), ("", m)))
-    thresholds = THRESHOLDS[population]
-    category = np.asarray(CATEGORIES, dtype=object)[
-        sum((total >= t).astype(int) for t in thresholds)
-    ]
-    best = (n_imp + n_miss >= MIN_IMPROVED) & (n_wor <= MAX_WORSENED) & ~mmt_worse
-    worst = (n_imp >= MIN_IMPROVED) & (n_wor + n_miss <= MAX_WORSENED) & ~(mmt_worse | mmt_missing)
-    decided = best == worst
-
+        points_text.append((tis.band[m] + 1, labels))  # band -1 (missing) says nothing
+        missing_any.append((tis.missing[m].astype(np.int64), ("", m)))
+        improved.append((doi.improved[m].astype(np.int64), ("", m)))
+        worsened.append((doi.worsened[m].astype(np.int64), ("", m)))
     return pd.DataFrame(
         {
-            "tis": np.where(any_missing, NE, np.where(total >= thresholds[0], YES, NO)),
-            "tis__score": np.where(any_missing, np.nan, total),
-            "tis__category": np.where(any_missing, None, category),
+            "tis": np.where(any_missing, NE, np.where(tis.at_least_minimal, YES, NO)),
+            "tis__score": tis.score,
+            "tis__category": tis.category,
             "tis__points": _joined(points_text, ", "),
-            "imacs_doi": np.where(decided, np.where(best, YES, NO), NE),
+            "imacs_doi": np.where(doi.decided, np.where(doi.met, YES, NO), NE),
             "imacs_doi__improved": _joined(improved, ";"),
             "imacs_doi__worsened": _joined(worsened, ";"),
             "_missing": _joined(missing_any, ", "),
@@ -228,21 +166,19 @@ def _joined(parts: list[Coded], sep: str) -> np.ndarray:
 
 def _most_abnormal(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per row: the most abnormal enzyme at baseline (highest value/ULN; first on ties) and its two values."""
-    ratios = np.column_stack(
-        [
-            (frame[f"b_{e}"] / frame[f"b_{e}_uln"].where(frame[f"b_{e}_uln"] > 0)).to_numpy(
-                dtype=float
-            )
-            for e in ENZYMES
-        ]
-    )
-    has = ~np.isnan(ratios).all(axis=1)
-    best = np.argmax(np.nan_to_num(ratios, nan=-np.inf), axis=1)
+
+    def values(prefix: str, suffix: str = "") -> np.ndarray:
+        return np.column_stack(
+            [frame[f"{prefix}{e}{suffix}"].to_numpy(dtype=float) for e in ENZYMES]
+        )
+
+    best = most_abnormal_index(values("b_"), values("b_", "_uln"))
+    has = best >= 0
     rows = np.arange(len(frame))
-    b = np.column_stack([frame[f"b_{e}"].to_numpy(dtype=float) for e in ENZYMES])[rows, best]
-    f = np.column_stack([frame[f"f_{e}"].to_numpy(dtype=float) for e in ENZYMES])[rows, best]
-    names = np.asarray(ENZYMES, dtype=object)[best]
+    pick_ = np.where(has, best, 0)
+    names = np.asarray(ENZYMES, dtype=object)[pick_]
     names[~has] = None
+    b, f = values("b_")[rows, pick_], values("f_")[rows, pick_]
     return names, np.where(has, b, np.nan), np.where(has, f, np.nan)
 
 

@@ -4,10 +4,14 @@ Criteria are built once per parameter set on these unbound tables and compiled t
 :mod:`myotrack.criteria.engine`); evaluating a dataset only registers its tables under these
 names and runs the cached SQL.
 
-An *assessment* is a patient-day with a visit row, strength grades, or both. Its MRC sum is
-``visits.mrc_sum`` when recorded, else the sum of whole grades of the twelve MRC-sum muscles
-(six groups, left and right) when all twelve were graded that day (Kleyweg 1991); otherwise
-unknown: a partial sum is never reported as an MRC sum.
+An *assessment* is a patient-day with a visit row, strength grades, or both. Its MRC sum
+(``mrc``) is ``visits.mrc_sum`` when recorded, else the sum of whole grades of the twelve
+MRC-sum muscles (six groups, left and right) when all twelve were graded that day (Kleyweg
+1991); otherwise unknown: a partial sum is never reported as an MRC sum. Beside it,
+``mrc_low`` and ``mrc_high`` are the lowest and highest MRC sum the assessment allows: the
+recorded sum when there is one (both equal it), else the range the day's grades allow (regions,
+'both', unstated sides and ranges such as 4-5 included), 0..60 when nothing was graded. Both
+scores are :func:`myotrack.measures.strength.strength_scores`.
 """
 
 from __future__ import annotations
@@ -23,13 +27,21 @@ import pyarrow as pa
 
 from myotrack.criteria.base import NOT_IMMUNOTHERAPY, Context, Params, arg_max, arg_min, earliest
 from myotrack.errors import MyotrackError
+from myotrack.measures.grades import upper_bounds
+from myotrack.measures.strength import UNGRADED_RANGES, strength_scores
 from myotrack.tables import TABLES, Dataset
-from myotrack.tables.vocab import MRC_SUM_MUSCLES, canonical_drug
+from myotrack.tables.vocab import canonical_drug
 
 _DROP = ("source", "note")
 _EXTRA = {
     "visits": {"ck_bound": "string"},
-    "strength": {"grade_whole": "int64", "grade_kendall": "int64", "grade_value": "float64"},
+    "strength": {
+        "grade_whole": "int64",  # the grade's lowest whole grade (MrcGrade.low)
+        "grade_kendall": "int64",  # its lowest Kendall value
+        "grade_value": "float64",
+        "grade_high": "int64",  # the highest whole grade and Kendall value it allows
+        "grade_kendall_high": "int64",
+    },
     "treatments": {"entry": "int64"},  # the course's row: of two started the same day, the first
 }
 
@@ -157,9 +169,13 @@ def arrow_tables(
         frame = ds.table(name)
         arrays = []
         fields = []
+        highs: dict[str, pa.Array] = {}
         for col, typ in cols.items():
             if columns is not None and col not in columns[name]:
                 arr = pa.nulls(len(frame))  # type null: no buffers at all
+            elif col in _GRADE_HIGHS and name == "strength":
+                highs = highs or _grade_highs(frame)
+                arr = highs[col]
             elif col == "entry":
                 arr = pa.array(np.arange(len(frame), dtype=np.int64))
             elif col == "patient_id":  # the row of the patient in the patients table
@@ -178,26 +194,62 @@ def arrow_tables(
     return out
 
 
+_GRADE_HIGHS = ("grade_high", "grade_kendall_high")
+
+
+def _grade_highs(strength: pd.DataFrame) -> dict[str, pa.Array]:
+    """The highest whole grade and Kendall value each grade allows (a range's upper end)."""
+
+    def floats(col: str) -> np.ndarray:
+        return pd.to_numeric(strength[col], errors="coerce").to_numpy(
+            dtype=np.float64, na_value=np.nan
+        )
+
+    high, kendall_high = upper_bounds(
+        strength["grade"].to_numpy(dtype=object),
+        floats("grade_whole"),
+        floats("grade_kendall"),
+        floats("grade_value"),
+    )
+    return {
+        c: pa.array(v, mask=np.isnan(v), type=pa.float64()).cast(pa.int64())
+        for c, v in zip(_GRADE_HIGHS, (high, kendall_high), strict=True)
+    }
+
+
 def base_tables() -> dict[str, ir.Table]:
     return {name: ibis.table(cols, name=name) for name, cols in schemas().items()}
 
 
 def strength_by_day(s: ir.Table, params: Params) -> ir.Table:
-    """Per patient-day: MRC sum from grades (when all 12 graded) and the 002 regional minima."""
-    is_mrc = s.muscle.isin(MRC_SUM_MUSCLES) & s.side.isin(("left", "right"))
+    """Per patient-day with grades: the MRC sum from grades (when all 12 were graded) and its
+    range (:func:`myotrack.measures.strength.strength_scores`), and the 002 regional minima."""
+    graded = s.select(
+        "patient_id",
+        "day",
+        "muscle",
+        "side",
+        grade_low=s.grade_whole,
+        grade_high=s.grade_high,
+        grade_kendall_low=s.grade_kendall,
+        grade_kendall_high=s.grade_kendall_high,
+    )
+    mrc = strength_scores(graded, scores=("mrc",))
+    mrc = mrc.select(
+        "patient_id",
+        "day",
+        mrc_from_grades="mrc_sum",
+        mrc_low_grades="mrc_low",
+        mrc_high_grades="mrc_high",
+    )
     upper = s.muscle.isin(params.response_upper_muscles)
     lower = s.muscle.isin(params.response_lower_muscles)
-    agg = s.group_by(["patient_id", "day"]).aggregate(
-        n_mrc=is_mrc.ifelse(1, 0).sum(),
-        mrc_grades=is_mrc.ifelse(s.grade_whole, 0).sum(),
+    regional = s.group_by(["patient_id", "day"]).aggregate(
         upper_min=upper.ifelse(s.grade_whole, ibis.null("int64")).min(),
         lower_min=lower.ifelse(s.grade_whole, ibis.null("int64")).min(),
     )
-    return agg.mutate(
-        mrc_from_grades=(agg.n_mrc == len(MRC_SUM_MUSCLES) * 2).ifelse(
-            agg.mrc_grades, ibis.null("int64")
-        )
-    )
+    # every patient-day with a grade row is in both
+    return regional.inner_join(mrc, ["patient_id", "day"])
 
 
 def prepared(params: Params) -> dict[str, ir.Table]:
@@ -212,6 +264,8 @@ def prepared(params: Params) -> dict[str, ir.Table]:
     v = visits.select("patient_id", "day", *ASSESS_VISIT_COLUMNS)
     # a visit and the grades of its day are one assessment (both are unique per patient-day)
     j = v.outer_join(sd, ["patient_id", "day"])
+    recorded = j.mrc_sum.cast("float64")
+    ungraded_low, ungraded_high = UNGRADED_RANGES["mrc"]
     a = j.select(
         patient_id=ibis.coalesce(j.patient_id, j.patient_id_right),
         day=ibis.coalesce(j.day, j.day_right),
@@ -222,7 +276,10 @@ def prepared(params: Params) -> dict[str, ir.Table]:
         prednisone_mg_day=j.prednisone_mg_day,
         upper_min=j.upper_min,
         lower_min=j.lower_min,
-        mrc=ibis.coalesce(j.mrc_sum.cast("float64"), j.mrc_from_grades.cast("float64")),
+        mrc=ibis.coalesce(recorded, j.mrc_from_grades.cast("float64")),
+        # a recorded MRC sum is exact; else the day's grades bound it, else nothing does
+        mrc_low=ibis.coalesce(recorded, j.mrc_low_grades.cast("float64"), float(ungraded_low)),
+        mrc_high=ibis.coalesce(recorded, j.mrc_high_grades.cast("float64"), float(ungraded_high)),
     )
     tr = treatments.filter(
         ~treatments.drug.isin(NOT_IMMUNOTHERAPY) & treatments.start_day.notnull()

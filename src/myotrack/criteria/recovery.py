@@ -19,6 +19,8 @@ import ibis.expr.types as ir
 
 from myotrack.criteria.base import NE, NO, YES, Context, Criterion, num, text
 from myotrack.criteria.timepoints import nearest
+from myotrack.measures.mrc import full_strength
+from myotrack.measures.mrs import favourable
 
 _CITE = "004 (Termglinchan 2024) Methods 1.4, Table 1"
 
@@ -73,7 +75,7 @@ def _timepoint(
 ) -> dict[str, ir.Value]:
     """The columns of one time point criterion from the joined nearest assessments."""
     day, v = j[f"{cid}_day"], j[f"{cid}_value"]
-    good = (v <= 1) if value == "mrs" else (v >= 60)
+    good = favourable(v) if value == "mrs" else full_strength(v)
     found = day.notnull()
     return {
         cid: ibis.cases(
@@ -142,7 +144,7 @@ def _last(ctx: Context) -> ir.Table:
     last = last.select("patient_id", day="mrc_day", mrc="last_mrc")
     last = last.select(
         "patient_id",
-        full_strength_last=(last.mrc >= 60).ifelse(ibis.literal(YES), ibis.literal(NO)),
+        full_strength_last=full_strength(last.mrc).ifelse(ibis.literal(YES), ibis.literal(NO)),
         full_strength_last__day=last.day,
         full_strength_last__mrc_sum=last.mrc,
         full_strength_last__why=ibis.literal("visits day ")

@@ -16,6 +16,8 @@ import ibis.expr.types as ir
 
 from myotrack.criteria.base import NE, NO, YES, Context, Criterion, num, text
 from myotrack.criteria.timepoints import ck_within
+from myotrack.measures.enzymes import ck_x_uln
+from myotrack.measures.mrc import full_strength
 
 CRITERIA = (
     Criterion(
@@ -44,7 +46,7 @@ def build(ctx: Context, relapse: ir.Table) -> list[ir.Table]:
     )
     below = ck_within(j.last_ck, j.last_uln, j.last_bound, p.remission_ck_multiple, strict=True)
     j = j.mutate(ck_ok=below)
-    mrc_ok = j.last_mrc >= 60
+    mrc_ok = full_strength(j.last_mrc)
     rel_ok = j.relapse == NO
     fails = (j.last_mrc.notnull() & ~mrc_ok) | (j.ck_ok.notnull() & ~j.ck_ok) | (j.relapse == YES)
     all_ok = mrc_ok.fill_null(False) & j.ck_ok.fill_null(False) & rel_ok.fill_null(False)
@@ -77,7 +79,7 @@ def build(ctx: Context, relapse: ir.Table) -> list[ir.Table]:
             "patient_id",
             complete_remission=value,
             complete_remission__mrc_sum=j.last_mrc,
-            complete_remission__ck_x_uln=(j.last_ck / j.last_uln).round(2),
+            complete_remission__ck_x_uln=ck_x_uln(j.last_ck, j.last_uln).round(2),
             complete_remission__why=why,
             complete_remission__reason=ibis.ifelse(value == NE, missing, ibis.literal("")),
         )

@@ -21,6 +21,7 @@ import ibis.expr.types as ir
 
 from myotrack.criteria.base import NE, NO, YES, Context, Criterion, arg_max, arg_min, num, text
 from myotrack.criteria.timepoints import first_course
+from myotrack.measures.enzymes import fold_decrease
 
 CRITERIA = (
     Criterion(
@@ -76,7 +77,7 @@ def build(ctx: Context) -> list[ir.Table]:
         .select(~ibis.selectors.matches("_right$"))
     )
     j = j.left_join(per, "patient_id").select(~ibis.selectors.matches("_right$"))
-    fold = j.b_ck / j.min_ck
+    fold = fold_decrease(j.b_ck, j.min_ck)
     ck_ok = fold >= p.rtx_ck_fold
     mrc_change = j.max_mrc - j.b_mrc
     up_change = (j.max_up - j.b_up).cast("float64")

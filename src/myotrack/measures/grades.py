@@ -40,7 +40,11 @@ Scores derived from a grade:
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from myotrack.measures.errors import MeasureError
 
@@ -102,6 +106,16 @@ class MrcGrade:
     def kendall(self) -> int:
         """Kendall 0-10 value (IMACS manual muscle testing form)."""
         return _KENDALL[(self.grade, self.modifier)]
+
+    @property
+    def kendall_low(self) -> int:
+        """Lowest Kendall value the text allows: :attr:`kendall` (a range's lower end)."""
+        return self.kendall
+
+    @property
+    def kendall_high(self) -> int:
+        """Highest Kendall value the text allows: :attr:`kendall`, or a range's upper end."""
+        return _KENDALL[(self.upper, "")] if self.upper is not None else self.kendall
 
     @property
     def value(self) -> float:
@@ -167,3 +181,37 @@ def kendall(text: object) -> int:
 def whole_grade(text: object) -> int:
     """Whole MRC grade (see the module docstring) of a grade as written."""
     return parse_grade(text).whole
+
+
+def upper_bounds(
+    text: Sequence[object] | NDArray[np.object_],
+    whole: ArrayLike,
+    kendall: ArrayLike,
+    value: ArrayLike,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Per row, the highest whole grade and Kendall value its text allows (:attr:`MrcGrade.high`,
+    :attr:`MrcGrade.kendall_high`), as float arrays, NaN where ``whole`` is missing.
+
+    For tables whose rows already carry ``whole``, ``kendall`` and ``value`` of their grade (the
+    reader adds them): a text whose ``value`` equals its ``whole`` grade is a grade without a
+    modifier, and its highs are ``whole`` and ``kendall``; only the other texts (a modifier or a
+    range, ``value`` between two whole numbers) are parsed, each distinct text once. A text that
+    is not a grade gets NaN.
+    """
+    low = np.asarray(whole, dtype=np.float64)
+    high = low.copy()
+    kendall_high = np.asarray(kendall, dtype=np.float64).copy()
+    with np.errstate(invalid="ignore"):
+        rows = np.flatnonzero(~np.isnan(low) & (np.asarray(value, dtype=np.float64) != low))
+    if rows.size:
+        texts = np.asarray(text, dtype=object)[rows]
+        bounds: dict[object, tuple[float, float]] = {}
+        for t in set(texts.tolist()):
+            try:
+                g = parse_grade(t)
+                bounds[t] = (float(g.high), float(g.kendall_high))
+            except MeasureError:
+                bounds[t] = (np.nan, np.nan)
+        high[rows] = [bounds[t][0] for t in texts]
+        kendall_high[rows] = [bounds[t][1] for t in texts]
+    return high, kendall_high

@@ -1,12 +1,25 @@
 """Strength sums from per-muscle grades: MRC sum (0-60), MMT-8 (0-80 / 0-150), Kendall 0-40.
 
 Input everywhere: a mapping ``{(muscle, side): grade}`` where muscle is a vocabulary name
-(``shoulder_abductors``, ``hip_flexors``, ...), side is ``left``, ``right`` or ``axial`` and the
-grade is the text as written (``4+``, ``3-``, ``1-2``), an int 0-5 or a parsed
-:class:`~myotrack.measures.grades.MrcGrade`. Keys are matched without regard to case or
-surrounding spaces; keys of other muscles are ignored (a visit's whole strength table can be
-passed). A grade of ``None``, ``''`` or NaN is missing. A sum is ``None`` when any muscle it
-needs is missing: a sum is never completed by guessing.
+(``shoulder_abductors``, ``hip_flexors``, ...) or a limb region of :data:`REGIONS`, side is
+``left``, ``right``, ``axial``, ``both`` (each side has the grade) or ``''`` / ``None`` (the
+source does not say which side), and the grade is the text as written (``4+``, ``3-``, ``1-2``),
+an int 0-5 or a parsed :class:`~myotrack.measures.grades.MrcGrade`. Keys are matched without
+regard to case or surrounding spaces; keys of other muscles are ignored (a visit's whole
+strength table can be passed). A grade of ``None``, ``''`` or NaN is missing. A sum is ``None``
+when any muscle side it needs is missing: a sum is never completed by guessing. The exact sums
+read only the grades that name the muscle and its side (``left``, ``right``, ``axial``).
+
+Ranges: :func:`mrc_range`, :func:`mmt8_range` and :func:`kendall40_range` give the lowest and
+highest value the grades allow (an ungraded muscle side 0..5, i.e. 0..10 on the Kendall scale),
+reading every grade: regions, ``both``, unstated sides and ranges such as ``4-5``. The rules
+(several grades for one muscle side, an unstated side) are those of
+:mod:`myotrack.measures.strength`.
+
+One implementation: the functions below check and parse the grades and score them with
+:func:`myotrack.measures.strength.one_assessment`, the rules that
+:func:`~myotrack.measures.strength.strength_scores` gives the criteria engine as an Ibis
+expression over a whole cohort (:mod:`myotrack.measures.strength`).
 
 Sources:
 
@@ -39,11 +52,18 @@ given.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
-from typing import Literal
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal, overload
 
+from myotrack.measures._numbers import is_column, number
 from myotrack.measures.errors import MeasureError
 from myotrack.measures.grades import MrcGrade, parse_grade
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+    import numpy as np
+    from numpy.typing import NDArray
 
 #: The six MRC-sum muscle groups (each on both sides).
 MRC_SUM_MUSCLES: tuple[str, ...] = (
@@ -119,7 +139,7 @@ def _missing(value: object) -> bool:
 
 
 def _index(grades: Grades) -> dict[tuple[str, str], MrcGrade]:
-    """Normalised keys -> parsed grades, for the keys that hold a grade."""
+    """Normalised keys -> parsed grades, for the keys that hold a grade (side '' = unstated)."""
     out: dict[tuple[str, str], MrcGrade] = {}
     for key, value in grades.items():
         try:
@@ -130,19 +150,48 @@ def _index(grades: Grades) -> dict[tuple[str, str], MrcGrade]:
             ) from err
         if _missing(value):
             continue
-        norm = (str(muscle).strip().lower(), str(side).strip().lower())
+        norm = (str(muscle).strip().lower(), "" if side is None else str(side).strip().lower())
         grade = parse_grade(value)
         if norm in out and out[norm].canonical != grade.canonical:
             raise MeasureError(
-                f"two different grades for {norm[0]} ({norm[1]}): "
+                f"two different grades for {norm[0]} ({norm[1] or 'side not stated'}): "
                 f"{out[norm].text!r} and {grade.text!r}; keep one grade per muscle and side"
             )
         out[norm] = grade
     return out
 
 
-def _bilateral(muscles: Iterable[str]) -> list[tuple[str, str]]:
-    return [(m, s) for m in muscles for s in SIDES]
+def _scores(grades: Grades, side: str = "right") -> dict[str, int | None]:
+    """Every score of one assessment, by :func:`myotrack.measures.strength.one_assessment`."""
+    from myotrack.measures.strength import grade_rows, one_assessment  # it imports this module
+
+    return one_assessment(grade_rows(_index(grades)), mmt8_side=side)
+
+
+@dataclass(frozen=True)
+class ScoreRange:
+    """The lowest and highest value of a score that the grades allow (both included)."""
+
+    low: int
+    high: int
+
+    @property
+    def exact(self) -> bool:
+        """True when the grades decide the score: low == high."""
+        return self.low == self.high
+
+    def __contains__(self, value: object) -> bool:
+        return isinstance(value, int | float) and self.low <= value <= self.high
+
+    def summary(self) -> str:
+        """'51' when exact, else '48-53'."""
+        return str(self.low) if self.exact else f"{self.low}-{self.high}"
+
+
+def _range(scores: Mapping[str, int | None], name: str) -> ScoreRange:
+    low, high = scores[f"{name}_low"], scores[f"{name}_high"]
+    assert low is not None and high is not None  # ranges are never null
+    return ScoreRange(low, high)
 
 
 def mrc_sum_partial(grades: Grades) -> tuple[int, int]:
@@ -150,23 +199,15 @@ def mrc_sum_partial(grades: Grades) -> tuple[int, int]:
 
     For explaining a missing MRC sum: ``(47, 11)`` means 11 of the 12 were graded.
     """
-    index = _index(grades)
-    found = [index[k].whole for k in _bilateral(MRC_SUM_MUSCLES) if k in index]
-    return sum(found), len(found)
+    s = _scores(grades)
+    total, graded = s["mrc_partial"], s["mrc_graded"]
+    assert total is not None and graded is not None
+    return total, graded
 
 
 def mrc_sum(grades: Grades) -> int | None:
     """MRC sum score 0-60 (Kleyweg 1991); ``None`` when any of the 12 muscle sides is missing."""
-    total, graded = mrc_sum_partial(grades)
-    return total if graded == 2 * len(MRC_SUM_MUSCLES) else None
-
-
-def _neck(index: Mapping[tuple[str, str], MrcGrade]) -> MrcGrade | None:
-    for side in (AXIAL, "right", "left"):
-        grade = index.get(("neck_flexors", side))
-        if grade is not None:
-            return grade
-    return None
+    return _scores(grades)["mrc_sum"]
 
 
 def mmt8(grades: Grades, side: Literal["right", "left"] = "right") -> int | None:
@@ -175,38 +216,50 @@ def mmt8(grades: Grades, side: Literal["right", "left"] = "right") -> int | None
     Each limb muscle is taken from ``side``, or from the other side when it has no grade there;
     ``None`` when a muscle has no grade on either side.
     """
-    if side not in SIDES:
-        raise MeasureError(f"the MMT-8 side is 'right' or 'left', not {side!r}")
-    other = "left" if side == "right" else "right"
-    index = _index(grades)
-    neck = _neck(index)
-    if neck is None:
-        return None
-    total = neck.kendall
-    for muscle in MMT8_MUSCLES[1:]:
-        grade = index.get((muscle, side))
-        if grade is None:
-            grade = index.get((muscle, other))
-        if grade is None:
-            return None
-        total += grade.kendall
-    return total
+    return _scores(grades, side)["mmt8"]
 
 
 def mmt8_bilateral(grades: Grades) -> int | None:
     """Bilateral MMT-8 0-150: neck flexors once, the seven limb muscles on both sides."""
-    index = _index(grades)
-    neck = _neck(index)
-    keys = _bilateral(MMT8_MUSCLES[1:])
-    if neck is None or any(k not in index for k in keys):
-        return None
-    return neck.kendall + sum(index[k].kendall for k in keys)
+    return _scores(grades)["mmt8_bilateral"]
 
 
 def kendall40(grades: Grades) -> int | None:
     """Seed 002 score 0-40: both deltoids and both hip flexors on the Kendall 0-10 scale."""
-    index = _index(grades)
-    keys = _bilateral(KENDALL40_MUSCLES)
-    if any(k not in index for k in keys):
-        return None
-    return sum(index[k].kendall for k in keys)
+    return _scores(grades)["kendall40"]
+
+
+def mrc_range(grades: Grades) -> ScoreRange:
+    """Lowest and highest MRC sum (0-60) the grades allow; exact sums give low == high."""
+    return _range(_scores(grades), "mrc")
+
+
+def mmt8_range(grades: Grades, side: Literal["right", "left"] = "right") -> ScoreRange:
+    """Lowest and highest MMT-8 (0-80) the grades allow, each muscle read as :func:`mmt8` does
+    (the chosen side, else the other, else a grade whose side is not stated)."""
+    return _range(_scores(grades, side), "mmt8")
+
+
+def kendall40_range(grades: Grades) -> ScoreRange:
+    """Lowest and highest seed 002 Kendall 0-40 score the grades allow."""
+    return _range(_scores(grades), "kendall40")
+
+
+@overload
+def full_strength(mrc: float) -> bool: ...
+@overload
+def full_strength(mrc: NDArray[Any]) -> NDArray[np.bool_]: ...
+@overload
+def full_strength(mrc: ir.NumericValue) -> ir.BooleanValue: ...
+
+
+def full_strength(mrc: Any) -> Any:
+    """Normal strength: an MRC sum of 60 (seed 004: full strength, and a condition of complete
+    remission). A sum (checked, 0-60) or a column of sums (NumPy, or Ibis in the criteria
+    engine's SQL; not checked, per row)."""
+    if is_column(mrc):
+        return mrc >= MRC_SUM_MAX
+    value = number(mrc, "the MRC sum")
+    if not 0 <= value <= MRC_SUM_MAX:
+        raise MeasureError(f"an MRC sum is 0-{MRC_SUM_MAX}, not {mrc!r}")
+    return value >= MRC_SUM_MAX

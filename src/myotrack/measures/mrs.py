@@ -6,12 +6,22 @@ agreement for the assessment of handicap in stroke patients. Stroke 1988;19:604-
 Favourable recovery (seed 004, Methods): "Within the mRS classification, a score below 2 meant
 favorable recovery, while exceeding 1 indicated unfavorable recovery" (Table 2: favourable
 mRS 0-1, unfavourable mRS 2-6).
+
+:func:`favourable` takes a grade (checked) or a column of grades (NumPy, or Ibis in the
+criteria engine's SQL; not checked), the same rule for both.
 """
 
 from __future__ import annotations
 
-from myotrack.measures._numbers import number
+from typing import TYPE_CHECKING, Any, overload
+
+from myotrack.measures._numbers import is_column, number
 from myotrack.measures.errors import MeasureError
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+    import numpy as np
+    from numpy.typing import NDArray
 
 MRS_LABELS: dict[int, str] = {
     0: "no symptoms at all",
@@ -22,6 +32,8 @@ MRS_LABELS: dict[int, str] = {
     5: "severe disability; bedridden, incontinent and requiring constant nursing care and attention",
     6: "dead",
 }
+#: The highest mRS of a favourable recovery (seed 004).
+FAVOURABLE_MAX = 1
 MRS_RULE = "the modified Rankin Scale is a whole number from 0 (no symptoms) to 6 (dead)"
 
 
@@ -38,6 +50,16 @@ def mrs_label(mrs: int) -> str:
     return MRS_LABELS[check_mrs(mrs)]
 
 
-def favourable(mrs: int) -> bool:
-    """Favourable recovery (seed 004): mRS 0-1; mRS 2-6 is unfavourable."""
-    return check_mrs(mrs) <= 1
+@overload
+def favourable(mrs: int) -> bool: ...
+@overload
+def favourable(mrs: NDArray[Any]) -> NDArray[np.bool_]: ...
+@overload
+def favourable(mrs: ir.NumericValue) -> ir.BooleanValue: ...
+
+
+def favourable(mrs: Any) -> Any:
+    """Favourable recovery (seed 004): mRS 0-1; mRS 2-6 is unfavourable (per row for a column)."""
+    if is_column(mrs):
+        return mrs <= FAVOURABLE_MAX
+    return check_mrs(mrs) <= FAVOURABLE_MAX

@@ -41,6 +41,11 @@ a missing measure and does not present a sum of fewer measures as the TIS: when 
 missing at either visit, ``score`` and ``category`` are ``None``, ``missing`` lists the measures
 and ``points_by_measure`` still shows the points of the measures that were assessed (the
 criterion then reports 'not_evaluable' with the reason).
+
+One implementation: :func:`tis_scores` scores many pairs at once on NumPy arrays (the core set
+criteria score every patient with it); :func:`total_improvement_score` checks one pair's values
+(scale maxima, a baseline enzyme above 0) and scores it as one row of :func:`tis_scores`.
+Improvements are rounded to 9 decimals (:mod:`myotrack.measures._numbers`).
 """
 
 from __future__ import annotations
@@ -50,6 +55,9 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Literal
 
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
 from myotrack.measures.coreset import (
     HIGHER_IS_BETTER,
     MEASURES,
@@ -57,7 +65,7 @@ from myotrack.measures.coreset import (
     CoreSetScales,
     check_in_scale,
 )
-from myotrack.measures.enzymes import percent_change, percent_of_range
+from myotrack.measures.enzymes import range_change, relative_change
 from myotrack.measures.errors import MeasureError
 
 Population = Literal["adult", "juvenile"]
@@ -106,45 +114,132 @@ class TisResult:
         return f"TIS {self.score:g} ({self.category} improvement, {self.population} thresholds)"
 
 
+@dataclass(frozen=True)
+class TisScores:
+    """The TIS of many baseline / follow-up pairs: row ``i`` of every array is pair ``i``.
+
+    Per measure: ``improvement`` in percent (positive = better), ``band`` 0-4 and ``points``
+    (NaN, -1 and NaN where ``missing``). ``score`` is NaN and ``category`` None where any
+    measure is missing; ``at_least_minimal`` is the adult (or juvenile) minimal threshold met.
+    """
+
+    improvement: Mapping[str, NDArray[np.float64]]
+    band: Mapping[str, NDArray[np.int64]]
+    points: Mapping[str, NDArray[np.float64]]
+    missing: Mapping[str, NDArray[np.bool_]]
+    score: NDArray[np.float64]
+    category: NDArray[np.object_]
+    at_least_minimal: NDArray[np.bool_]
+    population: str = "adult"
+
+
+def _population(population: str) -> Population:
+    if population not in THRESHOLDS:
+        raise MeasureError(f"population is 'adult' or 'juvenile', not {population!r}")
+    return "juvenile" if population == "juvenile" else "adult"
+
+
+def _measure(measure: str) -> str:
+    if measure not in MEASURES:
+        raise MeasureError(
+            f"unknown core set measure {measure!r}; use one of {', '.join(MEASURES)}"
+        )
+    return measure
+
+
+def improvements(
+    measure: str, baseline: ArrayLike, follow_up: ArrayLike, scales: CoreSetScales | None = None
+) -> NDArray[np.float64]:
+    """Per row, the improvement in percent (positive = better): over the scale's width, and
+    relative to baseline for the enzyme. No checks: NaN stays NaN."""
+    scales = scales or CoreSetScales()
+    if _measure(measure) == "enzyme":
+        return -relative_change(baseline, follow_up)
+    change = range_change(baseline, follow_up, scales.maximum(measure))
+    return change if measure in HIGHER_IS_BETTER else -change
+
+
+def bands(measure: str, improvement: ArrayLike) -> NDArray[np.int64]:
+    """Per row, the band 0-4 of an improvement in percent (0 = worsening up to the first
+    edge; NaN is band 0)."""
+    imp = np.asarray(improvement, dtype=np.float64)
+    edges = MMT_EDGES if measure == "mmt8" else GENERAL_EDGES
+    return np.asarray(sum((imp > edge).astype(np.int64) for edge in edges), dtype=np.int64)
+
+
+def categories(score: ArrayLike, population: str = "adult") -> NDArray[np.object_]:
+    """Per row, 'none', 'minimal', 'moderate' or 'major' for a TIS."""
+    total = np.asarray(score, dtype=np.float64)
+    levels = sum((total >= t).astype(np.int64) for t in THRESHOLDS[_population(population)])
+    return np.asarray(CATEGORIES, dtype=object)[levels]
+
+
+def tis_scores(
+    baseline: Mapping[str, ArrayLike],
+    follow_up: Mapping[str, ArrayLike],
+    *,
+    population: str = "adult",
+    scales: CoreSetScales | None = None,
+) -> TisScores:
+    """The TIS of many pairs: ``baseline`` and ``follow_up`` map each of :data:`MEASURES` to an
+    array (NaN = not assessed). No checks: the values are the criteria's, already read."""
+    pop = _population(population)
+    scales = scales or CoreSetScales()
+    improvement: dict[str, NDArray[np.float64]] = {}
+    band: dict[str, NDArray[np.int64]] = {}
+    points_: dict[str, NDArray[np.float64]] = {}
+    missing: dict[str, NDArray[np.bool_]] = {}
+    total: NDArray[np.float64] = np.asarray(0.0)
+    for m in MEASURES:
+        b = np.asarray(baseline[m], dtype=np.float64)
+        f = np.asarray(follow_up[m], dtype=np.float64)
+        missing[m] = np.isnan(b) | np.isnan(f)
+        imp = improvements(m, b, f, scales)
+        bd = bands(m, imp)
+        pts = np.asarray(POINTS[m])[bd]
+        total = total + np.where(missing[m], 0.0, pts)
+        improvement[m] = np.where(missing[m], np.nan, imp)
+        band[m] = np.where(missing[m], -1, bd)
+        points_[m] = np.where(missing[m], np.nan, pts)
+    any_missing = np.logical_or.reduce([missing[m] for m in MEASURES])
+    return TisScores(
+        improvement=MappingProxyType(improvement),
+        band=MappingProxyType(band),
+        points=MappingProxyType(points_),
+        missing=MappingProxyType(missing),
+        score=np.where(any_missing, np.nan, total),
+        category=np.where(any_missing, np.asarray(None, dtype=object), categories(total, pop)),
+        at_least_minimal=~any_missing & (total >= THRESHOLDS[pop][0]),
+        population=pop,
+    )
+
+
 def improvement_percent(
     measure: str, baseline: float, follow_up: float, scales: CoreSetScales | None = None
 ) -> float:
     """Improvement of one measure in percent as the 2016 criteria compute it (positive = better)."""
     scales = scales or CoreSetScales()
-    if measure not in MEASURES:
-        raise MeasureError(
-            f"unknown core set measure {measure!r}; use one of {', '.join(MEASURES)}"
-        )
+    _measure(measure)
     for value in (baseline, follow_up):
         check_in_scale(measure, value, scales)
-    if measure == "enzyme":
-        if baseline <= 0:
-            raise MeasureError("the baseline enzyme must be above 0 for a relative change")
-        return -percent_change(baseline, follow_up)
-    change = percent_of_range(baseline, follow_up, scales.maximum(measure))
-    return change if measure in HIGHER_IS_BETTER else -change
+    if measure == "enzyme" and baseline <= 0:
+        raise MeasureError("the baseline enzyme must be above 0 for a relative change")
+    return float(improvements(measure, baseline, follow_up, scales))
 
 
 def band(measure: str, improvement: float) -> int:
     """Band 0-4 of an improvement in percent (0 = worsening up to the first edge)."""
-    edges = MMT_EDGES if measure == "mmt8" else GENERAL_EDGES
-    return sum(improvement > edge for edge in edges)
+    return int(bands(measure, improvement))
 
 
 def points(measure: str, improvement: float) -> float:
     """Points of one measure for an improvement in percent (Table 3)."""
-    if measure not in POINTS:
-        raise MeasureError(
-            f"unknown core set measure {measure!r}; use one of {', '.join(MEASURES)}"
-        )
-    return POINTS[measure][band(measure, improvement)]
+    return POINTS[_measure(measure)][band(measure, improvement)]
 
 
 def tis_category(score: float, population: Population = "adult") -> str:
     """'none', 'minimal', 'moderate' or 'major' for a TIS (adult 20/40/60, juvenile 30/45/70)."""
-    if population not in THRESHOLDS:
-        raise MeasureError(f"population is 'adult' or 'juvenile', not {population!r}")
-    return CATEGORIES[sum(score >= t for t in THRESHOLDS[population])]
+    return str(categories(score, population))
 
 
 def total_improvement_score(
@@ -154,26 +249,31 @@ def total_improvement_score(
     population: Population = "adult",
     scales: CoreSetScales | None = None,
 ) -> TisResult:
-    """The 2016 ACR/EULAR Total Improvement Score from two assessments of the core set."""
-    if population not in THRESHOLDS:
-        raise MeasureError(f"population is 'adult' or 'juvenile', not {population!r}")
+    """The 2016 ACR/EULAR Total Improvement Score from two assessments of the core set.
+
+    The values are checked (each within its scale, a baseline enzyme above 0), then scored as
+    one row of :func:`tis_scores`.
+    """
+    pop = _population(population)
     scales = scales or CoreSetScales()
-    pts: dict[str, float] = {}
-    pct: dict[str, float] = {}
-    missing: list[str] = []
+    before: dict[str, float] = {}
+    after: dict[str, float] = {}
     for measure in MEASURES:
-        before, after = baseline.get(measure), follow_up.get(measure)
-        if before is None or after is None:
-            missing.append(measure)
-            continue
-        pct[measure] = improvement_percent(measure, before, after, scales)
-        pts[measure] = points(measure, pct[measure])
-    score = None if missing else sum(pts.values())
+        b, f = baseline.get(measure), follow_up.get(measure)
+        if b is not None and f is not None:
+            improvement_percent(measure, b, f, scales)  # the checks
+        before[measure] = np.nan if b is None else b
+        after[measure] = np.nan if f is None else f
+    row = tis_scores(before, after, population=pop, scales=scales)
+    assessed = [m for m in MEASURES if not row.missing[m]]
+    score = None if len(assessed) < len(MEASURES) else float(row.score)
     return TisResult(
         score=score,
-        category=None if score is None else tis_category(score, population),
-        points_by_measure=MappingProxyType(pts),
-        percent_change_by_measure=MappingProxyType(pct),
-        missing=tuple(missing),
-        population=population,
+        category=None if score is None else str(row.category),
+        points_by_measure=MappingProxyType({m: float(row.points[m]) for m in assessed}),
+        percent_change_by_measure=MappingProxyType(
+            {m: float(row.improvement[m]) for m in assessed}
+        ),
+        missing=tuple(m for m in MEASURES if row.missing[m]),
+        population=pop,
     )
