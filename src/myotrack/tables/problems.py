@@ -36,6 +36,34 @@ class Collector:
     def __init__(self) -> None:
         self.problems: list[Problem] = []
 
+    def _rows(
+        self,
+        raw: RawTable,
+        rows: np.ndarray | list[int],
+        column: str | None,
+        value: Callable[[int], object],
+        rule: Callable[[int], str],
+        more: str,
+        severity: Literal["error", "warning"],
+    ) -> None:
+        """A problem for each of the first :data:`MAX_PER_RULE` ``rows``, then one that counts
+        the rest (``more`` says what they have in common)."""
+        for i in list(rows)[:MAX_PER_RULE]:
+            self.problems.append(
+                Problem(raw.label, int(raw.rows[i]), column, value(i), rule(i), severity)
+            )
+        if len(rows) > MAX_PER_RULE:
+            self.problems.append(
+                Problem(
+                    raw.label,
+                    None,
+                    column,
+                    None,
+                    f"{len(rows) - MAX_PER_RULE} more {more}",
+                    severity,
+                )
+            )
+
     def add_many(
         self,
         raw: RawTable,
@@ -45,50 +73,31 @@ class Collector:
         values: pd.Series | None = None,
         severity: Literal["error", "warning"] = "error",
     ) -> None:
-        """One problem per row of ``mask`` (at most :data:`MAX_PER_RULE`), then a count."""
-        idx = np.flatnonzero(mask)
-        if idx.size == 0:
-            return
-        for i in idx[:MAX_PER_RULE]:
-            value = None if values is None else plain(values.iloc[i])
-            self.problems.append(
-                Problem(raw.label, int(raw.rows[i]), column, value, rule, severity)
-            )
-        if idx.size > MAX_PER_RULE:
-            self.problems.append(
-                Problem(
-                    raw.label,
-                    None,
-                    column,
-                    None,
-                    f"{idx.size - MAX_PER_RULE} more rows break the same rule: {rule}",
-                    severity,
-                )
-            )
+        """One problem per row of ``mask`` with the same ``rule``."""
+        self._rows(
+            raw,
+            np.flatnonzero(mask),
+            column,
+            lambda i: None if values is None else plain(values.iloc[i]),
+            lambda _: rule,
+            f"rows break the same rule: {rule}",
+            severity,
+        )
 
     def add_rows(
-        self,
-        raw: RawTable,
-        rows: list[int],
-        column: str,
-        values: pd.Series,
-        rules: list[str],
+        self, raw: RawTable, rows: list[int], column: str, values: pd.Series, rules: list[str]
     ) -> None:
-        """One error per row of ``rows`` with its own rule (at most :data:`MAX_PER_RULE`)."""
-        for i, rule in list(zip(rows, rules, strict=True))[:MAX_PER_RULE]:
-            self.problems.append(
-                Problem(raw.label, int(raw.rows[i]), column, plain(values.iloc[i]), rule)
-            )
-        if len(rows) > MAX_PER_RULE:
-            self.problems.append(
-                Problem(
-                    raw.label,
-                    None,
-                    column,
-                    None,
-                    f"{len(rows) - MAX_PER_RULE} more rows with values not read in '{column}'",
-                )
-            )
+        """One error per row of ``rows``, each with its own rule."""
+        rule_of = dict(zip(rows, rules, strict=True))
+        self._rows(
+            raw,
+            rows,
+            column,
+            lambda i: plain(values.iloc[i]),
+            rule_of.__getitem__,
+            f"rows with values not read in '{column}'",
+            "error",
+        )
 
     def add(self, problem: Problem) -> None:
         self.problems.append(problem)
@@ -102,29 +111,17 @@ class Collector:
         rule: Callable[[str], str],
         severity: Literal["error", "warning"] = "error",
     ) -> None:
-        """One problem per bad row (rule worded per value), then a count of the rows not listed."""
-        idx = np.flatnonzero(mask)
-        for i in idx[:MAX_PER_RULE]:
-            value = values.iloc[i]
-            self.problems.append(
-                Problem(raw.label, int(raw.rows[i]), column, value, rule(str(value)), severity)
-            )
-        if idx.size > MAX_PER_RULE:
-            more = (
-                "rows with the same warning"
-                if severity == "warning"
-                else "rows with unknown values"
-            )
-            self.problems.append(
-                Problem(
-                    raw.label,
-                    None,
-                    column,
-                    None,
-                    f"{idx.size - MAX_PER_RULE} more {more} in '{column}'",
-                    severity,
-                )
-            )
+        """One problem per row of ``mask``, its rule worded for the row's value."""
+        more = "rows with the same warning" if severity == "warning" else "rows with unknown values"
+        self._rows(
+            raw,
+            np.flatnonzero(mask),
+            column,
+            lambda i: values.iloc[i],
+            lambda i: rule(str(values.iloc[i])),
+            f"{more} in '{column}'",
+            severity,
+        )
 
 
 def plain(value: object) -> object:
