@@ -6,19 +6,28 @@ reference ranges of their sites, from which the reader gives an enzyme without i
 range of its site and laboratory, as it does for a file. Time is in days since each patient's
 index date; calendar dates, names, record numbers and free-text notes stay in the registry
 unless the export is identified.
+
+:func:`export_bytes` writes the formats of the export page: ``zip`` (CSV files), ``xlsx``,
+``redcap`` (a zip of myotrack's REDCap data dictionary and the records in REDCap's import
+format) and ``fhir`` (a zip of one transaction Bundle per patient), all from
+:func:`dataset_for` under the same rules; a REDCap or FHIR zip also holds the exporter's list
+of what the format cannot hold (:data:`LOSSES`).
 """
 
 from __future__ import annotations
 
 import io
+import json
 import tempfile
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from django.db import models, transaction
 
+from myotrack.interchange.losses import Loss
 from myotrack.tables import Dataset, dictionary_frame
 from myotrack.tables.io import DICTIONARY_SHEET
 from myotrack.tables.schema import REFERENCE_RANGES
@@ -37,6 +46,10 @@ from .visits.models import ReferenceRange, StrengthGrade, Visit
 #: Free-text columns left empty in de-identified data.
 FREE_TEXT = {"treatments": ("note",), "events": ("note",), "observations": ("note",)}
 IDENTIFIERS = "identifiers"
+#: The export formats, as the export page names them.
+FORMATS = ("zip", "xlsx", "redcap", "fhir")
+#: The file of a REDCap or FHIR zip listing what the format could not hold.
+LOSSES = "not_exported.txt"
 
 
 def _rows(model: Any, patients: models.QuerySet[Patient]) -> list[dict[str, object]]:
@@ -102,15 +115,21 @@ def identifiers_frame(patients: models.QuerySet[Patient]) -> pd.DataFrame:
 def export_bytes(
     user: Any, patients: models.QuerySet[Patient], fmt: str = "zip", identified: bool = False
 ) -> bytes:
-    """The patients the user may see among ``patients`` as a .zip of CSV files or an .xlsx
-    workbook; identified data (an ``identifiers`` table, notes) only with that right. Audited."""
+    """The patients the user may see among ``patients`` as a .zip of CSV files, an .xlsx
+    workbook, a REDCap project's dictionary and records (``redcap``) or FHIR Bundles
+    (``fhir``), as a .zip; identified data (an ``identifiers`` table, notes, and in FHIR the
+    calendar dates of the index dates) only with that right. Audited."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown export format {fmt!r}")
     policy.require(user, Perm.EXPORT_IDENTIFIED if identified else Perm.EXPORT)
     visible = patients.filter(pk__in=policy.patients(user).values("pk"))
     ds = dataset_for(visible, identified=identified)
     tables = ds.to_text_frames()
     extra = {IDENTIFIERS: identifiers_frame(visible)} if identified else {}
     with tempfile.TemporaryDirectory(prefix="myotrack-export-") as tmp:
-        if fmt == "xlsx":
+        if fmt in ("redcap", "fhir"):
+            data = _interchange_zip(ds, fmt, visible, identified, extra, Path(tmp))
+        elif fmt == "xlsx":
             sheets = {**tables, DICTIONARY_SHEET: dictionary_frame(), **extra}
             data = write_workbook(sheets, Path(tmp) / "registry.xlsx").read_bytes()
         else:
@@ -131,3 +150,56 @@ def export_bytes(
             summary=f"exported {len(ds.patient_ids)} patients ({'identified' if identified else 'de-identified'}, {fmt})",
         )
     return data
+
+
+def _interchange_zip(
+    ds: Dataset,
+    fmt: str,
+    patients: models.QuerySet[Patient],
+    identified: bool,
+    extra: dict[str, pd.DataFrame],
+    tmp: Path,
+) -> bytes:
+    """A REDCap project (dictionary + records) or one FHIR Bundle per patient, zipped, with
+    the list of what the format could not hold and, when identified, the identifiers."""
+    from myotrack.interchange.sources import REDCAP_DICTIONARY, REDCAP_RECORDS
+
+    files: dict[str, bytes] = {}
+    if fmt == "redcap":
+        from myotrack.interchange.redcap import export_records, project_dictionary
+        from myotrack.interchange.redcap.dictionary import dictionary_csv
+
+        frame, losses, cells = export_records(ds, include_notes=identified)
+        files[REDCAP_DICTIONARY] = dictionary_csv(project_dictionary()).encode("utf-8")
+        files[REDCAP_RECORDS] = frame.to_csv(index=False).encode("utf-8")
+    else:
+        from myotrack.interchange.fhir import bundles
+        from myotrack.interchange.fhir.write import patient_resource_id
+
+        dates = (
+            {p.code: p.index_date for p in patients.filter(deleted_at__isnull=True) if p.index_date}
+            if identified
+            else None
+        )
+        made, losses, cells = bundles(ds, index_dates=dates or None, include_notes=identified)
+        for pid, bundle in made.items():
+            text = json.dumps(bundle, indent=1, ensure_ascii=False) + "\n"
+            files[f"{patient_resource_id(pid)}.json"] = text.encode("utf-8")
+    files[LOSSES] = losses_text(fmt, losses, cells).encode("utf-8")
+    for name, frame in extra.items():
+        files[f"{name}.csv"] = write_csv(frame, tmp / f"{name}.csv").read_bytes()
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, body in files.items():
+            archive.writestr(name, body)
+    return buffer.getvalue()
+
+
+def losses_text(fmt: str, losses: Sequence[Loss], cells: int) -> str:
+    """What the exporter could not hold, one line each (the exporter's own words)."""
+    target = "REDCap" if fmt == "redcap" else "FHIR"
+    if not losses:
+        return f"{target}: every one of the {cells} values was written.\n"
+    lines = [f"{target}: {len(losses)} of the {cells} values could not be held as written:"]
+    lines += [f"- {loss}" for loss in losses]
+    return "\n".join(lines) + "\n"

@@ -1,9 +1,14 @@
-"""Importing a workbook or a zip of CSV files into the registry: stage, preview, commit.
+"""Importing a workbook, a zip of CSV files, a REDCap export or FHIR files into the registry:
+stage, preview, commit.
 
 An upload is first held to the limits of :mod:`myotrack.web.intake` (size, files, unpacked
-size, rows, columns, cells, no DTD in a workbook); a zip is unpacked there, its tables only.
-The staged file is then read by :func:`myotrack.tables.read_source`, the same reader and
-validator as the command line, and checked against the registry (patient ids already used,
+size, rows, columns, cells, no DTD in a workbook); a zip is unpacked there, what the readers
+read only: the contract's tables, or a REDCap project (``redcap_dictionary.csv``,
+``redcap_records.csv`` and, for a project not built by myotrack, ``redcap_mapping.toml``), or
+FHIR Bundles / NDJSON (``.json`` / ``.ndjson``, also uploaded as such). The staged file is then
+read by :func:`myotrack.interchange.read_any`, the same readers and validator as the command
+line (a REDCap or FHIR problem names the record, event, instrument, instance and field, or
+the entry and resource), and checked against the registry (patient ids already used,
 sites the user may not import into). The preview lists every problem; the commit re-checks and
 writes everything in one transaction, or nothing. Every row created is audited, and so is the
 import itself. A staged file is deleted on commit or cancel, and after ``IMPORT_KEEP_HOURS``
@@ -25,7 +30,9 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
 from myotrack.errors import InvalidData, MyotrackError, Problem, SourceNotFound
-from myotrack.tables import Dataset, raw_tables, read_source, validate_source
+from myotrack.interchange import read_any
+from myotrack.interchange.sources import is_fhir, is_redcap_folder
+from myotrack.tables import Dataset, raw_tables, validate_source
 from myotrack.tables.problems import RawTable
 from myotrack.tables.schema import ENZYMES, REFERENCE_RANGES
 
@@ -41,7 +48,12 @@ from .records import assign, normalised, save_audited
 from .treatments.models import Treatment
 from .visits.models import ReferenceRange, StrengthGrade, Visit
 
-SUFFIXES = (".xlsx", ".zip")
+SUFFIXES = (".xlsx", ".zip", ".json", ".ndjson")
+UPLOADS = (
+    "upload an Excel workbook (.xlsx), a .zip of CSV files or of a REDCap export "
+    "(redcap_dictionary.csv, redcap_records.csv, optionally redcap_mapping.toml), "
+    "or FHIR Bundles (.json, .ndjson, or a .zip of them)"
+)
 TABLE_ORDER = ("patients", "visits", "strength", "treatments", "events", "observations")
 RANGES = REFERENCE_RANGES.name
 #: Cells the reader fills from elsewhere in the source (an enzyme's ULN from the reference
@@ -95,7 +107,7 @@ def stage(user: Any, upload: UploadedFile, site: Site) -> Preview:
     filename = Path(upload.name or "upload").name
     suffix = Path(filename).suffix.lower()
     if suffix not in SUFFIXES:
-        raise ImportRefused("upload an Excel workbook (.xlsx) or a .zip of CSV files")
+        raise ImportRefused(UPLOADS)
     expire_staged()
     limits = intake.Limits.from_settings()
     token = secrets.token_hex(16)
@@ -105,8 +117,11 @@ def stage(user: Any, upload: UploadedFile, site: Site) -> Preview:
         if suffix == ".zip":
             received = _folder() / f"{token}.upload"
             intake.save(upload.chunks(), received, filename, limits)
-            intake.unpack_csv_zip(received, target, filename, limits)
+            intake.unpack_zip(received, target, filename, limits)
             received.unlink()
+        elif suffix in intake.FHIR_SUFFIXES:
+            intake.save(upload.chunks(), target, filename, limits)
+            intake.check_json(target, filename, limits)
         else:
             intake.save(upload.chunks(), target, filename, limits)
             intake.check_workbook(target, filename, limits)
@@ -124,7 +139,7 @@ def _check(
 ) -> tuple[Dataset | None, list[Problem], dict[str, Site]]:
     """Read and validate the file, then check it against the registry."""
     try:
-        ds = read_source(path)
+        ds = read_any(path)
     except InvalidData as err:
         return None, [_rename(p, path, filename) for p in err.problems], {}
     except SourceNotFound as err:
@@ -133,9 +148,13 @@ def _check(
             [Problem(filename, None, None, None, str(err).replace(str(path), filename))],
             {},
         )
-    raws = raw_tables(path)
-    label = _rename_label(raws["patients"].label, path, filename)
-    rows = raws["patients"].rows
+    interchange = is_interchange(path)
+    raws = {} if interchange else raw_tables(path)
+    label = filename if interchange else _rename_label(raws["patients"].label, path, filename)
+    # a REDCap or FHIR source has no table rows: its problems here name the patient_id
+    rows: list[int | None] = (
+        [None] * len(ds.patients) if interchange else [int(r) for r in raws["patients"].rows]
+    )
     problems: list[Problem] = []
     allowed = {s.name: s for s in policy.sites(user) if policy.has(user, Perm.IMPORT, s)}
     sites: dict[str, Site] = {}
@@ -143,7 +162,7 @@ def _check(
     taken = set(Patient.all_objects.filter(code__in=codes).values_list("code", flat=True))
     max_code = Patient._meta.get_field("code").max_length or 64
     for i, (code, named) in enumerate(zip(codes, ds.patients["site"], strict=True)):
-        row = int(rows[i])
+        row = rows[i]
         if code in taken:
             problems.append(
                 Problem(
@@ -166,24 +185,32 @@ def _check(
     if RANGES in raws:
         ranges_label = _rename_label(raws[RANGES].label, path, filename)
         problems += planned_ranges(ds, sites, allowed, ranges_label, raws[RANGES].rows)[1]
+    elif interchange:
+        problems += planned_ranges(ds, sites, allowed, filename)[1]
     return ds, problems, sites
 
 
+def is_interchange(path: Path) -> bool:
+    """A staged REDCap project or FHIR files (not the contract's tables)."""
+    return is_redcap_folder(path) or is_fhir(path)
+
+
 def _rename_label(label: str, stored: Path, shown: str) -> str:
-    """A reader's label as the user knows the file: 'cases.zip: visits.csv' for a table of an
-    unpacked zip, the uploaded name for a workbook."""
+    """A reader's label as the user knows the file: 'cases.zip: visits.csv' for a file of an
+    unpacked zip (a table, REDCap's records, a FHIR Bundle), the uploaded name for a workbook."""
     if stored.is_dir():
-        return f"{shown}: {label}" if label.endswith(".csv") else label.replace(stored.name, shown)
+        named = label.endswith(".csv") or (label and (stored / label).is_file())
+        return f"{shown}: {label}" if named else label.replace(stored.name, shown)
     return label.replace(stored.name, shown)
 
 
 def _rename(problem: Problem, stored: Path, shown: str) -> Problem:
-    return Problem(
-        _rename_label(problem.file, stored, shown),
-        problem.row,
-        problem.column,
-        problem.value,
-        problem.rule.replace(str(stored), shown).replace(stored.name, shown),
+    """The problem named by the uploaded file; a REDCap or FHIR problem keeps its place
+    (record, event, instrument, instance, field; or entry and resource)."""
+    return replace(
+        problem,
+        file=_rename_label(problem.file, stored, shown),
+        rule=problem.rule.replace(str(stored), shown).replace(stored.name, shown),
     )
 
 
@@ -221,7 +248,10 @@ def _every_site() -> dict[str, Site]:
 
 
 def _source_warnings(path: Path, filename: str) -> list[Problem]:
-    """The warnings of a source that has errors too (its dataset was not built)."""
+    """The warnings of a source that has errors too (its dataset was not built). A REDCap
+    or FHIR reader keeps only its errors then."""
+    if is_interchange(path):
+        return []
     try:
         found = validate_source(path)
     except MyotrackError:
@@ -292,7 +322,7 @@ def as_written(ds: Dataset, path: Path) -> dict[str, dict[str, np.ndarray]]:
     """For each cell the reader may fill (:data:`FILLED_BY_READER`): True where the file left
     it empty. Read only when the source has something to fill them from."""
     derived = any(w.column == "antibody" for w in ds.warnings)
-    if ds.reference_ranges is None and not derived:
+    if (ds.reference_ranges is None and not derived) or is_interchange(path):
         return {}
     raws = raw_tables(path)
     out: dict[str, dict[str, np.ndarray]] = {}

@@ -13,26 +13,31 @@ An upload is refused, with a message naming the limit and the setting that raise
   laughs') and external entities (XXE). A spreadsheet program never writes one. (openpyxl also
   refuses entities itself, through defusedxml.)
 
-A zip of CSV files is unpacked here, its tables only, into a folder that the readers then read;
-a workbook is scanned in place (a streaming XML parse that keeps nothing but counts).
+A zip is unpacked here, what the readers read only (the contract's CSV tables; or a REDCap
+project's ``redcap_dictionary.csv``, ``redcap_records.csv`` and ``redcap_mapping.toml``; or FHIR
+``.json`` / ``.ndjson`` files), into a folder that the readers then read; a workbook is scanned in
+place (a streaming XML parse that keeps nothing but counts). FHIR JSON is held to the same
+limits: resources per file as rows, the longest string as a cell.
 """
 
 from __future__ import annotations
 
 import csv
+import json
 import posixpath
 import shutil
 import struct
 import zipfile
 import zlib
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from xml.parsers import expat
 
 from django.conf import settings
 
 from myotrack.errors import MyotrackError
+from myotrack.interchange.sources import REDCAP_DICTIONARY, REDCAP_MAPPING, REDCAP_RECORDS
 from myotrack.tables.io import READABLE
 
 CHUNK = 1 << 16
@@ -189,33 +194,141 @@ def _stream(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: _Budget) ->
         ) from err
 
 
-def unpack_csv_zip(path: Path, folder: Path, label: str, limits: Limits) -> Path:
-    """Unpack the tables of a zip of CSV files (``patients.csv`` ...; the last of a name wins,
-    as the zip reader does) into ``folder``, within the limits, and check their shape."""
+#: The files of a REDCap project (myotrack.interchange.sources): dictionary, records, mapping.
+REDCAP_FILES = (REDCAP_DICTIONARY, REDCAP_RECORDS, REDCAP_MAPPING)
+FHIR_SUFFIXES = (".json", ".ndjson")
+
+
+def _visible(info: zipfile.ZipInfo) -> bool:
+    return not info.is_dir() and not PurePosixPath(info.filename).name.startswith(".")
+
+
+def _chosen_members(archive: zipfile.ZipFile, label: str) -> tuple[str, dict[str, zipfile.ZipInfo]]:
+    """What a zip holds and the members read: ('tables', name.csv -> member) for the
+    contract's CSV files, ('redcap', ...) for a REDCap project's dictionary and records (and
+    mapping), ('fhir', ...) for FHIR .json / .ndjson files. The last of a name wins."""
+    members = {PurePosixPath(i.filename).name: i for i in archive.infolist() if _visible(i)}
+    lower = {name.lower(): info for name, info in members.items()}
+    tables = {f"{n}.csv": members[f"{n}.csv"] for n in READABLE if f"{n}.csv" in members}
+    if tables:
+        return "tables", tables
+    if REDCAP_DICTIONARY in lower and REDCAP_RECORDS in lower:
+        return "redcap", {n: lower[n] for n in REDCAP_FILES if n in lower}
+    fhir = {n: i for n, i in members.items() if n.lower().endswith(FHIR_SUFFIXES)}
+    if fhir:
+        return "fhir", fhir
+    raise UploadRefused(
+        f"{label}: the archive holds no patients.csv or other table, no REDCap project "
+        f"({REDCAP_DICTIONARY} and {REDCAP_RECORDS}) and no FHIR .json or .ndjson file"
+    )
+
+
+def unpack_zip(path: Path, folder: Path, label: str, limits: Limits) -> str:
+    """Unpack what the readers read of an uploaded zip (see :func:`_chosen_members`) into
+    ``folder``, within the limits, check the shape of each file, and say what it holds."""
     with _open_archive(path, label, limits) as archive:
-        members = {
-            PurePosixPath(i.filename).name: i
-            for i in archive.infolist()
-            if i.filename.lower().endswith(".csv")
-            and not i.is_dir()
-            and not PurePosixPath(i.filename).name.startswith(".")
-        }
-        chosen = {n: members[f"{n}.csv"] for n in READABLE if f"{n}.csv" in members}
-        if not chosen:
-            raise UploadRefused(f"{label}: the archive holds no patients.csv or other table")
+        kind, chosen = _chosen_members(archive, label)
         folder.mkdir(parents=True, exist_ok=False)
         budget = _Budget(label, limits)
+        shape = redcap_limits(limits) if kind == "redcap" else limits
         try:
             for name, info in chosen.items():
-                with (folder / f"{name}.csv").open("wb") as out:
+                with (folder / name).open("wb") as out:
                     for chunk in _stream(archive, info, budget):
                         out.write(chunk)
             for name in chosen:
-                check_csv(folder / f"{name}.csv", f"{label}: {name}.csv", limits)
+                check_file(folder / name, f"{label}: {name}", shape)
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise
+    return kind
+
+
+def redcap_limits(limits: Limits) -> Limits:
+    """A REDCap records file holds every table side by side (one flat row per record, event
+    and instance): it may have ``IMPORT_MAX_COLUMNS`` columns for each table of the contract."""
+    return replace(limits, columns=limits.columns * len(READABLE))
+
+
+def unpack_csv_zip(path: Path, folder: Path, label: str, limits: Limits) -> Path:
+    """Unpack the tables of a zip of CSV files (``patients.csv`` ...), a REDCap project or FHIR
+    files into ``folder``, within the limits, and check their shape."""
+    unpack_zip(path, folder, label, limits)
     return folder
+
+
+def check_file(path: Path, label: str, limits: Limits) -> None:
+    """The shape check of one unpacked or uploaded file, by its kind."""
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        check_csv(path, label, limits)
+    elif suffix in FHIR_SUFFIXES:
+        check_json(path, label, limits)
+    elif suffix == ".toml":
+        check_text(path, label, limits)
+
+
+def check_text(path: Path, label: str, limits: Limits) -> None:
+    """Refuse a text file (a mapping) with too many lines or too long a line."""
+    with path.open(encoding="utf-8", errors="replace") as handle:
+        for row, line in enumerate(handle, start=1):
+            if row > limits.rows:
+                raise _limit(label, None, f"more than {limits.rows:,} lines", "ROWS")
+            if len(line) > limits.cell_chars:
+                raise _limit(
+                    label,
+                    row,
+                    f"a line is longer than {limits.cell_chars:,} characters",
+                    "CELL_CHARS",
+                )
+
+
+def check_json(path: Path, label: str, limits: Limits) -> None:
+    """Refuse FHIR JSON with more resources than a table has rows (a Bundle's entries, an
+    NDJSON file's lines) or a string longer than a cell. Its size is already bounded (the
+    upload or the unpacked limit); JSON that does not parse is for the reader to name."""
+    strings = f"a value is longer than {limits.cell_chars:,} characters"
+    rows = f"more than {limits.rows:,} resources"
+    if path.suffix.lower() == ".ndjson":
+        with path.open(encoding="utf-8", errors="replace") as handle:
+            for line_no, line in enumerate(handle, start=1):
+                if line_no > limits.rows:
+                    raise _limit(label, None, rows, "ROWS")
+                if _longest(line) > limits.cell_chars:
+                    raise _limit(label, line_no, strings, "CELL_CHARS")
+        return
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8", errors="replace"))
+    except (json.JSONDecodeError, RecursionError):
+        return
+    entries = doc.get("entry") if isinstance(doc, dict) else None
+    if isinstance(entries, list) and len(entries) > limits.rows:
+        raise _limit(label, None, rows, "ROWS")
+    if _longest_value(doc) > limits.cell_chars:
+        raise _limit(label, None, strings, "CELL_CHARS")
+
+
+def _longest(line: str) -> int:
+    try:
+        return _longest_value(json.loads(line)) if line.strip() else 0
+    except (json.JSONDecodeError, RecursionError):
+        return 0
+
+
+def _longest_value(doc: object) -> int:
+    """The longest string in a JSON document (iteratively: no recursion on deep nesting)."""
+    longest = 0
+    stack = [doc]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            longest = max(longest, len(item))
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return longest
 
 
 def _limit(label: str, row: int | None, what: str, setting: str) -> UploadRefused:

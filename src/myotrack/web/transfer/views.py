@@ -24,7 +24,11 @@ SESSION_KEY = "imports"
 CONTENT_TYPES = {
     "zip": "application/zip",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "redcap": "application/zip",
+    "fhir": "application/zip",
 }
+#: The file name's ending of each format (REDCap and FHIR are zips).
+SUFFIXES = {"zip": "zip", "xlsx": "xlsx", "redcap": "redcap.zip", "fhir": "fhir.zip"}
 
 
 class UploadForm(forms.Form):
@@ -36,12 +40,22 @@ class UploadForm(forms.Form):
         self.fields["site"].choices = [(s.pk, s.name) for s in sites]
         self.fields["file"].help_text = (
             "an Excel workbook (.xlsx) or a .zip of CSV files, as 'myotrack template' writes; "
+            "a .zip of a REDCap export (redcap_dictionary.csv, redcap_records.csv and, for a "
+            "project not built by myotrack, redcap_mapping.toml); or FHIR Bundles (.json, "
+            ".ndjson, or a .zip of them); "
             f"at most {size_text(settings.IMPORT_MAX_UPLOAD_BYTES)}"
         )
 
 
 class ExportForm(forms.Form):
-    format = forms.ChoiceField(choices=[("zip", "zip of CSV files"), ("xlsx", "Excel workbook")])
+    format = forms.ChoiceField(
+        choices=[
+            ("zip", "zip of CSV files"),
+            ("xlsx", "Excel workbook"),
+            ("redcap", "REDCap (zip of data dictionary and records)"),
+            ("fhir", "FHIR R4 (zip of one Bundle per patient)"),
+        ]
+    )
     identified = forms.BooleanField(
         required=False, label="identified (names, record numbers, index dates, notes)"
     )
@@ -124,7 +138,7 @@ def _download(request: HttpRequest, patients: Any, stem: str) -> HttpResponse:
     identified = bool(form.cleaned_data["identified"])
     fmt = form.cleaned_data["format"]
     data = export_bytes(request.user, patients, fmt, identified)
-    name = f"{stem}-{'identified' if identified else 'deidentified'}-{timezone.now():%Y%m%d}.{fmt}"
+    name = f"{stem}-{'identified' if identified else 'deidentified'}-{timezone.now():%Y%m%d}.{SUFFIXES[fmt]}"
     response = HttpResponse(data, content_type=CONTENT_TYPES[fmt])
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
