@@ -53,7 +53,14 @@ import pandas as pd
 
 from myotrack.criteria import evaluate
 from myotrack.errors import MyotrackError
-from myotrack.evidence.base import citation, load_evidence, load_studies, seed_of, sources
+from myotrack.evidence.base import (
+    citation,
+    load_duplicates,
+    load_evidence,
+    load_studies,
+    seed_of,
+    sources,
+)
 from myotrack.evidence.safety import SafetyNote, safety_notes
 from myotrack.tables import Dataset
 from myotrack.tables.schema import ANTIBODY, SEX
@@ -619,7 +626,8 @@ def _engine(ds: Dataset, ids: Sequence[str]) -> pd.DataFrame:
 def _rank(
     profile: Profile, ds: Dataset, exclude: Iterable[str], w: Weights
 ) -> tuple[list[Match], dict[str, pd.DataFrame]]:
-    skip = set(exclude)
+    # a patient reported twice (duplicates.csv) is compared once, under its first report
+    skip = set(exclude) | set(load_duplicates()["patient_id"])
     courses_by = {pid: _ordered(g) for pid, g in ds.treatments.groupby("patient_id", sort=False)}
     empty = ds.treatments.iloc[0:0]
     matches: list[Match] = []
