@@ -545,6 +545,11 @@ class ExportFormat(StrEnum):
     xlsx = "xlsx"
     redcap = "redcap"
     fhir = "fhir"
+    phenopacket = "phenopacket"
+
+
+#: ``myotrack export published ...``: the built-in evidence base as the source
+PUBLISHED = "published"
 
 
 OutOpt = Annotated[Path, typer.Option("--output", "-o", help="Where to write.", show_default=False)]
@@ -744,18 +749,27 @@ def export(
     source: SourceArg,
     output: OutOpt,
     fmt: Annotated[
-        ExportFormat, typer.Option("--format", "-f", help="csv (folder), xlsx, redcap or fhir.")
+        ExportFormat,
+        typer.Option("--format", "-f", help="csv (folder), xlsx, redcap, fhir or phenopacket."),
     ] = ExportFormat.csv,
     include_notes: NotesOpt = False,
     losses: LossesOpt = None,
 ) -> None:
-    """Write any source in another format: a CSV folder, a workbook, REDCap records or FHIR.
+    """Write any source in another format: a CSV folder, a workbook, REDCap records, FHIR or
+    GA4GH phenopackets (one per patient and a cohort.json). SOURCE 'published' is the built-in
+    evidence base.
 
     Example: myotrack export my_cohort.xlsx --format fhir -o bundles
+    Example: myotrack export published --format phenopacket -o evidence_phenopackets
     """
     from myotrack.interchange import read_any
 
-    ds = read_any(source)
+    if str(source) == PUBLISHED and not source.exists():
+        from myotrack.evidence import load_evidence
+
+        ds = load_evidence()
+    else:
+        ds = read_any(source)
     if fmt is ExportFormat.csv:
         from myotrack.tables import write_csv_folder
 
@@ -768,6 +782,11 @@ def export(
         from myotrack.interchange.redcap import write_records
 
         _print_export(write_records(ds, output, include_notes=include_notes), losses)
+    elif fmt is ExportFormat.phenopacket:
+        from myotrack.interchange.phenopackets import write_phenopackets
+
+        result = write_phenopackets(ds, output, include_notes=include_notes, cohort_id=ds.name)
+        _print_export(result, losses)
     else:
         from myotrack.interchange.fhir import write_fhir
 
