@@ -77,20 +77,31 @@ def test_study_arithmetic() -> None:
 def test_printed_percentages_of_the_base() -> None:
     """Every printed percentage adds up or is marked as printed (004's four)."""
     r = check_evidence()
-    notes = {f.where.split("(")[1].rstrip(")") for f in r.of("studies", "note")}
+    notes = {
+        f.where.split("(")[1].rstrip(")")
+        for f in r.of("studies", "note")
+        if f.message.startswith("as printed")
+    }
     assert notes == {"004-full-mrc-6m", "004-full-mrc-12m", "004-T1-female", "004-T1-statins"}
 
 
 def test_duplicates_are_detected_and_counted_once() -> None:
     """A pair with the same sex, age, antibody and a shared therapy in two publications is a
-    candidate until linked (duplicates.csv) or set apart (distinct.csv)."""
-    open_pairs = {(a, b) for a, b, _ in duplicate_candidates()}
-    assert ("001-T3-08", "002-P2") in open_pairs  # both anti-SRP women of 33-34, same drugs
-    linked = {frozenset(p) for p in open_pairs}
-    assert duplicate_candidates(linked) == []
+    candidate until linked (duplicates.csv) or set apart (distinct.csv). Arlet 2006's two
+    patients and Novoa Medina 2018's are 001 Table 3 rows 19, 20 and 4 (the review cites them)."""
+    found = {(a, b) for a, b, _ in duplicate_candidates(set())}
+    assert ("001-T3-19", "arlet2006_srp_pe_rituximab-P1") in found
+    assert ("001-T3-20", "arlet2006_srp_pe_rituximab-P2") in found
+    still_open = {f.where for f in check_evidence().of("duplicates", "warning")}
+    assert still_open == {"001-T3-08 / 002-P2"}  # both anti-SRP women of 33-34, same drugs
     counts = case_counts()
+    assert counts.n_duplicates == 3
     assert counts.n_patients == int(counts.by_source["patients"].sum())
     assert counts.n_duplicates == int(counts.by_source["duplicates"].sum())
+    from myotrack.evidence import find_evidence, make_profile
+
+    ids = {m.patient_id for m in find_evidence(make_profile("SRP", ["rituximab"])).matches}
+    assert "001-T3-19" in ids and "arlet2006_srp_pe_rituximab-P1" not in ids
 
 
 def test_cli_check_and_cases() -> None:
