@@ -45,6 +45,8 @@ OTHER_FILES = ("sources.csv", "studies.csv", "safety_rules.csv", "duplicates.csv
 #: ``distinct.csv``: pairs a curator looked at and judged two people (candidates no longer listed)
 DISTINCT_COLUMNS = ("patient_id", "other_id", "reason", "source")
 LEVELS = ("error", "warning", "note")
+#: What a study row counts (``studies.csv`` ``kind``; empty is read as response)
+STUDY_KINDS = ("response", "relapse", "time_to_event", "baseline", "comparison", "adverse_outcome")
 
 
 @dataclass(frozen=True)
@@ -246,6 +248,13 @@ def study_findings(f: pd.DataFrame, name: str = "studies.csv") -> list[Finding]:
             a, b = n[small], n[big]
             if a is not None and b is not None and a > b:
                 out.append(Finding("error", "studies", where, f"{small} {a} exceeds {big} {b}"))
+        kind = str(r.get("kind", "") or "").strip()
+        if kind and kind not in STUDY_KINDS:
+            out.append(
+                Finding(
+                    "error", "studies", where, f"kind {kind!r}: one of {', '.join(STUDY_KINDS)}"
+                )
+            )
         printed = str(r.get("percent_printed", "") or "").strip()
         mark = str(r.get("arithmetic", "") or "").strip()
         if mark not in ("", "as_printed"):
