@@ -366,6 +366,8 @@ def evidence(
                 "therapy",
                 "n_treated",
                 "n_responding",
+                "ci_low",
+                "ci_high",
                 "response_definition",
             ]
             out.print(render_frame(result.studies[cols], title="Study-level results"))
