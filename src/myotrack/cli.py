@@ -182,7 +182,8 @@ def _csv_list(text: str | None) -> list[str]:
 
 @app.command()
 def cases(fmt: FormatOpt = Format.table) -> None:
-    """List the built-in evidence base: published patients by antibody, therapy and source paper.
+    """List the built-in evidence base: patients (each once), publications, study-level results,
+    duplicates, and patients by antibody, therapy and source publication.
 
     Example: myotrack cases --format csv
     """
@@ -204,7 +205,7 @@ def cases(fmt: FormatOpt = Format.table) -> None:
             ],
             ignore_index=True,
         )
-        cols = ["grouping", "value", "patients", "courses", "citation", "studies"]
+        cols = ["grouping", "value", "patients", "courses", "duplicates", "citation", "studies"]
         sys.stdout.write(long[[c for c in cols if c in long.columns]].to_csv(index=False))
     elif fmt is Format.json:
         import json
@@ -213,7 +214,15 @@ def cases(fmt: FormatOpt = Format.table) -> None:
             name: f.astype(object).where(f.notna(), None).to_dict("records")
             for name, f in parts.items()
         }
-        sys.stdout.write(json.dumps({"summary": counts.summary(), **data}, indent=2) + "\n")
+        totals = {
+            "patients": counts.n_patients,
+            "publications": counts.n_publications,
+            "studies": counts.n_studies,
+            "duplicates": counts.n_duplicates,
+        }
+        sys.stdout.write(
+            json.dumps({"summary": counts.summary(), "totals": totals, **data}, indent=2) + "\n"
+        )
     else:
         from myotrack.cli_render import render_frame
 
@@ -268,11 +277,15 @@ def evidence(
 
     Example: myotrack evidence --antibody SRP --failed rituximab,ivig --comorbidity hbv
     Example: myotrack evidence --patient P001 registry.xlsx --format json
+    Example: myotrack evidence check   (curation checks of the evidence base; exit 1 on an error)
     """
     from dataclasses import replace
 
     from myotrack.evidence import find_evidence, make_profile, profile_from_source
 
+    if source is not None and str(source) == "check" and not source.exists():
+        _evidence_check(fmt)
+        return
     given = make_profile(
         antibody, _csv_list(failed), _csv_list(comorbidity), disease_years, age, sex
     )
@@ -353,6 +366,8 @@ def evidence(
                 "therapy",
                 "n_treated",
                 "n_responding",
+                "ci_low",
+                "ci_high",
                 "response_definition",
             ]
             out.print(render_frame(result.studies[cols], title="Study-level results"))
@@ -363,6 +378,26 @@ def evidence(
             markup=False,
             highlight=False,
         )
+
+
+def _evidence_check(fmt: Format) -> None:
+    """``myotrack evidence check``: provenance, contract, duplicates and study arithmetic."""
+    from myotrack.evidence.check import check_evidence
+
+    result = check_evidence()
+    if fmt is Format.csv:
+        sys.stdout.write(result.frame().to_csv(index=False))
+    elif fmt is Format.json:
+        import json
+
+        data = {"summary": result.summary(), "findings": result.frame().to_dict("records")}
+        sys.stdout.write(json.dumps(data, indent=2) + "\n")
+    else:
+        for f in result.findings:
+            out.print(str(f), markup=False, highlight=False)
+        out.print(result.summary(), markup=False, highlight=False)
+    if not result.ok:
+        raise typer.Exit(1)
 
 
 # --- cohort report ----------------------------------------------------------------------------
@@ -512,6 +547,11 @@ class ExportFormat(StrEnum):
     xlsx = "xlsx"
     redcap = "redcap"
     fhir = "fhir"
+    phenopacket = "phenopacket"
+
+
+#: ``myotrack export published ...``: the built-in evidence base as the source
+PUBLISHED = "published"
 
 
 OutOpt = Annotated[Path, typer.Option("--output", "-o", help="Where to write.", show_default=False)]
@@ -711,18 +751,27 @@ def export(
     source: SourceArg,
     output: OutOpt,
     fmt: Annotated[
-        ExportFormat, typer.Option("--format", "-f", help="csv (folder), xlsx, redcap or fhir.")
+        ExportFormat,
+        typer.Option("--format", "-f", help="csv (folder), xlsx, redcap, fhir or phenopacket."),
     ] = ExportFormat.csv,
     include_notes: NotesOpt = False,
     losses: LossesOpt = None,
 ) -> None:
-    """Write any source in another format: a CSV folder, a workbook, REDCap records or FHIR.
+    """Write any source in another format: a CSV folder, a workbook, REDCap records, FHIR or
+    GA4GH phenopackets (one per patient and a cohort.json). SOURCE 'published' is the built-in
+    evidence base.
 
     Example: myotrack export my_cohort.xlsx --format fhir -o bundles
+    Example: myotrack export published --format phenopacket -o evidence_phenopackets
     """
     from myotrack.interchange import read_any
 
-    ds = read_any(source)
+    if str(source) == PUBLISHED and not source.exists():
+        from myotrack.evidence import load_evidence
+
+        ds = load_evidence()
+    else:
+        ds = read_any(source)
     if fmt is ExportFormat.csv:
         from myotrack.tables import write_csv_folder
 
@@ -735,6 +784,11 @@ def export(
         from myotrack.interchange.redcap import write_records
 
         _print_export(write_records(ds, output, include_notes=include_notes), losses)
+    elif fmt is ExportFormat.phenopacket:
+        from myotrack.interchange.phenopackets import write_phenopackets
+
+        result = write_phenopackets(ds, output, include_notes=include_notes, cohort_id=ds.name)
+        _print_export(result, losses)
     else:
         from myotrack.interchange.fhir import write_fhir
 

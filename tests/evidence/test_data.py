@@ -33,17 +33,19 @@ def rows_without_source(path: Path) -> list[str]:
     return bad
 
 
-def test_one_folder_per_seed_paper() -> None:
-    """The five seed files 000-004 each have one folder, listed in sources.csv."""
-    assert [p.name[:3] for p in FOLDERS] == ["000", "001", "002", "003", "004"]
-    assert [s.folder for s in sources()] == [p.name for p in FOLDERS]
+def test_one_folder_per_publication() -> None:
+    """The five seed files 000-004 each have one folder, then one per other publication; every
+    folder is listed in sources.csv (in the same order) and every other publication has a URL."""
+    assert [p.name[:3] for p in FOLDERS[:5]] == ["000", "001", "002", "003", "004"]
+    assert [s.folder for s in sources() if s.folder] == [p.name for p in FOLDERS]
+    assert all(s.url for s in sources() if not s.is_seed)
 
 
 @pytest.mark.parametrize("folder", FOLDERS, ids=lambda p: p.name)
 def test_every_folder_passes_the_user_data_reader(folder: Path) -> None:
     ds = read_source(folder)
     assert len(ds.patients) > 0
-    prefix = folder.name[:3] + "-"
+    prefix = (folder.name[:3] if folder.name[:3].isdigit() else folder.name) + "-"
     assert all(pid.startswith(prefix) for pid in ds.patient_ids)
 
 
@@ -52,7 +54,7 @@ def test_every_evidence_row_cites_its_source() -> None:
         f for folder in FOLDERS for name in TABLE_NAMES if (f := folder / f"{name}.csv").exists()
     ]
     files += [DATA_DIR / n for n in OTHER_FILES]
-    assert len(files) == 5 * 5 + 3
+    assert len(files) > 5 * 5 + 3
     missing = [r for f in files for r in rows_without_source(f)]
     assert missing == []
 
@@ -74,9 +76,16 @@ def test_the_provenance_check_catches_a_row_without_source(tmp_path: Path) -> No
 
 def test_patients_per_paper() -> None:
     """000: one patient; 001: the belimumab case, 20 Table 3 cases and 3 single-centre patients;
-    002: five HiCy patients (Table 1); 003: one; 004: the four Figure 1 cases."""
+    002: five HiCy patients (Table 1); 003: one; 004: the four Figure 1 cases and the two
+    Discussion patients."""
     by = case_counts().by_source.set_index("seed")["patients"].to_dict()
-    assert by == {"000": 1, "001": 24, "002": 5, "003": 1, "004": 4}
+    assert {k: by[k] for k in ("000", "001", "002", "003", "004")} == {
+        "000": 1,
+        "001": 24,
+        "002": 5,
+        "003": 1,
+        "004": 6,
+    }
     ds = load_evidence()
     assert ds.patients["patient_id"].is_unique
 
@@ -113,6 +122,9 @@ def test_001_table3_twenty_rituximab_cases_with_age_and_sex() -> None:
     assert set(p["antibody"]) == {"SRP"}
     t = ds.treatments[ds.treatments["patient_id"].isin(p["patient_id"])]
     last = t.sort_values("line").groupby("patient_id").tail(1)
+    # row 4 'relapsed with MTX tapering': its methotrexate course follows the rituximab
+    assert last.loc[last["patient_id"] == "001-T3-04", "drug"].tolist() == ["methotrexate"]
+    last = t[t["drug"] != "methotrexate"].sort_values("line").groupby("patient_id").tail(1)
     assert len(last) == 20 and set(last["drug"]) == {"rituximab", "r_chop"}
     assert last.loc[last["drug"] == "r_chop", "patient_id"].tolist() == ["001-T3-05"]
 
@@ -137,10 +149,18 @@ def test_001_table3_protocols_outcomes_and_adverse_effects() -> None:
     infections = {"facial_abscess", "pneumonia", "herpes_zoster", "hbv_flare"}
     assert e.loc[e["term"].isin(infections), "patient_id"].nunique() == 5
     assert e.loc[e["kind"] == "death", "patient_id"].tolist() == ["001-T3-10"]
-    # the pregnancy and lymphoma rows are the only severe symptoms that can be aligned
+    # severe symptoms aligned by order up to the first blank (rows 1-5): symptoms are
+    # observations, conditions comorbidities
     como = ds.patients.set_index("patient_id")["comorbidities"]
-    assert como["001-T3-03"] == "pregnancy" and como["001-T3-05"] == "dysphagia;lymphoma"
-    assert como[[f"001-T3-{i:02d}" for i in range(1, 21)]].notna().sum() == 2
+    assert como["001-T3-02"] == "erythema_nodosum"
+    assert como["001-T3-03"] == "pregnancy" and como["001-T3-05"] == "lymphoma"
+    assert como[[f"001-T3-{i:02d}" for i in range(1, 21)]].notna().sum() == 3
+    o = ds.observations[ds.observations["patient_id"].str.startswith("001-T3-")]
+    assert o.loc[o["code"] == "dysphagia", "patient_id"].tolist() == [
+        "001-T3-01",
+        "001-T3-02",
+        "001-T3-05",
+    ]
 
 
 def test_001_single_centre_three_rituximab_patients() -> None:
@@ -167,9 +187,12 @@ def test_002_hicy_patients_tables_1_to_3() -> None:
     assert p["age_at_onset"].tolist() == [53, 33, 36, 38, 22] and "".join(p["sex"]) == "MFMMF"
     assert p.loc["002-P3", "other_antibodies"] == "Ro"
     v = ds.visits.sort_values(["patient_id", "day"])
-    assert v.loc[v["day"] == -1, "ck"].tolist() == [9000, 8495, 16000, 18000, 22050]
-    assert v.loc[v["day"] > 0, "ck"].tolist() == [494, 100, 3594, 714, 3923]
-    assert v.loc[v["day"] > 0, "day"].tolist() == [round(m * 30.44) for m in (34, 72, 7, 59, 14)]
+    o = ds.observations
+    peak = o[o["code"] == "ck_peak"]
+    assert peak["value"].tolist() == ["9000", "8495", "16000", "18000", "22050"]
+    assert peak["day"].isna().all() and (v["day"] > 0).all()
+    assert v["ck"].tolist() == [494, 100, 3594, 714, 3923]
+    assert v["day"].tolist()[:4] == [round(m * 30.44) for m in (34, 72, 7, 59)]
     assert set(v["ck_uln"]) == {170}
     h = ds.treatments[ds.treatments["drug"] == "hicy"]
     assert len(h) == 5 and set(h["start_day"]) == {0} and set(h["end_day"]) == {3}
@@ -203,11 +226,15 @@ def test_000_autohct_course() -> None:
     onset; CK normal after transplant; relapse by 3 months post-transplant."""
     ds = load_evidence().subset(["000-P1"])
     t = ds.treatments.set_index("drug")
-    assert t.loc["autohct", "start_day"] == round(10 * 365.25)
+    hct = t.loc["autohct"]
+    assert (hct["start_day_earliest"], hct["start_day_latest"]) == (3653, 3835)
     v = ds.visits.set_index("day")
     assert (v.loc[0, "ck_bound"], v.loc[0, "ck"], v.loc[0, "ck_uln"]) == (">", 10000, 200)
-    assert (v.loc[3652 + 61, "ck_bound"], v.loc[3652 + 61, "ck"]) == ("<", 200)
-    assert ds.events.loc[ds.events["kind"] == "relapse_reported", "day"].tolist() == [3652 + 91]
+    after = ds.visits[ds.visits["day"] > 0].iloc[0]
+    assert (after["ck_bound"], after["ck"]) == ("<", 200)
+    assert (after["day_earliest"], after["day_latest"]) == (3653 + 46, 3835 + 76)
+    relapse = ds.events[ds.events["kind"] == "relapse_reported"].iloc[0]
+    assert (relapse["day_earliest"], relapse["day_latest"]) == (3653 + 76, 3835 + 107)
     terms = ds.events.dropna(subset=["treatment"]).set_index("treatment")["term"].to_dict()
     assert terms == {
         "prednisone": "weight_gain",
@@ -246,6 +273,8 @@ def test_studies_table() -> None:
         s.loc["004-complete-remission", "n_responding"],
     ) == (17, 7)
     assert (s.loc["004-recovery-12m", "n_responding"]) == 11
+    # n_population is always the whole study population (Needham: 20 IMNM, 2 anti-SRP)
+    assert s.loc["001-T4-needham2016", "n_population"] == 20
 
 
 def test_studies_counts_are_checked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

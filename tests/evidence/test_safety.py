@@ -19,7 +19,7 @@ def test_003_hbv_triggers_the_anti_cd20_note_citing_003() -> None:
     notes = {n.rule_id: n for n in safety_notes(["rituximab"], profile.comorbidities)}
     note = notes["anti_cd20_hbv"]
     assert note.drugs == ("rituximab",)
-    assert note.comorbidities == ("hbv", "cirrhosis")
+    assert note.comorbidities == ("hbv",)
     assert note.source.startswith("003 ")
     assert "hepatitis B" in note.caution
 
@@ -27,7 +27,9 @@ def test_003_hbv_triggers_the_anti_cd20_note_citing_003() -> None:
 def test_anti_cd20_note_needs_the_comorbidity_and_the_drug() -> None:
     assert "anti_cd20_hbv" not in {n.rule_id for n in safety_notes(["rituximab"], [])}
     assert "anti_cd20_hbv" not in {n.rule_id for n in safety_notes(["ivig"], ["hbv"])}
-    assert "anti_cd20_hbv" in {n.rule_id for n in safety_notes(["Rituxan"], ["cirrhosis"])}
+    # 003 ties the caution to hepatitis B: cirrhosis alone does not raise it
+    assert "anti_cd20_hbv" not in {n.rule_id for n in safety_notes(["Rituxan"], ["cirrhosis"])}
+    assert "anti_cd20_hbv" in {n.rule_id for n in safety_notes(["Rituxan"], ["hbv"])}
     assert "anti_cd20_hbv" in {n.rule_id for n in safety_notes(["ofatumumab"], ["HBV"])}
 
 

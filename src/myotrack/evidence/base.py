@@ -1,10 +1,14 @@
-"""The built-in evidence base: the published patients of the seed papers, as data.
+"""The built-in evidence base: published IMNM patients, as data.
 
-Each seed paper is one five-table CSV folder in ``evidence/data/<seed>_<name>/`` read by
+Each publication is one contract CSV folder in ``evidence/data/`` (the five seed papers as
+``<seed>_<name>/``, every other publication as ``<firstauthor><year>_<short>/``) read by
 :func:`myotrack.tables.read_source`, the same reader and validation as user data; the folders
 are concatenated into one :class:`~myotrack.tables.Dataset`. Next to them:
 
-- ``sources.csv``: one row per seed paper (seed id, folder, seed file, citation);
+- ``sources.csv``: one row per publication (id, folder, seed file for the seeds, citation,
+  URL, DOI, PMID);
+- ``duplicates.csv``: patients reported in two publications (a case report and a review table
+  citing it): ``patient_id`` is the same person as ``duplicate_of``, counted once;
 - ``studies.csv``: study-level results without patient rows (001 Table 4, the 004 cohort
   tables, the 001 and 002 summary lines);
 - ``safety_rules.csv``: the cautions of DOMAIN.md section 6 (read by :mod:`.safety`).
@@ -28,7 +32,8 @@ from myotrack.tables import TABLES, Dataset, read_source
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
-SOURCE_COLUMNS = ("seed", "folder", "seed_file", "citation", "source")
+SOURCE_COLUMNS = ("seed", "folder", "seed_file", "citation", "url", "doi", "pmid", "source")
+DUPLICATE_COLUMNS = ("patient_id", "duplicate_of", "reason", "source")
 STUDY_COLUMNS = (
     "study_id",
     "seed",
@@ -40,6 +45,9 @@ STUDY_COLUMNS = (
     "n_population",
     "n_treated",
     "n_responding",
+    "percent_printed",
+    "kind",
+    "arithmetic",
     "response_definition",
     "outcome",
     "note",
@@ -50,12 +58,20 @@ STUDY_COUNTS = ("n_population", "n_treated", "n_responding")
 
 @dataclass(frozen=True)
 class EvidenceSource:
-    """One seed paper: its id (``'002'``), data folder, seed file name and citation."""
+    """One publication: its id (``'002'`` for a seed, else the folder name), data folder, seed
+    file name (seeds only), citation, URL, DOI and PMID (empty when not known)."""
 
     seed: str
     folder: str
     seed_file: str
     citation: str
+    url: str = ""
+    doi: str = ""
+    pmid: str = ""
+
+    @property
+    def is_seed(self) -> bool:
+        return bool(self.seed_file)
 
     @property
     def path(self) -> Path:
@@ -87,16 +103,32 @@ def read_text_table(path: Path, columns: Sequence[str], required: Sequence[str])
 
 @lru_cache(maxsize=1)
 def _sources() -> tuple[EvidenceSource, ...]:
-    f = read_text_table(DATA_DIR / "sources.csv", SOURCE_COLUMNS, SOURCE_COLUMNS)
+    f = read_text_table(DATA_DIR / "sources.csv", SOURCE_COLUMNS, ("seed", "citation", "source"))
     return tuple(
-        EvidenceSource(str(r["seed"]), str(r["folder"]), str(r["seed_file"]), str(r["citation"]))
+        EvidenceSource(
+            str(r["seed"]),
+            str(r["folder"]),
+            str(r["seed_file"]),
+            str(r["citation"]),
+            str(r["url"]),
+            str(r["doi"]),
+            str(r["pmid"]),
+        )
         for r in f.to_dict("records")
     )
 
 
 def sources() -> tuple[EvidenceSource, ...]:
-    """The seed papers of the evidence base, in seed order."""
+    """The publications of the evidence base: the seed papers first, then the others by name."""
     return _sources()
+
+
+def source_of(seed: str) -> EvidenceSource:
+    """The publication with this id (``'002'``, ``'zeng2024_efgartigimod'``)."""
+    for s in _sources():
+        if s.seed == seed:
+            return s
+    raise KeyError(seed)
 
 
 def citation(seed: str) -> str:
@@ -108,13 +140,63 @@ def citation(seed: str) -> str:
 
 
 def seed_of(patient_id: str) -> str:
-    """The seed id of a published patient (``'002-P1'`` -> ``'002'``)."""
+    """The publication id of a published patient (``'002-P1'`` -> ``'002'``,
+    ``'zeng2024_efgartigimod-P1'`` -> ``'zeng2024_efgartigimod'``)."""
     return patient_id.split("-", 1)[0]
+
+
+def load_duplicates() -> pd.DataFrame:
+    """The patients reported twice (``duplicates.csv``): each row links a patient to the one it
+    duplicates; both ids must be published patients and a patient is linked at most once."""
+    path = DATA_DIR / "duplicates.csv"
+    f = read_text_table(path, DUPLICATE_COLUMNS, DUPLICATE_COLUMNS)
+    ids = set(_evidence().patient_ids)
+    problems: list[Problem] = []
+    for i, r in enumerate(f.to_dict("records"), start=2):
+        for c in ("patient_id", "duplicate_of"):
+            if r[c] not in ids:
+                problems.append(Problem(path.name, i, c, r[c], "not a published patient id"))
+        if r["patient_id"] == r["duplicate_of"]:
+            problems.append(
+                Problem(
+                    path.name,
+                    i,
+                    "duplicate_of",
+                    r["duplicate_of"],
+                    "a patient cannot duplicate itself",
+                )
+            )
+        if seed_of(r["patient_id"]) == seed_of(r["duplicate_of"]):
+            problems.append(
+                Problem(
+                    path.name,
+                    i,
+                    "duplicate_of",
+                    r["duplicate_of"],
+                    "a duplicate is reported in another publication",
+                )
+            )
+    for j in np.flatnonzero(f["patient_id"].duplicated().to_numpy()):
+        problems.append(
+            Problem(path.name, int(j) + 2, "patient_id", f["patient_id"].iloc[j], "linked twice")
+        )
+    if problems:
+        raise InvalidData(problems)
+    return f
+
+
+def unique_patient_ids(ds: Dataset | None = None) -> tuple[str, ...]:
+    """The published patients counted once: every patient but those linked as duplicates."""
+    ds = load_evidence() if ds is None else ds
+    dup = set(load_duplicates()["patient_id"])
+    return tuple(p for p in ds.patient_ids if p not in dup)
 
 
 @lru_cache(maxsize=1)
 def _evidence() -> Dataset:
-    return Dataset.concat([read_source(s.path) for s in _sources()], name="published cases")
+    return Dataset.concat(
+        [read_source(s.path) for s in _sources() if s.folder], name="published cases"
+    )
 
 
 def load_evidence() -> Dataset:
@@ -164,29 +246,42 @@ def load_studies() -> pd.DataFrame:
 
 @dataclass(frozen=True)
 class CaseCounts:
-    """What the evidence base holds: patients by antibody, by therapy and by source paper."""
+    """What the evidence base holds: patients (each person once) by antibody, therapy and source."""
 
     by_antibody: pd.DataFrame  # antibody, patients
     by_therapy: pd.DataFrame  # therapy, patients, courses
     by_source: pd.DataFrame  # seed, citation, patients, studies
-    n_patients: int
+    n_patients: int  # published patients counted once
     n_studies: int
+    n_duplicates: int = 0  # patient rows that repeat a patient of another publication
+    n_publications: int = 0  # publications with patient rows or study-level results
 
     def summary(self) -> str:
+        dup = (
+            f" ({self.n_duplicates} more patient rows repeat a patient of another publication)"
+            if self.n_duplicates
+            else ""
+        )
         return (
-            f"{self.n_patients} published patients from {len(self.by_source)} papers, "
-            f"{self.n_studies} study-level results"
+            f"{self.n_patients} published patients from {self.n_publications or len(self.by_source)} "
+            f"publications, {self.n_studies} study-level results{dup}"
         )
 
 
 def case_counts(ds: Dataset | None = None, studies: pd.DataFrame | None = None) -> CaseCounts:
-    """Counts of the evidence base (or of ``ds``): by antibody, therapy and source paper."""
+    """Counts of the evidence base (or of ``ds``): by antibody, therapy and source publication.
+
+    A patient linked as a duplicate (``duplicates.csv``) is counted once, under the publication
+    that holds the patient it duplicates.
+    """
     ds = load_evidence() if ds is None else ds
     studies = load_studies() if studies is None else studies
-    p = ds.patients
+    dup = load_duplicates()
+    dup_ids = set(dup["patient_id"]) & set(ds.patient_ids)
+    p = ds.patients[~ds.patients["patient_id"].isin(dup_ids)]
     ab = p["antibody"].fillna("unknown").value_counts()
     by_antibody = pd.DataFrame({"antibody": ab.index.astype(str), "patients": ab.to_numpy()})
-    t = ds.treatments
+    t = ds.treatments[ds.treatments["patient_id"].isin(p["patient_id"])]
     th = (
         t.groupby("drug")
         .agg(patients=("patient_id", "nunique"), courses=("patient_id", "size"))
@@ -196,20 +291,26 @@ def case_counts(ds: Dataset | None = None, studies: pd.DataFrame | None = None) 
         ["patients", "therapy"], ascending=[False, True]
     )
     seeds = p["patient_id"].map(seed_of).value_counts()
+    rows_per = ds.patients["patient_id"].map(seed_of).value_counts()
     per_study = studies["seed"].value_counts()
     rows = [
         {
             "seed": s.seed,
             "citation": s.citation,
             "patients": int(seeds.get(s.seed, 0)),
+            "duplicates": int(rows_per.get(s.seed, 0) - seeds.get(s.seed, 0)),
             "studies": int(per_study.get(s.seed, 0)),
         }
         for s in _sources()
     ]
+    by_source = pd.DataFrame(rows)
+    used = by_source[(by_source["patients"] + by_source["duplicates"] + by_source["studies"]) > 0]
     return CaseCounts(
         by_antibody.reset_index(drop=True),
         by_therapy.reset_index(drop=True),
-        pd.DataFrame(rows),
+        by_source,
         len(p),
         len(studies),
+        len(dup_ids),
+        len(used),
     )

@@ -5,6 +5,8 @@
   (:func:`myotrack.interchange.redcap.read_redcap`);
 - a ``.json`` file (a FHIR Bundle), an ``.ndjson`` file, or a folder of them with no
   ``patients.csv``: FHIR R4 (:func:`myotrack.interchange.fhir.read_fhir`);
+- a GA4GH phenopacket ``.json`` (or a Cohort, or a folder of them):
+  :func:`myotrack.interchange.phenopackets.read_phenopackets`;
 - anything else: :func:`myotrack.tables.read_source` (CSV folder, .zip, .xlsx).
 """
 
@@ -43,6 +45,12 @@ def read_any(path: str | Path) -> Dataset:
         return read_redcap(
             p / REDCAP_DICTIONARY, p / REDCAP_RECORDS, mapping if mapping.is_file() else None
         )
+    from myotrack.interchange.phenopackets.read import is_phenopacket
+
+    if is_phenopacket(p):
+        from myotrack.interchange.phenopackets import read_phenopackets
+
+        return read_phenopackets(p)
     if is_fhir(p):
         from myotrack.interchange.fhir import read_fhir
 
