@@ -51,9 +51,9 @@ def test_evidence_json_for_anti_srp_after_rituximab() -> None:
     assert "not a recommendation" in data["notice"]
     assert len(data["matches"]) == 3
     hicy = next(t for t in data["therapies"] if t["therapy"] == "hicy")
-    # 002's grades before HiCy are Table 2's worst values, not an assessment: the engine cannot
-    # judge the response, the authors' verdict is kept
-    assert (hicy["patients"], hicy["definite_response_yes"], hicy["reported_yes"]) == (3, 0, 2)
+    # 002's weakest grades before HiCy against the last visit: the engine finds the authors'
+    # two definite responders
+    assert (hicy["patients"], hicy["definite_response_yes"], hicy["reported_yes"]) == (3, 2, 2)
     assert "002 " in hicy["citations"]
     assert any(r["seed"] == "002" for r in data["references"])
 

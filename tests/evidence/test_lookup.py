@@ -37,11 +37,10 @@ def test_anti_srp_failed_rituximab_returns_the_hicy_patients(
     r = srp_after_rituximab
     hicy = r.therapy("hicy")
     assert hicy.patients == ("002-P1", "002-P2", "002-P3")
-    # Table 2 holds the worst values before HiCy, not an assessment, so the engine has no
-    # baseline: not evaluable (the authors' verdicts stay as reported)
-    # P3 is 'no' all the same: prednisone 10 mg/day after HiCy fails the taper
+    # Table 2's weakest grades before HiCy against Table 3: P1 and P2 definite responders,
+    # P3 not (prednisone 10 mg/day after HiCy fails the taper), as 002 reports
     e = hicy.engine_count("definite_response")
-    assert (e.yes, e.no, e.not_evaluable) == (0, 1, 2)
+    assert (e.yes, e.no, e.not_evaluable) == (2, 1, 0)
     assert hicy.reported_count("yes") == 2 and hicy.reported_count("no") == 1
     assert all(c.split(": ", 1)[1].startswith("002 ") for c in hicy.citations)
     assert "Mecoli" in dict(r.references)["002"]

@@ -57,7 +57,7 @@ def test_records_format(tmp_path: Path, evidence) -> None:  # type: ignore[no-un
     assert set(f[EVENT]) == {"enrolment_arm_1", "visit_arm_1"}
     visits = f[f[EVENT] == "visit_arm_1"]
     assert set(visits[REPEAT_INSTRUMENT]) == {""} and visits[REPEAT_INSTANCE].ne("").all()
-    assert set(f[REPEAT_INSTRUMENT]) == {"", "treatment", "clinical_event"}
+    assert set(f[REPEAT_INSTRUMENT]) == {"", "treatment", "clinical_event", "observation"}
     demographics = f[(f[EVENT] == "enrolment_arm_1") & (f[REPEAT_INSTRUMENT] == "")]
     assert len(demographics) == len(evidence.patients)
 
