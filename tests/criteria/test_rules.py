@@ -442,3 +442,16 @@ def test_rtx_lowest_ck_named_is_the_first_of_equal_ones() -> None:
         ]
     out = evaluate(make(patients, visits=visits, treatments=treatments), criteria=["rtx_response"])
     assert all("lowest 300 (day 120)" in w for w in out.frame["rtx_response__why"])
+
+
+def test_definite_response_no_strength_and_early_dose_is_not_evaluable() -> None:
+    """DOMAIN.md section 9 (issue 15): no grades after the therapy and 60 mg/day three days in
+    is not evaluable, not 'non-responder': the taper is judged at follow-up."""
+    ds = make(
+        [{"patient_id": "A"}],
+        visits=[{"patient_id": "A", "day": 3, "prednisone_mg_day": 60}],
+        treatments=[{"patient_id": "A", "drug": "ivig", "start_day": 0}],
+    )
+    r = evaluate(ds, criteria=["definite_response"]).frame.iloc[0]
+    assert r["definite_response"] == "not_evaluable"
+    assert pd.isna(r["definite_response__class"])
