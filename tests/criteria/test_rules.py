@@ -455,3 +455,42 @@ def test_definite_response_no_strength_and_early_dose_is_not_evaluable() -> None
     r = evaluate(ds, criteria=["definite_response"]).frame.iloc[0]
     assert r["definite_response"] == "not_evaluable"
     assert pd.isna(r["definite_response__class"])
+
+
+def _weak_grades(day: int) -> list[dict[str, object]]:
+    return [
+        {"patient_id": "A", "day": day, "muscle": m, "side": "both", "grade": "1"}
+        for m in ("shoulder_abductors", "hip_flexors")
+    ]
+
+
+def test_full_strength_ruled_out_by_one_weak_muscle() -> None:
+    """DOMAIN.md section 9 (issue 15): grades 1/5 in shoulder abductors and hip flexors rule out
+    an MRC sum of 60 though the other muscles were not graded: full strength and complete
+    remission are 'no', not 'not evaluable'."""
+    ds = make(
+        [{"patient_id": "A"}],
+        visits=[{"patient_id": "A", "day": 183, "ck": 100, "ck_uln": 200}],
+        strength=_weak_grades(183),
+        treatments=[PRED],
+    )
+    ids = ["full_strength_6m", "full_strength_last", "complete_remission"]
+    r = evaluate(ds, criteria=ids).frame.iloc[0]
+    assert [r[c] for c in ids] == ["no", "no", "no"]
+
+
+def test_complete_remission_is_judged_at_the_last_follow_up() -> None:
+    """DOMAIN.md section 9 (issue 15): an MRC sum of 60 on day 300 does not stand for the last
+    follow-up on day 400, where hip flexors and shoulder abductors were graded 1/5."""
+    ds = make(
+        [{"patient_id": "A"}],
+        visits=[
+            {"patient_id": "A", "day": 100, "ck": 100, "ck_uln": 200, "mrc_sum": 58},
+            {"patient_id": "A", "day": 300, "ck": 100, "ck_uln": 200, "mrc_sum": 60},
+        ],
+        strength=_weak_grades(400),
+        treatments=[PRED],
+    )
+    r = evaluate(ds, criteria=["complete_remission", "full_strength_last"]).frame.iloc[0]
+    assert r["complete_remission"] == "no"
+    assert r["full_strength_last"] == "no"
