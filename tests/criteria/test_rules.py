@@ -494,3 +494,40 @@ def test_complete_remission_is_judged_at_the_last_follow_up() -> None:
     r = evaluate(ds, criteria=["complete_remission", "full_strength_last"]).frame.iloc[0]
     assert r["complete_remission"] == "no"
     assert r["full_strength_last"] == "no"
+
+
+@pytest.mark.parametrize(
+    ("day", "relapse_type", "relapse", "remission"),
+    [
+        (None, None, "yes", "no"),  # undated: still a relapse during follow-up
+        (None, "clinical", "yes", "no"),
+        (200, "both", "yes", "no"),
+        (200, "biochemical", "no", "yes"),  # CK only: 004 requires an MRC sum drop
+        (None, "biochemical", "no", "yes"),
+    ],
+)
+def test_reported_relapse_undated_counts_biochemical_does_not(
+    day: int | None, relapse_type: str | None, relapse: str, remission: str
+) -> None:
+    """DOMAIN.md section 9 (issue 15): a reported relapse without a day is still a relapse during
+    follow-up (first day unknown); a purely biochemical one does not meet 004."""
+    ds = make(
+        [{"patient_id": "A"}],
+        visits=[
+            {"patient_id": "A", "day": 100, "ck": 100, "ck_uln": 200, "mrc_sum": 58},
+            {"patient_id": "A", "day": 300, "ck": 100, "ck_uln": 200, "mrc_sum": 60},
+        ],
+        events=[
+            {
+                "patient_id": "A",
+                "day": day,
+                "kind": "relapse_reported",
+                "relapse_type": relapse_type,
+            }
+        ],
+        treatments=[PRED],
+    )
+    r = evaluate(ds, criteria=["relapse", "complete_remission"]).frame.iloc[0]
+    assert (r["relapse"], r["complete_remission"]) == (relapse, remission)
+    if relapse == "yes" and day is None:
+        assert pd.isna(r["relapse__first_day"])

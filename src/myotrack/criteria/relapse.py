@@ -17,7 +17,10 @@ three must hold, against the previous assessment with an MRC sum:
 
 A relapse recorded as an event (``events.kind = relapse_reported``, e.g. 'clear clinical and
 biochemical relapse' in a case report without numbers) counts too when
-``accept_reported_relapse`` is on (default); ``relapse__basis`` says which.
+``accept_reported_relapse`` is on (default); ``relapse__basis`` says which. It counts only when
+clinical (``relapse_type`` clinical, both or not stated): a purely biochemical relapse (CK only)
+does not meet 004, which requires an MRC sum drop. A reported relapse without a day is still a
+relapse during follow-up (DOMAIN.md section 9): relapse is 'yes' and its first day unknown.
 Details: first day, number of relapse episodes (consecutive qualifying assessments are one),
 days from the anchor, basis.
 
@@ -228,27 +231,34 @@ def build(ctx: Context, per: ir.Table) -> list[ir.Table]:
         + text(hits.first_prev_day),
     )
     ev = ctx.events
-    rep = ev.filter((ev.kind == "relapse_reported") & ev.day.notnull())
+    clinical = ev.filter(
+        (ev.kind == "relapse_reported") & (ev.relapse_type.fill_null("") != "biochemical")
+    )
+    rep = clinical.filter(clinical.day.notnull())
     rep = rep.inner_join(ctx.immuno_start, "patient_id")
     rep = rep.filter(rep.day > rep.anchor_day)
     rep = rep.group_by("patient_id").aggregate(r_first_day=rep.day.min(), r_n=rep.count())
+    undated = clinical.filter(clinical.day.isnull())
+    undated = undated.group_by("patient_id").aggregate(u_n=undated.count())
 
     j = (
         ctx.patients.select("patient_id")
         .left_join(ctx.immuno_start, "patient_id")
         .select(~ibis.selectors.matches("_right$"))
     )
-    for t in (_evaluable(ctx, per), hits, rep):
+    for t in (_evaluable(ctx, per), hits, rep, undated):
         j = j.left_join(t, "patient_id").select(~ibis.selectors.matches("_right$"))
     use_rep = ibis.literal(p.accept_reported_relapse)
     measured_yes = j.m_first_day.notnull()
     reported_yes = use_rep & j.r_first_day.notnull()
+    undated_yes = use_rep & (j.u_n.fill_null(0) > 0)
     value = ibis.cases(
-        (measured_yes | reported_yes, ibis.literal(YES)),
+        (measured_yes | reported_yes | undated_yes, ibis.literal(YES)),
         (j.n_eval.fill_null(0) > 0, ibis.literal(NO)),
         else_=ibis.literal(NE),
     )
     first_day = ibis.cases(
+        (undated_yes, ibis.null("int64")),  # an undated relapse may have come first
         (measured_yes & reported_yes, ibis.least(j.m_first_day, j.r_first_day)),
         (measured_yes, j.m_first_day),
         (reported_yes, j.r_first_day),
@@ -257,12 +267,13 @@ def build(ctx: Context, per: ir.Table) -> list[ir.Table]:
     basis = ibis.cases(
         (measured_yes & reported_yes, ibis.literal("measured+reported")),
         (measured_yes, ibis.literal("measured")),
-        (reported_yes, ibis.literal("reported")),
+        (reported_yes | undated_yes, ibis.literal("reported")),
         else_=ibis.null("string"),
     )
     why = ibis.cases(
         (measured_yes, j.m_why),
         (reported_yes, ibis.literal("events day ") + text(j.r_first_day) + ": relapse_reported"),
+        (undated_yes, ibis.literal("events: relapse_reported (no day given)")),
         else_=ibis.literal(""),
     )
     reason = ibis.cases(
@@ -281,8 +292,12 @@ def build(ctx: Context, per: ir.Table) -> list[ir.Table]:
         ),
         else_=ibis.literal(""),
     )
-    count = j.n_episodes.cast("int64").fill_null(0) + ibis.ifelse(
-        measured_yes, 0, ibis.ifelse(reported_yes, j.r_n.cast("int64").fill_null(0), 0)
+    count = (
+        j.n_episodes.cast("int64").fill_null(0)
+        + ibis.ifelse(
+            measured_yes, 0, ibis.ifelse(reported_yes, j.r_n.cast("int64").fill_null(0), 0)
+        )
+        + ibis.ifelse(undated_yes, j.u_n.cast("int64").fill_null(0), 0)
     )
     out = j.select(
         "patient_id",
