@@ -531,3 +531,65 @@ def test_reported_relapse_undated_counts_biochemical_does_not(
     assert (r["relapse"], r["complete_remission"]) == (relapse, remission)
     if relapse == "yes" and day is None:
         assert pd.isna(r["relapse__first_day"])
+
+
+@pytest.mark.parametrize(
+    "course",
+    [
+        # 'corticosteroids 1 mg/kg' (issue 15, dang2025 P1): an unnamed glucocorticoid
+        {"drug": "glucocorticoid", "dose": 1, "dose_unit": "mg/kg", "dose_per": "day"},
+        {"drug": "prednisone", "dose": 1, "dose_unit": "mg/kg", "schedule": "daily (1 mg/kg/day)"},
+    ],
+)
+def test_refractory_reads_unnamed_and_written_out_daily_glucocorticoids(
+    course: dict[str, object],
+) -> None:
+    """001 Methods, DOMAIN.md section 9 (issue 15): a glucocorticoid without a drug name is
+    prednisone-equivalent at the stated dose, a schedule 'daily (1 mg/kg/day)' is daily, and a
+    dose per kg needs no body weight."""
+    ds = make(
+        [{"patient_id": "A"}],
+        visits=[
+            {"patient_id": "A", "day": 0, "mrc_sum": 50},
+            {"patient_id": "A", "day": 90, "mrc_sum": 44},
+        ],
+        treatments=[
+            {"patient_id": "A", "start_day": 0, **course},
+            {"patient_id": "A", "drug": "azathioprine", "start_day": 0},
+        ],
+    )
+    r = evaluate(ds, criteria=["refractory"]).frame.iloc[0]
+    assert r["refractory"] == "yes"
+    assert "body weight" not in r["refractory__reason"]
+
+
+def test_refractory_second_agents_are_a_parameter() -> None:
+    """001 lists the second agents with 'including' (DOMAIN.md section 9): a parameter whose
+    default is 001's list; tacrolimus counts only when added."""
+    assert Params().refractory_second_agents == (
+        "methotrexate",
+        "azathioprine",
+        "mycophenolate",
+        "ivig",
+    )
+    ds = make(
+        [{"patient_id": "A"}],
+        visits=[
+            {"patient_id": "A", "day": 0, "mrc_sum": 50},
+            {"patient_id": "A", "day": 90, "mrc_sum": 44},
+        ],
+        treatments=[
+            {
+                "patient_id": "A",
+                "drug": "prednisone",
+                "start_day": 0,
+                "dose": 1,
+                "dose_unit": "mg/kg",
+            },
+            {"patient_id": "A", "drug": "tacrolimus", "start_day": 0},
+        ],
+    )
+    default = evaluate(ds, criteria=["refractory"]).frame.iloc[0]
+    assert default["refractory"] != "yes" and "tacrolimus" not in default["refractory__reason"]
+    wider = Params(refractory_second_agents=(*Params().refractory_second_agents, "tacrolimus"))
+    assert evaluate(ds, criteria=["refractory"], params=wider).frame.iloc[0]["refractory"] == "yes"

@@ -8,12 +8,16 @@ intravenous immunoglobulin.'
 - High-dose glucocorticoid: visits recording a prednisone-equivalent dose >= 1.0 mg/kg/day
   (``refractory_gc_mg_per_kg``; body weight of the visit, else of the patient) on days that
   span at least ``refractory_gc_days`` (28) without a lower dose recorded in between; or an
-  oral glucocorticoid course in the treatment table (prednisone, methylprednisolone,
-  dexamethasone, as prednisone equivalents) with such a daily dose (mg/kg, or mg divided by
-  weight; a schedule other than daily is not read as a daily dose) lasting at least 28 days
-  (ongoing counts).
-- Second agent: a course of methotrexate, azathioprine, mycophenolate or IVIg that started
-  before the worsening.
+  glucocorticoid course in the treatment table (prednisone, methylprednisolone,
+  dexamethasone, as prednisone equivalents; a glucocorticoid written without a drug name,
+  'corticosteroids 1 mg/kg/day', is read as prednisone-equivalent at the stated dose) with such
+  a daily dose lasting at least 28 days (ongoing counts). A dose per kg is already per kg; a
+  dose in mg is divided by the patient's weight. Daily: ``dose_per`` day (week and month are
+  divided down); per administration or not stated, the schedule decides (empty, or a schedule
+  that says daily, e.g. 'daily (1 mg/kg/day)': once a day; 'twice daily': twice); another
+  schedule or a dose per course is not read as a daily dose.
+- Second agent: a course of a drug in ``Params.refractory_second_agents`` (default 001's list:
+  methotrexate, azathioprine, mycophenolate, IVIg) that started before the worsening.
 - Exposed from: the later of (start of high dose + 28 days) and the second agent's start.
 - Worsening: an assessment after that day with an MRC sum lower by at least
   ``refractory_mrc_drop`` (1) than the last MRC sum at or before it, or a reported relapse.
@@ -29,7 +33,6 @@ import ibis.expr.types as ir
 from myotrack.criteria.base import NE, NO, YES, Context, Criterion, arg_min, earliest, num, text
 from myotrack.criteria.timepoints import pick
 from myotrack.measures.steroids import PREDNISONE_PER_MG
-from myotrack.tables.vocab import REFRACTORY_SECOND_AGENTS
 
 _DAILY = ("daily", "a day", "per day", "every day", "qd", "od", "q24h")
 #: Schedules read as one or two administrations a day (lower case, trimmed; empty = daily).
@@ -60,6 +63,9 @@ def build(ctx: Context) -> list[ir.Table]:
     v = v.select(~ibis.selectors.matches("_right$"))
     weight = ibis.coalesce(v.weight_kg, v.pt_weight)
     v = v.mutate(per_kg=v.prednisone_mg_day / weight)
+    unweighed_v = v.group_by("patient_id").aggregate(
+        n_unweighed_v=v.per_kg.isnull().ifelse(1, 0).sum()
+    )
     v = v.filter(v.per_kg.notnull())
     v = v.mutate(high=v.per_kg >= p.refractory_gc_mg_per_kg)
     # per patient in one pass: visits with a dose per kg, first and last high dose. Only the
@@ -100,27 +106,48 @@ def build(ctx: Context) -> list[ir.Table]:
         (t.dose_unit == "mg", t.dose * factor / t.pt_weight),
         else_=ibis.null("float64"),
     )
-    # 'dose' is per administration: a daily dose needs a daily schedule (empty = daily)
+    # 'dose' per day, week or month as stated; per administration (or not stated) a daily
+    # dose needs a daily schedule (empty = daily)
     sched = t.schedule.lower().strip()
+    twice = sched.isin(TWICE_DAILY) | sched.startswith("twice daily") | sched.startswith("bid ")
+    once = (
+        t.schedule.isnull()
+        | sched.isin(ONCE_DAILY)
+        | sched.startswith("daily")
+        | sched.startswith("once daily")
+        | sched.startswith("every day")
+    )
+    per = t.dose_per.fill_null("administration")
     per_day = ibis.cases(
-        (t.schedule.isnull() | sched.isin(ONCE_DAILY), 1.0),
-        (sched.isin(TWICE_DAILY), 2.0),
+        (per == "day", 1.0),
+        (per == "week", 1.0 / 7),
+        (per == "month", 1.0 / p.month_days),
+        (per != "administration", ibis.null("float64")),
+        (twice, 2.0),
+        (once, 1.0),
         else_=ibis.null("float64"),
     )
     per_kg = per_kg * per_day
     long_enough = t.end_day.isnull() | ((t.end_day - t.start_day) >= p.refractory_gc_days)
+    # a dose in mg without a weight: the only course whose dose per kg is missing for want of
+    # a weight (a dose per kg needs none)
+    t = t.mutate(
+        unweighed=((t.dose_unit == "mg") & t.pt_weight.isnull() & t.dose.notnull()).ifelse(1, 0)
+    )
+    unweighed = t.group_by("patient_id").aggregate(n_unweighed_t=t.unweighed.sum())
     t = t.filter((per_kg >= p.refractory_gc_mg_per_kg) & long_enough)
     hd_courses = t.group_by("patient_id").aggregate(hd_start_t=t.start_day.min())
 
     s = ctx.treatments.filter(
-        ctx.treatments.drug.isin(REFRACTORY_SECOND_AGENTS) & ctx.treatments.start_day.notnull()
+        ctx.treatments.drug.isin(tuple(p.refractory_second_agents))
+        & ctx.treatments.start_day.notnull()
     )
     second = s.group_by("patient_id").aggregate(
         second_start=s.start_day.min(), second_drug=arg_min(s.drug, earliest(s))
     )
 
     j = ctx.patients.select("patient_id", "weight_kg")
-    for tb in (hd_visits, hd_courses, second, known_dose):
+    for tb in (hd_visits, hd_courses, second, known_dose, unweighed, unweighed_v):
         j = j.left_join(tb, "patient_id").select(~ibis.selectors.matches("_right$"))
     hd = ibis.least(j.hd_start, j.hd_start_t)
     hd = ibis.coalesce(hd, j.hd_start, j.hd_start_t)
@@ -153,6 +180,8 @@ def build(ctx: Context) -> list[ir.Table]:
         j = j.left_join(tb, "patient_id").select(~ibis.selectors.matches("_right$"))
     worsening_day = ibis.coalesce(ibis.least(j.worse_day, j.rep_day), j.worse_day, j.rep_day)
     never_exposed = j.n_dose.fill_null(0) > 0
+    unweighed_dose = (j.n_unweighed_t.fill_null(0) + j.n_unweighed_v.fill_null(0)) > 0
+    agents = ", ".join(p.refractory_second_agents)
     value = ibis.cases(
         (j.exposed_day.notnull() & worsening_day.notnull(), ibis.literal(YES)),
         (j.exposed_day.notnull() & (j.n_later.fill_null(0) > 0), ibis.literal(NO)),
@@ -162,13 +191,18 @@ def build(ctx: Context) -> list[ir.Table]:
     reason = ibis.cases(
         (
             j.second_start.isnull(),
-            ibis.literal(
-                "no methotrexate, azathioprine, mycophenolate or IVIg course with a start day"
-            ),
+            ibis.literal(f"no course of {agents} with a start day"),
+        ),
+        (
+            hd.isnull() & unweighed_dose,
+            ibis.literal("no body weight to express the prednisone dose in mg per kg"),
         ),
         (
             hd.isnull() & ~never_exposed,
-            ibis.literal("no prednisone dose with a body weight to express it per kg"),
+            ibis.literal(
+                "no glucocorticoid dose read as >= 1.0 mg/kg/day (daily, with a start day)"
+                " for 28 days"
+            ),
         ),
         (hd.isnull(), ibis.literal("never on prednisone >= 1.0 mg/kg/day for 28 days")),
         (j.n_later.fill_null(0) == 0, ibis.literal("no MRC sum after the exposure day")),
