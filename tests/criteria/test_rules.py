@@ -593,3 +593,44 @@ def test_refractory_second_agents_are_a_parameter() -> None:
     assert default["refractory"] != "yes" and "tacrolimus" not in default["refractory__reason"]
     wider = Params(refractory_second_agents=(*Params().refractory_second_agents, "tacrolimus"))
     assert evaluate(ds, criteria=["refractory"], params=wider).frame.iloc[0]["refractory"] == "yes"
+
+
+def test_qualitative_normal_ck_counts() -> None:
+    """DOMAIN.md section 9 (issue 15): 'CK normal' means at or below the ULN without a number:
+    CK normalised on that day, and complete remission's CK condition holds."""
+    ds = make(
+        [{"patient_id": "A"}],
+        visits=[
+            {"patient_id": "A", "day": 0, "ck": 5000, "ck_uln": 200, "mrc_sum": 48},
+            {"patient_id": "A", "day": 60, "ck": 900, "ck_uln": 200, "mrc_sum": 56},
+            {"patient_id": "A", "day": 150, "ck": "normal", "mrc_sum": 60},
+        ],
+        treatments=[PRED],
+    )
+    r = evaluate(ds, criteria=["ck_normalisation", "complete_remission"]).frame.iloc[0]
+    assert r["ck_normalisation"] == "yes" and r["ck_normalisation__day"] == 150
+    assert r["complete_remission"] == "yes"
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "expected"),
+    [
+        (10000, ">999", "not_evaluable"),  # may be 1000 (10-fold) or far more
+        (">10000", 1001, "not_evaluable"),  # the baseline may be 10,010 or more
+        (10000, 1000, "yes"),
+        (10000, "<1000", "yes"),
+        (10000, ">1000", "no"),
+    ],
+)
+def test_rtx_response_honours_ck_bounds(before: object, after: object, expected: str) -> None:
+    """001 Table 4 footnote b, DOMAIN.md section 9 (issue 15): a 10-fold CK fall is decided only
+    when the written bounds decide it."""
+    ds = make(
+        [{"patient_id": "A"}],
+        visits=[
+            {"patient_id": "A", "day": -5, "ck": before, "ck_uln": 200, "mrc_sum": 40},
+            {"patient_id": "A", "day": 90, "ck": after, "ck_uln": 200, "mrc_sum": 41},
+        ],
+        treatments=[{"patient_id": "A", "drug": "rituximab", "start_day": 0}],
+    )
+    assert evaluate(ds, criteria=["rtx_response"]).frame.iloc[0]["rtx_response"] == expected

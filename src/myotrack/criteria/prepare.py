@@ -41,7 +41,7 @@ from myotrack.tables.vocab import canonical_drug
 
 _DROP = ("source", "note")
 _EXTRA = {
-    "visits": {"ck_bound": "string"},
+    "visits": {"ck_bound": "string", "ck_state": "string"},
     "strength": {
         "grade_whole": "int64",  # the grade's lowest whole grade (MrcGrade.low)
         "grade_kendall": "int64",  # its lowest Kendall value
@@ -54,7 +54,15 @@ _EXTRA = {
 
 
 #: The visit columns an assessment carries (the core set criteria read ``visits`` itself).
-ASSESS_VISIT_COLUMNS = ("ck", "ck_uln", "ck_bound", "mrs", "mrc_sum", "prednisone_mg_day")
+ASSESS_VISIT_COLUMNS = (
+    "ck",
+    "ck_uln",
+    "ck_bound",
+    "ck_state",
+    "mrs",
+    "mrc_sum",
+    "prednisone_mg_day",
+)
 
 
 def distinct_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -263,7 +271,8 @@ def prepared(params: Params) -> dict[str, ir.Table]:
     """The shared derived tables, materialised once per evaluation.
 
     ``assess``: the assessments; ``immuno``: each patient's anchor; ``latest``: each patient's
-    last MRC sum, last CK (with ULN and bound) and last prednisone dose, and their days.
+    last MRC sum, last CK (with ULN, bound and qualitative state: a CK written only 'normal'
+    counts) and last prednisone dose, and their days.
     """
     t = base_tables()
     visits, strength, treatments = t["visits"], t["strength"], t["treatments"]
@@ -279,6 +288,8 @@ def prepared(params: Params) -> dict[str, ir.Table]:
         ck=j.ck,
         ck_uln=j.ck_uln,
         ck_bound=j.ck_bound.fill_null(""),
+        # 'normal' / 'elevated' without a number ('CK normalised'): a CK all the same
+        ck_state=j.ck_state.fill_null(""),
         mrs=j.mrs,
         prednisone_mg_day=j.prednisone_mg_day,
         upper_min=j.upper_min,
@@ -314,11 +325,14 @@ def prepared(params: Params) -> dict[str, ir.Table]:
     m = ibis.table(a.schema(), name="assess")  # read from the materialised table
     # each last row picked once, as a struct (one key comparison per row, not one per column)
     mrc = ibis.struct({"day": m.day, "mrc": m.mrc, "full": m.mrc_full, "high": m.mrc_high})
-    ck = ibis.struct({"day": m.day, "ck": m.ck, "uln": m.ck_uln, "bound": m.ck_bound})
+    ck = ibis.struct(
+        {"day": m.day, "ck": m.ck, "uln": m.ck_uln, "bound": m.ck_bound, "state": m.ck_state}
+    )
+    has_ck = m.ck.notnull() | (m.ck_state != "")
     dose = ibis.struct({"day": m.day, "mg": m.prednisone_mg_day})
     last = m.group_by("patient_id").aggregate(
         m=arg_max(mrc, m.day, where=m.mrc_seen),
-        c=arg_max(ck, m.day, where=m.ck.notnull()),
+        c=arg_max(ck, m.day, where=has_ck),
         p=arg_max(dose, m.day, where=m.prednisone_mg_day.notnull()),
     )
     latest = last.select(
@@ -331,6 +345,7 @@ def prepared(params: Params) -> dict[str, ir.Table]:
         last_ck=last.c["ck"],
         last_uln=last.c["uln"],
         last_bound=last.c["bound"],
+        last_state=last.c["state"],
         prednisone_day=last.p["day"],
         last_prednisone=last.p["mg"],
     )

@@ -66,13 +66,15 @@ def _raised(
     uln: ir.Value,
     prev_mrc: ir.Value,
     mrc: ir.Value,
+    state: ir.Value | None = None,
 ) -> ir.BooleanValue:
     """Conditions 2 and 3 at one assessment (null-safe: unknown is not met).
 
     A CK written '>N' is at least N: it is above a limit when N >= the limit. A CK written '<N'
     can never be shown to be above anything.
     """
-    high = compare_expr(ck, bound, ibis.literal(""), uln, "above", multiple=p.relapse_ck_multiple)
+    st = ibis.literal("") if state is None else state
+    high = compare_expr(ck, bound, st, uln, "above", multiple=p.relapse_ck_multiple)
     return (high & ((prev_mrc - mrc) > p.relapse_mrc_drop)).fill_null(False)
 
 
@@ -84,14 +86,15 @@ def _above(ck: ir.Value, bound: ir.Value, uln: ir.Value, baseline: ir.Value) -> 
 def rows(ctx: Context) -> ir.Table:
     """The assessments after the anchor with CK, ULN and MRC sum, each with the previous MRC sum.
 
-    The previous assessment is the previous one with an MRC sum (whether or not it had a CK):
+    A CK written only 'normal' (``ck_state``) needs no ULN: it is compared too (never above
+    3x ULN, so never a relapse). The previous assessment is the previous one with an MRC sum (whether or not it had a CK):
     one window over the assessments with an MRC sum, two plain ``LAG``s.
     """
     a = anchored(ctx)
     a = a.filter((a.day > a.anchor_day) & a.mrc.notnull())
     w = ibis.window(group_by="patient_id", order_by="day")
     a = a.mutate(prev_mrc=a.mrc.lag().over(w), prev_day=a.day.lag().over(w))
-    return a.filter(a.ck.notnull() & a.ck_uln.notnull())
+    return a.filter((a.ck.notnull() & a.ck_uln.notnull()) | (a.ck_state == "normal"))
 
 
 #: What a candidate assessment carries to the second step.
@@ -108,7 +111,7 @@ def compared(ctx: Context) -> ir.Table:
     assessment's day and previous MRC sum), ``anchor_day``, ``candidates`` (a list of structs).
     """
     r = rows(ctx)
-    raised = _raised(ctx.params, r.ck, r.ck_bound, r.ck_uln, r.prev_mrc, r.mrc)
+    raised = _raised(ctx.params, r.ck, r.ck_bound, r.ck_uln, r.prev_mrc, r.mrc, r.ck_state)
     return r.group_by("patient_id").aggregate(
         n_prev=r.prev_mrc.notnull().ifelse(1, 0).sum(),
         first_day=r.day.min(),

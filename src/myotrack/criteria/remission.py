@@ -37,15 +37,15 @@ def build(ctx: Context, relapse: ir.Table) -> list[ir.Table]:
     j = ctx.patients.select("patient_id")
     for t in (ctx.latest, relapse.select("patient_id", "relapse")):
         j = j.left_join(t, "patient_id").select(~ibis.selectors.matches("_right$"))
-    # the last CK counts only with its ULN
-    ck_known = j.last_ck.notnull() & j.last_uln.notnull()
-    j = j.mutate(
-        last_ck=ck_known.ifelse(j.last_ck, ibis.null("float64")),
-        last_uln=ck_known.ifelse(j.last_uln, ibis.null("float64")),
-        last_bound=ck_known.ifelse(j.last_bound, ibis.null("string")),
-        ck_day=ck_known.ifelse(j.ck_day, ibis.null("int64")),
+    # the last CK: a number needs its ULN; 'normal' (below 1 x ULN) needs none
+    below = ck_within(
+        j.last_ck,
+        j.last_uln,
+        j.last_bound,
+        p.remission_ck_multiple,
+        strict=True,
+        state=j.last_state,
     )
-    below = ck_within(j.last_ck, j.last_uln, j.last_bound, p.remission_ck_multiple, strict=True)
     j = j.mutate(ck_ok=below)
     mrc_ok = j.last_mrc_full
     rel_ok = j.relapse == NO
@@ -62,7 +62,13 @@ def build(ctx: Context, relapse: ir.Table) -> list[ir.Table]:
             + text(j.mrc_day)
             + ") allow a sum of 60 and less",
         ),
-        (j.ck_ok.isnull(), ibis.literal("no CK with ULN recorded (or its bound leaves it open)")),
+        (j.ck_day.isnull(), ibis.literal("no CK recorded")),
+        (
+            j.ck_ok.isnull(),
+            ibis.literal("the last CK (day ")
+            + text(j.ck_day)
+            + ") has no ULN (reference range), or its bound leaves it open",
+        ),
         (j.relapse == NE, ibis.literal("relapse not evaluable")),
         else_=ibis.literal(""),
     )
@@ -74,8 +80,11 @@ def build(ctx: Context, relapse: ir.Table) -> list[ir.Table]:
         + " (day "
         + text(j.mrc_day)
         + "); last CK "
-        + j.last_bound.fill_null("")
-        + num(j.last_ck)
+        + ibis.ifelse(
+            j.last_state.fill_null("") != "",
+            j.last_state,
+            j.last_bound.fill_null("") + num(j.last_ck),
+        )
         + " / ULN "
         + num(j.last_uln)
         + " (day "
