@@ -22,7 +22,8 @@ clinical (``relapse_type`` clinical, both or not stated): a purely biochemical r
 does not meet 004, which requires an MRC sum drop. A reported relapse without a day is still a
 relapse during follow-up (DOMAIN.md section 9): relapse is 'yes' and its first day unknown.
 Details: first day, number of relapse episodes (consecutive qualifying assessments are one),
-days from the anchor, basis.
+days from the anchor, basis, and the anchor's day (the time origin of relapse-free survival:
+no relapse can be counted before it).
 
 Computed in two steps: one window over the assessments with an MRC sum gives each its previous
 one (:func:`rows`, :func:`compared`); only the candidates, which meet conditions 2 and 3, are
@@ -54,7 +55,7 @@ CRITERIA = (
             "accept_reported_relapse": "yes",
         },
         "first immunotherapy",
-        ("first_day", "count", "days_from_anchor", "basis"),
+        ("first_day", "count", "days_from_anchor", "basis", "anchor_day"),
     ),
 )
 
@@ -309,6 +310,7 @@ def build(ctx: Context, per: ir.Table) -> list[ir.Table]:
         relapse__count=ibis.ifelse(value == NE, ibis.null("int64"), count.cast("int64")),
         relapse__days_from_anchor=first_day - j.anchor_day,
         relapse__basis=basis,
+        relapse__anchor_day=j.anchor_day,
         relapse__why=why,
         relapse__reason=reason,
     )
