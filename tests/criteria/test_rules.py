@@ -634,3 +634,27 @@ def test_rtx_response_honours_ck_bounds(before: object, after: object, expected:
         treatments=[{"patient_id": "A", "drug": "rituximab", "start_day": 0}],
     )
     assert evaluate(ds, criteria=["rtx_response"]).frame.iloc[0]["rtx_response"] == expected
+
+
+def test_refractory_is_no_without_any_second_agent() -> None:
+    """001 Methods: refractory needs worsening after high-dose glucocorticoid *and* a second
+    agent; a patient whose treatments list none of the second agents is not refractory ('no'),
+    not 'not evaluable' (evidence case 001-T3-02, reference implementation)."""
+    ds = make(
+        [{"patient_id": "A"}],
+        visits=[
+            {"patient_id": "A", "day": 0, "mrc_sum": 50},
+            {"patient_id": "A", "day": 90, "mrc_sum": 44},
+        ],
+        treatments=[
+            {
+                "patient_id": "A",
+                "drug": "prednisone",
+                "start_day": 0,
+                "dose": 1,
+                "dose_unit": "mg/kg",
+            },
+            {"patient_id": "A", "drug": "rituximab", "start_day": 30},
+        ],
+    )
+    assert evaluate(ds, criteria=["refractory"]).frame.iloc[0]["refractory"] == "no"

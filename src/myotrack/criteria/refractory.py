@@ -21,8 +21,11 @@ intravenous immunoglobulin.'
 - Exposed from: the later of (start of high dose + 28 days) and the second agent's start.
 - Worsening: an assessment after that day with an MRC sum lower by at least
   ``refractory_mrc_drop`` (1) than the last MRC sum at or before it, or a reported relapse.
-yes: worsening after exposure; no: never exposed (with doses and weight known), or exposed with
-later MRC sums and no worsening; not evaluable otherwise.
+yes: worsening after exposure; no: never exposed - no glucocorticoid at all (no course, no
+dose recorded at a visit) or no course of a second agent at all (the treatment table is the
+complete list of what was given), or doses and weight known and never high - or exposed with
+later MRC sums and no worsening; not evaluable otherwise (e.g. a second agent without a start
+day).
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ import ibis.expr.types as ir
 from myotrack.criteria.base import NE, NO, YES, Context, Criterion, arg_min, earliest, num, text
 from myotrack.criteria.timepoints import pick
 from myotrack.measures.steroids import PREDNISONE_PER_MG
+from myotrack.tables.vocab import GLUCOCORTICOIDS
 
 _DAILY = ("daily", "a day", "per day", "every day", "qd", "od", "q24h")
 #: Schedules read as one or two administrations a day (lower case, trimmed; empty = daily).
@@ -138,6 +142,12 @@ def build(ctx: Context) -> list[ir.Table]:
     t = t.filter((per_kg >= p.refractory_gc_mg_per_kg) & long_enough)
     hd_courses = t.group_by("patient_id").aggregate(hd_start_t=t.start_day.min())
 
+    # which patients had any glucocorticoid course or any second-agent course, dated or not
+    tt = ctx.treatments
+    given = tt.group_by("patient_id").aggregate(
+        n_gc=tt.drug.isin(GLUCOCORTICOIDS).ifelse(1, 0).sum(),
+        n_second_any=tt.drug.isin(tuple(p.refractory_second_agents)).ifelse(1, 0).sum(),
+    )
     s = ctx.treatments.filter(
         ctx.treatments.drug.isin(tuple(p.refractory_second_agents))
         & ctx.treatments.start_day.notnull()
@@ -147,7 +157,7 @@ def build(ctx: Context) -> list[ir.Table]:
     )
 
     j = ctx.patients.select("patient_id", "weight_kg")
-    for tb in (hd_visits, hd_courses, second, known_dose, unweighed, unweighed_v):
+    for tb in (hd_visits, hd_courses, second, known_dose, unweighed, unweighed_v, given):
         j = j.left_join(tb, "patient_id").select(~ibis.selectors.matches("_right$"))
     hd = ibis.least(j.hd_start, j.hd_start_t)
     hd = ibis.coalesce(hd, j.hd_start, j.hd_start_t)
@@ -182,13 +192,22 @@ def build(ctx: Context) -> list[ir.Table]:
     never_exposed = j.n_dose.fill_null(0) > 0
     unweighed_dose = (j.n_unweighed_t.fill_null(0) + j.n_unweighed_v.fill_null(0)) > 0
     agents = ", ".join(p.refractory_second_agents)
+    no_gc = (
+        (j.n_gc.fill_null(0) == 0)
+        & (j.n_dose.fill_null(0) == 0)
+        & (j.n_unweighed_v.fill_null(0) == 0)
+    )
+    no_second = j.n_second_any.fill_null(0) == 0
     value = ibis.cases(
         (j.exposed_day.notnull() & worsening_day.notnull(), ibis.literal(YES)),
+        (no_gc | no_second, ibis.literal(NO)),
         (j.exposed_day.notnull() & (j.n_later.fill_null(0) > 0), ibis.literal(NO)),
         (hd.isnull() & never_exposed & j.second_start.notnull(), ibis.literal(NO)),
         else_=ibis.literal(NE),
     )
     reason = ibis.cases(
+        (no_gc, ibis.literal("no glucocorticoid course or dose")),
+        (no_second, ibis.literal(f"no course of {agents}")),
         (
             j.second_start.isnull(),
             ibis.literal(f"no course of {agents} with a start day"),
