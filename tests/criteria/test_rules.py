@@ -658,3 +658,20 @@ def test_refractory_is_no_without_any_second_agent() -> None:
         ],
     )
     assert evaluate(ds, criteria=["refractory"]).frame.iloc[0]["refractory"] == "no"
+
+
+def test_definite_response_before_grades_within_the_lookback() -> None:
+    """002 'before therapy' (synthetic case SYN000019 of the reference comparison): a grade 300
+    days before the therapy is not the strength before it (baseline_lookback_days = 120)."""
+    ds = make(
+        [{"patient_id": "A"}],
+        visits=[{"patient_id": "A", "day": 200, "prednisone_mg_day": 5}],
+        strength=[
+            {"patient_id": "A", "day": -300, "muscle": "hip_flexors", "side": "left", "grade": "2"},
+            {"patient_id": "A", "day": 150, "muscle": "hip_flexors", "side": "left", "grade": "4"},
+        ],
+        treatments=[{"patient_id": "A", "drug": "ivig", "start_day": 0}],
+    )
+    assert evaluate(ds, criteria=["definite_response"]).frame.iloc[0]["definite_response"] == (
+        "not_evaluable"
+    )

@@ -12,7 +12,9 @@ hip flexors; Tables 2-3 give the weaker side before therapy and at the last visi
   (upper: ``response_upper_muscles``, default shoulder abductors; lower:
   ``response_lower_muscles``, default hip flexors); whole grades follow
   ``myotrack.measures.grades`` (4+ -> 4, 4- -> 4, 3- -> 2). Before: the last assessment with grades at or
-  before the anchor day; after: the last assessment with grades after it ('at last visit').
+  before the anchor day, no earlier than ``baseline_lookback_days`` (120) before it (a grade
+  from years earlier is not the strength 'before therapy'); after: the last assessment with
+  grades after it ('at last visit').
 - Taper: the last prednisone-equivalent dose recorded after the anchor is below 10 mg/day. The
   taper is judged at follow-up (DOMAIN.md section 9): the dose counts only when it was
   recorded on or after the strength follow-up (the last graded assessment after the anchor);
@@ -56,7 +58,8 @@ def build(ctx: Context) -> list[ir.Table]:
     a = a.inner_join(anc, "patient_id")
     # per patient in one pass over the graded assessments: the last grades at or before the
     # anchor and the last after it
-    before, after = a.day <= a.anchor_day, a.day > a.anchor_day
+    before = (a.day <= a.anchor_day) & (a.day >= a.anchor_day - p.baseline_lookback_days)
+    after = a.day > a.anchor_day
     per = a.group_by("patient_id").aggregate(
         b_day=a.day.max(where=before),
         b_up=arg_max(a.upper_min, a.day, where=before),
@@ -104,7 +107,10 @@ def build(ctx: Context) -> list[ir.Table]:
         (j.anchor_day.isnull(), ibis.literal("no escalation therapy with a start day")),
         (
             j.b_day.isnull(),
-            ibis.literal("no muscle grades at or before the start of ") + j.anchor_drug,
+            ibis.literal(
+                f"no muscle grades in the {p.baseline_lookback_days} days up to the start of "
+            )
+            + j.anchor_drug,
         ),
         (j.a_day.isnull(), ibis.literal("no muscle grades after the start of ") + j.anchor_drug),
         (
