@@ -554,7 +554,7 @@ def test_refractory_reads_unnamed_and_written_out_daily_glucocorticoids(
             {"patient_id": "A", "day": 90, "mrc_sum": 44},
         ],
         treatments=[
-            {"patient_id": "A", "start_day": 0, **course},
+            {"patient_id": "A", "start_day": 0, "end_day": 60, **course},
             {"patient_id": "A", "drug": "azathioprine", "start_day": 0},
         ],
     )
@@ -583,6 +583,7 @@ def test_refractory_second_agents_are_a_parameter() -> None:
                 "patient_id": "A",
                 "drug": "prednisone",
                 "start_day": 0,
+                "end_day": 60,
                 "dose": 1,
                 "dose_unit": "mg/kg",
             },
@@ -675,3 +676,31 @@ def test_definite_response_before_grades_within_the_lookback() -> None:
     assert evaluate(ds, criteria=["definite_response"]).frame.iloc[0]["definite_response"] == (
         "not_evaluable"
     )
+
+
+@pytest.mark.parametrize(
+    ("end_day", "expected"), [(26, "no"), (27, "yes"), (None, "not_evaluable")]
+)
+def test_refractory_high_dose_month_needs_a_known_end(end_day: int | None, expected: str) -> None:
+    """001 '1.0 mg/kg/day for at least 1 month'; schema: an empty end day means 'ongoing or
+    unknown', so the month on the high dose is unknown (synthetic case SYN000017 of the reference
+    comparison). The end day is the course's last day: days 0..27 are 28 days."""
+    ds = make(
+        [{"patient_id": "A"}],
+        visits=[
+            {"patient_id": "A", "day": 0, "mrc_sum": 50},
+            {"patient_id": "A", "day": 90, "mrc_sum": 44},
+        ],
+        treatments=[
+            {
+                "patient_id": "A",
+                "drug": "prednisone",
+                "start_day": 0,
+                "end_day": end_day,
+                "dose": 1,
+                "dose_unit": "mg/kg",
+            },
+            {"patient_id": "A", "drug": "azathioprine", "start_day": 0},
+        ],
+    )
+    assert evaluate(ds, criteria=["refractory"]).frame.iloc[0]["refractory"] == expected

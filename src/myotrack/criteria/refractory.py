@@ -11,7 +11,9 @@ intravenous immunoglobulin.'
   glucocorticoid course in the treatment table (prednisone, methylprednisolone,
   dexamethasone, as prednisone equivalents; a glucocorticoid written without a drug name,
   'corticosteroids 1 mg/kg/day', is read as prednisone-equivalent at the stated dose) with such
-  a daily dose lasting at least 28 days (ongoing counts). A dose per kg is already per kg; a
+  a daily dose lasting at least 28 days (``end_day`` - ``start_day`` + 1: the end day is the
+  course's last day). An empty end day means 'ongoing or unknown' (schema): the time on the
+  high dose is unknown, so such a course makes the answer not evaluable rather than 'yes'. A dose per kg is already per kg; a
   dose in mg is divided by the patient's weight. Daily: ``dose_per`` day (week and month are
   divided down); per administration or not stated, the schedule decides (empty, or a schedule
   that says daily, e.g. 'daily (1 mg/kg/day)': once a day; 'twice daily': twice); another
@@ -132,13 +134,21 @@ def build(ctx: Context) -> list[ir.Table]:
         else_=ibis.null("float64"),
     )
     per_kg = per_kg * per_day
-    long_enough = t.end_day.isnull() | ((t.end_day - t.start_day) >= p.refractory_gc_days)
+    # end_day is the course's last day (inclusive); an empty end day means ongoing *or unknown*,
+    # so the time on the high dose is unknown: such a course may be high-dose, never surely
+    days_on = t.end_day - t.start_day + 1
+    long_enough = t.end_day.notnull() & (days_on >= p.refractory_gc_days)
+    maybe = (per_kg.isnull() | (per_kg >= p.refractory_gc_mg_per_kg)) & (
+        t.end_day.isnull() | (days_on >= p.refractory_gc_days)
+    )
     # a dose in mg without a weight: the only course whose dose per kg is missing for want of
     # a weight (a dose per kg needs none)
     t = t.mutate(
         unweighed=((t.dose_unit == "mg") & t.pt_weight.isnull() & t.dose.notnull()).ifelse(1, 0)
     )
-    unweighed = t.group_by("patient_id").aggregate(n_unweighed_t=t.unweighed.sum())
+    unweighed = t.group_by("patient_id").aggregate(
+        n_unweighed_t=t.unweighed.sum(), n_maybe_t=maybe.ifelse(1, 0).sum()
+    )
     t = t.filter((per_kg >= p.refractory_gc_mg_per_kg) & long_enough)
     hd_courses = t.group_by("patient_id").aggregate(hd_start_t=t.start_day.min())
 
@@ -202,7 +212,15 @@ def build(ctx: Context) -> list[ir.Table]:
         (j.exposed_day.notnull() & worsening_day.notnull(), ibis.literal(YES)),
         (no_gc | no_second, ibis.literal(NO)),
         (j.exposed_day.notnull() & (j.n_later.fill_null(0) > 0), ibis.literal(NO)),
-        (hd.isnull() & never_exposed & j.second_start.notnull(), ibis.literal(NO)),
+        (
+            # never high: every course's dose and duration known and short of the rule, every
+            # visit dose readable per kg
+            hd.isnull()
+            & j.second_start.notnull()
+            & (j.n_maybe_t.fill_null(0) == 0)
+            & (j.n_unweighed_v.fill_null(0) == 0),
+            ibis.literal(NO),
+        ),
         else_=ibis.literal(NE),
     )
     reason = ibis.cases(
@@ -221,6 +239,13 @@ def build(ctx: Context) -> list[ir.Table]:
             ibis.literal(
                 "no glucocorticoid dose read as >= 1.0 mg/kg/day (daily, with a start day)"
                 " for 28 days"
+            ),
+        ),
+        (
+            hd.isnull() & (j.n_maybe_t.fill_null(0) > 0),
+            ibis.literal(
+                "a glucocorticoid course may have been >= 1.0 mg/kg/day for 28 days: its end day"
+                " (or its daily dose) is not given"
             ),
         ),
         (hd.isnull(), ibis.literal("never on prednisone >= 1.0 mg/kg/day for 28 days")),
