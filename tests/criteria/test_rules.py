@@ -704,3 +704,27 @@ def test_refractory_high_dose_month_needs_a_known_end(end_day: int | None, expec
         ],
     )
     assert evaluate(ds, criteria=["refractory"]).frame.iloc[0]["refractory"] == expected
+
+
+def test_refractory_no_worsening_decides_without_the_dose_month() -> None:
+    """001 requires worsening: MRC sums that never fall after the second agent make it 'no'
+    even when the high-dose month is unknown (open end day; synthetic case SYN000005 of the
+    reference comparison)."""
+    ds = make(
+        [{"patient_id": "A"}],
+        visits=[
+            {"patient_id": "A", "day": 0, "mrc_sum": 44},
+            {"patient_id": "A", "day": 90, "mrc_sum": 50},
+        ],
+        treatments=[
+            {
+                "patient_id": "A",
+                "drug": "prednisone",
+                "start_day": 0,
+                "dose": 1,
+                "dose_unit": "mg/kg",
+            },
+            {"patient_id": "A", "drug": "azathioprine", "start_day": 0},
+        ],
+    )
+    assert evaluate(ds, criteria=["refractory"]).frame.iloc[0]["refractory"] == "no"

@@ -156,6 +156,8 @@ def build(ctx: Context) -> list[ir.Table]:
     tt = ctx.treatments
     given = tt.group_by("patient_id").aggregate(
         n_gc=tt.drug.isin(GLUCOCORTICOIDS).ifelse(1, 0).sum(),
+        # an undated glucocorticoid course may have been the high-dose month
+        n_gc_undated=(tt.drug.isin(GLUCOCORTICOIDS) & tt.start_day.isnull()).ifelse(1, 0).sum(),
         n_second_any=tt.drug.isin(tuple(p.refractory_second_agents)).ifelse(1, 0).sum(),
     )
     s = ctx.treatments.filter(
@@ -198,6 +200,33 @@ def build(ctx: Context) -> list[ir.Table]:
     ev = ev.filter(ev.day > ev.exposed_day).group_by("patient_id").aggregate(rep_day=ev.day.min())
     for tb in (ref, lw, ev):
         j = j.left_join(tb, "patient_id").select(~ibis.selectors.matches("_right$"))
+    # any worsening at all after the second agent started (each MRC sum against the previous
+    # one, or a reported clinical relapse): without one, exposure does not matter
+    m = ctx.assess.filter(ctx.assess.mrc.notnull()).inner_join(
+        j.select("patient_id", "second_start").filter(j.second_start.notnull()), "patient_id"
+    )
+    m = m.mutate(prev=m.mrc.lag().over(ibis.window(group_by="patient_id", order_by=m.day)))
+    m = m.filter(m.day > m.second_start)
+    drops = m.group_by("patient_id").aggregate(
+        n_after_second=m.count(),
+        n_drop=((m.prev - m.mrc) >= p.refractory_mrc_drop).fill_null(False).ifelse(1, 0).sum(),
+    )
+    e2 = ctx.events.filter(
+        (ctx.events.kind.isin(["relapse_reported", "worsening"]))
+        & (ctx.events.relapse_type.fill_null("") != "biochemical")
+    )
+    e2 = e2.inner_join(j.select("patient_id", "second_start"), "patient_id")
+    e2 = e2.filter(e2.day.isnull() | (e2.day > e2.second_start))
+    e2 = e2.group_by("patient_id").aggregate(n_rep_after=e2.count())
+    for tb in (drops, e2):
+        j = j.left_join(tb, "patient_id").select(~ibis.selectors.matches("_right$"))
+    never_worse = (
+        j.second_start.notnull()
+        & (j.n_after_second.fill_null(0) > 0)
+        & (j.n_drop.fill_null(0) == 0)
+        & (j.n_rep_after.fill_null(0) == 0)
+    )
+    maybe_hd = (j.n_maybe_t.fill_null(0) + j.n_gc_undated.fill_null(0)) > 0
     worsening_day = ibis.coalesce(ibis.least(j.worse_day, j.rep_day), j.worse_day, j.rep_day)
     never_exposed = j.n_dose.fill_null(0) > 0
     unweighed_dose = (j.n_unweighed_t.fill_null(0) + j.n_unweighed_v.fill_null(0)) > 0
@@ -217,15 +246,20 @@ def build(ctx: Context) -> list[ir.Table]:
             # visit dose readable per kg
             hd.isnull()
             & j.second_start.notnull()
-            & (j.n_maybe_t.fill_null(0) == 0)
+            & ~maybe_hd
             & (j.n_unweighed_v.fill_null(0) == 0),
             ibis.literal(NO),
         ),
+        (never_worse, ibis.literal(NO)),
         else_=ibis.literal(NE),
     )
     reason = ibis.cases(
         (no_gc, ibis.literal("no glucocorticoid course or dose")),
         (no_second, ibis.literal(f"no course of {agents}")),
+        (
+            never_worse & j.exposed_day.isnull(),
+            ibis.literal("no worsening after the start of ") + j.second_drug.fill_null("?"),
+        ),
         (
             j.second_start.isnull(),
             ibis.literal(f"no course of {agents} with a start day"),
@@ -242,7 +276,7 @@ def build(ctx: Context) -> list[ir.Table]:
             ),
         ),
         (
-            hd.isnull() & (j.n_maybe_t.fill_null(0) > 0),
+            hd.isnull() & maybe_hd,
             ibis.literal(
                 "a glucocorticoid course may have been >= 1.0 mg/kg/day for 28 days: its end day"
                 " (or its daily dose) is not given"
