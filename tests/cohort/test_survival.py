@@ -98,3 +98,33 @@ def test_from_a_dataset_with_the_relapse_criterion() -> None:
     data = s.data.set_index("patient_id")
     assert data.loc["r", "event"] == 1 and data.loc["r", "time_days"] == 120
     assert data.loc["s", "event"] == 0 and data.loc["s", "time_days"] == 300
+
+
+def test_relapse_free_time_starts_at_the_criterion_anchor() -> None:
+    """Issue 15: with Params(anchor='rituximab') the relapse criterion counts relapses only after
+    rituximab (day 100), so the time starts there, not at prednisone (day 0): the 100 days
+    before it would be immortal time. Relapse at day 220 -> 120 days; censored day 400 -> 300."""
+    from myotrack.criteria import Params
+
+    visits = []
+    for pid, rows in {
+        "r": [(100, 6000, 40), (160, 300, 52), (220, 2400, 48), (300, 500, 55)],
+        "s": [(100, 5000, 42), (160, 400, 50), (400, 250, 58)],
+    }.items():
+        visits += [
+            {"patient_id": pid, "day": d, "ck": ck, "ck_uln": 200, "mrc_sum": m}
+            for d, ck, m in rows
+        ]
+    ds = make(
+        [{"patient_id": "r"}, {"patient_id": "s"}],
+        visits=visits,
+        treatments=[
+            {"patient_id": p, "drug": d, "start_day": day}
+            for p in ("r", "s")
+            for d, day in (("prednisone", 0), ("rituximab", 100))
+        ],
+    )
+    data = relapse_free_survival(ds, params=Params(anchor="rituximab")).data
+    data = data.set_index("patient_id")
+    assert data.loc["r", "event"] == 1 and data.loc["r", "time_days"] == 120
+    assert data.loc["s", "event"] == 0 and data.loc["s", "time_days"] == 300

@@ -442,3 +442,289 @@ def test_rtx_lowest_ck_named_is_the_first_of_equal_ones() -> None:
         ]
     out = evaluate(make(patients, visits=visits, treatments=treatments), criteria=["rtx_response"])
     assert all("lowest 300 (day 120)" in w for w in out.frame["rtx_response__why"])
+
+
+def test_definite_response_no_strength_and_early_dose_is_not_evaluable() -> None:
+    """DOMAIN.md section 9 (issue 15): no grades after the therapy and 60 mg/day three days in
+    is not evaluable, not 'non-responder': the taper is judged at follow-up."""
+    ds = make(
+        [{"patient_id": "A"}],
+        visits=[{"patient_id": "A", "day": 3, "prednisone_mg_day": 60}],
+        treatments=[{"patient_id": "A", "drug": "ivig", "start_day": 0}],
+    )
+    r = evaluate(ds, criteria=["definite_response"]).frame.iloc[0]
+    assert r["definite_response"] == "not_evaluable"
+    assert pd.isna(r["definite_response__class"])
+
+
+def _weak_grades(day: int) -> list[dict[str, object]]:
+    return [
+        {"patient_id": "A", "day": day, "muscle": m, "side": "both", "grade": "1"}
+        for m in ("shoulder_abductors", "hip_flexors")
+    ]
+
+
+def test_full_strength_ruled_out_by_one_weak_muscle() -> None:
+    """DOMAIN.md section 9 (issue 15): grades 1/5 in shoulder abductors and hip flexors rule out
+    an MRC sum of 60 though the other muscles were not graded: full strength and complete
+    remission are 'no', not 'not evaluable'."""
+    ds = make(
+        [{"patient_id": "A"}],
+        visits=[{"patient_id": "A", "day": 183, "ck": 100, "ck_uln": 200}],
+        strength=_weak_grades(183),
+        treatments=[PRED],
+    )
+    ids = ["full_strength_6m", "full_strength_last", "complete_remission"]
+    r = evaluate(ds, criteria=ids).frame.iloc[0]
+    assert [r[c] for c in ids] == ["no", "no", "no"]
+
+
+def test_complete_remission_is_judged_at_the_last_follow_up() -> None:
+    """DOMAIN.md section 9 (issue 15): an MRC sum of 60 on day 300 does not stand for the last
+    follow-up on day 400, where hip flexors and shoulder abductors were graded 1/5."""
+    ds = make(
+        [{"patient_id": "A"}],
+        visits=[
+            {"patient_id": "A", "day": 100, "ck": 100, "ck_uln": 200, "mrc_sum": 58},
+            {"patient_id": "A", "day": 300, "ck": 100, "ck_uln": 200, "mrc_sum": 60},
+        ],
+        strength=_weak_grades(400),
+        treatments=[PRED],
+    )
+    r = evaluate(ds, criteria=["complete_remission", "full_strength_last"]).frame.iloc[0]
+    assert r["complete_remission"] == "no"
+    assert r["full_strength_last"] == "no"
+
+
+@pytest.mark.parametrize(
+    ("day", "relapse_type", "relapse", "remission"),
+    [
+        (None, None, "yes", "no"),  # undated: still a relapse during follow-up
+        (None, "clinical", "yes", "no"),
+        (200, "both", "yes", "no"),
+        (200, "biochemical", "no", "yes"),  # CK only: 004 requires an MRC sum drop
+        (None, "biochemical", "no", "yes"),
+    ],
+)
+def test_reported_relapse_undated_counts_biochemical_does_not(
+    day: int | None, relapse_type: str | None, relapse: str, remission: str
+) -> None:
+    """DOMAIN.md section 9 (issue 15): a reported relapse without a day is still a relapse during
+    follow-up (first day unknown); a purely biochemical one does not meet 004."""
+    ds = make(
+        [{"patient_id": "A"}],
+        visits=[
+            {"patient_id": "A", "day": 100, "ck": 100, "ck_uln": 200, "mrc_sum": 58},
+            {"patient_id": "A", "day": 300, "ck": 100, "ck_uln": 200, "mrc_sum": 60},
+        ],
+        events=[
+            {
+                "patient_id": "A",
+                "day": day,
+                "kind": "relapse_reported",
+                "relapse_type": relapse_type,
+            }
+        ],
+        treatments=[PRED],
+    )
+    r = evaluate(ds, criteria=["relapse", "complete_remission"]).frame.iloc[0]
+    assert (r["relapse"], r["complete_remission"]) == (relapse, remission)
+    if relapse == "yes" and day is None:
+        assert pd.isna(r["relapse__first_day"])
+
+
+@pytest.mark.parametrize(
+    "course",
+    [
+        # 'corticosteroids 1 mg/kg' (issue 15, dang2025 P1): an unnamed glucocorticoid
+        {"drug": "glucocorticoid", "dose": 1, "dose_unit": "mg/kg", "dose_per": "day"},
+        {"drug": "prednisone", "dose": 1, "dose_unit": "mg/kg", "schedule": "daily (1 mg/kg/day)"},
+    ],
+)
+def test_refractory_reads_unnamed_and_written_out_daily_glucocorticoids(
+    course: dict[str, object],
+) -> None:
+    """001 Methods, DOMAIN.md section 9 (issue 15): a glucocorticoid without a drug name is
+    prednisone-equivalent at the stated dose, a schedule 'daily (1 mg/kg/day)' is daily, and a
+    dose per kg needs no body weight."""
+    ds = make(
+        [{"patient_id": "A"}],
+        visits=[
+            {"patient_id": "A", "day": 0, "mrc_sum": 50},
+            {"patient_id": "A", "day": 90, "mrc_sum": 44},
+        ],
+        treatments=[
+            {"patient_id": "A", "start_day": 0, "end_day": 60, **course},
+            {"patient_id": "A", "drug": "azathioprine", "start_day": 0},
+        ],
+    )
+    r = evaluate(ds, criteria=["refractory"]).frame.iloc[0]
+    assert r["refractory"] == "yes"
+    assert "body weight" not in r["refractory__reason"]
+
+
+def test_refractory_second_agents_are_a_parameter() -> None:
+    """001 lists the second agents with 'including' (DOMAIN.md section 9): a parameter whose
+    default is 001's list; tacrolimus counts only when added."""
+    assert Params().refractory_second_agents == (
+        "methotrexate",
+        "azathioprine",
+        "mycophenolate",
+        "ivig",
+    )
+    ds = make(
+        [{"patient_id": "A"}],
+        visits=[
+            {"patient_id": "A", "day": 0, "mrc_sum": 50},
+            {"patient_id": "A", "day": 90, "mrc_sum": 44},
+        ],
+        treatments=[
+            {
+                "patient_id": "A",
+                "drug": "prednisone",
+                "start_day": 0,
+                "end_day": 60,
+                "dose": 1,
+                "dose_unit": "mg/kg",
+            },
+            {"patient_id": "A", "drug": "tacrolimus", "start_day": 0},
+        ],
+    )
+    default = evaluate(ds, criteria=["refractory"]).frame.iloc[0]
+    assert default["refractory"] != "yes" and "tacrolimus" not in default["refractory__reason"]
+    wider = Params(refractory_second_agents=(*Params().refractory_second_agents, "tacrolimus"))
+    assert evaluate(ds, criteria=["refractory"], params=wider).frame.iloc[0]["refractory"] == "yes"
+
+
+def test_qualitative_normal_ck_counts() -> None:
+    """DOMAIN.md section 9 (issue 15): 'CK normal' means at or below the ULN without a number:
+    CK normalised on that day, and complete remission's CK condition holds."""
+    ds = make(
+        [{"patient_id": "A"}],
+        visits=[
+            {"patient_id": "A", "day": 0, "ck": 5000, "ck_uln": 200, "mrc_sum": 48},
+            {"patient_id": "A", "day": 60, "ck": 900, "ck_uln": 200, "mrc_sum": 56},
+            {"patient_id": "A", "day": 150, "ck": "normal", "mrc_sum": 60},
+        ],
+        treatments=[PRED],
+    )
+    r = evaluate(ds, criteria=["ck_normalisation", "complete_remission"]).frame.iloc[0]
+    assert r["ck_normalisation"] == "yes" and r["ck_normalisation__day"] == 150
+    assert r["complete_remission"] == "yes"
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "expected"),
+    [
+        (10000, ">999", "not_evaluable"),  # may be 1000 (10-fold) or far more
+        (">10000", 1001, "not_evaluable"),  # the baseline may be 10,010 or more
+        (10000, 1000, "yes"),
+        (10000, "<1000", "yes"),
+        (10000, ">1000", "no"),
+    ],
+)
+def test_rtx_response_honours_ck_bounds(before: object, after: object, expected: str) -> None:
+    """001 Table 4 footnote b, DOMAIN.md section 9 (issue 15): a 10-fold CK fall is decided only
+    when the written bounds decide it."""
+    ds = make(
+        [{"patient_id": "A"}],
+        visits=[
+            {"patient_id": "A", "day": -5, "ck": before, "ck_uln": 200, "mrc_sum": 40},
+            {"patient_id": "A", "day": 90, "ck": after, "ck_uln": 200, "mrc_sum": 41},
+        ],
+        treatments=[{"patient_id": "A", "drug": "rituximab", "start_day": 0}],
+    )
+    assert evaluate(ds, criteria=["rtx_response"]).frame.iloc[0]["rtx_response"] == expected
+
+
+def test_refractory_is_no_without_any_second_agent() -> None:
+    """001 Methods: refractory needs worsening after high-dose glucocorticoid *and* a second
+    agent; a patient whose treatments list none of the second agents is not refractory ('no'),
+    not 'not evaluable' (evidence case 001-T3-02, reference implementation)."""
+    ds = make(
+        [{"patient_id": "A"}],
+        visits=[
+            {"patient_id": "A", "day": 0, "mrc_sum": 50},
+            {"patient_id": "A", "day": 90, "mrc_sum": 44},
+        ],
+        treatments=[
+            {
+                "patient_id": "A",
+                "drug": "prednisone",
+                "start_day": 0,
+                "dose": 1,
+                "dose_unit": "mg/kg",
+            },
+            {"patient_id": "A", "drug": "rituximab", "start_day": 30},
+        ],
+    )
+    assert evaluate(ds, criteria=["refractory"]).frame.iloc[0]["refractory"] == "no"
+
+
+def test_definite_response_before_grades_within_the_lookback() -> None:
+    """002 'before therapy' (synthetic case SYN000019 of the reference comparison): a grade 300
+    days before the therapy is not the strength before it (baseline_lookback_days = 120)."""
+    ds = make(
+        [{"patient_id": "A"}],
+        visits=[{"patient_id": "A", "day": 200, "prednisone_mg_day": 5}],
+        strength=[
+            {"patient_id": "A", "day": -300, "muscle": "hip_flexors", "side": "left", "grade": "2"},
+            {"patient_id": "A", "day": 150, "muscle": "hip_flexors", "side": "left", "grade": "4"},
+        ],
+        treatments=[{"patient_id": "A", "drug": "ivig", "start_day": 0}],
+    )
+    assert evaluate(ds, criteria=["definite_response"]).frame.iloc[0]["definite_response"] == (
+        "not_evaluable"
+    )
+
+
+@pytest.mark.parametrize(
+    ("end_day", "expected"), [(26, "no"), (27, "yes"), (None, "not_evaluable")]
+)
+def test_refractory_high_dose_month_needs_a_known_end(end_day: int | None, expected: str) -> None:
+    """001 '1.0 mg/kg/day for at least 1 month'; schema: an empty end day means 'ongoing or
+    unknown', so the month on the high dose is unknown (synthetic case SYN000017 of the reference
+    comparison). The end day is the course's last day: days 0..27 are 28 days."""
+    ds = make(
+        [{"patient_id": "A"}],
+        visits=[
+            {"patient_id": "A", "day": 0, "mrc_sum": 50},
+            {"patient_id": "A", "day": 90, "mrc_sum": 44},
+        ],
+        treatments=[
+            {
+                "patient_id": "A",
+                "drug": "prednisone",
+                "start_day": 0,
+                "end_day": end_day,
+                "dose": 1,
+                "dose_unit": "mg/kg",
+            },
+            {"patient_id": "A", "drug": "azathioprine", "start_day": 0},
+        ],
+    )
+    assert evaluate(ds, criteria=["refractory"]).frame.iloc[0]["refractory"] == expected
+
+
+def test_refractory_no_worsening_decides_without_the_dose_month() -> None:
+    """001 requires worsening: MRC sums that never fall after the second agent make it 'no'
+    even when the high-dose month is unknown (open end day; synthetic case SYN000005 of the
+    reference comparison)."""
+    ds = make(
+        [{"patient_id": "A"}],
+        visits=[
+            {"patient_id": "A", "day": 0, "mrc_sum": 44},
+            {"patient_id": "A", "day": 90, "mrc_sum": 50},
+        ],
+        treatments=[
+            {
+                "patient_id": "A",
+                "drug": "prednisone",
+                "start_day": 0,
+                "dose": 1,
+                "dose_unit": "mg/kg",
+            },
+            {"patient_id": "A", "drug": "azathioprine", "start_day": 0},
+        ],
+    )
+    assert evaluate(ds, criteria=["refractory"]).frame.iloc[0]["refractory"] == "no"

@@ -1,7 +1,10 @@
 """Relapse-free survival: Kaplan-Meier curves, medians, at-risk table and log-rank test.
 
-Time origin: the start of the first immunotherapy (``first_treatment_day``; the default anchor
-of the relapse criterion of seed 004), or the first visit with ``origin='first_visit'``.
+Time origin: the relapse criterion's anchor (``relapse__anchor_day``: the start of the first
+immunotherapy by default, the first course of the ``Params(anchor=...)`` drug when one is
+given; before it no relapse can be counted, so earlier days would be immortal time), else the
+start of the first immunotherapy (``first_treatment_day``), or the first visit with
+``origin='first_visit'``.
 Event: the first relapse (``relapse = yes`` at ``relapse__first_day``). Censoring: the last
 visit (``relapse = no``). Patients not evaluable for relapse, with a relapse of unknown day, or
 without an origin are left out and counted in a remark.
@@ -36,7 +39,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
@@ -44,6 +47,9 @@ from lifelines import KaplanMeierFitter
 from lifelines.statistics import multivariate_logrank_test
 
 from myotrack.cohort.groups import NOT_EVALUABLE, as_text, require_columns
+
+if TYPE_CHECKING:
+    from myotrack.criteria import Params
 from myotrack.cohort.table import CohortTable
 from myotrack.cohort.variables import label, patient_frame
 from myotrack.tables import Dataset
@@ -146,6 +152,8 @@ def relapse_times(
     """
     require_columns(frame, ["relapse", "relapse__first_day", "last_visit_day"])
     origin_col = "first_treatment_day" if origin == "first_treatment" else "first_visit_day"
+    if origin == "first_treatment" and "relapse__anchor_day" in frame.columns:
+        origin_col = "relapse__anchor_day"  # the criterion's own anchor (Params.anchor)
     status = as_text(frame["relapse"])
     start = pd.to_numeric(frame[origin_col], errors="coerce")
     first = pd.to_numeric(frame["relapse__first_day"], errors="coerce")
@@ -262,7 +270,7 @@ def kaplan_meier(
     remarks.append(
         "Time from "
         + (
-            "the start of the first immunotherapy"
+            "the start of the relapse criterion's anchor treatment"
             if origin == "first_treatment"
             else "the first visit"
         )
@@ -290,10 +298,12 @@ def relapse_free_survival(
     group_by: str | None = None,
     outcomes: pd.DataFrame | None = None,
     origin: Origin = "first_treatment",
+    params: Params | None = None,
 ) -> Survival:
-    """Relapse-free survival of a source (its outcomes evaluated if not given)."""
+    """Relapse-free survival of a source (its outcomes evaluated if not given, with ``params``:
+    ``Params(anchor='rituximab')`` starts the time at the first rituximab course)."""
     if outcomes is None:
         from myotrack.criteria import evaluate
 
-        outcomes = evaluate(ds, criteria=["relapse"]).frame
+        outcomes = evaluate(ds, criteria=["relapse"], params=params).frame
     return kaplan_meier(patient_frame(ds, outcomes), group_by, origin)

@@ -20,6 +20,10 @@ import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 
 from myotrack.errors import MyotrackError
+from myotrack.tables.vocab import REFRACTORY_SECOND_AGENTS
+
+#: Calcineurin inhibitors: an optional addition to the refractory second agents (DOMAIN.md 9).
+CALCINEURIN_INHIBITORS: tuple[str, ...] = ("cyclosporine", "tacrolimus")
 
 YES, NO, NE = "yes", "no", "not_evaluable"
 
@@ -47,6 +51,12 @@ class Params:
 
     ``anchor``: a drug (any synonym) whose first course anchors every time-based criterion
     instead of each criterion's default anchor.
+
+    ``refractory_second_agents``: the drugs that count as 001's 'at least one immunosuppressant
+    (including methotrexate, azathioprine, and mycophenolate mofetil) or intravenous
+    immunoglobulin'. 001 writes 'including': the list is examples, so it is a parameter whose
+    default is 001's list; calcineurin inhibitors are an option
+    (``REFRACTORY_SECOND_AGENTS + CALCINEURIN_INHIBITORS``).
     """
 
     anchor: str | None = None
@@ -68,6 +78,7 @@ class Params:
     refractory_gc_mg_per_kg: float = 1.0
     refractory_gc_days: int = 28
     refractory_mrc_drop: float = 1.0
+    refractory_second_agents: tuple[str, ...] = REFRACTORY_SECOND_AGENTS
     tis_population: str = "adult"
     tis_mmt_max: float = 80.0
     tis_months: float = 6.0
@@ -81,6 +92,8 @@ class Params:
             raise MyotrackError(
                 f"tis_population is 'adult' or 'juvenile', not {self.tis_population!r}"
             )
+        if isinstance(self.refractory_second_agents, str):
+            raise MyotrackError("refractory_second_agents is a tuple of drug names, not one string")
         if self.window_days < 0 or self.month_days <= 0:
             raise MyotrackError("window_days must be >= 0 and month_days > 0")
 

@@ -5,9 +5,12 @@ normal was approximately 6.5 months' (13 patients); seed 001 (belimumab case, Ta
 'Twenty-three weeks later, the CK level of the patient decreased to normal' (ULN 226 U/L).
 
 Anchor: the first course of any immunotherapy with a start day, or the ``--anchor`` drug.
-A CK written with a bound counts when the bound decides it ('<200' at ULN 200 is normal).
-yes: a normal CK after the anchor (detail: its day and days from the anchor); no: CK measured
-after the anchor and never normal; not evaluable: no CK after the anchor.
+A CK written with a bound counts when the bound decides it ('<200' at ULN 200 is normal); a CK
+written only 'normal' (``ck_state``, DOMAIN.md section 9) is normal on its day, without a number
+or a ULN; 'elevated' is above the ULN.
+yes: a normal CK after the anchor (detail: its day and days from the anchor); no: every CK
+after the anchor known above the ULN; not evaluable: no CK after the anchor, or one that could
+be normal (a bound that leaves it open, a number without its ULN).
 """
 
 from __future__ import annotations
@@ -35,17 +38,20 @@ CRITERIA = (
 
 def build(ctx: Context) -> list[ir.Table]:
     a = anchored(ctx)
-    a = a.filter(a.ck.notnull() & a.ck_uln.notnull() & (a.day > a.anchor_day))
-    a = a.mutate(normal=ck_within(a.ck, a.ck_uln, a.ck_bound))
+    a = a.filter((a.ck.notnull() | (a.ck_state != "")) & (a.day > a.anchor_day))
+    a = a.mutate(normal=ck_within(a.ck, a.ck_uln, a.ck_bound, state=a.ck_state))
     # a CK whose written bound leaves it open ('<250' at ULN 200) decides nothing; per patient
     # in one pass: CKs that decide, and the first normal one
     normal = a.normal.fill_null(False)
     per = a.group_by("patient_id").aggregate(
         n_ck=a.normal.notnull().ifelse(1, 0).sum(),
+        n_open=a.normal.isnull().ifelse(1, 0).sum(),
         ck_normalisation__day=a.day.min(where=normal),
         ck_normalisation__ck=arg_min(a.ck, a.day, where=normal),
         ck_normalisation__ck_uln=arg_min(a.ck_uln, a.day, where=normal),
-        first_bound=arg_min(a.ck_bound, a.day, where=normal),
+        first_bound=arg_min(
+            ibis.ifelse(a.ck_state != "", a.ck_state, a.ck_bound), a.day, where=normal
+        ),
     )
     j = (
         ctx.patients.select("patient_id")
@@ -74,14 +80,20 @@ def build(ctx: Context) -> list[ir.Table]:
     )
     value = ibis.cases(
         (j.ck_normalisation__day.notnull(), ibis.literal(YES)),
-        (j.n_ck.fill_null(0) > 0, ibis.literal(NO)),
+        ((j.n_ck.fill_null(0) > 0) & (j.n_open.fill_null(0) == 0), ibis.literal(NO)),
         else_=ibis.literal(NE),
     )
     reason = ibis.cases(
         (j.anchor_day.isnull(), ibis.literal("no immunotherapy with a start day")),
         (
-            j.n_ck.fill_null(0) == 0,
-            ibis.literal("no CK with its ULN after the start of ") + j.anchor_drug,
+            (j.n_ck.fill_null(0) == 0) & (j.n_open.fill_null(0) == 0),
+            ibis.literal("no CK after the start of ") + j.anchor_drug,
+        ),
+        (
+            j.ck_normalisation__day.isnull() & (j.n_open.fill_null(0) > 0),
+            ibis.literal("a CK after the start of ")
+            + j.anchor_drug
+            + " could be normal: its ULN (reference range) or an exact value is missing",
         ),
         (
             j.ck_normalisation__day.isnull(),
@@ -94,6 +106,6 @@ def build(ctx: Context) -> list[ir.Table]:
     )
     return [
         j.mutate(ck_normalisation=value, ck_normalisation__reason=reason).drop(
-            "anchor_day", "anchor_drug", "n_ck", "first_bound"
+            "anchor_day", "anchor_drug", "n_ck", "n_open", "first_bound"
         )
     ]

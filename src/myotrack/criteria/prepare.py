@@ -12,6 +12,12 @@ MRC-sum muscles (six groups, left and right) when all twelve were graded that da
 recorded sum when there is one (both equal it), else the range the day's grades allow (regions,
 'both', unstated sides and ranges such as 4-5 included), 0..60 when nothing was graded. Both
 scores are :func:`myotrack.measures.strength.strength_scores`.
+
+``mrc_full`` is the three-valued 'MRC sum is 60' of an assessment that says something about
+the MRC sum (a recorded sum, or grades that narrow its range): true when even the lowest sum
+the grades allow is 60, false when even the highest is below 60 (one muscle graded below 5
+rules it out, DOMAIN.md section 9), null otherwise and for assessments without MRC grades.
+``mrc_seen`` marks those assessments.
 """
 
 from __future__ import annotations
@@ -28,13 +34,14 @@ import pyarrow as pa
 from myotrack.criteria.base import NOT_IMMUNOTHERAPY, Context, Params, arg_max, arg_min, earliest
 from myotrack.errors import MyotrackError
 from myotrack.measures.grades import upper_bounds
+from myotrack.measures.mrc import MRC_SUM_MAX
 from myotrack.measures.strength import UNGRADED_RANGES, strength_scores
 from myotrack.tables import TABLES, Dataset
 from myotrack.tables.vocab import canonical_drug
 
 _DROP = ("source", "note")
 _EXTRA = {
-    "visits": {"ck_bound": "string"},
+    "visits": {"ck_bound": "string", "ck_state": "string"},
     "strength": {
         "grade_whole": "int64",  # the grade's lowest whole grade (MrcGrade.low)
         "grade_kendall": "int64",  # its lowest Kendall value
@@ -47,7 +54,15 @@ _EXTRA = {
 
 
 #: The visit columns an assessment carries (the core set criteria read ``visits`` itself).
-ASSESS_VISIT_COLUMNS = ("ck", "ck_uln", "ck_bound", "mrs", "mrc_sum", "prednisone_mg_day")
+ASSESS_VISIT_COLUMNS = (
+    "ck",
+    "ck_uln",
+    "ck_bound",
+    "ck_state",
+    "mrs",
+    "mrc_sum",
+    "prednisone_mg_day",
+)
 
 
 def distinct_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -256,7 +271,8 @@ def prepared(params: Params) -> dict[str, ir.Table]:
     """The shared derived tables, materialised once per evaluation.
 
     ``assess``: the assessments; ``immuno``: each patient's anchor; ``latest``: each patient's
-    last MRC sum, last CK (with ULN and bound) and last prednisone dose, and their days.
+    last MRC sum, last CK (with ULN, bound and qualitative state: a CK written only 'normal'
+    counts) and last prednisone dose, and their days.
     """
     t = base_tables()
     visits, strength, treatments = t["visits"], t["strength"], t["treatments"]
@@ -272,6 +288,8 @@ def prepared(params: Params) -> dict[str, ir.Table]:
         ck=j.ck,
         ck_uln=j.ck_uln,
         ck_bound=j.ck_bound.fill_null(""),
+        # 'normal' / 'elevated' without a number ('CK normalised'): a CK all the same
+        ck_state=j.ck_state.fill_null(""),
         mrs=j.mrs,
         prednisone_mg_day=j.prednisone_mg_day,
         upper_min=j.upper_min,
@@ -280,6 +298,16 @@ def prepared(params: Params) -> dict[str, ir.Table]:
         # a recorded MRC sum is exact; else the day's grades bound it, else nothing does
         mrc_low=ibis.coalesce(recorded, j.mrc_low_grades.cast("float64"), float(ungraded_low)),
         mrc_high=ibis.coalesce(recorded, j.mrc_high_grades.cast("float64"), float(ungraded_high)),
+    )
+    a = a.mutate(
+        mrc_seen=a.mrc.notnull() | (a.mrc_low > ungraded_low) | (a.mrc_high < ungraded_high)
+    )
+    a = a.mutate(
+        mrc_full=ibis.cases(
+            (a.mrc_seen & (a.mrc_low >= MRC_SUM_MAX), True),
+            (a.mrc_seen & (a.mrc_high < MRC_SUM_MAX), False),
+            else_=ibis.null("boolean"),
+        )
     )
     tr = treatments.filter(
         ~treatments.drug.isin(NOT_IMMUNOTHERAPY) & treatments.start_day.notnull()
@@ -296,22 +324,28 @@ def prepared(params: Params) -> dict[str, ir.Table]:
     )
     m = ibis.table(a.schema(), name="assess")  # read from the materialised table
     # each last row picked once, as a struct (one key comparison per row, not one per column)
-    mrc = ibis.struct({"day": m.day, "mrc": m.mrc})
-    ck = ibis.struct({"day": m.day, "ck": m.ck, "uln": m.ck_uln, "bound": m.ck_bound})
+    mrc = ibis.struct({"day": m.day, "mrc": m.mrc, "full": m.mrc_full, "high": m.mrc_high})
+    ck = ibis.struct(
+        {"day": m.day, "ck": m.ck, "uln": m.ck_uln, "bound": m.ck_bound, "state": m.ck_state}
+    )
+    has_ck = m.ck.notnull() | (m.ck_state != "")
     dose = ibis.struct({"day": m.day, "mg": m.prednisone_mg_day})
     last = m.group_by("patient_id").aggregate(
-        m=arg_max(mrc, m.day, where=m.mrc.notnull()),
-        c=arg_max(ck, m.day, where=m.ck.notnull()),
+        m=arg_max(mrc, m.day, where=m.mrc_seen),
+        c=arg_max(ck, m.day, where=has_ck),
         p=arg_max(dose, m.day, where=m.prednisone_mg_day.notnull()),
     )
     latest = last.select(
         "patient_id",
         mrc_day=last.m["day"],
         last_mrc=last.m["mrc"],
+        last_mrc_full=last.m["full"],
+        last_mrc_high=last.m["high"],
         ck_day=last.c["day"],
         last_ck=last.c["ck"],
         last_uln=last.c["uln"],
         last_bound=last.c["bound"],
+        last_state=last.c["state"],
         prednisone_day=last.p["day"],
         last_prednisone=last.p["mg"],
     )

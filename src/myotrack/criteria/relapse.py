@@ -17,9 +17,13 @@ three must hold, against the previous assessment with an MRC sum:
 
 A relapse recorded as an event (``events.kind = relapse_reported``, e.g. 'clear clinical and
 biochemical relapse' in a case report without numbers) counts too when
-``accept_reported_relapse`` is on (default); ``relapse__basis`` says which.
+``accept_reported_relapse`` is on (default); ``relapse__basis`` says which. It counts only when
+clinical (``relapse_type`` clinical, both or not stated): a purely biochemical relapse (CK only)
+does not meet 004, which requires an MRC sum drop. A reported relapse without a day is still a
+relapse during follow-up (DOMAIN.md section 9): relapse is 'yes' and its first day unknown.
 Details: first day, number of relapse episodes (consecutive qualifying assessments are one),
-days from the anchor, basis.
+days from the anchor, basis, and the anchor's day (the time origin of relapse-free survival:
+no relapse can be counted before it).
 
 Computed in two steps: one window over the assessments with an MRC sum gives each its previous
 one (:func:`rows`, :func:`compared`); only the candidates, which meet conditions 2 and 3, are
@@ -51,7 +55,7 @@ CRITERIA = (
             "accept_reported_relapse": "yes",
         },
         "first immunotherapy",
-        ("first_day", "count", "days_from_anchor", "basis"),
+        ("first_day", "count", "days_from_anchor", "basis", "anchor_day"),
     ),
 )
 
@@ -63,13 +67,15 @@ def _raised(
     uln: ir.Value,
     prev_mrc: ir.Value,
     mrc: ir.Value,
+    state: ir.Value | None = None,
 ) -> ir.BooleanValue:
     """Conditions 2 and 3 at one assessment (null-safe: unknown is not met).
 
     A CK written '>N' is at least N: it is above a limit when N >= the limit. A CK written '<N'
     can never be shown to be above anything.
     """
-    high = compare_expr(ck, bound, ibis.literal(""), uln, "above", multiple=p.relapse_ck_multiple)
+    st = ibis.literal("") if state is None else state
+    high = compare_expr(ck, bound, st, uln, "above", multiple=p.relapse_ck_multiple)
     return (high & ((prev_mrc - mrc) > p.relapse_mrc_drop)).fill_null(False)
 
 
@@ -81,14 +87,15 @@ def _above(ck: ir.Value, bound: ir.Value, uln: ir.Value, baseline: ir.Value) -> 
 def rows(ctx: Context) -> ir.Table:
     """The assessments after the anchor with CK, ULN and MRC sum, each with the previous MRC sum.
 
-    The previous assessment is the previous one with an MRC sum (whether or not it had a CK):
+    A CK written only 'normal' (``ck_state``) needs no ULN: it is compared too (never above
+    3x ULN, so never a relapse). The previous assessment is the previous one with an MRC sum (whether or not it had a CK):
     one window over the assessments with an MRC sum, two plain ``LAG``s.
     """
     a = anchored(ctx)
     a = a.filter((a.day > a.anchor_day) & a.mrc.notnull())
     w = ibis.window(group_by="patient_id", order_by="day")
     a = a.mutate(prev_mrc=a.mrc.lag().over(w), prev_day=a.day.lag().over(w))
-    return a.filter(a.ck.notnull() & a.ck_uln.notnull())
+    return a.filter((a.ck.notnull() & a.ck_uln.notnull()) | (a.ck_state == "normal"))
 
 
 #: What a candidate assessment carries to the second step.
@@ -105,7 +112,7 @@ def compared(ctx: Context) -> ir.Table:
     assessment's day and previous MRC sum), ``anchor_day``, ``candidates`` (a list of structs).
     """
     r = rows(ctx)
-    raised = _raised(ctx.params, r.ck, r.ck_bound, r.ck_uln, r.prev_mrc, r.mrc)
+    raised = _raised(ctx.params, r.ck, r.ck_bound, r.ck_uln, r.prev_mrc, r.mrc, r.ck_state)
     return r.group_by("patient_id").aggregate(
         n_prev=r.prev_mrc.notnull().ifelse(1, 0).sum(),
         first_day=r.day.min(),
@@ -228,27 +235,34 @@ def build(ctx: Context, per: ir.Table) -> list[ir.Table]:
         + text(hits.first_prev_day),
     )
     ev = ctx.events
-    rep = ev.filter((ev.kind == "relapse_reported") & ev.day.notnull())
+    clinical = ev.filter(
+        (ev.kind == "relapse_reported") & (ev.relapse_type.fill_null("") != "biochemical")
+    )
+    rep = clinical.filter(clinical.day.notnull())
     rep = rep.inner_join(ctx.immuno_start, "patient_id")
     rep = rep.filter(rep.day > rep.anchor_day)
     rep = rep.group_by("patient_id").aggregate(r_first_day=rep.day.min(), r_n=rep.count())
+    undated = clinical.filter(clinical.day.isnull())
+    undated = undated.group_by("patient_id").aggregate(u_n=undated.count())
 
     j = (
         ctx.patients.select("patient_id")
         .left_join(ctx.immuno_start, "patient_id")
         .select(~ibis.selectors.matches("_right$"))
     )
-    for t in (_evaluable(ctx, per), hits, rep):
+    for t in (_evaluable(ctx, per), hits, rep, undated):
         j = j.left_join(t, "patient_id").select(~ibis.selectors.matches("_right$"))
     use_rep = ibis.literal(p.accept_reported_relapse)
     measured_yes = j.m_first_day.notnull()
     reported_yes = use_rep & j.r_first_day.notnull()
+    undated_yes = use_rep & (j.u_n.fill_null(0) > 0)
     value = ibis.cases(
-        (measured_yes | reported_yes, ibis.literal(YES)),
+        (measured_yes | reported_yes | undated_yes, ibis.literal(YES)),
         (j.n_eval.fill_null(0) > 0, ibis.literal(NO)),
         else_=ibis.literal(NE),
     )
     first_day = ibis.cases(
+        (undated_yes, ibis.null("int64")),  # an undated relapse may have come first
         (measured_yes & reported_yes, ibis.least(j.m_first_day, j.r_first_day)),
         (measured_yes, j.m_first_day),
         (reported_yes, j.r_first_day),
@@ -257,12 +271,13 @@ def build(ctx: Context, per: ir.Table) -> list[ir.Table]:
     basis = ibis.cases(
         (measured_yes & reported_yes, ibis.literal("measured+reported")),
         (measured_yes, ibis.literal("measured")),
-        (reported_yes, ibis.literal("reported")),
+        (reported_yes | undated_yes, ibis.literal("reported")),
         else_=ibis.null("string"),
     )
     why = ibis.cases(
         (measured_yes, j.m_why),
         (reported_yes, ibis.literal("events day ") + text(j.r_first_day) + ": relapse_reported"),
+        (undated_yes, ibis.literal("events: relapse_reported (no day given)")),
         else_=ibis.literal(""),
     )
     reason = ibis.cases(
@@ -281,8 +296,12 @@ def build(ctx: Context, per: ir.Table) -> list[ir.Table]:
         ),
         else_=ibis.literal(""),
     )
-    count = j.n_episodes.cast("int64").fill_null(0) + ibis.ifelse(
-        measured_yes, 0, ibis.ifelse(reported_yes, j.r_n.cast("int64").fill_null(0), 0)
+    count = (
+        j.n_episodes.cast("int64").fill_null(0)
+        + ibis.ifelse(
+            measured_yes, 0, ibis.ifelse(reported_yes, j.r_n.cast("int64").fill_null(0), 0)
+        )
+        + ibis.ifelse(undated_yes, j.u_n.cast("int64").fill_null(0), 0)
     )
     out = j.select(
         "patient_id",
@@ -291,6 +310,7 @@ def build(ctx: Context, per: ir.Table) -> list[ir.Table]:
         relapse__count=ibis.ifelse(value == NE, ibis.null("int64"), count.cast("int64")),
         relapse__days_from_anchor=first_day - j.anchor_day,
         relapse__basis=basis,
+        relapse__anchor_day=j.anchor_day,
         relapse__why=why,
         relapse__reason=reason,
     )

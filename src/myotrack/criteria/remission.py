@@ -4,8 +4,10 @@
 (normal strength), CK below 1.5 times the upper limit normal, and no relapses during the
 follow-up period.'
 
-Evaluated at the last follow-up: the last recorded MRC sum and the last recorded CK (each the
-latest of its kind), and the ``relapse`` criterion over the whole follow-up.
+Evaluated at the last follow-up (DOMAIN.md section 9): strength at the last assessment that
+says anything about the MRC sum (a recorded sum or MRC-sum muscle grades: one muscle below 5
+rules out 60), the last CK, and the ``relapse`` criterion over the whole follow-up (a relapse
+makes it 'no'). An earlier MRC sum of 60 does not stand for a later, weaker assessment.
 yes: all three hold; no: any one fails; not evaluable: none fails and one is unknown.
 """
 
@@ -17,7 +19,6 @@ import ibis.expr.types as ir
 from myotrack.criteria.base import NE, NO, YES, Context, Criterion, num, text
 from myotrack.criteria.timepoints import ck_within
 from myotrack.measures.enzymes import ck_x_uln
-from myotrack.measures.mrc import full_strength
 
 CRITERIA = (
     Criterion(
@@ -36,37 +37,54 @@ def build(ctx: Context, relapse: ir.Table) -> list[ir.Table]:
     j = ctx.patients.select("patient_id")
     for t in (ctx.latest, relapse.select("patient_id", "relapse")):
         j = j.left_join(t, "patient_id").select(~ibis.selectors.matches("_right$"))
-    # the last CK counts only with its ULN
-    ck_known = j.last_ck.notnull() & j.last_uln.notnull()
-    j = j.mutate(
-        last_ck=ck_known.ifelse(j.last_ck, ibis.null("float64")),
-        last_uln=ck_known.ifelse(j.last_uln, ibis.null("float64")),
-        last_bound=ck_known.ifelse(j.last_bound, ibis.null("string")),
-        ck_day=ck_known.ifelse(j.ck_day, ibis.null("int64")),
+    # the last CK: a number needs its ULN; 'normal' (below 1 x ULN) needs none
+    below = ck_within(
+        j.last_ck,
+        j.last_uln,
+        j.last_bound,
+        p.remission_ck_multiple,
+        strict=True,
+        state=j.last_state,
     )
-    below = ck_within(j.last_ck, j.last_uln, j.last_bound, p.remission_ck_multiple, strict=True)
     j = j.mutate(ck_ok=below)
-    mrc_ok = full_strength(j.last_mrc)
+    mrc_ok = j.last_mrc_full
     rel_ok = j.relapse == NO
-    fails = (j.last_mrc.notnull() & ~mrc_ok) | (j.ck_ok.notnull() & ~j.ck_ok) | (j.relapse == YES)
+    fails = (mrc_ok.notnull() & ~mrc_ok) | (j.ck_ok.notnull() & ~j.ck_ok) | (j.relapse == YES)
     all_ok = mrc_ok.fill_null(False) & j.ck_ok.fill_null(False) & rel_ok.fill_null(False)
     value = ibis.cases(
         (fails, ibis.literal(NO)), (all_ok, ibis.literal(YES)), else_=ibis.literal(NE)
     )
     missing = ibis.cases(
-        (j.last_mrc.isnull(), ibis.literal("no MRC sum recorded")),
-        (j.ck_ok.isnull(), ibis.literal("no CK with ULN recorded (or its bound leaves it open)")),
+        (j.mrc_day.isnull(), ibis.literal("no MRC sum recorded (nor MRC-sum muscles graded)")),
+        (
+            mrc_ok.isnull(),
+            ibis.literal("the last MRC grades (day ")
+            + text(j.mrc_day)
+            + ") allow a sum of 60 and less",
+        ),
+        (j.ck_day.isnull(), ibis.literal("no CK recorded")),
+        (
+            j.ck_ok.isnull(),
+            ibis.literal("the last CK (day ")
+            + text(j.ck_day)
+            + ") has no ULN (reference range), or its bound leaves it open",
+        ),
         (j.relapse == NE, ibis.literal("relapse not evaluable")),
         else_=ibis.literal(""),
     )
     why = (
         ibis.literal("last MRC sum ")
-        + num(j.last_mrc)
+        + ibis.ifelse(
+            j.last_mrc.notnull(), num(j.last_mrc), ibis.literal("at most ") + num(j.last_mrc_high)
+        )
         + " (day "
         + text(j.mrc_day)
         + "); last CK "
-        + j.last_bound.fill_null("")
-        + num(j.last_ck)
+        + ibis.ifelse(
+            j.last_state.fill_null("") != "",
+            j.last_state,
+            j.last_bound.fill_null("") + num(j.last_ck),
+        )
         + " / ULN "
         + num(j.last_uln)
         + " (day "

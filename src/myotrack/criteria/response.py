@@ -12,10 +12,17 @@ hip flexors; Tables 2-3 give the weaker side before therapy and at the last visi
   (upper: ``response_upper_muscles``, default shoulder abductors; lower:
   ``response_lower_muscles``, default hip flexors); whole grades follow
   ``myotrack.measures.grades`` (4+ -> 4, 4- -> 4, 3- -> 2). Before: the last assessment with grades at or
-  before the anchor day; after: the last assessment with grades after it ('at last visit').
-- Taper: the last prednisone-equivalent dose recorded after the anchor is below 10 mg/day.
-- Class (detail): definite_responder, or non_responder for everyone else, as 002's Tables 2-3
-  group the patients.
+  before the anchor day, no earlier than ``baseline_lookback_days`` (120) before it (a grade
+  from years earlier is not the strength 'before therapy'); after: the last assessment with
+  grades after it ('at last visit').
+- Taper: the last prednisone-equivalent dose recorded after the anchor is below 10 mg/day. The
+  taper is judged at follow-up (DOMAIN.md section 9): the dose counts only when it was
+  recorded on or after the strength follow-up (the last graded assessment after the anchor);
+  without a strength follow-up the taper is unknown, whatever dose was given a few days in.
+- Three values: yes when both hold; no when either is known false; else not evaluable.
+- Class (detail): definite_responder (yes); non_responder only when both conditions are known
+  false (002: 'without improved muscle strength or ability to taper'); not_definite for a
+  'no' with one condition unknown or true.
 """
 
 from __future__ import annotations
@@ -51,7 +58,8 @@ def build(ctx: Context) -> list[ir.Table]:
     a = a.inner_join(anc, "patient_id")
     # per patient in one pass over the graded assessments: the last grades at or before the
     # anchor and the last after it
-    before, after = a.day <= a.anchor_day, a.day > a.anchor_day
+    before = (a.day <= a.anchor_day) & (a.day >= a.anchor_day - p.baseline_lookback_days)
+    after = a.day > a.anchor_day
     per = a.group_by("patient_id").aggregate(
         b_day=a.day.max(where=before),
         b_up=arg_max(a.upper_min, a.day, where=before),
@@ -70,7 +78,9 @@ def build(ctx: Context) -> list[ir.Table]:
     # the last dose after the anchor is the patient's last dose, when that came after it
     last = ctx.latest.select("patient_id", "prednisone_day", "last_prednisone")
     j = j.left_join(last, "patient_id").select(~ibis.selectors.matches("_right$"))
-    dosed_after = j.prednisone_day > j.anchor_day
+    # the taper is judged at follow-up: a dose after the anchor, on or after the strength
+    # follow-up (the last graded assessment after the anchor)
+    dosed_after = (j.prednisone_day > j.anchor_day) & (j.prednisone_day >= j.a_day)
     j = j.mutate(
         p_day=ibis.ifelse(dosed_after, j.prednisone_day, ibis.null("int64")),
         pred=ibis.ifelse(dosed_after, j.last_prednisone, ibis.null("float64")),
@@ -86,21 +96,27 @@ def build(ctx: Context) -> list[ir.Table]:
         | (lo.notnull() & j.b_up.isnull() & j.a_up.isnull())
     )
     taper_ok = j.pred < p.response_prednisone_below
+    strength_no = strength_known & ~strength_ok
+    taper_no = taper_ok.notnull() & ~taper_ok.fill_null(True)
     value = ibis.cases(
         (strength_ok & taper_ok.fill_null(False), ibis.literal(YES)),
-        ((strength_known & ~strength_ok) | (taper_ok.notnull() & ~taper_ok), ibis.literal(NO)),
+        (strength_no | taper_no, ibis.literal(NO)),
         else_=ibis.literal(NE),
     )
     reason = ibis.cases(
         (j.anchor_day.isnull(), ibis.literal("no escalation therapy with a start day")),
         (
             j.b_day.isnull(),
-            ibis.literal("no muscle grades at or before the start of ") + j.anchor_drug,
+            ibis.literal(
+                f"no muscle grades in the {p.baseline_lookback_days} days up to the start of "
+            )
+            + j.anchor_drug,
         ),
         (j.a_day.isnull(), ibis.literal("no muscle grades after the start of ") + j.anchor_drug),
         (
             j.pred.isnull() & strength_ok,
-            ibis.literal("no prednisone dose recorded after ") + j.anchor_drug,
+            ibis.literal("no prednisone dose recorded at or after the strength follow-up after ")
+            + j.anchor_drug,
         ),
         (~strength_known, ibis.literal("the same region was not graded before and after")),
         else_=ibis.literal(""),
@@ -138,7 +154,8 @@ def build(ctx: Context) -> list[ir.Table]:
             definite_response__prednisone_after=j.pred,
             definite_response__class=ibis.cases(
                 (value == YES, ibis.literal("definite_responder")),
-                (value == NO, ibis.literal("non_responder")),
+                (strength_no & taper_no, ibis.literal("non_responder")),
+                (value == NO, ibis.literal("not_definite")),
                 else_=ibis.null("string"),
             ),
             definite_response__why=why,

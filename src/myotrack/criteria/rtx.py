@@ -11,6 +11,12 @@
 - Strength is the MRC sum when recorded at both; otherwise the weakest whole grade of the
   upper or lower region (the same regions as the 002 rule). '2 points' = 2 MRC-sum points or
   2 whole grades.
+- CK bounds (``ck_bound``, ``ck_state``; :func:`myotrack.measures.bounds.compare_expr`): the
+  baseline is an interval (``>10000`` is at least 10,000, ``~4000`` is 3,600..4,400, 'elevated'
+  is above the ULN); the CK part holds when some CK in the window is surely at most the
+  baseline's lowest value / 10, fails when every CK in the window is surely above the
+  baseline's highest value / 10, and is unknown otherwise ('>999' after 10,000 may or may not
+  be a 10-fold fall; after '>10000', 1001 is undecided).
 yes: either part holds; no: both parts evaluable and neither holds; else not evaluable.
 """
 
@@ -21,7 +27,31 @@ import ibis.expr.types as ir
 
 from myotrack.criteria.base import NE, NO, YES, Context, Criterion, arg_max, arg_min, num, text
 from myotrack.criteria.timepoints import first_course
+from myotrack.measures.bounds import APPROXIMATE, compare_expr
 from myotrack.measures.enzymes import fold_decrease
+
+
+def _ends(
+    ck: ir.NumericValue, bound: ir.StringValue, state: ir.StringValue, uln: ir.NumericValue
+) -> tuple[ir.NumericValue, ir.NumericValue]:
+    """The lowest and highest value a CK as written allows (null high = unbounded)."""
+    b, s, v, u = bound.fill_null(""), state.fill_null(""), ck.cast("float64"), uln.cast("float64")
+    low = ibis.cases(
+        (s == "normal", ibis.literal(0.0)),
+        (s == "elevated", u),
+        (b.isin(["<", "<="]), ibis.literal(0.0)),
+        (b == "~", v * (1 - APPROXIMATE)),
+        else_=v,
+    )
+    high = ibis.cases(
+        (s == "normal", u),
+        (s == "elevated", ibis.null("float64")),
+        (b.isin([">", ">="]), ibis.null("float64")),
+        (b == "~", v * (1 + APPROXIMATE)),
+        else_=v,
+    )
+    return low, high
+
 
 CRITERIA = (
     Criterion(
@@ -56,9 +86,17 @@ def build(ctx: Context) -> list[ir.Table]:
     def last_before(value: str) -> ir.Value:
         return arg_max(a[value], a.day, where=before & a[value].notnull())
 
+    has_ck = a.ck.notnull() | (a.ck_state != "")
+    ck_row = ibis.struct(
+        {"ck": a.ck, "bound": a.ck_bound, "state": a.ck_state, "uln": a.ck_uln, "day": a.day}
+    )
+    base_ck = arg_max(ck_row, a.day, where=before & has_ck)
     per = a.group_by("patient_id").aggregate(
-        b_ck=last_before("ck"),
-        b_ck_day=a.day.max(where=before & a.ck.notnull()),
+        b_ck=base_ck["ck"],
+        b_bound=base_ck["bound"],
+        b_state=base_ck["state"],
+        b_uln=base_ck["uln"],
+        b_ck_day=base_ck["day"],
         b_mrc=last_before("mrc"),
         b_up=last_before("upper_min"),
         b_lo=last_before("lower_min"),
@@ -77,8 +115,35 @@ def build(ctx: Context) -> list[ir.Table]:
         .select(~ibis.selectors.matches("_right$"))
     )
     j = j.left_join(per, "patient_id").select(~ibis.selectors.matches("_right$"))
+    # the CK part, three-valued: each CK in the window against the baseline's interval
+    b_low, b_high = _ends(j.b_ck, j.b_bound, j.b_state, j.b_uln)
+    base = j.select("patient_id", b_low=b_low, b_high=b_high, b_has=j.b_ck_day.notnull())
+    base = base.filter(base.b_has).drop("b_has")
+    w = a.filter(after & has_ck).inner_join(base, "patient_id")
+    fold_limit = float(p.rtx_ck_fold)
+    sure_fall = compare_expr(
+        w.ck,
+        w.ck_bound,
+        w.ck_state,
+        w.ck_uln,
+        "at_most",
+        limit=ibis.ifelse(w.b_low > 0, w.b_low / fold_limit, ibis.null("float64")),
+    )
+    no_fall = compare_expr(
+        w.ck, w.ck_bound, w.ck_state, w.ck_uln, "above", limit=w.b_high / fold_limit
+    )
+    ck_votes = w.group_by("patient_id").aggregate(
+        n_follow=w.count(),
+        n_fall=sure_fall.fill_null(False).ifelse(1, 0).sum(),
+        n_no=no_fall.fill_null(False).ifelse(1, 0).sum(),
+    )
+    j = j.left_join(ck_votes, "patient_id").select(~ibis.selectors.matches("_right$"))
     fold = fold_decrease(j.b_ck, j.min_ck)
-    ck_ok = fold >= p.rtx_ck_fold
+    ck_ok = ibis.cases(
+        (j.n_fall.fill_null(0) > 0, True),
+        ((j.n_follow.fill_null(0) > 0) & (j.n_no == j.n_follow), False),
+        else_=ibis.null("boolean"),
+    )
     mrc_change = j.max_mrc - j.b_mrc
     up_change = (j.max_up - j.b_up).cast("float64")
     lo_change = (j.max_lo - j.b_lo).cast("float64")
@@ -100,6 +165,7 @@ def build(ctx: Context) -> list[ir.Table]:
             ck_ok.isnull(),
             ibis.literal(
                 "strength did not improve by 2 and CK was not measured both before and after"
+                " (or its written bounds leave a 10-fold fall open)"
             ),
         ),
         (

@@ -35,13 +35,20 @@ def anchored(ctx: Context) -> ir.Table:
     return ctx.assess.inner_join(ctx.immuno_start, "patient_id")
 
 
-def nearest(ctx: Context, points: dict[str, tuple[str, float]]) -> ir.Table:
+def nearest(
+    ctx: Context,
+    points: dict[str, tuple[str, float]],
+    also: dict[str, tuple[str, ...]] | None = None,
+    present: dict[str, str] | None = None,
+) -> ir.Table:
     """Per patient, for each time point, the assessment with its value nearest to anchor + months.
 
     ``points``: name -> (value column, months). Only assessments with the value recorded within
     +/- ``window_days`` of the target count; on a tie the earlier wins. One aggregation for all
     points. Columns: patient_id, and per point ``<name>_day`` and ``<name>_value`` (null when
-    no assessment qualifies).
+    no assessment qualifies). ``also``: per point, further columns of the same assessment
+    (``<name>_<column>``); ``present``: per point, the boolean column that makes an assessment
+    count (default: the value is not null).
     """
     p = ctx.params
     a = anchored(ctx)
@@ -52,10 +59,13 @@ def nearest(ctx: Context, points: dict[str, tuple[str, float]]) -> ir.Table:
     aggs = {}
     for name, (value, _) in points.items():
         dist = (a.day - (a.anchor_day + offsets[name])).abs()
-        ok = a[value].notnull() & (dist <= p.window_days)
+        has = a[present[name]] if present and name in present else a[value].notnull()
+        ok = has & (dist <= p.window_days)
         key = dist + a.day * 1e-7  # unique within a patient: the earlier day wins a tie
         aggs[f"{name}_day"] = arg_min(a.day, key, where=ok)
         aggs[f"{name}_value"] = arg_min(a[value], key, where=ok)
+        for col in (also or {}).get(name, ()):
+            aggs[f"{name}_{col}"] = arg_min(a[col], key, where=ok)
     return a.group_by("patient_id").aggregate(**aggs)
 
 
