@@ -183,44 +183,51 @@ def test_full_strength_is_an_mrc_sum_of_60() -> None:
 # --- published cases -------------------------------------------------------------------------
 
 
-def seed_days(prefix: str, patient: str) -> dict[int, dict[tuple[str, str], str]]:
-    """One patient's strength rows of a published case folder, per day, as a grades mapping."""
+def seed_days(prefix: str, patient: str) -> dict[str, dict[tuple[str, str], str]]:
+    """One patient's strength rows of a published case folder, per day as written ('at age
+    37', '3699..3911', '-1'), as a grades mapping."""
     import pandas as pd
 
     rows = pd.read_csv(seed_folder(prefix) / "strength.csv", dtype=str, keep_default_na=False)
-    out: dict[int, dict[tuple[str, str], str]] = {}
+    out: dict[str, dict[tuple[str, str], str]] = {}
     for r in rows[rows["patient_id"] == patient].itertuples():
-        out.setdefault(int(r.day), {})[(r.muscle, getattr(r, "side", ""))] = r.grade
+        out.setdefault(str(r.day), {})[(r.muscle, getattr(r, "side", ""))] = r.grade
     return out
 
 
 def test_seed_000_age_37_range_with_hip_flexion_side_not_given() -> None:
-    """Seed 000 (Perera 2024), paragraph 5, at age 37 (000_perera2024/strength.csv, day 3287):
+    """Seed 000 (Perera 2024), paragraph 5, at age 37 (000_perera2024/strength.csv):
     4+ both shoulders, 4+ right and 5 left elbow, 5 elsewhere, and "2 hip flexion (unchanged)"
     without a side. Hips: one side 2, the other unknown: 8 + 9 + 10 + 10 + 10 + [2, 7]."""
-    grades = seed_days("000", "000-P1")[3287]
+    grades = seed_days("000", "000-P1")["at age 37"]
     assert mrc_sum(grades) is None
     assert mrc_range(grades) == ScoreRange(49, 54)
 
 
 def test_seed_000_three_months_after_transplant() -> None:
-    """Seed 000, paragraph 6 (day 3743): 4- shoulder and elbow flexion (4 each, side not
+    """Seed 000, paragraph 6 (3 months after the transplant, days 3729..3942): 4- shoulder and elbow flexion (4 each, side not
     given), hip flexion 2 (side not given); wrists, knees and ankles not graded."""
-    assert mrc_range(seed_days("000", "000-P1")[3743]) == ScoreRange(4 + 4 + 2, 9 + 9 + 7 + 30)
+    assert mrc_range(seed_days("000", "000-P1")["3729..3942"]) == ScoreRange(
+        4 + 4 + 2, 9 + 9 + 7 + 30
+    )
 
 
 def test_seed_003_admission_without_sides() -> None:
-    """Seed 003 (Pinheiro 2022), case paragraph (003_pinheiro2022/strength.csv, day 61): '3 -'
-    (whole grade 2) in deltoid, biceps, wrist extensors and quadriceps and '2 -' (1) in the
-    iliopsoas, no sides; ankles not graded."""
-    assert mrc_range(seed_days("003", "003-P1")[61]) == ScoreRange(2 * 4 + 1, 7 * 4 + 6 + 10)
+    """Seed 003 (Pinheiro 2022), case paragraph (003_pinheiro2022/strength.csv, '2 months'):
+    '3 -' in deltoid, biceps, wrist extensors and quadriceps and '2 -' in the iliopsoas, no
+    sides; ankles not graded. '3 -' may be 3- or a dash: the data keep it as the range 2-3
+    (and 1-2). Lowest: one side at the low end, the other 0; highest: one side at the high
+    end, the other 5, ankles 5 + 5."""
+    assert mrc_range(seed_days("003", "003-P1")["2 months"]) == ScoreRange(
+        2 * 4 + 1, 3 * 4 + 2 + 5 * 5 + 10
+    )
 
 
 def test_seed_002_patient_1_kendall_40_from_the_weaker_side() -> None:
     """Seed 002 (Mecoli 2017) Table 2, patient 1 before HiCy: deltoid 3/5 and hip flexor 3/5,
     the lower of both sides, side not given (002_mecoli2017/strength.csv, day -1): each muscle
     has one side at Kendall 5, the other unknown."""
-    grades = seed_days("002", "002-P1")[-1]
+    grades = seed_days("002", "002-P1")["-1"]
     assert kendall40(grades) is None
     assert kendall40_range(grades) == ScoreRange(10, 30)
 

