@@ -118,9 +118,3 @@ def value_problem(code: str, value: str) -> str | None:
     ):
         return f"{c.label} must be {c.minimum:g} to {c.maximum:g} {c.unit}"
     return None
-
-
-def is_positive(value: str) -> bool:
-    """A result that says the antibody was found: 'positive' or a titre."""
-    v = str(value).strip().lower()
-    return v == "positive" or bool(_TITRE.match(v))

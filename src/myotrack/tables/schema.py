@@ -418,11 +418,7 @@ REFERENCE_RANGES = TableSpec(
     ),
 )
 
-#: The enzymes of the visits table (each with its ``_uln``).
+#: The enzymes of the visits table, each with its ``_uln`` and two columns the reader adds:
+#: ``<enzyme>_bound`` ('<', '<=', '>', '>=', '~' or '' for exact) and ``<enzyme>_state``
+#: (normal, elevated or ''); :mod:`myotrack.measures.bounds` reads the three as one value.
 ENZYMES: tuple[str, ...] = ("ck", "ldh", "hbdh", "aldolase", "alt", "ast")
-
-#: Internal column added by the reader next to ``visits.ck``: '<', '<=', '>', '>=', '~' or ''
-#: (exact). Every enzyme has the same four companions, ``<enzyme>_bound``, ``_state``
-#: (normal, elevated or ''), ``_low`` and ``_high`` (see :mod:`myotrack.measures.bounds`).
-CK_BOUND = "ck_bound"
-LAB_DERIVED: tuple[str, ...] = ("bound", "state", "low", "high")
