@@ -4,7 +4,7 @@
 #   bash scripts/test.sh            # everything (SQLite and PostgreSQL, browser tests)
 #   bash scripts/test.sh tests/criteria -k relapse    # extra arguments go to pytest
 #
-# System packages (PostgreSQL server, Chromium) are installed with apt-get when absent; the
+# System packages (PostgreSQL server, Chromium, a Java runtime for Spark) are installed with apt-get when absent; the
 # Python packages go into .venv. PostgreSQL runs as a throw-away cluster on a free port and is
 # stopped at the end.
 set -euo pipefail
@@ -17,6 +17,7 @@ log() { printf '\n== %s\n' "$*"; }
 need=()
 [ -x /usr/bin/chromium ] || need+=(chromium fonts-dejavu-core)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+command -v java >/dev/null 2>&1 || need+=(default-jre-headless)  # Apache Spark (pyspark)
 if [ ${#need[@]} -gt 0 ]; then
     log "installing system packages: ${need[*]}"
     if [ "$(id -u)" -ne 0 ]; then
@@ -35,9 +36,9 @@ if [ ! -x .venv/bin/python ]; then
     "$PY" -m venv .venv
 fi
 . .venv/bin/activate
-log "installing myotrack with the web and dev extras"
+log "installing myotrack with the web, postgres, spark and dev extras"
 python -m pip install -q --upgrade pip >/dev/null
-python -m pip install -q -e '.[web,dev]'
+python -m pip install -q -e '.[web,postgres,spark,dev]'
 
 # --- lint and types ---------------------------------------------------------------------
 log "ruff"
