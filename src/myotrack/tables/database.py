@@ -25,7 +25,7 @@ shown, including in the text of a driver's own error.
 from __future__ import annotations
 
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,6 +47,8 @@ __all__ = [
     "DatabaseSource",
     "connect",
     "contract_tables",
+    "convert_tables",
+    "dataset_of",
     "expected_type",
     "read_database",
     "redact",
@@ -290,15 +292,12 @@ _DAY = {"visits": "day", "strength": "day", "treatments": "start_day", "events":
 _DAY["observations"] = "day"
 
 
-def _fetch(source: DatabaseSource, name: str, expr: ir.Table) -> pd.DataFrame:
-    order = [c for c in _ORDER[name] if c in expr.columns]
+def _fetch(name: str, expr: ir.Table, label: str) -> pd.DataFrame:
+    order = [c for c in _ORDER.get(name, ()) if c in expr.columns]
     try:
-        frame = expr.order_by(order).to_pandas()
-    except Exception as err:
-        raise DatabaseError(
-            f"{source.name}: reading {source.where(name)} failed: {err}".strip()
-        ) from None
-    return frame
+        return expr.order_by(order).to_pandas()
+    except Exception as err:  # a driver's own error: say which table it was reading
+        raise DatabaseError(f"reading {label} failed: {str(err).strip()}") from None
 
 
 def _text(frame: pd.DataFrame) -> pd.DataFrame:
@@ -313,10 +312,7 @@ def _text(frame: pd.DataFrame) -> pd.DataFrame:
                 for x in vals
             ]
         else:
-            cols[c] = [
-                "" if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA else str(v)
-                for v in s.astype(object)
-            ]
+            cols[c] = ["" if pd.isna(v) else str(v) for v in s.astype(object)]
     return pd.DataFrame(cols, index=range(len(frame)), dtype=object)
 
 
@@ -327,14 +323,11 @@ def _located(
     out = []
     for p in problems:
         found = where.get(p.file)
-        if found is None or p.row is None or p.row < 2:
+        if found is None or p.row is None or p.row < 2 or p.row - 2 >= len(found[1]):
             out.append(p)
             continue
         name, frame = found
         i = p.row - 2
-        if i >= len(frame):
-            out.append(p)
-            continue
         row = frame.iloc[i]
         parts = []
         if "patient_id" in frame.columns and row["patient_id"] != "":
@@ -350,17 +343,32 @@ def _located(
     return out
 
 
-def _raws(
-    source: DatabaseSource, tables: Mapping[str, ir.Table]
-) -> tuple[dict[str, RawTable], dict[str, tuple[str, pd.DataFrame]]]:
+def convert_tables(
+    tables: Mapping[str, ir.Table], label: Callable[[str], str] = str
+) -> tuple[dict[str, pd.DataFrame], list[Problem]]:
+    """Typed contract frames of Ibis tables holding contract columns, and every problem.
+
+    The rows are fetched in the order of patient and day, turned into the text a CSV file
+    would hold and validated by :func:`~myotrack.tables.validate.check_and_convert`; a row's
+    problem names its table (``label(name)``), patient and day.
+    """
     raws: dict[str, RawTable] = {}
     where: dict[str, tuple[str, pd.DataFrame]] = {}
     for name, expr in tables.items():
-        frame = _text(_fetch(source, name, expr))
-        label = source.where(name)
-        raws[name] = RawTable(label, frame, np.arange(2, len(frame) + 2))
-        where[label] = (name, frame)
-    return raws, where
+        shown = label(name)
+        frame = _text(_fetch(name, expr, shown))
+        raws[name] = RawTable(shown, frame, np.arange(2, len(frame) + 2))
+        where[shown] = (name, frame)
+    frames, problems = check_and_convert(raws)
+    return frames, _located(problems, where)
+
+
+def dataset_of(frames: dict[str, pd.DataFrame], problems: list[Problem], name: str) -> Dataset:
+    """The Dataset of converted frames, or :class:`InvalidData` when a problem is an error."""
+    if any(not p.is_warning for p in problems):
+        raise InvalidData(problems)
+    ranges = frames.pop(REFERENCE_RANGES.name, None)
+    return Dataset(**frames, name=name, warnings=tuple(problems), reference_ranges=ranges)
 
 
 def _converted(
@@ -371,9 +379,8 @@ def _converted(
         tables = contract_tables(source, warnings)
     except InvalidData as err:
         return None, err.problems
-    raws, where = _raws(source, tables)
-    frames, problems = check_and_convert(raws)
-    return frames, warnings + _located(problems, where)
+    frames, problems = convert_tables(tables, source.where)
+    return frames, warnings + problems
 
 
 def validate_database(source: DatabaseSource) -> list[Problem]:
@@ -384,10 +391,9 @@ def validate_database(source: DatabaseSource) -> list[Problem]:
 def read_database(source: DatabaseSource) -> Dataset:
     """The source as a validated Dataset; :class:`InvalidData` lists every problem."""
     frames, problems = _converted(source)
-    if frames is None or any(not p.is_warning for p in problems):
+    if frames is None:
         raise InvalidData(problems)
-    ranges = frames.pop(REFERENCE_RANGES.name, None)
-    return Dataset(**frames, name=source.name, warnings=tuple(problems), reference_ranges=ranges)
+    return dataset_of(frames, problems, source.name)
 
 
 # --- criteria where the data are -------------------------------------------------------------
