@@ -118,7 +118,9 @@ def test_observations_and_events(cdm: Cdm) -> None:
     died 2022-01-15 = day 184."""
     ds = read_omop(cdm, BOTH)
     o = ds.observations
-    got = sorted(zip(o["patient_id"], o["day"], o["code"], o["value"], o["unit"].fillna("")))
+    got = sorted(
+        zip(o["patient_id"], o["day"], o["code"], o["value"], o["unit"].fillna(""), strict=True)
+    )
     assert [g[:3] for g in got] == [
         ("1", -10, "anti_hmgcr"),
         ("2", 0, "anti_hmgcr"),
@@ -127,7 +129,7 @@ def test_observations_and_events(cdm: Cdm) -> None:
     assert got[0][3] == "positive" and got[2][3] == "positive"
     assert float(got[1][3]) == 5.0 and got[1][4] == "U/mL"
     e = ds.events
-    assert list(zip(e["patient_id"], e["day"], e["kind"])) == [("2", 184, "death")]
+    assert list(zip(e["patient_id"], e["day"], e["kind"], strict=True)) == [("2", 184, "death")]
 
 
 def test_selection_rules(cdm: Cdm) -> None:
