@@ -118,6 +118,10 @@ def _spec(
 ) -> SourceSpec:
     from myotrack.interchange.sources import SourceSpec
 
+    if source is None and db is None and omop is None:
+        raise typer.BadParameter(
+            "give a source: a file or folder, --db URL or --omop URL", param_hint="SOURCE"
+        )
     selection = None
     if omop is not None:
         from myotrack.interchange.omop import Selection

@@ -34,7 +34,7 @@ from myotrack.tables.database import (
 if TYPE_CHECKING:
     import ibis.expr.types as ir
 
-    from myotrack.interchange.omop import Cdm, Selection  # noqa: F401
+    from myotrack.interchange.omop import Cdm, Selection
 
 REDCAP_DICTIONARY = "redcap_dictionary.csv"
 REDCAP_RECORDS = "redcap_records.csv"
