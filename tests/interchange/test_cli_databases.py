@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from myotrack.tables import read_source
-from tests.tables.test_database import COHORT, _frames, _load_duckdb
+from tests.tables.test_database import COHORT, load_duckdb
 
 from . import omop_cdm
 
@@ -26,7 +26,7 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 @pytest.fixture(scope="module")
 def cohort_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("cli") / "cohort.duckdb"
-    _load_duckdb(path, _frames(read_source(COHORT)), schema="registry_export")
+    load_duckdb(path, read_source(COHORT), schema="registry_export")
     return path
 
 

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
+import ibis
 import pandas as pd
 import pytest
 
@@ -25,46 +26,25 @@ from myotrack.tables.database import (
     redact,
     run_in_database,
     validate_database,
+    write_database,
 )
 
 COHORT = Path(__file__).resolve().parents[2] / "examples" / "cohort17"
 PG_URL = os.environ.get("MYOTRACK_TEST_POSTGRES_URL", "").strip()
 
 
-def _frames(ds) -> dict[str, pd.DataFrame]:
-    return {n: f for n, f in ds.to_text_frames().items()}
-
-
-def _typed(frame: pd.DataFrame, table: str) -> pd.DataFrame:
-    """Text frames as a database holds them: numbers typed, empty cells NULL."""
-    from myotrack.tables.schema import REFERENCE_RANGES, TABLES
-
-    spec = TABLES.get(table, REFERENCE_RANGES)
-    out = {}
-    for col in spec.columns:
-        s = frame[col.name].replace("", None)
-        if col.kind in ("int", "day"):
-            out[col.name] = pd.to_numeric(s).astype("Int64")
-        elif col.kind == "float":
-            out[col.name] = pd.to_numeric(s).astype("float64")
-        else:
-            out[col.name] = s.astype("string")
-    return pd.DataFrame(out)
-
-
-def _load_duckdb(path: Path, frames: dict[str, pd.DataFrame], schema: str = "main") -> None:
-    con = duckdb.connect(str(path))
-    con.execute(f"create schema if not exists {schema}")
-    for name, frame in frames.items():
-        typed = _typed(frame, name)  # noqa: F841 (read by DuckDB's replacement scan)
-        con.execute(f"create table {schema}.{name} as select * from typed")
-    con.close()
+def load_duckdb(path: Path, ds: Dataset, schema: str = "main") -> None:
+    """Write ``ds`` into a DuckDB file with :func:`write_database`."""
+    con = ibis.connect(f"duckdb:///{path}")
+    con.raw_sql(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+    write_database(ds, con, schema)
+    con.disconnect()
 
 
 @pytest.fixture(scope="module")
 def cohort_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("db") / "cohort.duckdb"
-    _load_duckdb(path, _frames(read_source(COHORT)), schema="registry_export")
+    load_duckdb(path, read_source(COHORT), schema="registry_export")
     return path
 
 
@@ -238,12 +218,16 @@ def pg_schema() -> Iterator[str]:
 
 
 def test_postgres_schema_reads_the_same_dataset(pg_schema: str) -> None:
-    import ibis
-
     con = ibis.connect(PG_URL)
     files = read_source(COHORT)
-    for name, frame in _frames(files).items():
-        con.create_table(name, _typed(frame, name), database=pg_schema)
+    assert write_database(files, con, pg_schema) == [
+        "patients",
+        "visits",
+        "strength",
+        "treatments",
+        "events",
+        "observations",
+    ]
     db = read_database(DatabaseSource(connect(PG_URL), pg_schema, redact(PG_URL)))
     for name in ("patients", "visits", "treatments", "observations"):
         pd.testing.assert_frame_equal(

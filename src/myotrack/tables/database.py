@@ -35,6 +35,8 @@ import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from myotrack.errors import InvalidData, MyotrackError, Problem, SourceNotFound
 from myotrack.tables.dataset import Dataset
@@ -54,6 +56,7 @@ __all__ = [
     "redact",
     "run_in_database",
     "validate_database",
+    "write_database",
 ]
 
 #: the tables a database source may hold, in reading order
@@ -293,27 +296,20 @@ _DAY["observations"] = "day"
 
 
 def _fetch(name: str, expr: ir.Table, label: str) -> pd.DataFrame:
+    """The rows of ``expr`` in the order of patient and day, every cell as the text a CSV file
+    would hold ('' for NULL; 3, not 3.0), cast by Arrow column by column."""
     order = [c for c in _ORDER.get(name, ()) if c in expr.columns]
     try:
-        return expr.order_by(order).to_pandas()
+        table = expr.order_by(order).to_pyarrow()
     except Exception as err:  # a driver's own error: say which table it was reading
         raise DatabaseError(f"reading {label} failed: {str(err).strip()}") from None
-
-
-def _text(frame: pd.DataFrame) -> pd.DataFrame:
-    """Every cell as the text a CSV file would hold ('' for NULL; 3, not 3.0)."""
-    cols = {}
-    for c in frame.columns:
-        s = frame[c]
-        if pd.api.types.is_float_dtype(s.dtype):
-            vals = s.to_numpy(dtype=float, na_value=np.nan)
-            cols[c] = [
-                "" if np.isnan(x) else (str(int(x)) if float(x).is_integer() else repr(float(x)))
-                for x in vals
-            ]
-        else:
-            cols[c] = ["" if pd.isna(v) else str(v) for v in s.astype(object)]
-    return pd.DataFrame(cols, index=range(len(frame)), dtype=object)
+    text = pa.table(
+        {
+            n: pc.fill_null(pc.cast(c, pa.string()), "")
+            for n, c in zip(table.column_names, table.columns, strict=True)
+        }
+    )
+    return text.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow")}.get)
 
 
 def _located(
@@ -356,7 +352,7 @@ def convert_tables(
     where: dict[str, tuple[str, pd.DataFrame]] = {}
     for name, expr in tables.items():
         shown = label(name)
-        frame = _text(_fetch(name, expr, shown))
+        frame = _fetch(name, expr, shown)
         raws[name] = RawTable(shown, frame, np.arange(2, len(frame) + 2))
         where[shown] = (name, frame)
     frames, problems = check_and_convert(raws)
@@ -394,6 +390,34 @@ def read_database(source: DatabaseSource) -> Dataset:
     if frames is None:
         raise InvalidData(problems)
     return dataset_of(frames, problems, source.name)
+
+
+def write_database(
+    ds: Dataset, con: Any, schema: str | None = None, overwrite: bool = False
+) -> list[str]:
+    """Write the contract tables of ``ds`` into ``schema`` of ``con`` (an Ibis connection).
+
+    The tables are typed as :func:`contract_tables` reads them: day and count columns
+    integers, measures floats, enzyme values text as written (``<200``, ``normal``: the bound
+    or word is kept), the rest text; an empty cell is NULL. The reference ranges are written
+    when the dataset has them. Returns the names of the tables written.
+    """
+    written = []
+    specs = {spec.name: spec for spec in READABLE}
+    for name, frame in ds.to_text_frames().items():
+        spec = specs[name]
+        cols: dict[str, pd.Series] = {}
+        for col in spec.columns:
+            text = frame[col.name].astype(object).where(frame[col.name] != "", None)
+            if col.kind in ("int", "day"):
+                cols[col.name] = pd.to_numeric(text).astype("Int64")
+            elif col.kind == "float":
+                cols[col.name] = pd.to_numeric(text).astype("float64")
+            else:
+                cols[col.name] = text.astype(pd.StringDtype("pyarrow"))
+        con.create_table(name, pd.DataFrame(cols), database=schema, overwrite=overwrite)
+        written.append(name)
+    return written
 
 
 # --- criteria where the data are -------------------------------------------------------------
