@@ -3,7 +3,9 @@
 The tables are created with every column of the v5.4 spec
 (``tests/data/omop/OMOP_CDMv5.4_Field_Level_subset.csv``, types as in OHDSI's PostgreSQL DDL:
 integer, NUMERIC for float, date, timestamp, varchar(n), TEXT for varchar(MAX)); the concept
-rows are ``tests/data/omop/concepts.csv``. What each person is meant to give is in the
+rows are ``tests/data/omop/concepts.csv``. The statements were compared with OHDSI's
+``inst/ddl/5.4/postgresql/OMOPCDM_postgresql_5.4_ddl.sql`` of the same commit: the same
+columns, in the same order, with the same types and NOT NULL, for all nine tables. What each person is meant to give is in the
 docstrings of ``tests/interchange/test_omop.py``.
 
 - person 1: F, born 1960-05-10; IMNM on 2020-03-01 (day 0), anti-HMGCR positive 2020-02-20;

@@ -72,7 +72,7 @@ def test_patients(cdm: Cdm) -> None:
     assert p.loc["1", "index_event"] == "first record of the selection condition"
     assert p.loc["2", "index_event"] == "first positive anti-HMGCR or anti-SRP test"
     rules = [w.rule for w in ds.warnings]
-    assert any(r.startswith("1 patient(s) have only a year of birth") for r in rules)
+    assert any(r.startswith("1 patient(s) have no full birth date") for r in rules)
 
 
 def test_visits(cdm: Cdm) -> None:

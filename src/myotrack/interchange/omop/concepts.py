@@ -25,7 +25,7 @@ A centre that codes a test otherwise passes its own codes (``lab_codes``,
 
 from __future__ import annotations
 
-from myotrack.tables.vocab import COMORBIDITY_TERMS, DRUGS, key
+from myotrack.tables.vocab import COMORBIDITY_TERMS, DRUGS
 
 #: LOINC code -> contract enzyme of the visits table
 LAB_CODES: dict[str, str] = {
@@ -93,8 +93,8 @@ def ingredient_drugs() -> dict[str, str]:
 
     Every canonical name and synonym of ``drugs.csv`` in lower case (an RxNorm ingredient's
     name is its generic name, which the vocabulary lists), and the few ingredient names that
-    are not one (:data:`_INGREDIENTS`). Only names written as one word or with spaces are
-    kept: the CDM's names are matched as written, lower-cased, in the database.
+    are not one (:data:`_INGREDIENTS`). The CDM's ingredient names are matched lower-cased,
+    in the database; a name of no vocabulary drug is not read.
     """
     out: dict[str, str] = {}
     for d in DRUGS:
@@ -122,5 +122,4 @@ __all__ = [
     "ROUTES",
     "icd10_terms",
     "ingredient_drugs",
-    "key",
 ]

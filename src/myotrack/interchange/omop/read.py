@@ -12,7 +12,7 @@ _CHECKS = {
     "year_only": (
         "person",
         "year_of_birth",
-        "{n} patient(s) have only a year of birth: age_at_onset is the calendar year of day 0 "
+        "{n} patient(s) have no full birth date: age_at_onset is the calendar year of day 0 "
         "minus the year of birth (the true age may be one year less)",
     ),
     "other_unit": (
