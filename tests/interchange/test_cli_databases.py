@@ -105,6 +105,8 @@ def test_bad_selection_and_mixed_sources_are_messages(cdm_db: Path) -> None:
     assert r.returncode == 1 and "concept ids are whole numbers" in r.stderr
     r = run("outcomes", str(COHORT), "--omop", f"duckdb:///{cdm_db}")
     assert r.returncode == 1 and "give one source" in r.stderr
+    r = run("outcomes", str(COHORT), "--schema", "registry_export")
+    assert r.returncode == 1 and "--schema goes with --db" in r.stderr
 
 
 def test_backend_must_be_where_the_tables_are(cohort_db: Path) -> None:

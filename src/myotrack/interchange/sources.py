@@ -98,8 +98,10 @@ class SourceSpec:
                 "give one source: a file or folder, --db URL (contract tables in a database) "
                 "or --omop URL (an OMOP CDM)"
             )
-        if self.path is None and (self.schema and self.omop):
-            raise MyotrackError("--schema goes with --db; an OMOP CDM takes --cdm-schema")
+        if self.schema is not None and self.db is None:
+            raise MyotrackError("--schema goes with --db (an OMOP CDM takes --cdm-schema)")
+        if (self.cdm_schema or self.vocab_schema) and self.omop is None:
+            raise MyotrackError("--cdm-schema and --vocab-schema go with --omop")
 
     @property
     def label(self) -> str:
