@@ -291,14 +291,21 @@ _ORDER = {
     "reference_ranges": ("site", "lab", "analyte"),
 }
 #: the day column that locates a row in a message
-_DAY = {"visits": "day", "strength": "day", "treatments": "start_day", "events": "day"}
-_DAY["observations"] = "day"
+_DAY = {
+    "visits": "day",
+    "strength": "day",
+    "treatments": "start_day",
+    "events": "day",
+    "observations": "day",
+}
 
 
 def _fetch(name: str, expr: ir.Table, label: str) -> pd.DataFrame:
-    """The rows of ``expr`` in the order of patient and day, every cell as the text a CSV file
+    """The rows of ``expr`` in the order of patient and day (then of every other column, so
+    that the order is the same on every run and backend), every cell as the text a CSV file
     would hold ('' for NULL; 3, not 3.0), cast by Arrow column by column."""
-    order = [c for c in _ORDER.get(name, ()) if c in expr.columns]
+    keys = [c for c in _ORDER.get(name, ()) if c in expr.columns]
+    order = keys + [c for c in expr.columns if c not in keys]  # ties too: the same every time
     try:
         table = expr.order_by(order).to_pyarrow()
     except Exception as err:  # a driver's own error: say which table it was reading
