@@ -10,12 +10,15 @@ import sys
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
-from myotrack.errors import InvalidData, MyotrackError
+from myotrack.errors import MyotrackError
+
+if TYPE_CHECKING:
+    from myotrack.interchange.sources import SourceSpec
 
 app = typer.Typer(
     name="myotrack",
@@ -45,6 +48,99 @@ SourceArg = Annotated[
         show_default=False,
     ),
 ]
+OptionalSourceArg = Annotated[
+    Path | None,
+    typer.Argument(
+        help="A folder of CSV files, a .zip of them, an .xlsx workbook, a REDCap folder "
+        "(redcap_dictionary.csv + redcap_records.csv) or FHIR (.json Bundles, .ndjson); "
+        "or none, with --db or --omop.",
+        show_default=False,
+    ),
+]
+DbOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        help="Read the contract tables from a database: postgresql://user@host/db or "
+        "duckdb:///path/file.duckdb.",
+        show_default=False,
+    ),
+]
+SchemaOpt = Annotated[
+    str | None, typer.Option("--schema", help="Schema holding the tables (with --db).")
+]
+OmopOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--omop", help="Read an OMOP CDM v5.4 database (URL as for --db).", show_default=False
+    ),
+]
+CdmSchemaOpt = Annotated[
+    str | None, typer.Option("--cdm-schema", help="Schema of the CDM's clinical tables.")
+]
+VocabSchemaOpt = Annotated[
+    str | None,
+    typer.Option("--vocab-schema", help="Schema of the vocabulary tables (default: the CDM's)."),
+]
+ConditionsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--condition-concepts",
+        help="Comma-separated condition concept ids that select patients (with descendants).",
+    ),
+]
+AntibodiesOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--antibodies",
+        help="Comma-separated antibodies whose positive result selects patients "
+        "(anti_hmgcr, anti_srp). Default without --condition-concepts: both.",
+    ),
+]
+MatchOpt = Annotated[
+    str,
+    typer.Option(
+        "--selection-match", help="all: a patient meets every selection rule; any: one of them."
+    ),
+]
+
+
+def _spec(
+    source: Path | None,
+    db: str | None,
+    schema: str | None,
+    omop: str | None,
+    cdm_schema: str | None,
+    vocab_schema: str | None,
+    conditions: str | None,
+    antibodies: str | None,
+    match: str,
+) -> SourceSpec:
+    from myotrack.interchange.sources import SourceSpec
+
+    if source is None and db is None and omop is None:
+        raise typer.BadParameter(
+            "give a source: a file or folder, --db URL or --omop URL", param_hint="SOURCE"
+        )
+    selection = None
+    if omop is not None:
+        from myotrack.interchange.omop import Selection
+
+        try:
+            ids = tuple(int(c) for c in _csv_list(conditions))
+        except ValueError as exc:
+            raise MyotrackError(
+                f"--condition-concepts: concept ids are whole numbers, not {conditions!r}"
+            ) from exc
+        abs_ = tuple(_csv_list(antibodies))
+        if not ids and not abs_:
+            abs_ = ("anti_hmgcr", "anti_srp")
+        selection = Selection(ids, abs_, match)  # type: ignore[arg-type]
+    elif conditions or antibodies:
+        raise MyotrackError("--condition-concepts and --antibodies select patients of --omop")
+    return SourceSpec(source, db, schema, omop, cdm_schema, vocab_schema, selection)
+
+
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="table (readable), csv or json.")]
 
 
@@ -52,21 +148,27 @@ FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="table (readab
 
 
 @app.command()
-def validate(source: SourceArg) -> None:
+def validate(
+    source: OptionalSourceArg = None,
+    db: DbOpt = None,
+    schema: SchemaOpt = None,
+    omop: OmopOpt = None,
+    cdm_schema: CdmSchemaOpt = None,
+    vocab_schema: VocabSchemaOpt = None,
+    conditions: ConditionsOpt = None,
+    antibodies: AntibodiesOpt = None,
+    match: MatchOpt = "any",
+) -> None:
     """Check a source against the contract: errors (exit 1) and warnings (values kept) apart.
 
     Example: myotrack validate my_cohort.xlsx
+    (or: myotrack validate --db postgresql://me@host/registry --schema registry_export)
     """
-    from myotrack.interchange.sources import is_fhir, is_redcap_folder, read_any
-    from myotrack.tables import TABLES, validate_source
+    from myotrack.interchange.sources import read_spec, spec_problems
+    from myotrack.tables import TABLES
 
-    if is_redcap_folder(source) or is_fhir(source):
-        try:
-            problems = list(read_any(source).warnings)
-        except InvalidData as exc:
-            problems = exc.problems
-    else:
-        problems = validate_source(source)
+    spec = _spec(source, db, schema, omop, cdm_schema, vocab_schema, conditions, antibodies, match)
+    problems = spec_problems(spec)
     errors = [p for p in problems if not p.is_warning]
     warnings = [p for p in problems if p.is_warning]
     if errors:
@@ -78,12 +180,20 @@ def validate(source: SourceArg) -> None:
         for p in warnings:
             out.print(f"  {p}", markup=False, highlight=False)
     if errors:
-        err.print(f"{len(errors)} problem(s) in {source}; fix them and run again.", markup=False)
+        err.print(
+            f"{len(errors)} problem(s) in {spec.label}; fix them and run again.", markup=False
+        )
         raise typer.Exit(1)
-    ds = read_any(source)
+    ds = read_spec(spec)
     counts = ", ".join(f"{len(ds.table(n))} {n}" for n in TABLES)
     note = f", {len(warnings)} warning(s)" if warnings else ""
-    out.print(f"{source}: valid ({counts}{note}).", markup=False, highlight=False)
+    out.print(f"{spec.label}: valid ({counts}{note}).", markup=False, highlight=False)
+
+
+class Backend(StrEnum):
+    duckdb = "duckdb"
+    postgres = "postgres"
+    spark = "spark"
 
 
 @app.command()
@@ -110,7 +220,7 @@ def template(
 
 @app.command()
 def outcomes(
-    source: SourceArg,
+    source: OptionalSourceArg = None,
     fmt: FormatOpt = Format.table,
     anchor: Annotated[
         str | None,
@@ -125,17 +235,47 @@ def outcomes(
     details: Annotated[
         bool, typer.Option("--details/--no-details", help="Show detail columns in the table view.")
     ] = False,
+    db: DbOpt = None,
+    schema: SchemaOpt = None,
+    omop: OmopOpt = None,
+    cdm_schema: CdmSchemaOpt = None,
+    vocab_schema: VocabSchemaOpt = None,
+    conditions: ConditionsOpt = None,
+    antibodies: AntibodiesOpt = None,
+    match: MatchOpt = "any",
+    backend: Annotated[
+        Backend,
+        typer.Option(
+            "--backend",
+            help="Where the criteria run: duckdb (in-process, default), postgres or spark (in "
+            "the source database; with --db or --omop).",
+        ),
+    ] = Backend.duckdb,
 ) -> None:
     """One row per patient: every outcome criterion as yes / no / not_evaluable, with details.
 
     Example: myotrack outcomes examples/cohort17 --format csv > outcomes.csv
+    (or: myotrack outcomes --omop postgresql://me@host/cdm --cdm-schema cdm
+    --antibodies anti_hmgcr,anti_srp)
     """
     from myotrack.criteria import Params, evaluate
-    from myotrack.interchange import read_any as read_source
+    from myotrack.interchange.sources import read_spec, spec_tables
 
-    ds = read_source(source)
+    spec = _spec(source, db, schema, omop, cdm_schema, vocab_schema, conditions, antibodies, match)
     ids = [c.strip() for c in only.split(",") if c.strip()] if only else None
-    result = evaluate(ds, criteria=ids, params=Params(anchor=anchor))
+    ds = read_spec(spec)  # validated whole, whichever backend runs the criteria
+    if backend is Backend.duckdb:
+        result = evaluate(ds, criteria=ids, params=Params(anchor=anchor))
+    else:
+        from myotrack.tables.database import backend_name, run_in_database
+
+        con, tables = spec_tables(spec)
+        if backend_name(con) != backend.value:
+            raise MyotrackError(
+                f"--backend {backend.value}: the source is a {backend_name(con)} database; "
+                f"the criteria run where the tables are (or use --backend duckdb)"
+            )
+        result = run_in_database(con, tables, criteria=ids, params=Params(anchor=anchor))
     frame = result.frame
     if fmt is Format.csv:
         sys.stdout.write(frame.to_csv(index=False))
@@ -145,10 +285,10 @@ def outcomes(
         from myotrack.cli_render import outcomes_table, render_frame
 
         if details:
-            out.print(render_frame(frame, title=f"Outcomes: {source}"))
+            out.print(render_frame(frame, title=f"Outcomes: {spec.label}"))
         else:
             shown = frame[[c for c in frame.columns if "__" not in c]]
-            out.print(outcomes_table(shown, title=f"Outcomes: {source}"))
+            out.print(outcomes_table(shown, title=f"Outcomes: {spec.label}"))
 
 
 @app.command()
@@ -408,10 +548,11 @@ REPORT_PROGRESS_MIN_PATIENTS = 30
 
 @app.command()
 def report(
-    source: SourceArg,
+    source: OptionalSourceArg = None,
     output: Annotated[
-        Path, typer.Option("--output", "-o", help="The HTML file to write.", show_default=False)
-    ],
+        Path | None,
+        typer.Option("--output", "-o", help="The HTML file to write.", show_default=False),
+    ] = None,
     group_by: Annotated[
         str | None,
         typer.Option(
@@ -427,6 +568,14 @@ def report(
             help="Also write every figure as PNG and SVG and every table as CSV into this folder.",
         ),
     ] = None,
+    db: DbOpt = None,
+    schema: SchemaOpt = None,
+    omop: OmopOpt = None,
+    cdm_schema: CdmSchemaOpt = None,
+    vocab_schema: VocabSchemaOpt = None,
+    conditions: ConditionsOpt = None,
+    antibodies: AntibodiesOpt = None,
+    match: MatchOpt = "any",
 ) -> None:
     """Write the cohort report: one HTML file that opens without a network connection.
 
@@ -435,10 +584,13 @@ def report(
 
     Example: myotrack report my_cohort.xlsx -o report.html --group-by favourable_recovery_6m
     """
-    from myotrack.interchange import read_any as read_source
+    from myotrack.interchange.sources import read_spec
     from myotrack.report import build_report
 
-    ds = read_source(source)
+    if output is None:
+        raise MyotrackError("--output FILE.html is required")
+    spec = _spec(source, db, schema, omop, cdm_schema, vocab_schema, conditions, antibodies, match)
+    ds = read_spec(spec)
     if len(ds.patients) >= REPORT_PROGRESS_MIN_PATIENTS:
         from rich.progress import Progress, TaskID
 

@@ -1,0 +1,118 @@
+"""The commands on database sources: --db URL --schema, --omop URL --cdm-schema, --backend."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from myotrack.tables import read_source
+from tests.tables.test_database import COHORT, load_duckdb
+
+from . import omop_cdm
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "myotrack.cli", *args], capture_output=True, text=True, timeout=600
+    )
+
+
+@pytest.fixture(scope="module")
+def cohort_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("cli") / "cohort.duckdb"
+    load_duckdb(path, read_source(COHORT), schema="registry_export")
+    return path
+
+
+@pytest.fixture(scope="module")
+def cdm_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("cli") / "omop.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE SCHEMA cdm")
+    for s in omop_cdm.statements("cdm"):
+        con.execute(s)
+    con.close()
+    return path
+
+
+def test_outcomes_from_a_database_schema(cohort_db: Path) -> None:
+    """The same patients and the same yes / no / not_evaluable as from the folder."""
+    r = run(
+        "outcomes", "--db", f"duckdb:///{cohort_db}", "--schema", "registry_export", "-f", "csv"
+    )
+    assert r.returncode == 0, r.stderr
+    db = pd.read_csv(io.StringIO(r.stdout), dtype=str).set_index("patient_id").sort_index()
+    f = run("outcomes", str(COHORT), "-f", "csv")
+    files = pd.read_csv(io.StringIO(f.stdout), dtype=str).set_index("patient_id").sort_index()
+    plain = [c for c in files.columns if "__" not in c]
+    pd.testing.assert_frame_equal(db[plain], files[plain])
+
+
+def test_validate_a_database_schema(cohort_db: Path) -> None:
+    r = run("validate", "--db", f"duckdb:///{cohort_db}", "--schema", "registry_export")
+    assert r.returncode == 0, r.stderr
+    assert "(schema registry_export): valid (17 patients" in r.stdout
+
+
+def test_validate_a_bad_database_exits_1_without_traceback(tmp_path: Path) -> None:
+    path = tmp_path / "bad.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE patients (patient_id VARCHAR, mrs_at_onset INTEGER, sex DATE)")
+    con.close()
+    r = run("validate", "--db", f"duckdb:///{path}")
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert "patients, column 'sex': the column's type is date; expected a text type" in r.stdout
+
+
+def test_password_is_never_printed() -> None:
+    r = run("outcomes", "--db", "postgresql://alice:hunter2@127.0.0.1:1/registry")
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert "hunter2" not in r.stderr + r.stdout
+    assert "postgresql://alice:***@127.0.0.1:1/registry" in r.stderr
+
+
+def test_outcomes_from_an_omop_cdm(cdm_db: Path) -> None:
+    """Patients 1, 2 and 4 of the synthetic CDM (IMNM or a positive antibody)."""
+    r = run(
+        "outcomes",
+        "--omop",
+        f"duckdb:///{cdm_db}",
+        "--cdm-schema",
+        "cdm",
+        "--condition-concepts",
+        str(omop_cdm.IMNM),
+        "--antibodies",
+        "anti_hmgcr,anti_srp",
+        "-f",
+        "csv",
+    )
+    assert r.returncode == 0, r.stderr
+    out = pd.read_csv(io.StringIO(r.stdout), dtype=str)
+    assert sorted(out["patient_id"]) == ["1", "2", "4"]
+    v = run("validate", "--omop", f"duckdb:///{cdm_db}", "--cdm-schema", "cdm")
+    assert v.returncode == 0, v.stderr
+    assert "valid (2 patients" in v.stdout  # the default selection: a positive antibody
+
+
+def test_bad_selection_and_mixed_sources_are_messages(cdm_db: Path) -> None:
+    r = run("outcomes", "--omop", f"duckdb:///{cdm_db}", "--condition-concepts", "IMNM")
+    assert r.returncode == 1 and "concept ids are whole numbers" in r.stderr
+    r = run("outcomes", str(COHORT), "--omop", f"duckdb:///{cdm_db}")
+    assert r.returncode == 1 and "give one source" in r.stderr
+    r = run("outcomes", str(COHORT), "--schema", "registry_export")
+    assert r.returncode == 1 and "--schema goes with --db" in r.stderr
+
+
+def test_backend_must_be_where_the_tables_are(cohort_db: Path) -> None:
+    r = run(
+        "outcomes", "--db", f"duckdb:///{cohort_db}", "--schema", "registry_export",
+        "--backend", "postgres",
+    )  # fmt: skip
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert "the source is a duckdb database" in r.stderr
