@@ -150,7 +150,14 @@ PATIENTS = TableSpec(
             "patient_id", "text", "identifier, unique; never a name or record number", required=True
         ),
         Column("sex", "enum", "sex", allowed=SEX),
-        Column("age_at_onset", "float", "age at symptom onset", "years", minimum=0, maximum=120),
+        Column(
+            "age_at_onset",
+            "float",
+            "age on day 0 (symptom onset unless index_event names another day 0)",
+            "years",
+            minimum=0,
+            maximum=120,
+        ),
         Column(
             "antibody", "enum", "myositis-specific antibody (224th ENMC subgroup)", allowed=ANTIBODY
         ),
