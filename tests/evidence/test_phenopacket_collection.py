@@ -73,4 +73,6 @@ def test_two_exports_of_the_same_data_are_identical(tmp_path: Path) -> None:
     two = write_phenopackets(ev, tmp_path / "b", include_notes=True, created=when)
     assert [p.name for p in one.files] == [p.name for p in two.files]
     for x, y in zip(one.files, two.files, strict=True):
-        assert json.loads(x.read_text(encoding="utf-8")) == json.loads(y.read_text(encoding="utf-8"))
+        assert json.loads(x.read_text(encoding="utf-8")) == json.loads(
+            y.read_text(encoding="utf-8")
+        )
