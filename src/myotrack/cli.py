@@ -205,6 +205,8 @@ def cases(fmt: FormatOpt = Format.table) -> None:
             ],
             ignore_index=True,
         )
+        for c in ("patients", "seed_papers", "beyond_seeds", "courses", "duplicates", "studies"):
+            long[c] = long[c].astype("Int64")
         cols = [
             "grouping",
             "value",

@@ -65,3 +65,10 @@ def test_counts_split_between_the_seed_papers_and_beyond() -> None:
     assert int(ab["beyond_seeds"].sum()) == counts.beyond_seeds[0]
     assert counts.beyond_seeds[0] + counts.n_patients_seeds == counts.n_patients
     assert "beyond the seed papers:" in counts.summary()
+
+
+def test_the_evidence_base_meets_its_size_target() -> None:
+    """The project's target for the evidence base: at least 100 patients from at least 40
+    publications beyond the seed papers, and at least 30 study-level results beyond them."""
+    patients, publications, studies = case_counts().beyond_seeds
+    assert patients >= 100 and publications >= 40 and studies >= 30
