@@ -345,7 +345,21 @@ def cases(fmt: FormatOpt = Format.table) -> None:
             ],
             ignore_index=True,
         )
-        cols = ["grouping", "value", "patients", "courses", "duplicates", "citation", "studies"]
+        for c in ("patients", "seed_papers", "beyond_seeds", "courses", "duplicates", "studies"):
+            long[c] = long[c].astype("Int64")
+        cols = [
+            "grouping",
+            "value",
+            "patients",
+            "seed_papers",
+            "beyond_seeds",
+            "courses",
+            "terms",
+            "how_grouped",
+            "duplicates",
+            "citation",
+            "studies",
+        ]
         sys.stdout.write(long[[c for c in cols if c in long.columns]].to_csv(index=False))
     elif fmt is Format.json:
         import json
@@ -354,11 +368,22 @@ def cases(fmt: FormatOpt = Format.table) -> None:
             name: f.astype(object).where(f.notna(), None).to_dict("records")
             for name, f in parts.items()
         }
+        beyond = counts.beyond_seeds
         totals = {
             "patients": counts.n_patients,
             "publications": counts.n_publications,
             "studies": counts.n_studies,
             "duplicates": counts.n_duplicates,
+            "seed_papers": {
+                "patients": counts.n_patients_seeds,
+                "publications": counts.n_publications_seeds,
+                "studies": counts.n_studies_seeds,
+            },
+            "beyond_seeds": {
+                "patients": beyond[0],
+                "publications": beyond[1],
+                "studies": beyond[2],
+            },
         }
         sys.stdout.write(
             json.dumps({"summary": counts.summary(), "totals": totals, **data}, indent=2) + "\n"
@@ -368,7 +393,12 @@ def cases(fmt: FormatOpt = Format.table) -> None:
 
         out.print(counts.summary(), markup=False, highlight=False)
         out.print(render_frame(counts.by_antibody, title="Patients by antibody"))
-        out.print(render_frame(counts.by_therapy, title="Patients by therapy (any course)"))
+        out.print(
+            render_frame(
+                counts.by_therapy,
+                title="Patients by therapy (any course; recorded terms grouped by the drug vocabulary)",
+            )
+        )
         out.print(
             render_frame(counts.by_source, title="Patients and study-level results by source paper")
         )

@@ -119,4 +119,12 @@ def test_cli_check_and_cases() -> None:
         "publications": counts.n_publications,
         "studies": counts.n_studies,
         "duplicates": counts.n_duplicates,
+        "seed_papers": {
+            "patients": counts.n_patients_seeds,
+            "publications": counts.n_publications_seeds,
+            "studies": counts.n_studies_seeds,
+        },
+        "beyond_seeds": dict(
+            zip(("patients", "publications", "studies"), counts.beyond_seeds, strict=True)
+        ),
     }

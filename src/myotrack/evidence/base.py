@@ -246,15 +246,30 @@ def load_studies() -> pd.DataFrame:
 
 @dataclass(frozen=True)
 class CaseCounts:
-    """What the evidence base holds: patients (each person once) by antibody, therapy and source."""
+    """What the evidence base holds: patients (each person once) by antibody, therapy and source,
+    each count split between the seed papers and the publications beyond them."""
 
-    by_antibody: pd.DataFrame  # antibody, patients
-    by_therapy: pd.DataFrame  # therapy, patients, courses
-    by_source: pd.DataFrame  # seed, citation, patients, studies
+    by_antibody: pd.DataFrame  # antibody, patients, seed_papers, beyond_seeds
+    by_therapy: (
+        pd.DataFrame
+    )  # therapy, patients, courses, seed_papers, beyond_seeds, terms, how_grouped
+    by_source: pd.DataFrame  # seed, citation, patients, duplicates, studies
     n_patients: int  # published patients counted once
     n_studies: int
     n_duplicates: int = 0  # patient rows that repeat a patient of another publication
     n_publications: int = 0  # publications with patient rows or study-level results
+    n_patients_seeds: int = 0  # of n_patients, those of the seed papers
+    n_publications_seeds: int = 0
+    n_studies_seeds: int = 0
+
+    @property
+    def beyond_seeds(self) -> tuple[int, int, int]:
+        """(patients, publications, studies) beyond the seed papers."""
+        return (
+            self.n_patients - self.n_patients_seeds,
+            self.n_publications - self.n_publications_seeds,
+            self.n_studies - self.n_studies_seeds,
+        )
 
     def summary(self) -> str:
         dup = (
@@ -262,55 +277,103 @@ class CaseCounts:
             if self.n_duplicates
             else ""
         )
+        p, pub, st = self.beyond_seeds
         return (
             f"{self.n_patients} published patients from {self.n_publications or len(self.by_source)} "
-            f"publications, {self.n_studies} study-level results{dup}"
+            f"publications, {self.n_studies} study-level results{dup}; "
+            f"beyond the seed papers: {p} patients, {pub} publications, {st} study-level results; "
+            f"seed papers: {self.n_patients_seeds} patients, {self.n_publications_seeds} "
+            f"publications, {self.n_studies_seeds} study-level results"
         )
+
+
+def _split_counts(frame: pd.DataFrame, column: str, seeds: set[str]) -> pd.DataFrame:
+    """Patients per value of ``column`` (rows: patient_id, column), all and split by seed."""
+    in_seed = frame["patient_id"].map(seed_of).isin(seeds)
+    out = pd.DataFrame({"patients": frame.groupby(column)["patient_id"].nunique()})
+    out["seed_papers"] = frame[in_seed].groupby(column)["patient_id"].nunique()
+    out["beyond_seeds"] = frame[~in_seed].groupby(column)["patient_id"].nunique()
+    return out.fillna(0).astype(int)
 
 
 def case_counts(ds: Dataset | None = None, studies: pd.DataFrame | None = None) -> CaseCounts:
     """Counts of the evidence base (or of ``ds``): by antibody, therapy and source publication.
 
     A patient linked as a duplicate (``duplicates.csv``) is counted once, under the publication
-    that holds the patient it duplicates.
+    that holds the patient it duplicates. Therapies are counted by group
+    (:func:`myotrack.evidence.therapies.therapy_group`): the vocabulary's name where it says
+    exactly which drug a recorded term is, an unnamed class as such ('glucocorticoid
+    (unnamed)'), the recorded term otherwise; ``terms`` lists what was recorded.
     """
+    from myotrack.evidence.therapies import therapy_group
+
     ds = load_evidence() if ds is None else ds
     studies = load_studies() if studies is None else studies
     dup = load_duplicates()
     dup_ids = set(dup["patient_id"]) & set(ds.patient_ids)
+    seeds = {s.seed for s in _sources() if s.is_seed}
     p = ds.patients[~ds.patients["patient_id"].isin(dup_ids)]
-    ab = p["antibody"].fillna("unknown").value_counts()
-    by_antibody = pd.DataFrame({"antibody": ab.index.astype(str), "patients": ab.to_numpy()})
+    ab = _split_counts(
+        p.assign(antibody=p["antibody"].fillna("unknown"))[["patient_id", "antibody"]],
+        "antibody",
+        seeds,
+    )
+    by_antibody = (
+        ab.reset_index()
+        .sort_values(["patients", "antibody"], ascending=[False, True])
+        .reset_index(drop=True)
+    )
     t = ds.treatments[ds.treatments["patient_id"].isin(p["patient_id"])]
-    th = (
-        t.groupby("drug")
-        .agg(patients=("patient_id", "nunique"), courses=("patient_id", "size"))
-        .reset_index()
+    groups = {d: therapy_group(d) for d in t["drug"].dropna().unique()}
+    t = t[t["drug"].notna()].assign(
+        therapy=lambda f: f["drug"].map(lambda d: groups[d].group),
     )
-    by_therapy = th.rename(columns={"drug": "therapy"}).sort_values(
-        ["patients", "therapy"], ascending=[False, True]
+    th = _split_counts(t[["patient_id", "therapy"]], "therapy", seeds)
+    th["courses"] = t.groupby("therapy").size()
+    th["terms"] = t.groupby("therapy")["drug"].agg(lambda xs: "; ".join(sorted(set(xs))))
+    th["how_grouped"] = t.groupby("therapy")["drug"].agg(
+        lambda xs: "; ".join(sorted({groups[x].how for x in xs}))
     )
-    seeds = p["patient_id"].map(seed_of).value_counts()
+    by_therapy = (
+        th.reset_index()[
+            [
+                "therapy",
+                "patients",
+                "courses",
+                "seed_papers",
+                "beyond_seeds",
+                "terms",
+                "how_grouped",
+            ]
+        ]
+        .sort_values(["patients", "therapy"], ascending=[False, True])
+        .reset_index(drop=True)
+    )
+    per_seed = p["patient_id"].map(seed_of).value_counts()
     rows_per = ds.patients["patient_id"].map(seed_of).value_counts()
     per_study = studies["seed"].value_counts()
     rows = [
         {
             "seed": s.seed,
             "citation": s.citation,
-            "patients": int(seeds.get(s.seed, 0)),
-            "duplicates": int(rows_per.get(s.seed, 0) - seeds.get(s.seed, 0)),
+            "patients": int(per_seed.get(s.seed, 0)),
+            "duplicates": int(rows_per.get(s.seed, 0) - per_seed.get(s.seed, 0)),
             "studies": int(per_study.get(s.seed, 0)),
         }
         for s in _sources()
     ]
     by_source = pd.DataFrame(rows)
     used = by_source[(by_source["patients"] + by_source["duplicates"] + by_source["studies"]) > 0]
+    is_seed = by_source["seed"].isin(seeds)
     return CaseCounts(
-        by_antibody.reset_index(drop=True),
-        by_therapy.reset_index(drop=True),
+        by_antibody,
+        by_therapy,
         by_source,
         len(p),
         len(studies),
         len(dup_ids),
         len(used),
+        int(by_source.loc[is_seed, "patients"].sum()),
+        int(used["seed"].isin(seeds).sum()),
+        int(studies["seed"].isin(seeds).sum()),
     )
