@@ -113,8 +113,10 @@ def _administrators(site: Site) -> set[int]:
 
 
 def _keep_administrators(target: User, sites: set[int]) -> None:
-    """Refuse when ``target`` is the last active administrator of one of ``sites``."""
-    for site in Site.objects.filter(pk__in=sites):
+    """Refuse when ``target`` is the last active administrator of one of ``sites``. The
+    sites' rows are locked first (inside the caller's transaction), so that two
+    administrators who remove each other at once are counted one after the other."""
+    for site in Site.objects.select_for_update().filter(pk__in=sites).order_by("pk"):
         if _administrators(site) == {target.pk}:
             raise UserChangeRefused(
                 f"{target.get_username()} is the last administrator of {site.name}: "
