@@ -4,7 +4,7 @@ Every view, every service function and every export asks this object; nothing el
 who may see or change what. Two questions are kept apart:
 
 - *Which patients can this user see at all?* Those of the user's sites (all sites for an
-  administrator). A patient of another site does not exist for the user: asking for it gives
+  administrator of every site: a superuser, or an administrator whose profile lists no site). A patient of another site does not exist for the user: asking for it gives
   404, never 403, so that a URL tells nothing about other sites.
 - *What may the user do with what they can see?* Their role decides: a permitted patient with a
   forbidden action gives 403.
@@ -19,6 +19,7 @@ who may see or change what. Two questions are kept apart:
 | audit             |        |            |      x       |       x       |
 | restore           |        |            |              |       x       |
 | export identified | with the profile's right | | |   x       |
+| manage users      |        |            |              | of their sites |
 """
 
 from __future__ import annotations
@@ -76,14 +77,30 @@ class PermissionPolicy:
             granted.add(Perm.EXPORT_IDENTIFIED)
         return frozenset(granted)
 
+    def administers_every_site(self, user: Any) -> bool:
+        """An administrator of every site: a superuser, or an administrator whose profile
+        lists no site. An administrator listing sites administers those sites only."""
+        if self.role(user) != ADMINISTRATOR:
+            return False
+        if user.is_superuser:
+            return True
+        return not Site.objects.filter(members__user=user).exists()
+
     def sites(self, user: Any) -> models.QuerySet[Site]:
         """The sites whose patients the user may see."""
         role = self.role(user)
         if role is None:
             return Site.objects.none()
-        if role == ADMINISTRATOR:
+        if self.administers_every_site(user):
             return Site.objects.all()
         return Site.objects.filter(members__user=user)
+
+    def administered_sites(self, user: Any) -> models.QuerySet[Site]:
+        """The sites whose users this user manages (invite, role, membership, deactivate):
+        an administrator's sites, every site for an administrator of every site."""
+        if self.role(user) != ADMINISTRATOR:
+            return Site.objects.none()
+        return self.sites(user)
 
     def has(self, user: Any, perm: Perm, site: Site | None = None) -> bool:
         if perm not in self.perms(user):

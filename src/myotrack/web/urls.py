@@ -9,6 +9,7 @@ from django.contrib.staticfiles.views import serve as serve_static
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
+from .accounts import views as accounts
 from .accounts.views import LoginView
 from .analysis import views as analysis
 from .audit import views as audit
@@ -84,6 +85,24 @@ audit_urls = (
     "audit",
 )
 
+account_urls = (
+    [
+        path("", accounts.user_list, name="users"),
+        path("invite/", accounts.user_invite, name="invite"),
+        path("<int:user_id>/", accounts.user_detail, name="user"),
+        path("<int:user_id>/role/", accounts.user_role, name="role"),
+        path("<int:user_id>/sites/", accounts.user_sites, name="sites"),
+        path("<int:user_id>/active/", accounts.user_active, name="active"),
+        path("<int:user_id>/link/", accounts.user_link, name="link"),
+        path(
+            "set-password/<uidb64>/<token>/",
+            accounts.SetPasswordView.as_view(),
+            name="set_password",
+        ),
+    ],
+    "accounts",
+)
+
 analysis_urls = (
     [
         path("cohort/", analysis.cohort, name="cohort"),
@@ -113,6 +132,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("patients/", include(patient_urls)),
+    path("users/", include(account_urls)),
     path("", include(transfer_urls)),
     path("", include(audit_urls)),
     path("", include(analysis_urls)),

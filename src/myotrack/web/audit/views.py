@@ -39,7 +39,7 @@ def audit_list(request: HttpRequest) -> HttpResponse:
     records = AuditRecord.objects.filter(
         Q(site_pk__in=sites) | Q(site_pk__isnull=True, user=request.user)
     )
-    if policy.role(request.user) == "administrator":
+    if policy.administers_every_site(request.user):
         records = AuditRecord.objects.all()
     page = Paginator(records, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "audit/list.html", {"page": page})
