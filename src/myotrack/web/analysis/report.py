@@ -12,7 +12,7 @@ from ..audit.models import Action
 from ..audit.services import record
 from ..patients.models import Patient
 from ..policy import Perm, policy
-from .outcomes import dataset_of
+from ..export import dataset_for
 
 #: What the report can group by: patient variables and every outcome criterion.
 GROUP_VARIABLES = ("antibody", "sex", "statin_exposure")
@@ -25,7 +25,7 @@ def cohort_report_html(
     export, since the page can be saved."""
     policy.require(user, Perm.EXPORT)
     visible = patients.filter(pk__in=policy.patients(user).values("pk"))
-    ds = dataset_of(visible)
+    ds = dataset_for(visible)
     report = build_report(ds, group_by=group_by or None, title=title)
     with transaction.atomic():
         record(
