@@ -128,3 +128,52 @@ def test_deleted_and_filtered_patients(
     assert engine_calls == []
     assert some.frame["patient_id"].tolist() == ["PA-1", "PA-2"]
     assert outcome_cache.outcomes_for(Patient.objects.none()).frame.empty
+
+
+def test_a_bulk_import_writes_every_row_and_its_audit_record(
+    users: dict[str, Any], sites: dict[str, Any]
+) -> None:
+    """Every row of a synthetic cohort is stored, and has the one 'create' record that saving it
+    alone writes (its snapshot, patient and site); the registry gives the cohort back."""
+    from django.db import transaction
+
+    from myotrack.synth import generate
+    from myotrack.web.audit.models import AuditRecord
+    from myotrack.web.audit.services import snapshot
+    from myotrack.web.events.models import Event
+    from myotrack.web.importer import add_dataset
+    from myotrack.web.treatments.models import Treatment
+    from myotrack.web.visits.models import StrengthGrade, Visit
+
+    ds = generate(12, seed=3)
+    user = users["data_manager"]
+    with transaction.atomic():
+        add_dataset(user, ds, dict.fromkeys(ds.patient_ids, sites["A"]), "bulk test")
+    imported = Patient.objects.filter(code__in=ds.patient_ids)
+    back = dataset_for(imported).to_text_frames()
+    given = ds.to_text_frames()
+    for table in ("patients", "visits", "strength", "treatments", "events"):
+        mine = back[table].drop(columns=["site"], errors="ignore").reset_index(drop=True)
+        theirs = given[table].drop(columns=["site"], errors="ignore").reset_index(drop=True)
+        pd.testing.assert_frame_equal(mine, theirs, check_dtype=False)
+
+    records = AuditRecord.objects.filter(summary="bulk test")
+    by_object = {(r.model, r.object_id): r for r in records}
+    objects = [
+        *imported,
+        *Visit.objects.filter(patient__in=imported),
+        *StrengthGrade.objects.filter(patient__in=imported),
+        *Treatment.objects.filter(patient__in=imported),
+        *Event.objects.filter(patient__in=imported),
+    ]
+    assert len(by_object) == records.count() == len(objects)
+    for obj in objects:
+        r = by_object[(obj._meta.label_lower, obj.pk)]
+        patient_pk = obj.pk if isinstance(obj, Patient) else obj.patient_id
+        assert (r.action, r.user, r.patient_pk, r.site_pk) == (
+            "create",
+            user,
+            patient_pk,
+            sites["A"].pk,
+        )
+        assert r.before is None and r.after == snapshot(obj)
