@@ -16,12 +16,12 @@ from django.db import connections
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from tests.web.test_transfer import PUBLISHED, upload, zipped
 
 from myotrack.tables import read_source
 from myotrack.web.jobs import services, workers
 from myotrack.web.jobs.models import Job, Kind, Status
 from myotrack.web.patients.models import Patient
-from tests.web.test_transfer import PUBLISHED, upload, zipped
 
 pytestmark = pytest.mark.django_db
 

@@ -13,14 +13,13 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from tests.web.conftest import add_patient
 
 from myotrack.criteria import evaluate
 from myotrack.web.analysis import outcomes as outcome_cache
 from myotrack.web.analysis.models import PatientOutcome
 from myotrack.web.export import dataset_for
 from myotrack.web.patients.models import Patient
-
-from tests.web.conftest import add_patient
 
 
 @pytest.fixture

@@ -169,17 +169,18 @@ def test_a_failure_during_commit_leaves_the_tables_unchanged(
     before = dump()
     audits = AuditRecord.objects.count()
     saved = {"n": 0}
-    original = importer.record_created
-    # every table with rows is written in bulk, then its audit records
+    original = importer.create_rows
+    # every table with rows is written in bulk with its audit records
     writes = sum(1 for n in preview.counts.values() if n)
 
-    def failing_audit(*args: Any, **kwargs: Any) -> None:
-        saved["n"] += 1
-        if saved["n"] == writes:  # every table but the last is already written
-            raise RuntimeError("disk full")
-        original(*args, **kwargs)
+    def failing_write(*args: Any, **kwargs: Any) -> list[int]:
+        if args[2]:  # a table with rows
+            saved["n"] += 1
+            if saved["n"] == writes:  # every table but the last is already written
+                raise RuntimeError("disk full")
+        return original(*args, **kwargs)
 
-    monkeypatch.setattr(importer, "record_created", failing_audit)
+    monkeypatch.setattr(importer, "create_rows", failing_write)
     with pytest.raises(RuntimeError):
         importer.commit(importer_user(manager), preview.token, preview.filename, sites["A"])
     assert saved["n"] == writes > 1

@@ -21,9 +21,9 @@ import math
 import secrets
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -42,7 +42,8 @@ from myotrack.tables.schema import ENZYMES, REFERENCE_RANGES
 from . import intake
 from .accounts.models import Site
 from .audit.models import Action
-from .audit.services import record, record_created
+from .audit.services import record
+from .bulk import create_rows
 from .events.models import Event
 from .observations.models import Observation
 from .patients.models import Patient
@@ -414,10 +415,6 @@ def planned_ranges(
     return out, problems
 
 
-#: Rows written per INSERT.
-BATCH = 1000
-
-
 def _cell(value: object) -> object:
     """A cell of a validated table as a plain Python value (None for unknown), as
     :func:`~myotrack.web.records.normalised` gives it."""
@@ -448,23 +445,14 @@ def _columns(
     n = len(frame)
     values: dict[str, list[object]] = {}
     for name in fields:
-        if name in frame.columns:
-            cells = [_cell(v) for v in frame[name].tolist()]
-        else:
-            cells = [None] * n
+        given = frame[name].tolist() if name in frame.columns else [None] * n
+        cells = [_cell(v) for v in given]
         if name in blank:
             cells = [None if b else v for v, b in zip(cells, blank[name].tolist(), strict=True)]
         convert = _converter(model, name)
         values[name] = [convert(v) for v in cells]
     ids = [str(p) for p in frame["patient_id"].tolist()]
     return ids, [{k: values[k][i] for k in fields} for i in range(n)]
-
-
-def _create(user: Any, objects: list[Any], summary: str) -> None:
-    """Insert in batches, then write every 'create' audit record in batches too."""
-    if objects:
-        type(objects[0]).objects.bulk_create(objects, batch_size=BATCH)
-        record_created(user, objects, summary, BATCH)
 
 
 def add_dataset(
@@ -475,7 +463,8 @@ def add_dataset(
     written: dict[str, dict[str, np.ndarray]] | None = None,
 ) -> None:
     """Create every row of a validated dataset (patients at ``sites[patient_id]``) and the
-    reference ranges it adds, each with its 'create' audit record, in bulk.
+    reference ranges it adds, each with its 'create' audit record, in bulk
+    (:func:`myotrack.web.bulk.create_rows`).
 
     The caller holds the transaction and has checked that the patient ids are new (and the
     ranges, with :func:`planned_ranges`). ``written`` (from :func:`as_written`) says which
@@ -485,13 +474,33 @@ def add_dataset(
     codes, rows = _columns(
         ds, "patients", Patient, Patient.CONTRACT_FIELDS, written.get("patients", {})
     )
-    patients = {code: Patient(code=code, site=sites[code], **r) for code, r in zip(codes, rows)}
-    _create(user, list(patients.values()), summary)
-    _create(user, planned_ranges(ds, sites, _every_site())[0], summary)
+    ids = create_rows(
+        user,
+        Patient,
+        [{"code": c, "site_id": sites[c].pk, **r} for c, r in zip(codes, rows, strict=True)],
+        summary,
+    )
+    patient_pk = dict(zip(codes, ids, strict=True))
+    site_of = {patient_pk[c]: sites[c].pk for c in codes}
+    ranges = planned_ranges(ds, sites, _every_site())[0]
+    create_rows(
+        user,
+        ReferenceRange,
+        [
+            {"site_id": r.site.pk, **{f: getattr(r, f) for f in ReferenceRange.CONTRACT_FIELDS}}
+            for r in ranges
+        ],
+        summary,
+    )
     codes, rows = _columns(ds, "visits", Visit, Visit.STORED_FIELDS, written.get("visits", {}))
-    visits = [Visit(patient=patients[c], **r) for c, r in zip(codes, rows, strict=True)]
-    _create(user, visits, summary)
-    by_day = {(v.patient.code, v.day): v for v in visits}
+    ids = create_rows(
+        user,
+        Visit,
+        [{"patient_id": patient_pk[c], **r} for c, r in zip(codes, rows, strict=True)],
+        summary,
+        site_of,
+    )
+    by_day = {(c, r["day"]): pk for c, r, pk in zip(codes, rows, ids, strict=True)}
     tables: tuple[tuple[str, Any], ...] = (
         ("strength", StrengthGrade),
         ("treatments", Treatment),
@@ -500,8 +509,8 @@ def add_dataset(
     )
     for table, model in tables:
         codes, rows = _columns(ds, table, model, model.CONTRACT_FIELDS, {})
-        objects = [model(patient=patients[c], **r) for c, r in zip(codes, rows, strict=True)]
+        made = [{"patient_id": patient_pk[c], **r} for c, r in zip(codes, rows, strict=True)]
         if model is StrengthGrade:
-            for obj in objects:
-                obj.visit = by_day.get((obj.patient.code, obj.day))
-        _create(user, objects, summary)
+            for c, r in zip(codes, made, strict=True):
+                r["visit_id"] = by_day.get((c, r["day"]))
+        create_rows(user, model, made, summary, site_of)

@@ -151,7 +151,10 @@ def _store(fresh: pd.DataFrame, pks: dict[str, int], versions: dict[int, str]) -
         rows[pks[str(values[0])]] = [_cell(v) for v in values]
     with transaction.atomic():
         PatientOutcome.objects.bulk_create(
-            [PatientOutcome(patient_id=pk, version=versions[pk], values=r) for pk, r in rows.items()],
+            [
+                PatientOutcome(patient_id=pk, version=versions[pk], values=r)
+                for pk, r in rows.items()
+            ],
             batch_size=BATCH,
             update_conflicts=True,
             unique_fields=["patient"],

@@ -70,37 +70,3 @@ def record(
         after=after,
         summary=summary[:300],
     )
-
-
-def record_created(
-    user: Any, instances: list[models.Model], summary: str = "", batch_size: int = 1000
-) -> None:
-    """Write the 'create' record of each of these saved instances in bulk: the same records
-    :func:`record` writes one by one (the instance's snapshot as ``after``, its patient and
-    site), in the order given."""
-    authenticated = getattr(user, "is_authenticated", False)
-    who = user if authenticated else None
-    name = user.get_username() if authenticated else ""
-    records = []
-    for instance in instances:
-        patient_pk = getattr(instance, "patient_id", None)
-        if patient_pk is None and instance._meta.label_lower == "patients.patient":
-            patient_pk = instance.pk
-        site_pk = getattr(instance, "site_id", None)
-        if site_pk is None and hasattr(instance, "patient"):
-            site_pk = instance.patient.site_id
-        records.append(
-            AuditRecord(
-                user=who,
-                username=name,
-                action=Action.CREATE,
-                model=instance._meta.label_lower,
-                object_id=instance.pk,
-                patient_pk=patient_pk,
-                site_pk=site_pk,
-                before=None,
-                after=snapshot(instance),
-                summary=summary[:300],
-            )
-        )
-    AuditRecord.objects.bulk_create(records, batch_size=batch_size)

@@ -36,7 +36,9 @@ class Job(models.Model):
     """
 
     kind = models.CharField(max_length=10, choices=[(k.value, k.value) for k in Kind])
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="jobs")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="jobs"
+    )
     status = models.CharField(
         max_length=10,
         choices=[(s.value, s.value) for s in Status],

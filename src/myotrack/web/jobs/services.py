@@ -147,7 +147,10 @@ def run(job: Job) -> Job:
         runner = RUNNERS[job.kind]
         data, name, content_type, message = runner(job, progress)
         path = job_dir() / f"{job.pk}-{secrets.token_hex(8)}"
-        path.write_bytes(data)
+        # readable by the server's user only: an export may be identified
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
         _finish(
             job,
             status=Status.DONE,

@@ -51,5 +51,7 @@ def queue(request: HttpRequest, kind: Kind, title: str, params: dict[str, object
     except JobRefused as err:
         messages.error(request, f"Not started: {err}.")
     else:
-        messages.success(request, f"Started: {title}. It runs in the background; download it here when done.")
+        messages.success(
+            request, f"Started: {title}. It runs in the background; download it here when done."
+        )
     return redirect("jobs:list")

@@ -5,21 +5,29 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('patients', '0001_initial'),
+        ("patients", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='PatientOutcome',
+            name="PatientOutcome",
             fields=[
-                ('patient', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='outcome', serialize=False, to='patients.patient')),
-                ('version', models.CharField(max_length=100)),
-                ('values', models.JSONField()),
-                ('computed_at', models.DateTimeField(auto_now=True)),
+                (
+                    "patient",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="outcome",
+                        serialize=False,
+                        to="patients.patient",
+                    ),
+                ),
+                ("version", models.CharField(max_length=100)),
+                ("values", models.JSONField()),
+                ("computed_at", models.DateTimeField(auto_now=True)),
             ],
         ),
     ]

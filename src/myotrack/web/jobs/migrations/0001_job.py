@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,29 +15,60 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Job',
+            name="Job",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('report', 'report'), ('export', 'export'), ('import', 'import')], max_length=10)),
-                ('status', models.CharField(choices=[('queued', 'queued'), ('running', 'running'), ('done', 'done'), ('failed', 'failed')], db_index=True, default=myotrack.web.jobs.models.Status['QUEUED'], max_length=10)),
-                ('title', models.CharField(max_length=200)),
-                ('params', models.JSONField(default=dict)),
-                ('progress', models.FloatField(default=0.0)),
-                ('stage', models.CharField(blank=True, max_length=100)),
-                ('result_file', models.CharField(blank=True, max_length=200)),
-                ('result_name', models.CharField(blank=True, max_length=200)),
-                ('content_type', models.CharField(blank=True, max_length=100)),
-                ('message', models.CharField(blank=True, max_length=300)),
-                ('error', models.CharField(blank=True, max_length=300)),
-                ('worker', models.CharField(blank=True, max_length=100)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('beat_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='jobs', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("report", "report"), ("export", "export"), ("import", "import")],
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "queued"),
+                            ("running", "running"),
+                            ("done", "done"),
+                            ("failed", "failed"),
+                        ],
+                        db_index=True,
+                        default=myotrack.web.jobs.models.Status["QUEUED"],
+                        max_length=10,
+                    ),
+                ),
+                ("title", models.CharField(max_length=200)),
+                ("params", models.JSONField(default=dict)),
+                ("progress", models.FloatField(default=0.0)),
+                ("stage", models.CharField(blank=True, max_length=100)),
+                ("result_file", models.CharField(blank=True, max_length=200)),
+                ("result_name", models.CharField(blank=True, max_length=200)),
+                ("content_type", models.CharField(blank=True, max_length=100)),
+                ("message", models.CharField(blank=True, max_length=300)),
+                ("error", models.CharField(blank=True, max_length=300)),
+                ("worker", models.CharField(blank=True, max_length=100)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("beat_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="jobs",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ('-created_at', '-pk'),
+                "ordering": ("-created_at", "-pk"),
             },
         ),
     ]
