@@ -65,10 +65,16 @@ ROWS = [
 ]
 
 
-def _timed(fn: Any) -> tuple[Any, float]:
+def _timed(out: dict[str, float], key: str, fn: Any) -> Any:
+    """Run ``fn``; its wall-clock seconds go to ``out[key]`` and this process's CPU seconds
+    (all its threads, DuckDB's too; not a database server's) to ``out[key + '_cpu']``."""
+    cpu = time.process_time()
     start = time.perf_counter()
     result = fn()
-    return result, time.perf_counter() - start
+    out[key] = time.perf_counter() - start
+    out[f"{key}_cpu"] = time.process_time() - cpu
+    print(f"  {key}: {out[key]:.1f} s", file=sys.stderr, flush=True)
+    return result
 
 
 def child(folder: Path, database_url: str, home: Path) -> dict[str, float]:
@@ -111,7 +117,7 @@ def child(folder: Path, database_url: str, home: Path) -> dict[str, float]:
     # import: the commit of a staged folder (as an uploaded zip is staged)
     token = "benchmark0staged0folder"
     shutil.copytree(folder, importer.staged_path(token, "cohort.zip"))
-    result, out["import"] = _timed(lambda: importer.commit(user, token, "cohort.zip", site))
+    result = _timed(out, "import", lambda: importer.commit(user, token, "cohort.zip", site))
     n = len(result.patient_ids)
 
     # the former row-by-row import, on a sample renamed so as not to clash
@@ -137,30 +143,31 @@ def child(folder: Path, database_url: str, home: Path) -> dict[str, float]:
             )
             transaction.set_rollback(True)
 
-    _, seconds = _timed(row_by_row)
-    out["import_reference"] = seconds * n / len(sample.patient_ids)
+    _timed(out, "import_reference", row_by_row)
+    for key in ("import_reference", "import_reference_cpu"):
+        out[key] *= n / len(sample.patient_ids)
 
     client = Client()
     client.force_login(user)
     url = "/patients/?criterion=relapse&value=yes"
-    _, out["filter_first"] = _timed(lambda: client.get(url))
-    _, out["filter"] = _timed(lambda: client.get(url))
+    _timed(out, "filter_first", lambda: client.get(url))
+    _timed(out, "filter", lambda: client.get(url))
     patient = Patient.objects.order_by("code").first()
     save_visit(user, patient, {"day": "9999", "ck": "5000", "ck_uln": "200", "mrc_sum": "40"}, [])
-    _, out["filter_after_visit"] = _timed(lambda: client.get(url))
+    _timed(out, "filter_after_visit", lambda: client.get(url))
     everyone = Patient.objects.all()
-    _, out["evaluate_reference"] = _timed(lambda: evaluate(dataset_for(everyone)))
+    _timed(out, "evaluate_reference", lambda: evaluate(dataset_for(everyone)))
     # the first page of the process loads the published cases (once per process)
     first, other = Patient.objects.order_by("-code")[:2]
-    _, out["patient_page_process"] = _timed(lambda: client.get(f"/patients/{first.pk}/"))
-    _, out["patient_page"] = _timed(lambda: client.get(f"/patients/{other.pk}/"))
+    _timed(out, "patient_page_process", lambda: client.get(f"/patients/{first.pk}/"))
+    _timed(out, "patient_page", lambda: client.get(f"/patients/{other.pk}/"))
 
-    html, out["report"] = _timed(
-        lambda: cohort_report_html(user, everyone, "antibody", "benchmark report")
+    html = _timed(
+        out, "report", lambda: cohort_report_html(user, everyone, "antibody", "benchmark report")
     )
     out["report_mb"] = len(html.encode("utf-8")) / 1e6
     for fmt in ("zip", "xlsx", "redcap"):
-        _, out[f"export_{fmt}"] = _timed(lambda fmt=fmt: export_bytes(user, everyone, fmt))
+        _timed(out, f"export_{fmt}", lambda fmt=fmt: export_bytes(user, everyone, fmt))
     out["patients"] = n
     return out
 
@@ -233,15 +240,15 @@ def _postgres_database(url: str) -> tuple[str, Any]:
 def run_child(folder: Path, url: str, tmp: Path, label: str) -> dict[str, float]:
     home = tmp / f"home-{label}"
     home.mkdir()
+    print(f"{label}:", file=sys.stderr, flush=True)
     done = subprocess.run(
         [sys.executable, __file__, "--child", str(folder), url, str(home)],
-        capture_output=True,
+        stdout=subprocess.PIPE,  # the results; its progress and errors go to stderr
         text=True,
         check=False,
         env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
     )
     if done.returncode != 0:
-        sys.stderr.write(done.stderr[-4000:])
         raise SystemExit(f"the {label} run failed")
     result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
@@ -281,16 +288,26 @@ def main() -> None:
         + ", ".join(f"{n} {t}" for t, n in rows.items())
     )
     engines = list(results)
-    head = f"{'step':44}" + "".join(f"{e:>12}" for e in engines) + f"{'target':>10}"
+    head = (
+        f"{'step':44}"
+        + "".join(f"{e + ' wall':>17}{'CPU':>8}" for e in engines)
+        + f"{'target':>10}"
+    )
     print(head)
     print("-" * len(head))
     for key, text, target in ROWS:
-        cells = "".join(f"{results[e][key]:>11.1f}s" for e in engines)
+        cells = "".join(
+            f"{results[e][key]:>16.1f}s{results[e][key + '_cpu']:>7.1f}s" for e in engines
+        )
         print(f"{text:44}{cells}{(f'{target:.0f} s' if target else ''):>10}")
     print(
         f"{'cohort report size':44}"
-        + "".join(f"{results[e]['report_mb']:>10.1f}MB" for e in engines)
+        + "".join(f"{results[e]['report_mb']:>15.1f}MB{'':>8}" for e in engines)
         + f"{f'{TARGET_REPORT_MB:.0f} MB':>10}"
+    )
+    print(
+        "wall: elapsed; CPU: this process's CPU seconds (all threads), which other load on a "
+        "shared machine does not inflate (a PostgreSQL server's work is not in it)"
     )
     for e in engines:
         r = results[e]
