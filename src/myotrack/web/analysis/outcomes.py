@@ -34,7 +34,7 @@ from .models import PatientOutcome
 
 CACHE_SECONDS = 3600
 #: Part of every stored row's version: a new myotrack computes every row again.
-ENGINE_VERSION = f"myotrack {myotrack.__version__}"
+ENGINE_VERSION = f"myotrack-{myotrack.__version__}"
 #: Stale patients read by their ids at most (more are read as the whole queryset; SQLite takes
 #: at most 32,766 values in one statement).
 MAX_IDS = 30_000
