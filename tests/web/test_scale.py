@@ -176,3 +176,19 @@ def test_a_bulk_import_writes_every_row_and_its_audit_record(
             sites["A"].pk,
         )
         assert r.before is None and r.after == snapshot(obj)
+
+
+def test_the_report_of_a_large_cohort_has_no_timelines(
+    cohort: dict[str, Any], users: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Timelines for a cohort of at most REPORT_TIMELINES patients; beyond, the tables only."""
+    from myotrack.web.analysis import report
+
+    everyone = Patient.objects.all()
+    small = report.cohort_report_html(users["administrator"], everyone, "", "small")
+    assert 'id="patient-5"' in small and "drawn for" not in small
+    monkeypatch.setattr(report, "REPORT_TIMELINES", 4)
+    large = report.cohort_report_html(users["administrator"], everyone, "", "large")
+    assert 'id="patient-1"' not in large
+    assert "Timelines and therapy lines are drawn for 0 of the 5 patients." in large
+    assert "Table 1" in large
