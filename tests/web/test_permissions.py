@@ -38,6 +38,7 @@ OTHER_ARGS = {
     "user_id",
     "id",
     "uidb64",
+    "job",  # a background job: its owner's only (tests/web/test_jobs.py)
 }
 
 

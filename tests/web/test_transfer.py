@@ -169,19 +169,21 @@ def test_a_failure_during_commit_leaves_the_tables_unchanged(
     before = dump()
     audits = AuditRecord.objects.count()
     saved = {"n": 0}
-    original = importer.save_audited
-    rows = sum(preview.counts.values())
+    original = importer.create_rows
+    # every table with rows is written in bulk with its audit records
+    writes = sum(1 for n in preview.counts.values() if n)
 
-    def failing_save(*args: Any, **kwargs: Any) -> None:
-        saved["n"] += 1
-        if saved["n"] == rows - 1:  # all but the last row are already written
-            raise RuntimeError("disk full")
-        original(*args, **kwargs)
+    def failing_write(*args: Any, **kwargs: Any) -> list[int]:
+        if args[2]:  # a table with rows
+            saved["n"] += 1
+            if saved["n"] == writes:  # every table but the last is already written
+                raise RuntimeError("disk full")
+        return original(*args, **kwargs)
 
-    monkeypatch.setattr(importer, "save_audited", failing_save)
+    monkeypatch.setattr(importer, "create_rows", failing_write)
     with pytest.raises(RuntimeError):
         importer.commit(importer_user(manager), preview.token, preview.filename, sites["A"])
-    assert saved["n"] == rows - 1
+    assert saved["n"] == writes > 1
     assert dump() == before
     assert AuditRecord.objects.count() == audits
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -202,8 +202,14 @@ def build_report(
     progress: Progress | None = None,
     params: Params | None = None,
     title: str | None = None,
+    outcomes: Outcomes | None = None,
+    timelines: Collection[str] | None = None,
 ) -> Report:
     """Build the cohort report of ``ds``.
+
+    ``outcomes``: the outcomes of ``ds`` when already evaluated (else they are evaluated
+    here). ``timelines``: the patient ids whose timeline and therapy lines are drawn (default:
+    every patient); the tables and survival always cover everyone.
 
     ``group_by``: a patient variable (e.g. ``antibody``) or a criterion id (e.g.
     ``favourable_recovery_6m``) for Table 1's columns, Table 2 and the survival curves.
@@ -213,7 +219,18 @@ def build_report(
         known = patient_frame(ds).assign(**dict.fromkeys(CRITERIA))
         require_columns(known, [group_by])  # fail before the slow steps, naming criteria too
     n = len(ds.patients)
-    steps = {"outcomes": 1, "tables": 1, "patients": n, "figures": n if figures_dir else 0}
+    if timelines is None:
+        drawn = ds
+    else:
+        wanted = set(timelines)
+        drawn = ds.subset([p for p in ds.patient_ids if p in wanted])
+    shown = len(drawn.patients)
+    steps = {
+        "outcomes": 1,
+        "tables": 1,
+        "patients": shown,
+        "figures": shown if figures_dir else 0,
+    }
     done = dict.fromkeys(steps, 0)
 
     def tick(stage: str) -> None:
@@ -222,7 +239,8 @@ def build_report(
             progress(stage, done[stage], steps[stage])
 
     figure = _Figures()
-    outcomes = evaluate(ds, params=params)
+    if outcomes is None:
+        outcomes = evaluate(ds, params=params)
     tick("outcomes")
     frame = patient_frame(ds, outcomes.frame)
     if group_by:
@@ -257,7 +275,7 @@ def build_report(
         )
         if pd.notna(day)
     }
-    courses = list(all_courses(ds, relapse_days))
+    courses = list(all_courses(drawn, relapse_days))
     patients: list[PatientSection] = []
     for pc in courses:
         patients.append(
@@ -304,7 +322,10 @@ def build_report(
             if k in tables
         ],
         rates=Markup(tables["rates"].to_html()),
-        swimmer=figure(swimmer_plotly(courses)),
+        swimmer=figure(swimmer_plotly(courses)) if courses else None,
         patients=patients,
+        timelines_note=""
+        if shown == n
+        else f"Timelines and therapy lines are drawn for {shown} of the {n} patients.",
     )
     return Report(html, tables, survival, outcomes, tuple(files))

@@ -17,17 +17,20 @@ import itself. A staged file is deleted on commit or cancel, and after ``IMPORT_
 
 from __future__ import annotations
 
+import math
 import secrets
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import models, transaction
 
 from myotrack.errors import InvalidData, MyotrackError, Problem, SourceNotFound
 from myotrack.interchange import read_any
@@ -40,11 +43,11 @@ from . import intake
 from .accounts.models import Site
 from .audit.models import Action
 from .audit.services import record
+from .bulk import create_rows
 from .events.models import Event
 from .observations.models import Observation
 from .patients.models import Patient
 from .policy import Perm, policy
-from .records import assign, normalised, save_audited
 from .treatments.models import Treatment
 from .visits.models import ReferenceRange, StrengthGrade, Visit
 
@@ -412,6 +415,46 @@ def planned_ranges(
     return out, problems
 
 
+def _cell(value: object) -> object:
+    """A cell of a validated table as a plain Python value (None for unknown), as
+    :func:`~myotrack.web.records.normalised` gives it."""
+    if value is None or value is pd.NA:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def _converter(model: Any, name: str) -> Callable[[object], object]:
+    """What :func:`~myotrack.web.records.assign` does to a value of this field."""
+    field = model._meta.get_field(name)
+    if isinstance(field, models.CharField | models.TextField):
+        return lambda v: "" if v is None else str(v)
+    if isinstance(field, models.IntegerField):
+        return lambda v: v if v is None else int(v) if isinstance(v, float) else int(str(v))
+    if isinstance(field, models.FloatField):
+        return lambda v: v if v is None else float(str(v))
+    return lambda v: v
+
+
+def _columns(
+    ds: Dataset, table: str, model: Any, fields: tuple[str, ...], blank: dict[str, np.ndarray]
+) -> tuple[list[str], list[dict[str, object]]]:
+    """The patient ids and the field values of every row of a validated table."""
+    frame = ds.table(table)
+    n = len(frame)
+    values: dict[str, list[object]] = {}
+    for name in fields:
+        given = frame[name].tolist() if name in frame.columns else [None] * n
+        cells = [_cell(v) for v in given]
+        if name in blank:
+            cells = [None if b else v for v, b in zip(cells, blank[name].tolist(), strict=True)]
+        convert = _converter(model, name)
+        values[name] = [convert(v) for v in cells]
+    ids = [str(p) for p in frame["patient_id"].tolist()]
+    return ids, [{k: values[k][i] for k in fields} for i in range(n)]
+
+
 def add_dataset(
     user: Any,
     ds: Dataset,
@@ -420,47 +463,54 @@ def add_dataset(
     written: dict[str, dict[str, np.ndarray]] | None = None,
 ) -> None:
     """Create every row of a validated dataset (patients at ``sites[patient_id]``) and the
-    reference ranges it adds, audited.
+    reference ranges it adds, each with its 'create' audit record, in bulk
+    (:func:`myotrack.web.bulk.create_rows`).
 
     The caller holds the transaction and has checked that the patient ids are new (and the
     ranges, with :func:`planned_ranges`). ``written`` (from :func:`as_written`) says which
     cells the reader filled, to be stored empty as the file has them.
     """
     written = written or {}
-
-    def values_of(table: str, i: int) -> dict[str, object]:
-        values = normalised(ds, table, i)
-        for column, blank in written.get(table, {}).items():
-            if blank[i]:
-                values[column] = None
-        return values
-
-    patients: dict[str, Patient] = {}
-    for i, code in enumerate(ds.patient_ids):
-        patient = Patient(code=code, site=sites[code])
-        assign(patient, values_of("patients", i), Patient.CONTRACT_FIELDS)
-        save_audited(user, patient, None, summary)
-        patients[code] = patient
-    for item in planned_ranges(ds, sites, _every_site())[0]:
-        save_audited(user, item, None, summary)
-    visits: dict[tuple[str, int], Visit] = {}
-    for i in range(len(ds.visits)):
-        values = values_of("visits", i)
-        visit = Visit(patient=patients[str(values["patient_id"])])
-        assign(visit, values, Visit.STORED_FIELDS)
-        save_audited(user, visit, None, summary)
-        visits[(visit.patient.code, visit.day)] = visit
-    models: tuple[tuple[str, Any], ...] = (
+    codes, rows = _columns(
+        ds, "patients", Patient, Patient.CONTRACT_FIELDS, written.get("patients", {})
+    )
+    ids = create_rows(
+        user,
+        Patient,
+        [{"code": c, "site_id": sites[c].pk, **r} for c, r in zip(codes, rows, strict=True)],
+        summary,
+    )
+    patient_pk = dict(zip(codes, ids, strict=True))
+    site_of = {patient_pk[c]: sites[c].pk for c in codes}
+    ranges = planned_ranges(ds, sites, _every_site())[0]
+    create_rows(
+        user,
+        ReferenceRange,
+        [
+            {"site_id": r.site.pk, **{f: getattr(r, f) for f in ReferenceRange.CONTRACT_FIELDS}}
+            for r in ranges
+        ],
+        summary,
+    )
+    codes, rows = _columns(ds, "visits", Visit, Visit.STORED_FIELDS, written.get("visits", {}))
+    ids = create_rows(
+        user,
+        Visit,
+        [{"patient_id": patient_pk[c], **r} for c, r in zip(codes, rows, strict=True)],
+        summary,
+        site_of,
+    )
+    by_day = {(c, r["day"]): pk for c, r, pk in zip(codes, rows, ids, strict=True)}
+    tables: tuple[tuple[str, Any], ...] = (
         ("strength", StrengthGrade),
         ("treatments", Treatment),
         ("events", Event),
         ("observations", Observation),
     )
-    for table, model in models:
-        for i in range(len(ds.table(table))):
-            values = normalised(ds, table, i)
-            obj = model(patient=patients[str(values["patient_id"])])
-            assign(obj, values, model.CONTRACT_FIELDS)
-            if model is StrengthGrade:
-                obj.visit = visits.get((obj.patient.code, obj.day))
-            save_audited(user, obj, None, summary)
+    for table, model in tables:
+        codes, rows = _columns(ds, table, model, model.CONTRACT_FIELDS, {})
+        made = [{"patient_id": patient_pk[c], **r} for c, r in zip(codes, rows, strict=True)]
+        if model is StrengthGrade:
+            for c, r in zip(codes, made, strict=True):
+                r["visit_id"] = by_day.get((c, r["day"]))
+        create_rows(user, model, made, summary, site_of)

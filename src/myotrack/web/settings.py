@@ -29,6 +29,11 @@
   (default 200), ``MYOTRACK_IMPORT_MAX_CELL_CHARS`` (default 32,767, as in Excel).
 - ``MYOTRACK_IMPORT_KEEP_HOURS``: hours a staged import (its preview) is kept before it is
   deleted (default 24).
+- Background jobs (:mod:`myotrack.web.jobs`): a report, export or import of more than
+  ``MYOTRACK_JOB_THRESHOLD`` patients (default 200) runs as a job, by one of
+  ``MYOTRACK_JOB_WORKERS`` worker threads of each server process (default 2); a user has at
+  most ``MYOTRACK_JOB_LIMIT`` jobs queued or running (default 2); a finished job and its file
+  are kept ``MYOTRACK_JOB_KEEP_HOURS`` (default 24).
 """
 
 from __future__ import annotations
@@ -109,6 +114,7 @@ INSTALLED_APPS = [
     "myotrack.web.observations",
     "myotrack.web.transfer",
     "myotrack.web.analysis",
+    "myotrack.web.jobs",
 ]
 
 MIDDLEWARE = [
@@ -218,6 +224,11 @@ IMPORT_MAX_ROWS = _number("MYOTRACK_IMPORT_MAX_ROWS", 1_000_000)
 IMPORT_MAX_COLUMNS = _number("MYOTRACK_IMPORT_MAX_COLUMNS", 200)
 IMPORT_MAX_CELL_CHARS = _number("MYOTRACK_IMPORT_MAX_CELL_CHARS", 32_767)
 IMPORT_KEEP_HOURS = _number("MYOTRACK_IMPORT_KEEP_HOURS", 24)
+JOB_DIR = HOME / "jobs"
+JOB_THRESHOLD = _number("MYOTRACK_JOB_THRESHOLD", 200)
+JOB_WORKERS = _number("MYOTRACK_JOB_WORKERS", 2)
+JOB_LIMIT_PER_USER = _number("MYOTRACK_JOB_LIMIT", 2)
+JOB_KEEP_HOURS = _number("MYOTRACK_JOB_KEEP_HOURS", 24)
 
 LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"

@@ -15,6 +15,7 @@ from .analysis import views as analysis
 from .audit import views as audit
 from .events import views as events
 from .health import health
+from .jobs import views as jobs
 from .observations import views as observations
 from .patients import views as patients
 from .transfer import views as transfer
@@ -117,6 +118,14 @@ analysis_urls = (
     "analysis",
 )
 
+jobs_urls = (
+    [
+        path("jobs/", jobs.job_list, name="list"),
+        path("jobs/<int:job>/download/", jobs.job_download, name="download"),
+    ],
+    "jobs",
+)
+
 
 @login_not_required
 def static_file(request, path):  # type: ignore[no-untyped-def]
@@ -136,4 +145,5 @@ urlpatterns = [
     path("", include(transfer_urls)),
     path("", include(audit_urls)),
     path("", include(analysis_urls)),
+    path("", include(jobs_urls)),
 ]

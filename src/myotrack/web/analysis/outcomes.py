@@ -1,22 +1,45 @@
-"""Outcomes of registry patients: the criteria engine on :func:`myotrack.web.export.dataset_for`."""
+"""Outcomes of registry patients: the criteria engine on :func:`myotrack.web.export.dataset_for`,
+kept per patient.
+
+Each patient's row of the outcomes table is stored (:class:`~.models.PatientOutcome`) with the
+version it was computed from: the engine's version, and the newest audit record and the number
+of audit records of the patient and of the reference ranges of the patient's site. Every
+change to registry data writes an audit record, so a saved visit changes the version of its
+patient only (a new reference range, of its site's patients). :func:`outcomes_for` assembles
+the stored rows that are current and evaluates the stale ones in one call of
+:func:`myotrack.criteria.evaluate`, storing them in turn. The count is there besides the newest
+record because on PostgreSQL a transaction may commit a record numbered below one already
+committed; any new record changes the count.
+"""
 
 from __future__ import annotations
 
-import hashlib
+import math
 from dataclasses import dataclass
 
+import numpy as np
+import pandas as pd
 from django.core.cache import cache
-from django.db import models
-from django.db.models import Max, Q
+from django.db import models, transaction
+from django.db.models import Count, Max, Q
 
+import myotrack
 from myotrack.criteria import CRITERIA, ORDER, Outcomes, evaluate
 from myotrack.tables import Dataset
 
 from ..audit.models import AuditRecord
 from ..export import dataset_for
 from ..patients.models import Patient
+from .models import PatientOutcome
 
 CACHE_SECONDS = 3600
+#: Part of every stored row's version: a new myotrack computes every row again.
+ENGINE_VERSION = f"myotrack-{myotrack.__version__}"
+#: Stale patients read by their ids at most (more are read as the whole queryset; SQLite takes
+#: at most 32,766 values in one statement).
+MAX_IDS = 30_000
+#: Rows stored per INSERT.
+BATCH = 500
 
 
 @dataclass(frozen=True)
@@ -38,41 +61,131 @@ RANGE_MODEL = "visits.referencerange"
 
 
 def version(pks: list[int]) -> int:
-    """The newest audit record of these patients or of any reference range (of the registry
-    for many): every change to registry data writes one, so outcomes cached under it are never
-    stale."""
-    records = (
-        AuditRecord.objects.filter(Q(patient_pk__in=pks) | Q(model=RANGE_MODEL))
-        if len(pks) <= 100
-        else AuditRecord.objects
+    """The newest audit record of these patients or of their sites' reference ranges."""
+    sites = Patient.all_objects.filter(pk__in=pks).values("site_id")
+    records = AuditRecord.objects.filter(
+        Q(patient_pk__in=pks) | Q(model=RANGE_MODEL, site_pk__in=sites)
     )
     return int(records.aggregate(v=Max("pk"))["v"] or 0)
 
 
-def _key(kind: str, patients: models.QuerySet[Patient]) -> str:
-    pks = sorted(patients.filter(deleted_at__isnull=True).values_list("pk", flat=True))
-    digest = hashlib.sha256(",".join(map(str, pks)).encode()).hexdigest()
-    return f"myotrack:{kind}:{digest}:{version(pks)}"
+def _trail(records: models.QuerySet[AuditRecord], key: str) -> dict[int, str]:
+    grouped = records.values(key).annotate(newest=Max("pk"), n=Count("pk")).order_by()
+    return {int(r[key]): f"{r['newest']}.{r['n']}" for r in grouped}
 
 
-def dataset_of(patients: models.QuerySet[Patient]) -> Dataset:
-    """:func:`~myotrack.web.export.dataset_for` (de-identified), cached until a change."""
-    key = _key("dataset", patients)
+def patient_versions(live: models.QuerySet[Patient]) -> dict[int, str]:
+    """What each patient's outcomes are computed from, by patient pk (see the module)."""
+    sites = dict(live.order_by().values_list("pk", "site_id"))
+    own = _trail(AuditRecord.objects.filter(patient_pk__in=live.values("pk")), "patient_pk")
+    ranges = _trail(
+        AuditRecord.objects.filter(model=RANGE_MODEL, site_pk__in=live.values("site_id")),
+        "site_pk",
+    )
+    return {
+        pk: f"{ENGINE_VERSION}|{own.get(pk, '0.0')}|{ranges.get(site, '0.0')}"
+        for pk, site in sites.items()
+    }
+
+
+def dataset_of(patient: Patient) -> Dataset:
+    """One patient's :func:`~myotrack.web.export.dataset_for` (de-identified), cached until a
+    change of the patient."""
+    one = Patient.objects.filter(pk=patient.pk)
+    key = f"myotrack:dataset:{patient.pk}:{patient_versions(one).get(patient.pk, '')}"
     ds: Dataset | None = cache.get(key)
     if ds is None:
-        ds = dataset_for(patients)
+        ds = dataset_for(one)
         cache.set(key, ds, CACHE_SECONDS)
     return ds
 
 
+# --- the stored rows -----------------------------------------------------------------------
+
+#: The outcomes table's columns and their dtypes (the same for every dataset), learnt from
+#: the first evaluation of this process.
+_layout: list[tuple[str, str]] = []
+
+
+def _learn(frame: pd.DataFrame) -> list[tuple[str, str]]:
+    if not _layout:
+        _layout.extend((str(c), str(t)) for c, t in frame.dtypes.items())
+    return _layout
+
+
+def layout() -> list[tuple[str, str]]:
+    """The columns of the outcomes table with their dtypes (an empty dataset's evaluation
+    tells them when no evaluation has yet)."""
+    return _layout or _learn(evaluate(dataset_for(Patient.objects.none())).frame)
+
+
+def _cell(value: object) -> object:
+    """A cell as JSON: unknown (NA, NaN) is None, NumPy scalars are Python numbers."""
+    if value is None or value is pd.NA:
+        return None
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def _frame(rows: list[list[object]], columns: list[tuple[str, str]]) -> pd.DataFrame:
+    """The outcomes table of stored rows, with the engine's dtypes."""
+    data: dict[str, object] = {}
+    for i, (name, dtype) in enumerate(columns):
+        cells = [r[i] for r in rows]
+        if dtype == "object":
+            data[name] = np.array(cells, dtype=object)
+        elif dtype == "float64":
+            data[name] = np.array(cells, dtype="float64")  # None is NaN
+        else:
+            data[name] = pd.array([pd.NA if c is None else c for c in cells], dtype=dtype)
+    return pd.DataFrame(data, columns=[c for c, _ in columns])
+
+
+def _store(fresh: pd.DataFrame, pks: dict[str, int], versions: dict[int, str]) -> dict[int, list]:
+    names = [c for c, _ in _learn(fresh)]
+    rows: dict[int, list[object]] = {}
+    for values in fresh[names].itertuples(index=False, name=None):
+        rows[pks[str(values[0])]] = [_cell(v) for v in values]
+    with transaction.atomic():
+        PatientOutcome.objects.bulk_create(
+            [
+                PatientOutcome(patient_id=pk, version=versions[pk], values=r)
+                for pk, r in rows.items()
+            ],
+            batch_size=BATCH,
+            update_conflicts=True,
+            unique_fields=["patient"],
+            update_fields=["version", "values", "computed_at"],
+        )
+    return rows
+
+
 def outcomes_for(patients: models.QuerySet[Patient]) -> Outcomes:
-    """Every criterion for every (live) patient of the queryset, cached until a change."""
-    key = _key("outcomes", patients)
-    result: Outcomes | None = cache.get(key)
-    if result is None:
-        result = evaluate(dataset_of(patients))
-        cache.set(key, result, CACHE_SECONDS)
-    return result
+    """Every criterion for every (live) patient of the queryset, in patient id order: the
+    stored rows that are current, and the stale ones evaluated in one engine call."""
+    live = patients.filter(deleted_at__isnull=True)
+    versions = patient_versions(live)  # before the rows are read: a change meanwhile is stale
+    codes = dict(live.order_by("code").values_list("pk", "code"))
+    rows: dict[int, list[object]] = {}
+    for pk, stored, values in PatientOutcome.objects.filter(
+        patient__in=live.values("pk")
+    ).values_list("patient_id", "version", "values"):
+        if versions.get(pk) == stored:
+            rows[pk] = values
+    stale = [pk for pk in codes if pk not in rows]
+    if stale:
+        subset = (
+            live if len(stale) == len(codes) or len(stale) > MAX_IDS else live.filter(pk__in=stale)
+        )
+        fresh = evaluate(dataset_for(subset)).frame
+        found = _store(fresh, {c: pk for pk, c in codes.items()}, versions)
+        rows.update(found)
+    columns = layout()
+    frame = _frame([rows[pk] for pk in codes], columns)
+    return Outcomes(frame, tuple(c for c in ORDER if c in frame.columns))
 
 
 def patient_results(patient: Patient) -> list[CriterionResult]:

@@ -10,15 +10,15 @@ from myotrack.plots.course import patient_course
 from myotrack.plots.timeline import timeline_figure
 
 from ..patients.models import Patient
-from .outcomes import CACHE_SECONDS, dataset_of, outcomes_for, version
+from .outcomes import CACHE_SECONDS, dataset_of, outcomes_for, patient_versions
 
 
 def timeline_svg(patient: Patient) -> str:
     """CK, strength, prednisone and the courses over time, relapses marked; cached until a change."""
-    key = f"myotrack:timeline:{patient.pk}:{version([patient.pk])}"
+    one = Patient.objects.filter(pk=patient.pk)
+    key = f"myotrack:timeline:{patient.pk}:{patient_versions(one).get(patient.pk, '')}"
     svg: str | None = cache.get(key)
     if svg is None:
-        one = Patient.objects.filter(pk=patient.pk)
         frame = outcomes_for(one).frame
         row = frame[frame["patient_id"] == patient.code]
         relapse: tuple[float, ...] = ()
@@ -28,7 +28,7 @@ def timeline_svg(patient: Patient) -> str:
             and "relapse__first_day" in row.columns
         ):
             relapse = (float(row.iloc[0]["relapse__first_day"]),)
-        figure = timeline_figure(patient_course(dataset_of(one), patient.code, relapse))
+        figure = timeline_figure(patient_course(dataset_of(patient), patient.code, relapse))
         buffer = io.StringIO()
         figure.savefig(buffer, format="svg", metadata={"Date": None})
         text = buffer.getvalue()

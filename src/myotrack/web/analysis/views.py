@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 
@@ -9,10 +10,12 @@ from myotrack.criteria import CRITERIA, ORDER
 from myotrack.tables import vocab
 
 from ..headers import REPORT_POLICY
+from ..jobs.models import Kind
+from ..jobs.views import queue
 from ..patients.views import filtered
 from ..policy import Perm, policy
 from .outcomes import outcomes_for, patient_results
-from .report import GROUP_VARIABLES, cohort_report_html
+from .report import GROUP_VARIABLES, REPORT_TIMELINES, cohort_report_html
 from .safely import safely
 
 
@@ -38,6 +41,9 @@ def cohort(request: HttpRequest) -> HttpResponse:
             "error": error,
             "given": given,
             "query": request.GET.urlencode(),
+            "group_choices": group_choices(),
+            "report_timelines": REPORT_TIMELINES,
+            "job_threshold": settings.JOB_THRESHOLD,
         },
     )
 
@@ -57,6 +63,15 @@ def cohort_report(request: HttpRequest) -> HttpResponse:
     group_by = request.POST.get("group_by", "").strip()
     if group_by and group_by not in dict(group_choices()):
         group_by = ""
+    pks = list(patients.values_list("pk", flat=True))
+    if len(pks) > settings.JOB_THRESHOLD:
+        grouped = f", by {group_by.replace('_', ' ')}" if group_by else ""
+        return queue(
+            request,
+            Kind.REPORT,
+            f"cohort report of {len(pks)} patients{grouped}",
+            {"patients": pks, "group_by": group_by},
+        )
     html, error = safely(
         "report",
         lambda: cohort_report_html(request.user, patients, group_by, "myotrack cohort report"),

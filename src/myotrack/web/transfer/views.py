@@ -16,6 +16,8 @@ from ..accounts.models import Site
 from ..export import export_bytes
 from ..importer import ImportRefused, commit, discard, preview, stage
 from ..intake import size_text
+from ..jobs.models import Kind
+from ..jobs.views import queue
 from ..patients.models import Patient
 from ..patients.views import filtered
 from ..policy import Perm, policy
@@ -65,6 +67,12 @@ def _import_sites(request: HttpRequest) -> list[Site]:
     return [s for s in policy.sites(request.user) if policy.has(request.user, Perm.IMPORT, s)]
 
 
+def _staged_patients(request: HttpRequest, token: str) -> int:
+    """How many patients the staged file holds (as its preview counted them)."""
+    entry = request.session.get(SESSION_KEY, {}).get(token) or {}
+    return int(entry.get("patients", 0))
+
+
 def _staged(request: HttpRequest, token: str) -> tuple[str, Site]:
     entry = request.session.get(SESSION_KEY, {}).get(token)
     if not entry:
@@ -87,7 +95,11 @@ def import_upload(request: HttpRequest) -> HttpResponse:
             form.add_error("file", str(err))
         else:
             staged = request.session.get(SESSION_KEY, {})
-            staged[result.token] = {"filename": result.filename, "site": site.pk}
+            staged[result.token] = {
+                "filename": result.filename,
+                "site": site.pk,
+                "patients": len(result.patient_ids),
+            }
             request.session[SESSION_KEY] = staged
             return redirect("transfer:import_preview", token=result.token)
     return render(request, "transfer/import.html", {"form": form})
@@ -113,6 +125,15 @@ def import_commit(request: HttpRequest, token: str) -> HttpResponse:
         discard(token, filename)
         _forget(request, token)
         return redirect("transfer:import")
+    count = _staged_patients(request, token)
+    if count > settings.JOB_THRESHOLD:
+        _forget(request, token)
+        return queue(
+            request,
+            Kind.IMPORT,
+            f"import of {filename} ({count} patients)",
+            {"token": token, "filename": filename, "site": site.pk},
+        )
     try:
         result = commit(request.user, token, filename, site)
     except ImportRefused as err:
@@ -137,6 +158,17 @@ def _download(request: HttpRequest, patients: Any, stem: str) -> HttpResponse:
         raise Http404("unknown export format")
     identified = bool(form.cleaned_data["identified"])
     fmt = form.cleaned_data["format"]
+    if identified:
+        policy.require(request.user, Perm.EXPORT_IDENTIFIED)
+    pks = list(patients.values_list("pk", flat=True))
+    if len(pks) > settings.JOB_THRESHOLD:
+        kind = "identified" if identified else "de-identified"
+        return queue(
+            request,
+            Kind.EXPORT,
+            f"{fmt} export of {len(pks)} patients ({kind})",
+            {"patients": pks, "format": fmt, "identified": identified, "stem": stem},
+        )
     data = export_bytes(request.user, patients, fmt, identified)
     name = f"{stem}-{'identified' if identified else 'deidentified'}-{timezone.now():%Y%m%d}.{SUFFIXES[fmt]}"
     response = HttpResponse(data, content_type=CONTENT_TYPES[fmt])
