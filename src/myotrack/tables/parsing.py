@@ -29,7 +29,19 @@ T = TypeVar("T")
 
 def blank_mask(s: pd.Series) -> np.ndarray:
     """True where a (stripped) text cell is empty or missing."""
+    if s.dtype == "string[pyarrow]":  # in Arrow, without a Python object per cell
+        empty = pc.fill_null(pc.equal(pa.array(s.array), ""), True)
+        return np.asarray(empty.to_numpy(zero_copy_only=False), dtype=bool)
     return (s.isna() | (s == "")).fillna(True).to_numpy(dtype=bool)
+
+
+def nothing_written(s: pd.Series) -> bool:
+    """True when a column read as Arrow text has no character in any cell (found in Arrow
+    without touching the cells; any other column is parsed cell by cell)."""
+    if s.dtype != "string[pyarrow]":
+        return False
+    longest = pc.max(pc.binary_length(pa.array(s.array))).as_py()
+    return longest is None or longest == 0
 
 
 def strip_text(s: pd.Series) -> pd.Series:
@@ -44,10 +56,6 @@ def strip_text(s: pd.Series) -> pd.Series:
         out[np.isnan(vals)] = None
         s = out
     return pd.Series(s.to_numpy(dtype=object), index=s.index).astype("string[pyarrow]").str.strip()
-
-
-#: A number written plainly: digits with an optional sign and decimal point, no exponent.
-PLAIN_NUMBER = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)$"
 
 
 #: A number written plainly: digits with an optional sign and decimal point, no exponent.
@@ -146,10 +154,10 @@ def numeric(
             text,
         )
         valid &= ~high
-    result = pd.Series(np.where(valid, values, np.nan), index=text.index)
-    if col.integer:
-        return result.round().astype("Int64")
-    return result.astype("float64")
+    if col.integer:  # |values| < 2**53 here: exact as 64-bit integers
+        whole = np.where(valid, np.round(values), 0).astype(np.int64)
+        return pd.Series(pd.arrays.IntegerArray(whole, ~valid), index=text.index)
+    return pd.Series(np.where(valid, values, np.nan), index=text.index, dtype="float64")
 
 
 def enum(raw: RawTable, col: Column, text: pd.Series, out: Collector) -> pd.Series:
@@ -210,7 +218,33 @@ def grades(
     return stripped.where(ok, None).astype(object), derived
 
 
+def _plain_numbers(text: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
+    """(blank, values) of an Arrow text column whose cells are all empty or plain finite
+    numbers without white space or exponent (the usual column), else None.
+
+    Arrow reads no number with white space around it, so such a column is its own stripped
+    text, and the values are those :func:`parse_numbers` gives.
+    """
+    if text.dtype != "string[pyarrow]":
+        return None
+    cells = pa.array(text.array)
+    if pc.any(pc.match_substring(cells, "e", ignore_case=True)).as_py():
+        return None
+    empty = pc.equal(cells, "")
+    try:
+        numbers = pc.cast(pc.if_else(empty, pa.scalar(None, cells.type), cells), pa.float64())
+    except pa.ArrowInvalid:
+        return None
+    if pc.all(pc.is_finite(numbers)).as_py() is False:
+        return None
+    blank = np.asarray(empty.to_numpy(zero_copy_only=False), dtype=bool)
+    return blank, np.asarray(numbers.to_numpy(zero_copy_only=False), dtype=float) + 0.0
+
+
 def _parse(text: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndarray]:
+    plain = _plain_numbers(text)
+    if plain is not None:
+        return text, *plain
     stripped = strip_text(text)
     blank = blank_mask(stripped)
     return stripped, blank, parse_numbers(stripped, blank)
@@ -237,6 +271,8 @@ def _parse_each(
     """``parse`` of each cell of ``mask`` (each distinct text once, with its row's ``extra``
     when given); an error naming the parser's rule for each cell it rejects."""
     results: dict[int, T] = {}
+    if not mask.any():
+        return results
     cache: dict[tuple[str, object], T | ValueError] = {}
     bad: list[int] = []
     rules: list[str] = []

@@ -40,7 +40,7 @@ def _empty(col: Column, n: int, index: pd.Index) -> pd.Series:
         return _missing_integers(n, index)
     if col.kind in ("float", "lab"):
         return pd.Series(np.full(n, np.nan), index=index)
-    return pd.Series(np.full(n, None, dtype=object), index=index)
+    return pd.Series(np.empty(n, dtype=object), index=index)  # None in every cell
 
 
 def _lab_companions(name: str, n: int, index: pd.Index) -> dict[str, pd.Series]:
@@ -56,7 +56,10 @@ def _convert_table(
     raw: RawTable,
     out: Collector,
     ages: Callable[[], np.ndarray | None] | None = None,
+    shortcuts: bool = True,
 ) -> pd.DataFrame:
+    """The typed columns of one table (``shortcuts=False``: every written column parsed, even
+    one with nothing written; the tests compare both)."""
     frame = raw.frame
     columns: dict[str, pd.Series] = {}
     n = len(frame)
@@ -67,8 +70,11 @@ def _convert_table(
         frame = _doses_with_units(raw, out)
         present = set(frame.columns)
     for col in spec.columns:
-        if col.name not in present:
-            if col.required:
+        # a column with nothing written reads as an absent one (the same typed columns), at once
+        if col.name not in present or (
+            shortcuts and not col.required and parsing.nothing_written(frame[col.name])
+        ):
+            if col.required and col.name not in present:
                 out.add(
                     Problem(
                         raw.label, None, col.name, None, f"required column '{col.name}' is missing"
