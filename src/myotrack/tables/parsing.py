@@ -161,26 +161,52 @@ def numeric(
 
 
 def enum(raw: RawTable, col: Column, text: pd.Series, out: Collector) -> pd.Series:
-    stripped = strip_text(text)
-    blank = blank_mask(stripped)
+    d = Distinct(text)
     lookup = {a.lower(): a for a in col.allowed}
-    mapped = stripped.str.lower().map(lookup)
-    bad = ~blank & mapped.isna().to_numpy()
+    mapped = np.array(
+        [None if b else lookup.get(str(t).lower()) for t, b in zip(d.texts, d.blank_texts, strict=True)],
+        dtype=object,
+    )
+    unknown = ~d.blank_texts & np.array([m is None for m in mapped], dtype=bool)
     out.add_each(
         raw,
-        bad,
+        unknown[d.codes],
         col.name,
-        stripped,
+        d.cells(),
         lambda v: f"{col.name} must be one of: {col.allowed_text()}{suggest(v, col.allowed)}",
     )
-    return mapped.where(~blank & ~bad, None).astype(object)
+    return d.rows(mapped)
+
+
+class Distinct:
+    """A text column as its distinct stripped texts and each row's code into them.
+
+    Work per text (a vocabulary look-up, a rule) is done once per distinct text, and rows with
+    the same text share one Python string: a million-row column of a few thousand patient ids
+    holds a few thousand strings, not a million.
+    """
+
+    def __init__(self, text: pd.Series) -> None:
+        codes, uniques = pd.factorize(strip_text(text))
+        self.index = text.index
+        self.codes = np.asarray(codes, dtype=np.intp)
+        #: the distinct texts, then None (the code -1 of a missing cell indexes it)
+        self.texts = np.append(np.asarray(uniques, dtype=object), None)
+        self.blank_texts = np.array([t is None or t == "" for t in self.texts], dtype=bool)
+        self.blank = self.blank_texts[self.codes]
+
+    def rows(self, per_text: np.ndarray) -> pd.Series:
+        """A value per distinct text (in the order of :attr:`texts`) spread over the rows."""
+        return pd.Series(np.asarray(per_text, dtype=object)[self.codes], index=self.index)
+
+    def cells(self) -> pd.Series:
+        """The stripped cells ('' where blank, None where missing), as Python strings."""
+        return self.rows(self.texts)
 
 
 def text_column(text: pd.Series) -> pd.Series:
-    stripped = strip_text(text)
-    return pd.Series(stripped.to_numpy(dtype=object, na_value=None), index=text.index).where(
-        ~blank_mask(stripped), None
-    )
+    d = Distinct(text)
+    return d.rows(np.where(d.blank_texts, None, d.texts))
 
 
 def grades(
