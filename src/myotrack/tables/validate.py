@@ -29,26 +29,47 @@ DERIVED_STRENGTH = ("grade_whole", "grade_kendall", "grade_value", "grade_low", 
 __all__ = ["DERIVED_STRENGTH", "RawTable", "check_and_convert"]
 
 
-def _missing_integers(n: int, index: pd.Index) -> pd.Series:
-    return pd.Series(
-        pd.arrays.IntegerArray(np.zeros(n, dtype=np.int64), np.ones(n, dtype=bool)), index=index
-    )
+class _Unknown:
+    """The columns of a table that nothing was written in: every such column of one type shares
+    one read-only array (a 3-million-row visit table has some thirty of them; a write into one
+    raises instead of changing the others)."""
 
+    def __init__(self, n: int, index: pd.Index) -> None:
+        self.n, self.index = n, index
+        self._arrays: dict[str, np.ndarray] = {}
 
-def _empty(col: Column, n: int, index: pd.Index) -> pd.Series:
-    if col.kind in ("int", "day"):
-        return _missing_integers(n, index)
-    if col.kind in ("float", "lab"):
-        return pd.Series(np.full(n, np.nan), index=index)
-    return pd.Series(np.empty(n, dtype=object), index=index)  # None in every cell
+    def _shared(self, key: str, make: Callable[[], np.ndarray]) -> np.ndarray:
+        if key not in self._arrays:
+            array = make()
+            array.flags.writeable = False
+            self._arrays[key] = array
+        return self._arrays[key]
 
+    def integers(self) -> pd.Series:
+        data = self._shared("zeros", lambda: np.zeros(self.n, dtype=np.int64))
+        mask = self._shared("mask", lambda: np.ones(self.n, dtype=bool))
+        return pd.Series(pd.arrays.IntegerArray(data, mask), index=self.index, copy=False)
 
-def _lab_companions(name: str, n: int, index: pd.Index) -> dict[str, pd.Series]:
-    blank = np.full(n, "", dtype=object)
-    return {
-        f"{name}_bound": pd.Series(blank, index=index),
-        f"{name}_state": pd.Series(blank.copy(), index=index),
-    }
+    def floats(self) -> pd.Series:
+        nan = self._shared("nan", lambda: np.full(self.n, np.nan))
+        return pd.Series(nan, index=self.index, copy=False)
+
+    def objects(self, fill: str | None = None) -> pd.Series:
+        # an object array is None in every cell when made
+        make = (lambda: np.empty(self.n, dtype=object)) if fill is None else (
+            lambda: np.full(self.n, fill, dtype=object)
+        )
+        return pd.Series(self._shared(repr(fill), make), index=self.index, copy=False)
+
+    def column(self, col: Column) -> pd.Series:
+        if col.kind in ("int", "day"):
+            return self.integers()
+        if col.kind in ("float", "lab"):
+            return self.floats()
+        return self.objects()
+
+    def lab_companions(self, name: str) -> dict[str, pd.Series]:
+        return {f"{name}_bound": self.objects(""), f"{name}_state": self.objects("")}
 
 
 def _convert_table(
@@ -65,6 +86,7 @@ def _convert_table(
     n = len(frame)
     present = set(frame.columns)
     derived: dict[str, pd.Series] = {}
+    unknown = _Unknown(n, frame.index)
     written: dict[str, pd.Series] = {}  # day ranges read from a day column's own text
     if spec.name == "treatments" and "dose" in present:
         frame = _doses_with_units(raw, out)
@@ -80,12 +102,12 @@ def _convert_table(
                         raw.label, None, col.name, None, f"required column '{col.name}' is missing"
                     )
                 )
-            columns[col.name] = _empty(col, n, frame.index)
+            columns[col.name] = unknown.column(col)
             if col.kind == "lab":
-                derived.update(_lab_companions(col.name, n, frame.index))
+                derived.update(unknown.lab_companions(col.name))
             if col.kind == "grade":
-                derived.update({d: _missing_integers(n, frame.index) for d in DERIVED_STRENGTH})
-                derived["grade_value"] = pd.Series(np.full(n, np.nan), index=frame.index)
+                derived.update({d: unknown.integers() for d in DERIVED_STRENGTH})
+                derived["grade_value"] = unknown.floats()
             continue
         text = frame[col.name]
         if col.required:
