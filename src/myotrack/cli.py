@@ -10,12 +10,15 @@ import sys
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from myotrack.errors import InvalidData, MyotrackError
+
+if TYPE_CHECKING:
+    from myotrack.cli_render import Steps
 
 app = typer.Typer(
     name="myotrack",
@@ -46,13 +49,26 @@ SourceArg = Annotated[
     ),
 ]
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="table (readable), csv or json.")]
+QuietOpt = Annotated[
+    bool,
+    typer.Option(
+        "--quiet", "-q", help="No progress bars (they are shown on a terminal's stderr only)."
+    ),
+]
+
+
+def _steps(quiet: bool) -> Steps:
+    """Progress bars on stderr while a large source is read and evaluated (see cli_render)."""
+    from myotrack.cli_render import Steps
+
+    return Steps(err, enabled=not quiet and err.is_terminal)
 
 
 # --- tables -------------------------------------------------------------------------------
 
 
 @app.command()
-def validate(source: SourceArg) -> None:
+def validate(source: SourceArg, quiet: QuietOpt = False) -> None:
     """Check a source against the contract: errors (exit 1) and warnings (values kept) apart.
 
     Example: myotrack validate my_cohort.xlsx
@@ -66,7 +82,8 @@ def validate(source: SourceArg) -> None:
         except InvalidData as exc:
             problems = exc.problems
     else:
-        problems = validate_source(source)
+        with _steps(quiet) as steps:
+            problems = validate_source(source, progress=steps.update)
     errors = [p for p in problems if not p.is_warning]
     warnings = [p for p in problems if p.is_warning]
     if errors:
@@ -80,7 +97,8 @@ def validate(source: SourceArg) -> None:
     if errors:
         err.print(f"{len(errors)} problem(s) in {source}; fix them and run again.", markup=False)
         raise typer.Exit(1)
-    ds = read_any(source)
+    with _steps(quiet) as steps:
+        ds = read_any(source, progress=steps.update)
     counts = ", ".join(f"{len(ds.table(n))} {n}" for n in TABLES)
     note = f", {len(warnings)} warning(s)" if warnings else ""
     out.print(f"{source}: valid ({counts}{note}).", markup=False, highlight=False)
@@ -125,6 +143,7 @@ def outcomes(
     details: Annotated[
         bool, typer.Option("--details/--no-details", help="Show detail columns in the table view.")
     ] = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """One row per patient: every outcome criterion as yes / no / not_evaluable, with details.
 
@@ -133,9 +152,11 @@ def outcomes(
     from myotrack.criteria import Params, evaluate
     from myotrack.interchange import read_any as read_source
 
-    ds = read_source(source)
     ids = [c.strip() for c in only.split(",") if c.strip()] if only else None
-    result = evaluate(ds, criteria=ids, params=Params(anchor=anchor))
+    with _steps(quiet) as steps:
+        ds = read_source(source, progress=steps.update)
+        with steps.working(f"evaluating criteria for {len(ds.patients):,} patients"):
+            result = evaluate(ds, criteria=ids, params=Params(anchor=anchor))
     frame = result.frame
     if fmt is Format.csv:
         sys.stdout.write(frame.to_csv(index=False))

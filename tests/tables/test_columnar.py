@@ -20,9 +20,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from myotrack.errors import InvalidData, Problem
-from myotrack.tables import TABLES, Dataset, read_source
+from myotrack.tables import TABLES, Dataset, parsing, read_source
 from myotrack.tables import io as tio
-from myotrack.tables import parsing
 
 #: cells that are usual, unusual or wrong somewhere
 _CELL = st.sampled_from(

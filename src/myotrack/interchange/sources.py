@@ -15,6 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from myotrack.tables import Dataset, read_source
+from myotrack.tables.problems import Progress
 
 REDCAP_DICTIONARY = "redcap_dictionary.csv"
 REDCAP_RECORDS = "redcap_records.csv"
@@ -35,8 +36,11 @@ def is_fhir(path: Path) -> bool:
     return False
 
 
-def read_any(path: str | Path) -> Dataset:
-    """Read and validate any source (see the module docstring); InvalidData lists every problem."""
+def read_any(path: str | Path, progress: Progress | None = None) -> Dataset:
+    """Read and validate any source (see the module docstring); InvalidData lists every problem.
+
+    ``progress`` is passed to :func:`myotrack.tables.read_source` for the contract's own files.
+    """
     p = Path(path)
     if is_redcap_folder(p):
         from myotrack.interchange.redcap import read_redcap
@@ -55,4 +59,4 @@ def read_any(path: str | Path) -> Dataset:
         from myotrack.interchange.fhir import read_fhir
 
         return read_fhir(p)
-    return read_source(p)
+    return read_source(p, progress)

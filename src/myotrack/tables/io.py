@@ -23,6 +23,7 @@ import pyarrow.csv as pcsv
 
 from myotrack.errors import InvalidData, Problem, SourceNotFound
 from myotrack.tables.dataset import Dataset, build
+from myotrack.tables.problems import Progress
 from myotrack.tables.schema import REFERENCE_RANGES, TABLES
 from myotrack.tables.validate import RawTable, check_and_convert
 
@@ -189,12 +190,13 @@ def _filled(column: pd.Series) -> np.ndarray:
     return np.asarray(pc.not_equal(trimmed, "").to_numpy(zero_copy_only=False), dtype=bool)
 
 
-def _raw_csv_folder(path: Path) -> dict[str, RawTable]:
+def _raw_csv_folder(path: Path, progress: Progress) -> dict[str, RawTable]:
     raws: dict[str, RawTable] = {}
-    for name in READABLE:
-        f = path / f"{name}.csv"
-        if f.exists():
-            raws[name] = _read_csv(f.read_bytes(), f"{name}.csv")
+    files = [path / f"{name}.csv" for name in READABLE]
+    present = [f for f in files if f.exists()]
+    for f in present:
+        raws[f.stem] = _read_csv(f.read_bytes(), f.name)
+        progress("read", len(raws), len(present))
     if not raws:
         raise SourceNotFound(
             f"{path}: no patients.csv (or any of {', '.join(f'{n}.csv' for n in TABLES)}) in this folder"
@@ -202,7 +204,7 @@ def _raw_csv_folder(path: Path) -> dict[str, RawTable]:
     return raws
 
 
-def _raw_zip(path: Path) -> dict[str, RawTable]:
+def _raw_zip(path: Path, progress: Progress) -> dict[str, RawTable]:
     raws: dict[str, RawTable] = {}
     try:
         with zipfile.ZipFile(path) as z:
@@ -211,10 +213,10 @@ def _raw_zip(path: Path) -> dict[str, RawTable]:
                 for m in z.namelist()
                 if m.lower().endswith(".csv") and not Path(m).name.startswith(".")
             }
-            for name in READABLE:
-                member = members.get(f"{name}.csv")
-                if member is not None:
-                    raws[name] = _read_csv(z.read(member), f"{path.name}: {name}.csv")
+            wanted = [n for n in READABLE if f"{n}.csv" in members]
+            for name in wanted:
+                raws[name] = _read_csv(z.read(members[f"{name}.csv"]), f"{path.name}: {name}.csv")
+                progress("read", len(raws), len(wanted))
     except zipfile.BadZipFile as err:
         raise SourceNotFound(f"{path}: not a zip archive") from err
     if not raws:
@@ -270,35 +272,44 @@ def _raw_excel(path: Path) -> dict[str, RawTable]:
     return raws
 
 
-def raw_tables(path: str | Path) -> dict[str, RawTable]:
+def raw_tables(path: str | Path, progress: Progress | None = None) -> dict[str, RawTable]:
+    """The tables of a source as read (text cells); ``progress('read', done, total)`` after
+    each file of a folder or archive."""
     p = Path(path)
+    step = progress or (lambda stage, done, total: None)
     if not p.exists():
         raise SourceNotFound(f"{p}: no such file or folder")
     if p.is_dir():
-        return _raw_csv_folder(p)
+        return _raw_csv_folder(p, step)
     suffix = p.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
-        return _raw_excel(p)
+        raws = _raw_excel(p)
+        step("read", 1, 1)
+        return raws
     if suffix == ".zip":
-        return _raw_zip(p)
+        return _raw_zip(p, step)
     raise SourceNotFound(
         f"{p}: a source is a folder of CSV files, a .zip of them, or an .xlsx workbook"
     )
 
 
-def read_source(path: str | Path) -> Dataset:
-    """Read and validate a source; raise InvalidData listing every problem."""
+def read_source(path: str | Path, progress: Progress | None = None) -> Dataset:
+    """Read and validate a source; raise InvalidData listing every problem.
+
+    ``progress(stage, done, total)``, when given, is called after each file read ('read') and
+    each table validated ('validate').
+    """
     p = Path(path)
-    return build(raw_tables(p), p.name)
+    return build(raw_tables(p, progress), p.name, progress)
 
 
-def validate_source(path: str | Path) -> list[Problem]:
+def validate_source(path: str | Path, progress: Progress | None = None) -> list[Problem]:
     """Every problem of a source, errors and warnings (no errors: the source is valid)."""
     try:
-        raws = raw_tables(path)
+        raws = raw_tables(path, progress)
     except InvalidData as err:
         return err.problems
-    return check_and_convert(raws)[1]
+    return check_and_convert(raws, progress)[1]
 
 
 def write_csv_folder(ds: Dataset, path: str | Path) -> Path:

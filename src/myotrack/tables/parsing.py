@@ -164,7 +164,10 @@ def enum(raw: RawTable, col: Column, text: pd.Series, out: Collector) -> pd.Seri
     d = Distinct(text)
     lookup = {a.lower(): a for a in col.allowed}
     mapped = np.array(
-        [None if b else lookup.get(str(t).lower()) for t, b in zip(d.texts, d.blank_texts, strict=True)],
+        [
+            None if b else lookup.get(str(t).lower())
+            for t, b in zip(d.texts, d.blank_texts, strict=True)
+        ],
         dtype=object,
     )
     unknown = ~d.blank_texts & np.array([m is None for m in mapped], dtype=bool)
@@ -191,7 +194,8 @@ class Distinct:
         self.index = text.index
         self.codes = np.asarray(codes, dtype=np.intp)
         #: the distinct texts, then None (the code -1 of a missing cell indexes it)
-        self.texts = np.append(np.asarray(uniques, dtype=object), None)
+        self.texts = np.empty(len(uniques) + 1, dtype=object)  # None when made
+        self.texts[:-1] = np.asarray(uniques, dtype=object)
         self.blank_texts = np.array([t is None or t == "" for t in self.texts], dtype=bool)
         self.blank = self.blank_texts[self.codes]
 
@@ -206,7 +210,9 @@ class Distinct:
 
 def text_column(text: pd.Series) -> pd.Series:
     d = Distinct(text)
-    return d.rows(np.where(d.blank_texts, None, d.texts))
+    texts = d.texts.copy()
+    texts[d.blank_texts] = None
+    return d.rows(texts)
 
 
 def grades(

@@ -20,7 +20,7 @@ import pandas as pd
 from myotrack.errors import Problem
 from myotrack.tables import parsing, terms
 from myotrack.tables.crosscheck import cross_checks
-from myotrack.tables.problems import Collector, RawTable
+from myotrack.tables.problems import Collector, Progress, RawTable
 from myotrack.tables.references import apply_reference_ranges, derive_antibody
 from myotrack.tables.schema import REFERENCE_RANGES, TABLES, Column, TableSpec
 
@@ -56,8 +56,10 @@ class _Unknown:
 
     def objects(self, fill: str | None = None) -> pd.Series:
         # an object array is None in every cell when made
-        make = (lambda: np.empty(self.n, dtype=object)) if fill is None else (
-            lambda: np.full(self.n, fill, dtype=object)
+        make = (
+            (lambda: np.empty(self.n, dtype=object))
+            if fill is None
+            else (lambda: np.full(self.n, fill, dtype=object))
         )
         return pd.Series(self._shared(repr(fill), make), index=self.index, copy=False)
 
@@ -242,13 +244,16 @@ def _prepared(name: str, spec: TableSpec, raw: RawTable | None, out: Collector) 
 
 
 def check_and_convert(
-    raws: Mapping[str, RawTable],
+    raws: Mapping[str, RawTable], progress: Progress | None = None
 ) -> tuple[dict[str, pd.DataFrame], list[Problem]]:
     """Typed contract frames for every table and the list of problems (no errors = valid).
 
     ``raws`` may also hold ``reference_ranges``: returned under that name, and used to give a
     lab value without its ULN the range of its patient's site and laboratory.
+    ``progress('validate', done, total)`` is called after each table.
     """
+    total = len(TABLES) + 2  # the tables, the reference ranges, the rules across tables
+    step = progress or (lambda stage, done, total: None)
     out = Collector()
     frames: dict[str, pd.DataFrame] = {}
     if "patients" not in raws:
@@ -265,10 +270,12 @@ def check_and_convert(
         raw = _prepared(name, spec, raws.get(name), out)
         ages = None if name == "patients" else functools.partial(_ages, frames["patients"], raw)
         frames[name] = _convert_table(spec, raw, out, ages)
+        step("validate", len(frames), total)
     ranges_raw = _prepared(
         REFERENCE_RANGES.name, REFERENCE_RANGES, raws.get(REFERENCE_RANGES.name), out
     )
     ranges = _convert_table(REFERENCE_RANGES, ranges_raw, out)
+    step("validate", total - 1, total)
     rows = {name: (raws[name].rows if name in raws else np.array([], dtype=int)) for name in TABLES}
     labels = {name: (raws[name].label if name in raws else name) for name in TABLES}
     cross_checks(frames, rows, labels, out)
@@ -280,4 +287,5 @@ def check_and_convert(
     )
     if REFERENCE_RANGES.name in raws:
         frames[REFERENCE_RANGES.name] = ranges
+    step("validate", total, total)
     return frames, out.problems
