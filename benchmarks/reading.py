@@ -11,7 +11,7 @@ DuckDB alike) is its own:
 - *DuckDB read*: DuckDB's ``read_csv`` of every file into a DuckDB table;
 - *Arrow read*: ``pyarrow.csv.read_csv`` of every file (types inferred);
 - *myotrack outcomes*: the ``myotrack outcomes FOLDER --format csv`` command (every criterion),
-  output kept in memory, imports included;
+  output kept in memory, imports included (no progress bars: stderr is not a terminal);
 - *DuckDB read + query*: DuckDB's ``read_csv`` of the same files and the hand-written query of
   ``benchmarks/references.py`` (relapse and favourable recovery at 6 months; the grade's whole
   number and an empty CK bound written into the SQL, as the synthetic files need), whose
@@ -98,7 +98,7 @@ def measure(what: str, folder: Path) -> dict[str, object]:
 
         buffer = io.StringIO()
         with redirect_stdout(buffer):
-            app(["outcomes", str(folder), "--format", "csv", "--quiet"], standalone_mode=False)
+            app(["outcomes", str(folder), "--format", "csv"], standalone_mode=False)
         result["outcomes"] = buffer.getvalue()
     elif what == "duckdb_query":
         start = time.perf_counter()
