@@ -20,6 +20,9 @@ from myotrack.errors import MyotrackError
 if TYPE_CHECKING:
     from myotrack.interchange.sources import SourceSpec
 
+if TYPE_CHECKING:
+    from myotrack.cli_render import Steps
+
 app = typer.Typer(
     name="myotrack",
     help="Record, derive, analyse and compare the course of patients with immune-mediated "
@@ -142,6 +145,19 @@ def _spec(
 
 
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="table (readable), csv or json.")]
+QuietOpt = Annotated[
+    bool,
+    typer.Option(
+        "--quiet", "-q", help="No progress bars (they are shown on a terminal's stderr only)."
+    ),
+]
+
+
+def _steps(quiet: bool) -> Steps:
+    """Progress bars on stderr while a large source is read and evaluated (see cli_render)."""
+    from myotrack.cli_render import Steps
+
+    return Steps(err, enabled=not quiet and err.is_terminal)
 
 
 # --- tables -------------------------------------------------------------------------------
@@ -158,6 +174,7 @@ def validate(
     conditions: ConditionsOpt = None,
     antibodies: AntibodiesOpt = None,
     match: MatchOpt = "any",
+    quiet: QuietOpt = False,
 ) -> None:
     """Check a source against the contract: errors (exit 1) and warnings (values kept) apart.
 
@@ -168,7 +185,8 @@ def validate(
     from myotrack.tables import TABLES
 
     spec = _spec(source, db, schema, omop, cdm_schema, vocab_schema, conditions, antibodies, match)
-    problems = spec_problems(spec)
+    with _steps(quiet) as steps:
+        problems = spec_problems(spec, progress=steps.update)
     errors = [p for p in problems if not p.is_warning]
     warnings = [p for p in problems if p.is_warning]
     if errors:
@@ -184,7 +202,8 @@ def validate(
             f"{len(errors)} problem(s) in {spec.label}; fix them and run again.", markup=False
         )
         raise typer.Exit(1)
-    ds = read_spec(spec)
+    with _steps(quiet) as steps:
+        ds = read_spec(spec, progress=steps.update)
     counts = ", ".join(f"{len(ds.table(n))} {n}" for n in TABLES)
     note = f", {len(warnings)} warning(s)" if warnings else ""
     out.print(f"{spec.label}: valid ({counts}{note}).", markup=False, highlight=False)
@@ -251,6 +270,7 @@ def outcomes(
             "the source database; with --db or --omop).",
         ),
     ] = Backend.duckdb,
+    quiet: QuietOpt = False,
 ) -> None:
     """One row per patient: every outcome criterion as yes / no / not_evaluable, with details.
 
@@ -263,19 +283,21 @@ def outcomes(
 
     spec = _spec(source, db, schema, omop, cdm_schema, vocab_schema, conditions, antibodies, match)
     ids = [c.strip() for c in only.split(",") if c.strip()] if only else None
-    ds = read_spec(spec)  # validated whole, whichever backend runs the criteria
-    if backend is Backend.duckdb:
-        result = evaluate(ds, criteria=ids, params=Params(anchor=anchor))
-    else:
-        from myotrack.tables.database import backend_name, run_in_database
+    with _steps(quiet) as steps:
+        ds = read_spec(spec, progress=steps.update)  # validated whole, whichever backend runs
+        with steps.working(f"evaluating criteria for {len(ds.patients):,} patients"):
+            if backend is Backend.duckdb:
+                result = evaluate(ds, criteria=ids, params=Params(anchor=anchor))
+            else:
+                from myotrack.tables.database import backend_name, run_in_database
 
-        con, tables = spec_tables(spec)
-        if backend_name(con) != backend.value:
-            raise MyotrackError(
-                f"--backend {backend.value}: the source is a {backend_name(con)} database; "
-                f"the criteria run where the tables are (or use --backend duckdb)"
-            )
-        result = run_in_database(con, tables, criteria=ids, params=Params(anchor=anchor))
+                con, tables = spec_tables(spec)
+                if backend_name(con) != backend.value:
+                    raise MyotrackError(
+                        f"--backend {backend.value}: the source is a {backend_name(con)} "
+                        "database; the criteria run where the tables are (or use --backend duckdb)"
+                    )
+                result = run_in_database(con, tables, criteria=ids, params=Params(anchor=anchor))
     frame = result.frame
     if fmt is Format.csv:
         sys.stdout.write(frame.to_csv(index=False))

@@ -2,7 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import ClassVar
+
 import pandas as pd
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 _STYLE = {"yes": "green", "no": "red", "not_evaluable": "yellow", "n.e.": "yellow"}
@@ -55,3 +69,57 @@ def render_frame(frame: pd.DataFrame, title: str | None = None, max_rows: int = 
     if len(frame) > max_rows:
         table.caption = f"{len(frame) - max_rows} more rows; use --format csv for all of them"
     return table
+
+
+class Steps:
+    """Progress of a long command on the terminal's stderr: reading, validating, evaluating.
+
+    Shown only when ``enabled`` (stderr is a terminal and ``--quiet`` was not given); the
+    bars go away when the command is done, so nothing is left in the terminal but the result.
+    ``update`` is the ``progress(stage, done, total)`` callback of
+    :func:`myotrack.tables.read_source`.
+    """
+
+    LABELS: ClassVar[dict[str, str]] = {"read": "reading files", "validate": "validating tables"}
+
+    def __init__(self, console: Console, enabled: bool) -> None:
+        self.bar: Progress | None = None
+        if enabled:
+            self.bar = Progress(
+                SpinnerColumn(),
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=console,
+                transient=True,
+            )
+        self.tasks: dict[str, TaskID] = {}
+
+    def __enter__(self) -> Steps:
+        if self.bar is not None:
+            self.bar.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+    def update(self, stage: str, done: int, total: int) -> None:
+        if self.bar is None:
+            return
+        if stage not in self.tasks:
+            self.tasks[stage] = self.bar.add_task(self.LABELS.get(stage, stage), total=total)
+        self.bar.update(self.tasks[stage], completed=done, total=total)
+
+    @contextmanager
+    def working(self, description: str) -> Iterator[None]:
+        """A step whose length is not known beforehand (a spinner and the time it has taken)."""
+        if self.bar is None:
+            yield
+            return
+        task = self.bar.add_task(description, total=None)
+        try:
+            yield
+        finally:
+            self.bar.update(task, total=1, completed=1)

@@ -135,11 +135,14 @@ _CSV_CASES = [
     b"patient_id,sex\nNA,null\n",  # text, never a missing value
     b"patient_id,sex\nP\xc3\xbc1,F\n",
     b"patient_id,sex\n",
+    b'patient_id,note\nP1,"stopped, infection"\n',  # a quoted cell
+    b'patient_id,note\nP1,"said ""weak"", then\nbetter"\r\n"P2",""\n',  # doubled quotes, newline
 ]
 #: Files the Arrow reader leaves to pandas (which reads them, or names what is wrong).
 _PANDAS_CASES = [
-    b'patient_id,note\nP1,"stopped, infection"\n',  # quotes
     b'patient_id,note\nP1,2"a\n',  # a stray quote
+    b'patient_id,note\nP1,"a"b\n',  # text after a closing quote
+    b'patient_id,note\nP1, "a"\n',  # a quote after a space
     b"patient_id,sex\nP1\n",  # a missing cell
     b"patient_id,sex\nP1,F,x\n",  # an extra cell
     b"a,a\n1,2\n",  # a repeated column name

@@ -30,6 +30,7 @@ from myotrack.tables.database import (
     redact,
     validate_database,
 )
+from myotrack.tables.problems import Progress
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -55,8 +56,11 @@ def is_fhir(path: Path) -> bool:
     return False
 
 
-def read_any(path: str | Path) -> Dataset:
-    """Read and validate any source (see the module docstring); InvalidData lists every problem."""
+def read_any(path: str | Path, progress: Progress | None = None) -> Dataset:
+    """Read and validate any source (see the module docstring); InvalidData lists every problem.
+
+    ``progress`` is passed to :func:`myotrack.tables.read_source` for the contract's own files.
+    """
     p = Path(path)
     if is_redcap_folder(p):
         from myotrack.interchange.redcap import read_redcap
@@ -75,7 +79,7 @@ def read_any(path: str | Path) -> Dataset:
         from myotrack.interchange.fhir import read_fhir
 
         return read_fhir(p)
-    return read_source(p)
+    return read_source(p, progress)
 
 
 @dataclass(frozen=True)
@@ -123,7 +127,7 @@ class SourceSpec:
         return Cdm(connect(self.omop), self.cdm_schema, self.vocab_schema)
 
 
-def read_spec(spec: SourceSpec) -> Dataset:
+def read_spec(spec: SourceSpec, progress: Progress | None = None) -> Dataset:
     """The Dataset of any source (files, database tables, OMOP CDM); InvalidData lists every
     problem."""
     if spec.db is not None:
@@ -133,17 +137,17 @@ def read_spec(spec: SourceSpec) -> Dataset:
 
         return read_omop(spec.cdm(), spec.selection or DEFAULT_SELECTION, name=spec.label)
     assert spec.path is not None
-    return read_any(spec.path)
+    return read_any(spec.path, progress)
 
 
-def spec_problems(spec: SourceSpec) -> list[Problem]:
+def spec_problems(spec: SourceSpec, progress: Progress | None = None) -> list[Problem]:
     """Every problem of a source (errors and warnings), as ``myotrack validate`` lists them."""
     if spec.db is not None:
         return validate_database(spec.database())
     if spec.path is not None and not (is_redcap_folder(spec.path) or is_fhir(spec.path)):
         from myotrack.tables import validate_source
 
-        return validate_source(spec.path)
+        return validate_source(spec.path, progress=progress)
     try:
         return list(read_spec(spec).warnings)
     except InvalidData as exc:

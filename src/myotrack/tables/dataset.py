@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from myotrack.errors import InvalidData, Problem
+from myotrack.tables.problems import Progress
 from myotrack.tables.schema import REFERENCE_RANGES, TABLES
 from myotrack.tables.validate import DERIVED_STRENGTH, RawTable, check_and_convert
 
@@ -148,8 +149,8 @@ def to_text(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({str(c): _fmt(frame[c]) for c in frame.columns}, index=range(len(frame)))
 
 
-def build(raws: Mapping[str, RawTable], name: str) -> Dataset:
-    frames, problems = check_and_convert(raws)
+def build(raws: Mapping[str, RawTable], name: str, progress: Progress | None = None) -> Dataset:
+    frames, problems = check_and_convert(raws, progress)
     if any(not p.is_warning for p in problems):
         raise InvalidData(problems)
     ranges = frames.pop(REFERENCE_RANGES.name, None)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from pathlib import Path
 
@@ -22,6 +23,7 @@ import pyarrow.csv as pcsv
 
 from myotrack.errors import InvalidData, Problem, SourceNotFound
 from myotrack.tables.dataset import Dataset, build
+from myotrack.tables.problems import Progress
 from myotrack.tables.schema import REFERENCE_RANGES, TABLES
 from myotrack.tables.validate import RawTable, check_and_convert
 
@@ -53,15 +55,36 @@ def _read_csv(data: bytes, label: str) -> RawTable:
     return _without_empty_records(label, frame)
 
 
+#: A quoted cell as both parsers read it alike: it starts a line or follows a comma, ends a line
+#: or comes before a comma, and a quote inside it is doubled.
+_QUOTED_CELL = re.compile(rb'(?<![^,\n])"[^"]*(?:""[^"]*)*"(?=[,\r\n]|\Z)')
+
+
+def _plainly_quoted(data: bytes) -> bool:
+    """True when every quote of ``data`` belongs to a well-formed quoted cell (or there is none).
+
+    A stray quote ('2"a', '"a"b') is read differently by the two parsers: such a file is left to
+    pandas, whose reading the messages follow.
+    """
+    if b'"' not in data:
+        return True
+    return b'"' not in _QUOTED_CELL.sub(b"", data)
+
+
 def _arrow_csv(data: bytes) -> pd.DataFrame | None:
     """Every cell as Arrow text, read by Arrow's multi-threaded parser (4x faster than pandas).
 
     None for anything but a plain file, which :func:`_pandas_csv` reads (or names what is
-    wrong with it): quoted cells or NUL bytes (the parsers differ on stray ones), a row with a
+    wrong with it): a stray quote or NUL bytes (the parsers differ on them), a row with a
     missing or extra cell (a blank line is an empty record to both), a blank or repeated column
-    name, text that is not UTF-8, an empty file.
+    name, text that is not UTF-8, an empty file. Well-formed quoted cells ('"daily, tapered"')
+    are read alike by both.
+
+    A column with no cell written shares one array of empty texts with the other such columns
+    of the file (most columns of a large visit table are empty): it costs no memory per column,
+    and the validator sees at once that it holds nothing.
     """
-    if b'"' in data or b"\x00" in data:
+    if b"\x00" in data or not _plainly_quoted(data):
         return None
     try:
         header = next(csv.reader(io.StringIO(data[: data.find(b"\n") + 1].decode("utf-8-sig"))))
@@ -81,7 +104,30 @@ def _arrow_csv(data: bytes) -> pd.DataFrame | None:
         return None
     if table.column_names != header or any(t != pa.string() for t in table.schema.types):
         return None
-    return table.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow")}.get)
+    names, columns = table.column_names, table.columns
+    del table  # each column's text is freed once it is converted
+    blank: pa.ChunkedArray | None = None
+    converted = []
+    for i, column in enumerate(columns):
+        columns[i] = None  # type: ignore[call-overload]
+        if column.num_chunks == 0 or pc.max(pc.binary_length(column)).as_py() in (None, 0):
+            blank = blank if blank is not None else _empty_texts(len(column))
+            converted.append(blank)
+        else:
+            # pandas holds Arrow text with 64-bit offsets: converted once here
+            converted.append(column.cast(pa.large_string()))
+        del column
+    return pa.table(converted, names=names).to_pandas(
+        types_mapper={pa.large_string(): pd.StringDtype("pyarrow")}.get
+    )
+
+
+def _empty_texts(n: int) -> pa.ChunkedArray:
+    """``n`` empty texts as one Arrow array (its offsets all zero, no characters)."""
+    offsets = pa.py_buffer(np.zeros(n + 1, dtype=np.int64))
+    return pa.chunked_array(
+        [pa.LargeStringArray.from_buffers(n, offsets, pa.py_buffer(b""))], pa.large_string()
+    )
 
 
 def _pandas_csv(data: bytes, label: str) -> pd.DataFrame:
@@ -126,6 +172,8 @@ def _without_empty_records(label: str, frame: pd.DataFrame) -> RawTable:
     keep = np.zeros(len(frame), dtype=bool)
     for _, column in frame.items():
         keep |= _filled(column)
+    if keep.all():  # the usual case: no copy of the table
+        return RawTable(label, frame, rows)
     return RawTable(label, frame[keep].reset_index(drop=True), rows[keep])
 
 
@@ -142,12 +190,13 @@ def _filled(column: pd.Series) -> np.ndarray:
     return np.asarray(pc.not_equal(trimmed, "").to_numpy(zero_copy_only=False), dtype=bool)
 
 
-def _raw_csv_folder(path: Path) -> dict[str, RawTable]:
+def _raw_csv_folder(path: Path, progress: Progress) -> dict[str, RawTable]:
     raws: dict[str, RawTable] = {}
-    for name in READABLE:
-        f = path / f"{name}.csv"
-        if f.exists():
-            raws[name] = _read_csv(f.read_bytes(), f"{name}.csv")
+    files = [path / f"{name}.csv" for name in READABLE]
+    present = [f for f in files if f.exists()]
+    for f in present:
+        raws[f.stem] = _read_csv(f.read_bytes(), f.name)
+        progress("read", len(raws), len(present))
     if not raws:
         raise SourceNotFound(
             f"{path}: no patients.csv (or any of {', '.join(f'{n}.csv' for n in TABLES)}) in this folder"
@@ -155,7 +204,7 @@ def _raw_csv_folder(path: Path) -> dict[str, RawTable]:
     return raws
 
 
-def _raw_zip(path: Path) -> dict[str, RawTable]:
+def _raw_zip(path: Path, progress: Progress) -> dict[str, RawTable]:
     raws: dict[str, RawTable] = {}
     try:
         with zipfile.ZipFile(path) as z:
@@ -164,10 +213,10 @@ def _raw_zip(path: Path) -> dict[str, RawTable]:
                 for m in z.namelist()
                 if m.lower().endswith(".csv") and not Path(m).name.startswith(".")
             }
-            for name in READABLE:
-                member = members.get(f"{name}.csv")
-                if member is not None:
-                    raws[name] = _read_csv(z.read(member), f"{path.name}: {name}.csv")
+            wanted = [n for n in READABLE if f"{n}.csv" in members]
+            for name in wanted:
+                raws[name] = _read_csv(z.read(members[f"{name}.csv"]), f"{path.name}: {name}.csv")
+                progress("read", len(raws), len(wanted))
     except zipfile.BadZipFile as err:
         raise SourceNotFound(f"{path}: not a zip archive") from err
     if not raws:
@@ -223,35 +272,44 @@ def _raw_excel(path: Path) -> dict[str, RawTable]:
     return raws
 
 
-def raw_tables(path: str | Path) -> dict[str, RawTable]:
+def raw_tables(path: str | Path, progress: Progress | None = None) -> dict[str, RawTable]:
+    """The tables of a source as read (text cells); ``progress('read', done, total)`` after
+    each file of a folder or archive."""
     p = Path(path)
+    step = progress or (lambda stage, done, total: None)
     if not p.exists():
         raise SourceNotFound(f"{p}: no such file or folder")
     if p.is_dir():
-        return _raw_csv_folder(p)
+        return _raw_csv_folder(p, step)
     suffix = p.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
-        return _raw_excel(p)
+        raws = _raw_excel(p)
+        step("read", 1, 1)
+        return raws
     if suffix == ".zip":
-        return _raw_zip(p)
+        return _raw_zip(p, step)
     raise SourceNotFound(
         f"{p}: a source is a folder of CSV files, a .zip of them, or an .xlsx workbook"
     )
 
 
-def read_source(path: str | Path) -> Dataset:
-    """Read and validate a source; raise InvalidData listing every problem."""
+def read_source(path: str | Path, progress: Progress | None = None) -> Dataset:
+    """Read and validate a source; raise InvalidData listing every problem.
+
+    ``progress(stage, done, total)``, when given, is called after each file read ('read') and
+    each table validated ('validate').
+    """
     p = Path(path)
-    return build(raw_tables(p), p.name)
+    return build(raw_tables(p, progress), p.name, progress)
 
 
-def validate_source(path: str | Path) -> list[Problem]:
+def validate_source(path: str | Path, progress: Progress | None = None) -> list[Problem]:
     """Every problem of a source, errors and warnings (no errors: the source is valid)."""
     try:
-        raws = raw_tables(path)
+        raws = raw_tables(path, progress)
     except InvalidData as err:
         return err.problems
-    return check_and_convert(raws)[1]
+    return check_and_convert(raws, progress)[1]
 
 
 def write_csv_folder(ds: Dataset, path: str | Path) -> Path:

@@ -29,7 +29,19 @@ T = TypeVar("T")
 
 def blank_mask(s: pd.Series) -> np.ndarray:
     """True where a (stripped) text cell is empty or missing."""
+    if s.dtype == "string[pyarrow]":  # in Arrow, without a Python object per cell
+        empty = pc.fill_null(pc.equal(pa.array(s.array), ""), True)
+        return np.asarray(empty.to_numpy(zero_copy_only=False), dtype=bool)
     return (s.isna() | (s == "")).fillna(True).to_numpy(dtype=bool)
+
+
+def nothing_written(s: pd.Series) -> bool:
+    """True when a column read as Arrow text has no character in any cell (found in Arrow
+    without touching the cells; any other column is parsed cell by cell)."""
+    if s.dtype != "string[pyarrow]":
+        return False
+    longest = pc.max(pc.binary_length(pa.array(s.array))).as_py()
+    return longest is None or longest == 0
 
 
 def strip_text(s: pd.Series) -> pd.Series:
@@ -44,10 +56,6 @@ def strip_text(s: pd.Series) -> pd.Series:
         out[np.isnan(vals)] = None
         s = out
     return pd.Series(s.to_numpy(dtype=object), index=s.index).astype("string[pyarrow]").str.strip()
-
-
-#: A number written plainly: digits with an optional sign and decimal point, no exponent.
-PLAIN_NUMBER = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)$"
 
 
 #: A number written plainly: digits with an optional sign and decimal point, no exponent.
@@ -146,33 +154,65 @@ def numeric(
             text,
         )
         valid &= ~high
-    result = pd.Series(np.where(valid, values, np.nan), index=text.index)
-    if col.integer:
-        return result.round().astype("Int64")
-    return result.astype("float64")
+    if col.integer:  # |values| < 2**53 here: exact as 64-bit integers
+        whole = np.where(valid, np.round(values), 0).astype(np.int64)
+        return pd.Series(pd.arrays.IntegerArray(whole, ~valid), index=text.index)
+    return pd.Series(np.where(valid, values, np.nan), index=text.index, dtype="float64")
 
 
 def enum(raw: RawTable, col: Column, text: pd.Series, out: Collector) -> pd.Series:
-    stripped = strip_text(text)
-    blank = blank_mask(stripped)
+    d = Distinct(text)
     lookup = {a.lower(): a for a in col.allowed}
-    mapped = stripped.str.lower().map(lookup)
-    bad = ~blank & mapped.isna().to_numpy()
+    mapped = np.array(
+        [
+            None if b else lookup.get(str(t).lower())
+            for t, b in zip(d.texts, d.blank_texts, strict=True)
+        ],
+        dtype=object,
+    )
+    unknown = ~d.blank_texts & np.array([m is None for m in mapped], dtype=bool)
     out.add_each(
         raw,
-        bad,
+        unknown[d.codes],
         col.name,
-        stripped,
+        d.cells(),
         lambda v: f"{col.name} must be one of: {col.allowed_text()}{suggest(v, col.allowed)}",
     )
-    return mapped.where(~blank & ~bad, None).astype(object)
+    return d.rows(mapped)
+
+
+class Distinct:
+    """A text column as its distinct stripped texts and each row's code into them.
+
+    Work per text (a vocabulary look-up, a rule) is done once per distinct text, and rows with
+    the same text share one Python string: a million-row column of a few thousand patient ids
+    holds a few thousand strings, not a million.
+    """
+
+    def __init__(self, text: pd.Series) -> None:
+        codes, uniques = pd.factorize(strip_text(text))
+        self.index = text.index
+        self.codes = np.asarray(codes, dtype=np.intp)
+        #: the distinct texts, then None (the code -1 of a missing cell indexes it)
+        self.texts = np.empty(len(uniques) + 1, dtype=object)  # None when made
+        self.texts[:-1] = np.asarray(uniques, dtype=object)
+        self.blank_texts = np.array([t is None or t == "" for t in self.texts], dtype=bool)
+        self.blank = self.blank_texts[self.codes]
+
+    def rows(self, per_text: np.ndarray) -> pd.Series:
+        """A value per distinct text (in the order of :attr:`texts`) spread over the rows."""
+        return pd.Series(np.asarray(per_text, dtype=object)[self.codes], index=self.index)
+
+    def cells(self) -> pd.Series:
+        """The stripped cells ('' where blank, None where missing), as Python strings."""
+        return self.rows(self.texts)
 
 
 def text_column(text: pd.Series) -> pd.Series:
-    stripped = strip_text(text)
-    return pd.Series(stripped.to_numpy(dtype=object, na_value=None), index=text.index).where(
-        ~blank_mask(stripped), None
-    )
+    d = Distinct(text)
+    texts = d.texts.copy()
+    texts[d.blank_texts] = None
+    return d.rows(texts)
 
 
 def grades(
@@ -210,7 +250,33 @@ def grades(
     return stripped.where(ok, None).astype(object), derived
 
 
+def _plain_numbers(text: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
+    """(blank, values) of an Arrow text column whose cells are all empty or plain finite
+    numbers without white space or exponent (the usual column), else None.
+
+    Arrow reads no number with white space around it, so such a column is its own stripped
+    text, and the values are those :func:`parse_numbers` gives.
+    """
+    if text.dtype != "string[pyarrow]":
+        return None
+    cells = pa.array(text.array)
+    if pc.any(pc.match_substring(cells, "e", ignore_case=True)).as_py():
+        return None
+    empty = pc.equal(cells, "")
+    try:
+        numbers = pc.cast(pc.if_else(empty, pa.scalar(None, cells.type), cells), pa.float64())
+    except pa.ArrowInvalid:
+        return None
+    if pc.all(pc.is_finite(numbers)).as_py() is False:
+        return None
+    blank = np.asarray(empty.to_numpy(zero_copy_only=False), dtype=bool)
+    return blank, np.asarray(numbers.to_numpy(zero_copy_only=False), dtype=float) + 0.0
+
+
 def _parse(text: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndarray]:
+    plain = _plain_numbers(text)
+    if plain is not None:
+        return text, *plain
     stripped = strip_text(text)
     blank = blank_mask(stripped)
     return stripped, blank, parse_numbers(stripped, blank)
@@ -237,6 +303,8 @@ def _parse_each(
     """``parse`` of each cell of ``mask`` (each distinct text once, with its row's ``extra``
     when given); an error naming the parser's rule for each cell it rejects."""
     results: dict[int, T] = {}
+    if not mask.any():
+        return results
     cache: dict[tuple[str, object], T | ValueError] = {}
     bad: list[int] = []
     rules: list[str] = []

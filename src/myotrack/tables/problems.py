@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -19,6 +19,10 @@ from myotrack.errors import Problem
 
 #: at most this many problems are listed per column and rule; the rest are counted.
 MAX_PER_RULE = 50
+
+#: ``progress(stage, done, total)``: called as a source is read ('read': files or sheets) and
+#: validated ('validate': tables), e.g. to drive a progress bar; never given patient data.
+Progress: TypeAlias = Callable[[str, int, int], None]
 
 
 @dataclass(frozen=True)

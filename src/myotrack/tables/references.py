@@ -46,7 +46,7 @@ def apply_reference_ranges(
     site_of = dict(zip(patients["patient_id"], patients["site"].fillna(""), strict=True))
     site = visits["patient_id"].map(site_of).fillna("").to_numpy(dtype=object)
     lab = visits["lab"].fillna("").to_numpy(dtype=object)
-    out_visits = visits.copy()
+    out_visits = visits.copy(deep=False)  # columns replaced, never written into
     for enzyme in ENZYMES:
         if not (ranges["analyte"] == enzyme).any():
             continue

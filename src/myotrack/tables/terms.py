@@ -16,7 +16,7 @@ import pandas as pd
 
 from myotrack.tables import vocab
 from myotrack.tables.observations import CODE_BY_NAME, canonical_code
-from myotrack.tables.parsing import blank_mask, strip_text, suggest
+from myotrack.tables.parsing import Distinct, blank_mask, strip_text, suggest
 from myotrack.tables.problems import Collector, RawTable
 from myotrack.tables.schema import Column
 
@@ -30,17 +30,16 @@ def _resolve(
     warning: Callable[[str], str],
 ) -> pd.Series:
     """Each cell's canonical term, or the cell as written with a warning when unknown."""
-    stripped = strip_text(text).astype(object)
-    blank = blank_mask(stripped)
-    uniques = pd.unique(stripped[~blank])
-    mapping = {u: canonical(u) for u in uniques}
-    mapped = stripped.map(mapping).to_numpy(dtype=object, na_value=None)
-    unknown = ~blank & pd.isna(mapped)
-    out.add_each(raw, unknown, col.name, stripped, warning, severity="warning")
-    cells = stripped.to_numpy(dtype=object, na_value=None)
-    result = np.where(unknown, cells, mapped)
-    result[blank] = None
-    return pd.Series(result, index=text.index, dtype=object)
+    d = Distinct(text)
+    mapped = np.array(
+        [None if b else canonical(t) for t, b in zip(d.texts, d.blank_texts, strict=True)],
+        dtype=object,
+    )
+    unknown = ~d.blank_texts & np.array([m is None for m in mapped], dtype=bool)
+    out.add_each(raw, unknown[d.codes], col.name, d.cells(), warning, severity="warning")
+    result = np.where(unknown, d.texts, mapped)
+    result[d.blank_texts] = None
+    return d.rows(result)
 
 
 def drug(raw: RawTable, col: Column, text: pd.Series, out: Collector) -> pd.Series:

@@ -20,7 +20,7 @@ import pandas as pd
 from myotrack.errors import Problem
 from myotrack.tables import parsing, terms
 from myotrack.tables.crosscheck import cross_checks
-from myotrack.tables.problems import Collector, RawTable
+from myotrack.tables.problems import Collector, Progress, RawTable
 from myotrack.tables.references import apply_reference_ranges, derive_antibody
 from myotrack.tables.schema import REFERENCE_RANGES, TABLES, Column, TableSpec
 
@@ -29,26 +29,49 @@ DERIVED_STRENGTH = ("grade_whole", "grade_kendall", "grade_value", "grade_low", 
 __all__ = ["DERIVED_STRENGTH", "RawTable", "check_and_convert"]
 
 
-def _missing_integers(n: int, index: pd.Index) -> pd.Series:
-    return pd.Series(
-        pd.arrays.IntegerArray(np.zeros(n, dtype=np.int64), np.ones(n, dtype=bool)), index=index
-    )
+class _Unknown:
+    """The columns of a table that nothing was written in: every such column of one type shares
+    one read-only array (a 3-million-row visit table has some thirty of them; a write into one
+    raises instead of changing the others)."""
 
+    def __init__(self, n: int, index: pd.Index) -> None:
+        self.n, self.index = n, index
+        self._arrays: dict[str, np.ndarray] = {}
 
-def _empty(col: Column, n: int, index: pd.Index) -> pd.Series:
-    if col.kind in ("int", "day"):
-        return _missing_integers(n, index)
-    if col.kind in ("float", "lab"):
-        return pd.Series(np.full(n, np.nan), index=index)
-    return pd.Series(np.full(n, None, dtype=object), index=index)
+    def _shared(self, key: str, make: Callable[[], np.ndarray]) -> np.ndarray:
+        if key not in self._arrays:
+            array = make()
+            array.flags.writeable = False
+            self._arrays[key] = array
+        return self._arrays[key]
 
+    def integers(self) -> pd.Series:
+        data = self._shared("zeros", lambda: np.zeros(self.n, dtype=np.int64))
+        mask = self._shared("mask", lambda: np.ones(self.n, dtype=bool))
+        return pd.Series(pd.arrays.IntegerArray(data, mask), index=self.index, copy=False)
 
-def _lab_companions(name: str, n: int, index: pd.Index) -> dict[str, pd.Series]:
-    blank = np.full(n, "", dtype=object)
-    return {
-        f"{name}_bound": pd.Series(blank, index=index),
-        f"{name}_state": pd.Series(blank.copy(), index=index),
-    }
+    def floats(self) -> pd.Series:
+        nan = self._shared("nan", lambda: np.full(self.n, np.nan))
+        return pd.Series(nan, index=self.index, copy=False)
+
+    def objects(self, fill: str | None = None) -> pd.Series:
+        # an object array is None in every cell when made
+        make = (
+            (lambda: np.empty(self.n, dtype=object))
+            if fill is None
+            else (lambda: np.full(self.n, fill, dtype=object))
+        )
+        return pd.Series(self._shared(repr(fill), make), index=self.index, copy=False)
+
+    def column(self, col: Column) -> pd.Series:
+        if col.kind in ("int", "day"):
+            return self.integers()
+        if col.kind in ("float", "lab"):
+            return self.floats()
+        return self.objects()
+
+    def lab_companions(self, name: str) -> dict[str, pd.Series]:
+        return {f"{name}_bound": self.objects(""), f"{name}_state": self.objects("")}
 
 
 def _convert_table(
@@ -56,30 +79,37 @@ def _convert_table(
     raw: RawTable,
     out: Collector,
     ages: Callable[[], np.ndarray | None] | None = None,
+    shortcuts: bool = True,
 ) -> pd.DataFrame:
+    """The typed columns of one table (``shortcuts=False``: every written column parsed, even
+    one with nothing written; the tests compare both)."""
     frame = raw.frame
     columns: dict[str, pd.Series] = {}
     n = len(frame)
     present = set(frame.columns)
     derived: dict[str, pd.Series] = {}
+    unknown = _Unknown(n, frame.index)
     written: dict[str, pd.Series] = {}  # day ranges read from a day column's own text
     if spec.name == "treatments" and "dose" in present:
         frame = _doses_with_units(raw, out)
         present = set(frame.columns)
     for col in spec.columns:
-        if col.name not in present:
-            if col.required:
+        # a column with nothing written reads as an absent one (the same typed columns), at once
+        if col.name not in present or (
+            shortcuts and not col.required and parsing.nothing_written(frame[col.name])
+        ):
+            if col.required and col.name not in present:
                 out.add(
                     Problem(
                         raw.label, None, col.name, None, f"required column '{col.name}' is missing"
                     )
                 )
-            columns[col.name] = _empty(col, n, frame.index)
+            columns[col.name] = unknown.column(col)
             if col.kind == "lab":
-                derived.update(_lab_companions(col.name, n, frame.index))
+                derived.update(unknown.lab_companions(col.name))
             if col.kind == "grade":
-                derived.update({d: _missing_integers(n, frame.index) for d in DERIVED_STRENGTH})
-                derived["grade_value"] = pd.Series(np.full(n, np.nan), index=frame.index)
+                derived.update({d: unknown.integers() for d in DERIVED_STRENGTH})
+                derived["grade_value"] = unknown.floats()
             continue
         text = frame[col.name]
         if col.required:
@@ -214,13 +244,16 @@ def _prepared(name: str, spec: TableSpec, raw: RawTable | None, out: Collector) 
 
 
 def check_and_convert(
-    raws: Mapping[str, RawTable],
+    raws: Mapping[str, RawTable], progress: Progress | None = None
 ) -> tuple[dict[str, pd.DataFrame], list[Problem]]:
     """Typed contract frames for every table and the list of problems (no errors = valid).
 
     ``raws`` may also hold ``reference_ranges``: returned under that name, and used to give a
     lab value without its ULN the range of its patient's site and laboratory.
+    ``progress('validate', done, total)`` is called after each table.
     """
+    total = len(TABLES) + 2  # the tables, the reference ranges, the rules across tables
+    step = progress or (lambda stage, done, total: None)
     out = Collector()
     frames: dict[str, pd.DataFrame] = {}
     if "patients" not in raws:
@@ -237,10 +270,12 @@ def check_and_convert(
         raw = _prepared(name, spec, raws.get(name), out)
         ages = None if name == "patients" else functools.partial(_ages, frames["patients"], raw)
         frames[name] = _convert_table(spec, raw, out, ages)
+        step("validate", len(frames), total)
     ranges_raw = _prepared(
         REFERENCE_RANGES.name, REFERENCE_RANGES, raws.get(REFERENCE_RANGES.name), out
     )
     ranges = _convert_table(REFERENCE_RANGES, ranges_raw, out)
+    step("validate", total - 1, total)
     rows = {name: (raws[name].rows if name in raws else np.array([], dtype=int)) for name in TABLES}
     labels = {name: (raws[name].label if name in raws else name) for name in TABLES}
     cross_checks(frames, rows, labels, out)
@@ -252,4 +287,5 @@ def check_and_convert(
     )
     if REFERENCE_RANGES.name in raws:
         frames[REFERENCE_RANGES.name] = ranges
+    step("validate", total, total)
     return frames, out.problems
