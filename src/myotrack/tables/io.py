@@ -13,15 +13,28 @@ import csv
 import io
 import zipfile
 from pathlib import Path
+from xml.etree.ElementTree import ParseError
+from xml.parsers.expat import ExpatError
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
+from defusedxml import DefusedXmlException
 
 from myotrack.errors import InvalidData, Problem, SourceNotFound
 from myotrack.tables.dataset import Dataset, build
+from myotrack.tables.limits import (
+    Budget,
+    Limits,
+    check_csv,
+    check_csv_bytes,
+    check_workbook,
+    open_archive,
+    read_member,
+    shortened,
+)
 from myotrack.tables.schema import REFERENCE_RANGES, TABLES
 from myotrack.tables.validate import RawTable, check_and_convert
 
@@ -142,11 +155,12 @@ def _filled(column: pd.Series) -> np.ndarray:
     return np.asarray(pc.not_equal(trimmed, "").to_numpy(zero_copy_only=False), dtype=bool)
 
 
-def _raw_csv_folder(path: Path) -> dict[str, RawTable]:
+def _raw_csv_folder(path: Path, limits: Limits) -> dict[str, RawTable]:
     raws: dict[str, RawTable] = {}
     for name in READABLE:
         f = path / f"{name}.csv"
         if f.exists():
+            check_csv(f, f"{name}.csv", limits)
             raws[name] = _read_csv(f.read_bytes(), f"{name}.csv")
     if not raws:
         raise SourceNotFound(
@@ -155,19 +169,23 @@ def _raw_csv_folder(path: Path) -> dict[str, RawTable]:
     return raws
 
 
-def _raw_zip(path: Path) -> dict[str, RawTable]:
+def _raw_zip(path: Path, limits: Limits) -> dict[str, RawTable]:
     raws: dict[str, RawTable] = {}
     try:
-        with zipfile.ZipFile(path) as z:
+        with open_archive(path, path.name, limits) as z:
             members = {
-                Path(m).name: m
-                for m in z.namelist()
-                if m.lower().endswith(".csv") and not Path(m).name.startswith(".")
+                Path(m.filename).name: m
+                for m in z.infolist()
+                if m.filename.lower().endswith(".csv") and not Path(m.filename).name.startswith(".")
             }
+            budget = Budget(path.name, limits)
             for name in READABLE:
                 member = members.get(f"{name}.csv")
                 if member is not None:
-                    raws[name] = _read_csv(z.read(member), f"{path.name}: {name}.csv")
+                    label = f"{path.name}: {name}.csv"
+                    data = read_member(z, member, budget)
+                    check_csv_bytes(data, label, limits)
+                    raws[name] = _read_csv(data, label)
     except zipfile.BadZipFile as err:
         raise SourceNotFound(f"{path}: not a zip archive") from err
     if not raws:
@@ -177,13 +195,32 @@ def _raw_zip(path: Path) -> dict[str, RawTable]:
     return raws
 
 
-def _raw_excel(path: Path) -> dict[str, RawTable]:
+#: What openpyxl raises on a workbook it cannot read: defusedxml's refusals of entities,
+#: XML that does not parse, a damaged zip, a missing part (KeyError).
+WORKBOOK_ERRORS = (
+    ValueError,
+    OSError,
+    KeyError,
+    IndexError,
+    TypeError,
+    EOFError,
+    zipfile.BadZipFile,
+    ParseError,
+    ExpatError,
+    DefusedXmlException,
+)
+
+
+def _raw_excel(path: Path, limits: Limits) -> dict[str, RawTable]:
+    check_workbook(path, path.name, limits)
     try:
         sheets = pd.read_excel(
             path, sheet_name=None, dtype=str, keep_default_na=False, engine="openpyxl"
         )
-    except (ValueError, OSError, KeyError, zipfile.BadZipFile) as err:
-        raise SourceNotFound(f"{path}: not a readable Excel workbook ({err})") from err
+    except WORKBOOK_ERRORS as err:
+        raise SourceNotFound(
+            f"{path}: not a readable Excel workbook ({type(err).__name__}: {shortened(err, 120)})"
+        ) from err
     raws: dict[str, RawTable] = {}
     unknown = []
     for sheet, frame in sheets.items():
@@ -223,17 +260,20 @@ def _raw_excel(path: Path) -> dict[str, RawTable]:
     return raws
 
 
-def raw_tables(path: str | Path) -> dict[str, RawTable]:
+def raw_tables(path: str | Path, limits: Limits | None = None) -> dict[str, RawTable]:
+    """The tables of a source, read within ``limits`` (by default the command line's,
+    :meth:`Limits.from_environment`); a file over a limit raises ReadRefused."""
     p = Path(path)
     if not p.exists():
         raise SourceNotFound(f"{p}: no such file or folder")
+    limits = Limits.from_environment() if limits is None else limits
     if p.is_dir():
-        return _raw_csv_folder(p)
+        return _raw_csv_folder(p, limits)
     suffix = p.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
-        return _raw_excel(p)
+        return _raw_excel(p, limits)
     if suffix == ".zip":
-        return _raw_zip(p)
+        return _raw_zip(p, limits)
     raise SourceNotFound(
         f"{p}: a source is a folder of CSV files, a .zip of them, or an .xlsx workbook"
     )
