@@ -215,6 +215,24 @@ def test_a_cell_at_the_limit_is_read(tmp_path: Path) -> None:
     assert raw["patients"].frame["sex"].str.len().tolist() == [1, 99_997]
 
 
+def test_commas_and_line_breaks_inside_quotes_are_not_columns_or_rows(tmp_path: Path) -> None:
+    """A quoted cell may hold the separator and line breaks: the file is parsed, not counted."""
+    note = "a," * 1_500 + "\nb"
+    body = f'patient_id,sex,antibody\nP1,F,"{note}"\r\nP2,M,SRP\r\n'
+    raw = raw_tables(folder(tmp_path, body), Limits(rows=2))
+    assert raw["patients"].frame["antibody"].tolist() == [note, "SRP"]
+
+
+def test_a_file_larger_than_the_unpacked_limit_is_refused_before_it_is_read(
+    tmp_path: Path,
+) -> None:
+    source = folder(tmp_path, "patient_id\n" + "P1\n" * (MB // 3 + 1))
+    with pytest.raises(
+        ReadRefused, match=r"patients\.csv is larger than 1 MB \(MYOTRACK_READ_MAX_UNPACKED_MB\)"
+    ):
+        raw_tables(source, Limits(unpacked_bytes=MB))
+
+
 def test_rows_beyond_the_limit_are_refused(tmp_path: Path) -> None:
     source = folder(tmp_path, PATIENTS)
     with pytest.raises(

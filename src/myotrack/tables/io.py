@@ -28,8 +28,8 @@ from myotrack.tables.dataset import Dataset, build
 from myotrack.tables.limits import (
     Budget,
     Limits,
-    check_csv,
     check_csv_bytes,
+    check_file_size,
     check_workbook,
     open_archive,
     read_member,
@@ -160,8 +160,10 @@ def _raw_csv_folder(path: Path, limits: Limits) -> dict[str, RawTable]:
     for name in READABLE:
         f = path / f"{name}.csv"
         if f.exists():
-            check_csv(f, f"{name}.csv", limits)
-            raws[name] = _read_csv(f.read_bytes(), f"{name}.csv")
+            check_file_size(f, f"{name}.csv", limits)
+            data = f.read_bytes()
+            check_csv_bytes(data, f"{name}.csv", limits)
+            raws[name] = _read_csv(data, f"{name}.csv")
     if not raws:
         raise SourceNotFound(
             f"{path}: no patients.csv (or any of {', '.join(f'{n}.csv' for n in TABLES)}) in this folder"
