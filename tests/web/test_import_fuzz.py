@@ -448,23 +448,8 @@ def cli_results(hostile: dict[str, bytes], tmp_path_factory: Any) -> dict[str, d
     return validate_all(paths, seconds=15)
 
 
-#: What the command line does not do yet (a strict xfail each: it fails loudly once fixed).
-#: It reads a .zip member, a CSV file or a workbook whole (myotrack.tables.io: ZipFile.read,
-#: read_bytes, pandas.read_excel), without the limits that the web import applies first
-#: (myotrack.web.intake); and a workbook's document type declaration gets a traceback.
-CLI_KNOWN = {
-    "bomb.zip": "unpacks a zip member whole: a 0.4 MB zip bomb grows past 300 MB",
-    "bomb.xlsx": "reads a workbook whole: 256 MB of sheet XML grow past 300 MB",
-    "wide.zip": "no column limit: 100,000 columns grow past 300 MB (1.4 GB measured)",
-    "cell50mb.zip": "no cell limit: a 50 MB cell grows past 300 MB (2.4 GB measured) and the "
-    "message repeats the whole value",
-    "laughs.xlsx": "a workbook with a document type (entity expansion) ends in a traceback "
-    "(xml.etree.ElementTree.ParseError from openpyxl's read-only reader), not a message",
-    "xxe.xlsx": "a workbook with an external entity ends in a traceback "
-    "(xml.etree.ElementTree.ParseError from openpyxl's read-only reader), not a message",
-}
 #: Exit code expected of ``myotrack validate``: 1 (a message) unless said here.
-CLI_VALID = {"many.zip"}  # the command line has no limit on members: the table is read
+CLI_VALID = {"many.zip"}  # 20,000 members: within the command line's limit, the table is read
 CLI_FILES = [
     *(f"{n}.zip" for n in csv_cases()),
     "bomb.zip",
@@ -480,15 +465,7 @@ CLI_FILES = [
 ]
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=CLI_KNOWN[n]))
-        if n in CLI_KNOWN
-        else n
-        for n in CLI_FILES
-    ],
-)
+@pytest.mark.parametrize("name", CLI_FILES)
 def test_the_command_line_gives_a_message_within_bounded_memory(
     cli_results: dict[str, dict[str, Any]], name: str
 ) -> None:
@@ -500,12 +477,6 @@ def test_the_command_line_gives_a_message_within_bounded_memory(
         assert_message(result)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="myotrack.tables.io reads a workbook with pandas/openpyxl and lets the XML parser's "
-    "ParseError through (it catches ValueError, OSError, KeyError and BadZipFile only): the "
-    "command line shows a traceback; the web refuses the file first (myotrack.web.intake)",
-)
 @pytest.mark.parametrize("sheet", [b"", b"<worksheet", b"\x00\xff not xml"])
 def test_a_sheet_that_is_not_xml_gets_a_message(tmp_path: Path, sheet: bytes) -> None:
     path = tmp_path / "broken.xlsx"

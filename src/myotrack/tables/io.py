@@ -14,15 +14,28 @@ import io
 import re
 import zipfile
 from pathlib import Path
+from xml.etree.ElementTree import ParseError
+from xml.parsers.expat import ExpatError
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
+from defusedxml import DefusedXmlException
 
 from myotrack.errors import InvalidData, Problem, SourceNotFound
 from myotrack.tables.dataset import Dataset, build
+from myotrack.tables.limits import (
+    Budget,
+    Limits,
+    check_csv_bytes,
+    check_file_size,
+    check_workbook,
+    open_archive,
+    read_member,
+    shortened,
+)
 from myotrack.tables.problems import Progress
 from myotrack.tables.schema import REFERENCE_RANGES, TABLES
 from myotrack.tables.validate import RawTable, check_and_convert
@@ -190,12 +203,15 @@ def _filled(column: pd.Series) -> np.ndarray:
     return np.asarray(pc.not_equal(trimmed, "").to_numpy(zero_copy_only=False), dtype=bool)
 
 
-def _raw_csv_folder(path: Path, progress: Progress) -> dict[str, RawTable]:
+def _raw_csv_folder(path: Path, limits: Limits, progress: Progress) -> dict[str, RawTable]:
     raws: dict[str, RawTable] = {}
-    files = [path / f"{name}.csv" for name in READABLE]
-    present = [f for f in files if f.exists()]
-    for f in present:
-        raws[f.stem] = _read_csv(f.read_bytes(), f.name)
+    present = [name for name in READABLE if (path / f"{name}.csv").exists()]
+    for name in present:
+        f = path / f"{name}.csv"
+        check_file_size(f, f"{name}.csv", limits)
+        data = f.read_bytes()
+        check_csv_bytes(data, f"{name}.csv", limits)
+        raws[name] = _read_csv(data, f"{name}.csv")
         progress("read", len(raws), len(present))
     if not raws:
         raise SourceNotFound(
@@ -204,18 +220,22 @@ def _raw_csv_folder(path: Path, progress: Progress) -> dict[str, RawTable]:
     return raws
 
 
-def _raw_zip(path: Path, progress: Progress) -> dict[str, RawTable]:
+def _raw_zip(path: Path, limits: Limits, progress: Progress) -> dict[str, RawTable]:
     raws: dict[str, RawTable] = {}
     try:
-        with zipfile.ZipFile(path) as z:
+        with open_archive(path, path.name, limits) as z:
             members = {
-                Path(m).name: m
-                for m in z.namelist()
-                if m.lower().endswith(".csv") and not Path(m).name.startswith(".")
+                Path(m.filename).name: m
+                for m in z.infolist()
+                if m.filename.lower().endswith(".csv") and not Path(m.filename).name.startswith(".")
             }
+            budget = Budget(path.name, limits)
             wanted = [n for n in READABLE if f"{n}.csv" in members]
             for name in wanted:
-                raws[name] = _read_csv(z.read(members[f"{name}.csv"]), f"{path.name}: {name}.csv")
+                label = f"{path.name}: {name}.csv"
+                data = read_member(z, members[f"{name}.csv"], budget)
+                check_csv_bytes(data, label, limits)
+                raws[name] = _read_csv(data, label)
                 progress("read", len(raws), len(wanted))
     except zipfile.BadZipFile as err:
         raise SourceNotFound(f"{path}: not a zip archive") from err
@@ -226,13 +246,32 @@ def _raw_zip(path: Path, progress: Progress) -> dict[str, RawTable]:
     return raws
 
 
-def _raw_excel(path: Path) -> dict[str, RawTable]:
+#: What openpyxl raises on a workbook it cannot read: defusedxml's refusals of entities,
+#: XML that does not parse, a damaged zip, a missing part (KeyError).
+WORKBOOK_ERRORS = (
+    ValueError,
+    OSError,
+    KeyError,
+    IndexError,
+    TypeError,
+    EOFError,
+    zipfile.BadZipFile,
+    ParseError,
+    ExpatError,
+    DefusedXmlException,
+)
+
+
+def _raw_excel(path: Path, limits: Limits) -> dict[str, RawTable]:
+    check_workbook(path, path.name, limits)
     try:
         sheets = pd.read_excel(
             path, sheet_name=None, dtype=str, keep_default_na=False, engine="openpyxl"
         )
-    except (ValueError, OSError, KeyError, zipfile.BadZipFile) as err:
-        raise SourceNotFound(f"{path}: not a readable Excel workbook ({err})") from err
+    except WORKBOOK_ERRORS as err:
+        raise SourceNotFound(
+            f"{path}: not a readable Excel workbook ({type(err).__name__}: {shortened(err, 120)})"
+        ) from err
     raws: dict[str, RawTable] = {}
     unknown = []
     for sheet, frame in sheets.items():
@@ -272,22 +311,26 @@ def _raw_excel(path: Path) -> dict[str, RawTable]:
     return raws
 
 
-def raw_tables(path: str | Path, progress: Progress | None = None) -> dict[str, RawTable]:
-    """The tables of a source as read (text cells); ``progress('read', done, total)`` after
-    each file of a folder or archive."""
+def raw_tables(
+    path: str | Path, progress: Progress | None = None, limits: Limits | None = None
+) -> dict[str, RawTable]:
+    """The tables of a source as read (text cells), within ``limits`` (by default the command
+    line's, :meth:`Limits.from_environment`; a file over a limit raises ReadRefused);
+    ``progress('read', done, total)`` after each file of a folder or archive."""
     p = Path(path)
     step = progress or (lambda stage, done, total: None)
     if not p.exists():
         raise SourceNotFound(f"{p}: no such file or folder")
+    limits = Limits.from_environment() if limits is None else limits
     if p.is_dir():
-        return _raw_csv_folder(p, step)
+        return _raw_csv_folder(p, limits, step)
     suffix = p.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
-        raws = _raw_excel(p)
+        raws = _raw_excel(p, limits)
         step("read", 1, 1)
         return raws
     if suffix == ".zip":
-        return _raw_zip(p, step)
+        return _raw_zip(p, limits, step)
     raise SourceNotFound(
         f"{p}: a source is a folder of CSV files, a .zip of them, or an .xlsx workbook"
     )
