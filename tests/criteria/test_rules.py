@@ -68,10 +68,11 @@ def recovery(day: int, mrs: int) -> tuple[str, str]:
 
 
 def test_favourable_recovery_window() -> None:
-    """004: mRS 0-1 favourable, 2-6 unfavourable at 6 months (183 days, +/- 45)."""
+    """004: mRS 0-1 favourable, 2-6 unfavourable at 6 months (6 x 30.44 = 182.64 days,
+    +/- 45)."""
     assert recovery(10 + 183, 1)[0] == "yes"
-    assert recovery(10 + 183 + 45, 2)[0] == "no"
-    value, reason = recovery(10 + 183 + 46, 1)
+    assert recovery(10 + 182 + 45, 2)[0] == "no"
+    value, reason = recovery(10 + 182 + 46, 1)
     assert value == "not_evaluable" and "45 days" in reason
 
 
@@ -82,8 +83,8 @@ def test_not_evaluable_without_treatment_has_reason() -> None:
     )
     r = evaluate(ds).frame.iloc[0]
     assert r["favourable_recovery_6m"] == "not_evaluable"
-    assert r["favourable_recovery_6m__reason"] == "no immunotherapy with a start day"
-    assert r["ck_normalisation__reason"] == "no immunotherapy with a start day"
+    assert r["favourable_recovery_6m__reason"] == "needs an immunotherapy course with a start day"
+    assert r["ck_normalisation__reason"] == "needs an immunotherapy course with a start day"
 
 
 def test_mrc_sum_derived_from_twelve_grades_only() -> None:
@@ -728,3 +729,126 @@ def test_refractory_no_worsening_decides_without_the_dose_month() -> None:
         ],
     )
     assert evaluate(ds, criteria=["refractory"]).frame.iloc[0]["refractory"] == "no"
+
+
+def _recovery_6m(treatments: list[dict[str, object]], params: Params | None = None) -> pd.Series:
+    """mRS 1 on day 190 and mRS 3 on day 290 (days since onset)."""
+    ds = make(
+        [{"patient_id": "A"}],
+        visits=[
+            {"patient_id": "A", "day": 190, "mrs": 1},
+            {"patient_id": "A", "day": 290, "mrs": 3},
+        ],
+        treatments=treatments,
+    )
+    return evaluate(ds, criteria=["favourable_recovery_6m"], params=params).frame.iloc[0]
+
+
+def test_index_course_anchors_the_patient() -> None:
+    """treatments.index_course = yes makes that course the patient's anchor: prednisone on day
+    0 puts 6 months (183 +/- 45 days) at the mRS 1 of day 190 ('yes'); IVIg marked as the index
+    treatment on day 100 puts it at the mRS 3 of day 290 ('no'). ``Params.anchor`` still names
+    one drug for the whole source and wins over the mark."""
+    pred = {"patient_id": "A", "drug": "prednisone", "start_day": 0}
+    ivig = {"patient_id": "A", "drug": "ivig", "start_day": 100}
+    assert _recovery_6m([pred, ivig])["favourable_recovery_6m"] == "yes"
+    marked = [{**pred, "index_course": "no"}, {**ivig, "index_course": "yes"}]
+    row = _recovery_6m(marked)
+    assert row["favourable_recovery_6m"] == "no"
+    assert "ivig day 100" in row["favourable_recovery_6m__why"]
+    assert _recovery_6m(marked, Params(anchor="prednisone"))["favourable_recovery_6m"] == "yes"
+
+
+def test_a_second_index_course_is_an_error() -> None:
+    """One index treatment per patient: a second one is an error naming the row and column."""
+    from myotrack.errors import InvalidData
+
+    with pytest.raises(InvalidData) as err:
+        make(
+            [{"patient_id": "A"}],
+            treatments=[
+                {"patient_id": "A", "drug": "prednisone", "start_day": 0, "index_course": "yes"},
+                {"patient_id": "A", "drug": "ivig", "start_day": 9, "index_course": "yes"},
+            ],
+        )
+    assert "index_course" in str(err.value) and "second index treatment" in str(err.value)
+
+
+def test_an_undated_earlier_course_leaves_the_first_immunotherapy_open() -> None:
+    """002 patient 3 (evidence base): prednisone, azathioprine, methotrexate and rituximab came
+    before HiCy (``line`` 1-5) on days the paper does not give, HiCy on day 0. The first
+    immunotherapy was prednisone, some day before day 0: the strength at 6 months after it is
+    not known ('not evaluable'), where reading HiCy's day as the first immunotherapy said 'no'."""
+    ds = make(
+        [{"patient_id": "A"}],
+        strength=[
+            {"patient_id": "A", "day": -1, "muscle": "hip_flexors", "side": "left", "grade": "2"}
+        ],
+        treatments=[
+            {"patient_id": "A", "drug": "prednisone", "line": 1},
+            {"patient_id": "A", "drug": "hicy", "start_day": 0, "end_day": 3, "line": 2},
+        ],
+    )
+    row = evaluate(ds, criteria=["full_strength_6m"]).frame.iloc[0]
+    assert row["full_strength_6m"] == "not_evaluable"
+    assert "may fall outside" in row["full_strength_6m__reason"]
+    # a dated course with a lower line rules the undated one out as the first
+    ds2 = make(
+        [{"patient_id": "A"}],
+        strength=[
+            {"patient_id": "A", "day": 180, "muscle": "hip_flexors", "side": "left", "grade": "2"}
+        ],
+        treatments=[
+            {"patient_id": "A", "drug": "prednisone", "start_day": 0, "line": 1},
+            {"patient_id": "A", "drug": "azathioprine", "line": 2},
+        ],
+    )
+    assert evaluate(ds2, criteria=["full_strength_6m"]).frame.iloc[0]["full_strength_6m"] == "no"
+
+
+@pytest.mark.parametrize(
+    ("ck_day", "expected"),
+    [("76..107", "not_evaluable"), ("130..150", "no")],
+)
+def test_ck_after_an_uncertain_start(ck_day: str, expected: str) -> None:
+    """Meireles 2020 patient 1 (tests/data/published): prednisone from about 3 months (days
+    61..122); the only CKs lie on days 76..107 and 91..152, so neither is surely after the
+    start: CK normalisation is not evaluable ('no' before uncertain days were read). A CK
+    surely after the start and above the ULN makes it 'no'."""
+    from myotrack.tables import Dataset
+
+    frames = {
+        "patients": pd.DataFrame([{"patient_id": "A"}]),
+        "visits": pd.DataFrame(
+            [{"patient_id": "A", "day": ck_day, "ck": "9562", "ck_uln": "200"}], dtype=str
+        ),
+        "treatments": pd.DataFrame(
+            [{"patient_id": "A", "drug": "prednisone", "start_day": "61..122"}], dtype=str
+        ),
+    }
+    ds = Dataset.from_frames("t", **frames)
+    assert evaluate(ds, criteria=["ck_normalisation"]).frame.iloc[0]["ck_normalisation"] == (
+        expected
+    )
+
+
+def test_the_escalation_anchor_counts_each_drug_from_its_first_course() -> None:
+    """002 patient 4: rituximab before HiCy (day 0) and again after it on a day not given
+    (``line``); 002 judges the response to HiCy. Each escalation drug counts from its first
+    course, so the anchor is HiCy and the undated re-dose leaves it certain."""
+    ds = make(
+        [{"patient_id": "A"}],
+        visits=[{"patient_id": "A", "day": 300, "prednisone_mg_day": 10}],
+        strength=[
+            {"patient_id": "A", "day": -1, "muscle": "hip_flexors", "side": "both", "grade": "2"},
+            {"patient_id": "A", "day": 300, "muscle": "hip_flexors", "side": "both", "grade": "3"},
+        ],
+        treatments=[
+            {"patient_id": "A", "drug": "rituximab", "line": 1},
+            {"patient_id": "A", "drug": "hicy", "start_day": 0, "end_day": 3, "line": 2},
+            {"patient_id": "A", "drug": "rituximab", "line": 3},
+        ],
+    )
+    row = evaluate(ds, criteria=["definite_response"]).frame.iloc[0]
+    assert row["definite_response__anchor_drug"] == "hicy"
+    assert row["definite_response"] == "no"
