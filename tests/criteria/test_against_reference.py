@@ -183,11 +183,11 @@ def test_generated_patients_agree(generated: Tally) -> None:
     for cid in CRITERIA:
         assert all(generated.values[cid][v] > 0 for v in (YES, NO, NE)), cid
     worse = {
-        cid: len(rows)
-        for cid, rows in generated.disagree.items()
-        if len(rows) > OPEN.get(cid, 0)
+        cid: len(rows) for cid, rows in generated.disagree.items() if len(rows) > OPEN.get(cid, 0)
     }
-    shown = "\n".join(f"{cid}: {n}\n{_listing(generated.disagree[cid])}" for cid, n in worse.items())
+    shown = "\n".join(
+        f"{cid}: {n}\n{_listing(generated.disagree[cid])}" for cid, n in worse.items()
+    )
     assert not worse, "engine and reference disagree:\n" + shown
     fixed = {cid: n for cid, n in OPEN.items() if len(generated.disagree.get(cid, [])) < n}
     assert not fixed, f"fewer disagreements than listed in OPEN, lower it: {fixed}"

@@ -139,26 +139,51 @@ def test_rtx_response_ck_tenfold() -> None:
 
 
 def test_refractory_needs_weight_and_dose() -> None:
-    """001 Methods: worse after prednisone >= 1.0 mg/kg/day for >= 1 month plus MTX/AZA/MMF or IVIg."""
+    """001 Methods: worse after prednisone >= 1.0 mg/kg/day for >= 1 month plus MTX/AZA/MMF or
+    IVIg. 60 mg/day from day 0 to day 40 is 1 mg/kg/day at 60 kg, less at 70 kg, and unknown
+    without a weight."""
+    visits = [{"patient_id": "A", "day": d, "mrc_sum": m} for d, m in ((0, 50), (30, 50), (60, 46))]
+    tr = [
+        {"patient_id": "A", "drug": "MTX", "start_day": 0},
+        {
+            "patient_id": "A",
+            "drug": "prednisone",
+            "start_day": 0,
+            "end_day": 40,
+            "dose": 60,
+            "dose_unit": "mg/day",
+        },
+    ]
+
+    def case(patient: dict[str, object]) -> pd.Series:
+        ds = make([{"patient_id": "A", **patient}], visits=visits, treatments=tr)
+        return evaluate(ds, criteria=["refractory"]).frame.iloc[0]
+
+    assert case({"weight_kg": 60})["refractory"] == "yes"
+    assert case({"weight_kg": 70})["refractory"] == "no"  # 60 mg is < 1 mg/kg at 70 kg
+    unknown = case({})
+    assert unknown["refractory"] == "not_evaluable"
+    assert "body weight" in unknown["refractory__reason"]
+
+
+def test_refractory_visit_doses_never_make_the_high_dose_month() -> None:
+    """001 '1.0 mg/kg/day for at least 1 month' is a course of treatment. Prednisone 60 mg/day
+    (1 mg/kg at 60 kg) recorded at visits on days 0 and 40 does not show the dose between them
+    (it may have been tapered and raised again): without a glucocorticoid course in the
+    treatment table, the record does not give a high-dose month (reference implementation;
+    160 of 2,000 generated patients were 'yes' on visit doses alone)."""
     visits = [
         {"patient_id": "A", "day": d, "prednisone_mg_day": 60, "mrc_sum": m}
-        for d, m in ((0, 50), (30, 50), (60, 46))
+        for d, m in ((0, 50), (40, 50), (60, 46))
     ]
-    tr = [{"patient_id": "A", "drug": "MTX", "start_day": 0}]
-    yes = evaluate(
-        make([{"patient_id": "A", "weight_kg": 60}], visits=visits, treatments=tr),
-        criteria=["refractory"],
+    ds = make(
+        [{"patient_id": "A", "weight_kg": 60}],
+        visits=visits,
+        treatments=[{"patient_id": "A", "drug": "MTX", "start_day": 0}],
     )
-    assert yes.frame.iloc[0]["refractory"] == "yes"
-    heavy = evaluate(
-        make([{"patient_id": "A", "weight_kg": 70}], visits=visits, treatments=tr),
-        criteria=["refractory"],
-    )
-    assert heavy.frame.iloc[0]["refractory"] == "no"  # 60 mg is < 1 mg/kg at 70 kg
-    unknown = evaluate(
-        make([{"patient_id": "A"}], visits=visits, treatments=tr), criteria=["refractory"]
-    )
-    assert unknown.frame.iloc[0]["refractory"] == "not_evaluable"
+    r = evaluate(ds, criteria=["refractory"]).frame.iloc[0]
+    assert r["refractory"] == "no"
+    assert r["refractory__reason"] == "no glucocorticoid course"
 
 
 def test_relapse_needs_ck_above_the_nadir_on_its_own() -> None:
@@ -279,7 +304,8 @@ def test_definite_response_taper_is_the_last_dose_after_the_anchor(
 
 
 def test_refractory_reads_only_daily_glucocorticoid_doses() -> None:
-    """001: >= 1.0 mg/kg/day; '80 mg every other day' at 70 kg is 0.57 mg/kg/day, not a daily 80 mg."""
+    """001: >= 1.0 mg/kg/day; '80 mg every other day' at 70 kg is 0.57 mg/kg/day, not a daily
+    80 mg; 80 mg with neither a schedule nor 'per day' is not known to be daily."""
     visits = [{"patient_id": "A", "day": d, "mrc_sum": m} for d, m in ((0, 50), (60, 46))]
 
     def case(schedule: str | None, drug: str = "prednisone", dose: float = 80) -> str:
@@ -299,7 +325,7 @@ def test_refractory_reads_only_daily_glucocorticoid_doses() -> None:
         return str(evaluate(ds, criteria=["refractory"]).frame.iloc[0]["refractory"])
 
     assert case("daily") == "yes"
-    assert case(None) == "yes"
+    assert case(None) == "not_evaluable"  # 80 mg without 'per day': per day or per pulse
     assert case(" Once Daily ") == "yes"  # case and spaces do not matter
     assert case("twice daily", dose=40) == "yes"  # 2 x 40 mg = 80 mg/day
     assert case("q12h", dose=40) == "yes"
@@ -337,23 +363,6 @@ def test_courses_started_the_same_day_anchor_on_the_one_entered_first(first: str
         r = evaluate(ds, criteria=["favourable_recovery_6m"]).frame.iloc[0]
         assert r["favourable_recovery_6m"] == "yes"
         assert r["favourable_recovery_6m__why"].endswith(f"(183 days after {first})")
-
-
-def test_refractory_run_of_high_doses_is_split_by_a_lower_dose() -> None:
-    """001: 1 mg/kg for a month means no lower dose in between; two short runs do not add up."""
-    visits = [
-        {"patient_id": "A", "day": d, "prednisone_mg_day": dose, "weight_kg": 60, "mrc_sum": mrc}
-        for d, dose, mrc in [(0, 60, 50), (20, 60, 50), (21, 30, 50), (22, 60, 50), (40, 60, 50)]
-    ] + [{"patient_id": "A", "day": 200, "mrc_sum": 40}]
-    treatments = [{"patient_id": "A", "drug": "azathioprine", "start_day": 0}]
-    split = make([{"patient_id": "A"}], visits=visits, treatments=treatments)
-    r = evaluate(split, criteria=["refractory"]).frame.iloc[0]
-    assert r["refractory"] == "no" and "never on prednisone" in r["refractory__reason"]
-    whole = [v for v in visits if v["day"] != 21]
-    r = evaluate(
-        make([{"patient_id": "A"}], visits=whole, treatments=treatments), criteria=["refractory"]
-    ).frame.iloc[0]
-    assert r["refractory"] == "yes" and r["refractory__exposed_day"] == 28
 
 
 @pytest.mark.parametrize("first", ["ivig", "rituximab"])
@@ -699,7 +708,7 @@ def test_refractory_high_dose_month_needs_a_known_end(end_day: int | None, expec
                 "start_day": 0,
                 "end_day": end_day,
                 "dose": 1,
-                "dose_unit": "mg/kg",
+                "dose_unit": "mg/kg/day",
             },
             {"patient_id": "A", "drug": "azathioprine", "start_day": 0},
         ],

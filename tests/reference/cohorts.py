@@ -33,6 +33,7 @@ def _one_of(values: tuple[Any, ...]) -> st.SearchStrategy[Any]:
     strategy on every draw costs more than the draw: 20,000 patients are generated per run)."""
     return st.sampled_from(values)
 
+
 #: Visit days (relative to the first immunotherapy at day 0) a schedule picks from.
 SCHEDULE = (-10, 0, 45, 90, 100, 182, 270, 365, 540)
 MRC_MUSCLES = (
@@ -90,9 +91,7 @@ def ck_text(draw: st.DrawFn, level: float) -> tuple[str, str]:
     """(ck, ck_uln) for an activity level; ULN 200."""
     value = 150 if level < 0.05 else int(200 * (1 + 40 * level))
     form = draw(
-        _one_of(
-            ("exact",) * 5 + ("none", "lt", "gt", "le", "ge", "approx", "word", "word", "fold")
-        )
+        _one_of(("exact",) * 5 + ("none", "lt", "gt", "le", "ge", "approx", "word", "word", "fold"))
     )
     uln = draw(_one_of(("200", "200", "200", "")))
     if form == "none":
@@ -198,9 +197,7 @@ def treatment_rows(draw: st.DrawFn, pid: str) -> tuple[list[dict[str, str]], dic
         course("IVIg", draw(_one_of(("0", ""))), "", "2", "g/kg per course")
     if draw(chance(8)):
         agent = draw(
-            _one_of(
-                ("MTX", "azathioprine", "MMF", "IVIg", "tacrolimus", "hydroxychloroquine")
-            )
+            _one_of(("MTX", "azathioprine", "MMF", "IVIg", "tacrolimus", "hydroxychloroquine"))
         )
         course(agent, draw(_one_of(("7", "7", "30", "", "20..40"))))
     if draw(chance(4)):

@@ -206,9 +206,7 @@ def unknown(condition: ir.BooleanValue) -> ir.BooleanValue:
     return condition.isnull()
 
 
-def truth(
-    true: ir.BooleanValue, false: ir.BooleanValue | None = None
-) -> ir.BooleanValue:
+def truth(true: ir.BooleanValue, false: ir.BooleanValue | None = None) -> ir.BooleanValue:
     """A condition from what proves it and what refutes it (both plain, null-free tests)."""
     cases = [(true.fill_null(False), ibis.literal(True))]
     if false is not None:

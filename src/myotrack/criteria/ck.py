@@ -114,7 +114,9 @@ def build(ctx: Context) -> list[ir.Table]:
         ),
         (
             j.ck_normalisation__day.isnull() & (j.n_uncertain_day.fill_null(0) > 0),
-            ibis.literal("needs the day of a CK that could be normal: it may be before the start of ")
+            ibis.literal(
+                "needs the day of a CK that could be normal: it may be before the start of "
+            )
             + j.anchor_drug,
         ),
         (

@@ -182,9 +182,7 @@ def _timepoints(ctx: Context, points: dict[str, tuple[str, float]]) -> ir.Table:
     )
     for cid, (value, months) in points.items():
         if value == "mrs":
-            part = closest(
-                ctx, cid, lambda t: t.mrs.notnull(), lambda t: favourable(t.mrs), months
-            )
+            part = closest(ctx, cid, lambda t: t.mrs.notnull(), lambda t: favourable(t.mrs), months)
         else:
             part = closest(ctx, cid, lambda t: t.mrc_seen, lambda t: t.mrc_full, months)
         j = j.left_join(part, "patient_id").select(~ibis.selectors.matches("_right$"))

@@ -152,7 +152,11 @@ def build(ctx: Context) -> list[ir.Table]:
     sa = tr.filter(tr.drug.isin(tuple(p.refractory_second_agents)))
     s_span = span(sa, "start_day")
     sa = sa.select(
-        "patient_id", s_drug=sa.drug, s_entry=sa.entry, s_day=sa.start_day, s_lo=s_span.lo,
+        "patient_id",
+        s_drug=sa.drug,
+        s_entry=sa.entry,
+        s_day=sa.start_day,
+        s_lo=s_span.lo,
         s_hi=s_span.hi,
     )
     pairs = gc.inner_join(sa, "patient_id")
@@ -210,7 +214,7 @@ def build(ctx: Context) -> list[ir.Table]:
         u_start=(unknown(xv.vote) & (xv.c_lo.isnull() | xv.s_lo.isnull())).ifelse(1, 0).sum(),
         u_undated=(unknown(xv.vote) & xv.w_lo.isnull()).ifelse(1, 0).sum(),
         u_value=(unknown(xv.vote) & unknown(xv.w_value)).ifelse(1, 0).sum(),
-        u_drug=arg_min(xv.c_drug, xv.w_day, where=unknown(xv.vote)),
+        u_drug=arg_min(xv.c_drug, xv.c_entry, where=unknown(xv.vote) & unknown(xv.gc_ok)),
     )
     fu = x.group_by("patient_id").aggregate(n_followup=x.followup.ifelse(1, 0).sum())
     g = gc.group_by("patient_id").aggregate(
@@ -224,11 +228,7 @@ def build(ctx: Context) -> list[ir.Table]:
     j = ctx.patients.select("patient_id")
     for tb in (agg, fu, g, sc):
         j = j.left_join(tb, "patient_id").select(~ibis.selectors.matches("_right$"))
-    n_true, n_false, n_unknown = (
-        j.n_true.fill_null(0),
-        j.n_false.fill_null(0),
-        j.n_unknown.fill_null(0),
-    )
+    n_true, n_unknown = j.n_true.fill_null(0), j.n_unknown.fill_null(0)
     no_gc, no_second = j.n_gc.fill_null(0) == 0, j.n_second.fill_null(0) == 0
     never_high = j.n_gc_false.fill_null(0) == j.n_gc.fill_null(0)
     worse = ibis.cases(
@@ -289,9 +289,7 @@ def build(ctx: Context) -> list[ir.Table]:
         ),
         (
             no_followup,
-            ibis.literal(
-                f"needs an MRC sum after {days} days of glucocorticoid and the start of "
-            )
+            ibis.literal(f"needs an MRC sum after {days} days of glucocorticoid and the start of ")
             + j.first_second.fill_null("?"),
         ),
         else_=ibis.literal("no worsening after high-dose glucocorticoid and a second agent"),

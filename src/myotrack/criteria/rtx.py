@@ -114,8 +114,10 @@ def _measure(
     a = ctx.assess.filter(has).inner_join(anc, "patient_id")
     x, anchor = Span(a.day_lo, a.day_hi), anchor_span(a)
     post = after3(x, anchor)
-    look = truth(a.day_lo >= a.anchor_hi - p.baseline_lookback_days,
-                 a.day_hi < a.anchor_lo - p.baseline_lookback_days)
+    look = truth(
+        a.day_lo >= a.anchor_hi - p.baseline_lookback_days,
+        a.day_hi < a.anchor_lo - p.baseline_lookback_days,
+    )
     in_base = all3(~post, look)
     since = offset(x, anchor)
     in_window = all3(post, truth(since.hi <= p.rtx_window_days, since.lo > p.rtx_window_days))
@@ -147,7 +149,8 @@ def _measure(
         "patient_id",
         **{
             f"{name}_ok": cond,
-            f"{name}_follow": j.n_true.fill_null(0) + j.n_false.fill_null(0)
+            f"{name}_follow": j.n_true.fill_null(0)
+            + j.n_false.fill_null(0)
             + j.n_unknown.fill_null(0),
         },
         **{c: j[c] for c in j.columns if c.startswith(f"{name}_b")},
@@ -196,8 +199,12 @@ def build(ctx: Context) -> list[ir.Table]:
     # the detail columns: the lowest CK and the best MRC sum surely in the window
     a = ctx.assess.inner_join(anc, "patient_id")
     since = offset(Span(a.day_lo, a.day_hi), anchor_span(a))
-    surely = known(all3(after3(Span(a.day_lo, a.day_hi), anchor_span(a)),
-                        truth(since.hi <= p.rtx_window_days, since.lo > p.rtx_window_days)))
+    surely = known(
+        all3(
+            after3(Span(a.day_lo, a.day_hi), anchor_span(a)),
+            truth(since.hi <= p.rtx_window_days, since.lo > p.rtx_window_days),
+        )
+    )
     best = a.group_by("patient_id").aggregate(
         min_ck=a.ck.min(where=surely), max_mrc=a.mrc.max(where=surely)
     )
