@@ -109,15 +109,15 @@ def build(ctx: Context) -> list[ir.Table]:
     reason = ibis.cases(
         (j.anchor_day.isnull(), ibis.literal("needs an immunotherapy course with a start day")),
         (
-            j.n_after.fill_null(0) == 0,
-            ibis.literal("needs a CK surely after the start of ") + j.anchor_drug,
-        ),
-        (
             j.ck_normalisation__day.isnull() & (j.n_uncertain_day.fill_null(0) > 0),
             ibis.literal(
                 "needs the day of a CK that could be normal: it may be before the start of "
             )
             + j.anchor_drug,
+        ),
+        (
+            j.n_after.fill_null(0) == 0,
+            ibis.literal("needs a CK surely after the start of ") + j.anchor_drug,
         ),
         (
             j.ck_normalisation__day.isnull() & (j.n_open.fill_null(0) > 0),

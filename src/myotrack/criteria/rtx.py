@@ -40,6 +40,7 @@ from myotrack.criteria.base import (
     all3,
     any3,
     arg_max,
+    arg_min,
     known,
     num,
     offset,
@@ -170,6 +171,7 @@ def _base_aggs(b: ir.Table, name: str) -> dict[str, ir.Value]:
         "ck_b_low": low.min(),
         "ck_b_high": high.max(),
         "ck_b_open": high.isnull().ifelse(1, 0).sum(),
+        "ck_b_lt": (b.ck_bound == "<").ifelse(1, 0).sum(),
         "ck_b_value": arg_max(b.ck, b.day),
         "ck_b_day": b.day.max(),
     }
@@ -188,9 +190,13 @@ def build(ctx: Context) -> list[ir.Table]:
         low, high = _ends(f.ck, f.ck_bound, f.ck_state, f.ck_uln)
         now_low = low.fill_null(0.0)
         b_high = ibis.ifelse(f.ck_b_open > 0, ibis.null("float64"), f.ck_b_high)
+        # '>1000' after 10,000 is more than a tenth: not a 10-fold fall
+        open_edge = (
+            (now_low * fold == b_high) & (now_low > 0) & ((f.ck_bound == ">") | (f.ck_b_lt > 0))
+        )
         return truth(
             (f.ck_b_low > 0) & high.notnull() & (f.ck_b_low >= high * fold),
-            b_high.notnull() & (now_low * fold > b_high),
+            b_high.notnull() & ((now_low * fold > b_high) | open_edge),
         )
 
     has_ck = ctx.assess.ck.notnull() | (ctx.assess.ck_state != "")
@@ -206,7 +212,10 @@ def build(ctx: Context) -> list[ir.Table]:
         )
     )
     best = a.group_by("patient_id").aggregate(
-        min_ck=a.ck.min(where=surely), max_mrc=a.mrc.max(where=surely)
+        min_ck=a.ck.min(where=surely),
+        # of equal lowest CKs, the first
+        min_ck_day=arg_min(a.day, a.ck + a.day * 1e-9, where=surely & a.ck.notnull()),
+        max_mrc=a.mrc.max(where=surely),
     )
     j = (
         ctx.patients.select("patient_id")
@@ -263,7 +272,9 @@ def build(ctx: Context) -> list[ir.Table]:
         + text(j.ck_b_day)
         + ") -> lowest "
         + num(j.min_ck)
-        + "; MRC sum "
+        + " (day "
+        + text(j.min_ck_day)
+        + "); MRC sum "
         + num(j.mrc_b_high)
         + " (day "
         + text(j.mrc_b_day)
