@@ -64,8 +64,6 @@ OPEN: dict[str, int] = {
 #: Published patients on which a criterion still disagrees, (criterion, patient id).
 OPEN_CASES: frozenset[tuple[str, str]] = frozenset(
     {
-        # 000: an undated escalation course may have come after the autoHCT
-        ("definite_response", "000-P1"),
         # 002 Table 3 grades 'at last visit' carry no side: one side known (reference) or the
         # muscle's grade (engine, which matches 002's own verdicts for patients 1, 2 and 5)
         ("definite_response", "002-P1"),
