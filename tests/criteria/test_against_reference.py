@@ -49,8 +49,8 @@ OPEN: dict[str, int] = {
     # ranges): the reference follows both orders, the engine the stored days
     "refractory": 78,
     # 002 'before therapy' is the weakest grade over the lookback (reference) or the last
-    # graded assessment (engine); side-unstated grades; the anchor's range is not yet read
-    "definite_response": 1395,
+    # graded assessment (engine); side-unstated grades
+    "definite_response": 1092,
     "rtx_response": 2,  # the same uncertain order of assessments
     # relapse reads the anchor as a day and asks for two complete assessments to say 'no';
     # the reference judges each follow-up assessment three-valued (and remission with it)
