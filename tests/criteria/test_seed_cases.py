@@ -34,8 +34,12 @@ def test_000_ck_normalises_after_autohct_and_relapse_by_3_months(seed) -> None:
     ds = seed("000")
     o = evaluate(ds, params=Params(anchor="autoHCT")).frame.set_index("patient_id")
     r = o.loc["000-P1"]
-    assert r["ck_normalisation"] == "yes"
-    assert 0 < r["ck_normalisation__days_from_anchor"] <= 61
+    # the paper dates both from the patient's age: the autoHCT 'at age 38' (days 3653..3835)
+    # and the normal CK '2 months' after it, stored as days 3699..3911. Read as two ranges the
+    # CK may precede the transplant, so CK normalisation after it is not decided; the contract
+    # cannot yet say 'two months after that course'
+    assert r["ck_normalisation"] == "not_evaluable"
+    assert "may be before the start of autohct" in r["ck_normalisation__reason"]
     assert r["relapse"] == "yes"
     # the paper gives no CK value at relapse: the authors' reported relapse decides it
     assert r["relapse__basis"] == "reported"

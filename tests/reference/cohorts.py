@@ -16,6 +16,7 @@ Everything is written as text, as a CSV would hold it, and validated by
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import pandas as pd
@@ -24,6 +25,14 @@ from hypothesis import strategies as st
 from myotrack.tables import Dataset
 
 Rows = dict[str, list[dict[str, str]]]
+
+
+@functools.cache
+def _one_of(values: tuple[Any, ...]) -> st.SearchStrategy[Any]:
+    """``st.sampled_from(values)``, built once per tuple of values (building and validating a
+    strategy on every draw costs more than the draw: 20,000 patients are generated per run)."""
+    return st.sampled_from(values)
+
 
 #: Visit days (relative to the first immunotherapy at day 0) a schedule picks from.
 SCHEDULE = (-10, 0, 45, 90, 100, 182, 270, 365, 540)
@@ -56,7 +65,7 @@ def _level(course: str, day: int) -> float:
 
 def chance(tenths: int) -> st.SearchStrategy[bool]:
     """True with about ``tenths`` / 10 probability (a sampled list, not a biased integer)."""
-    return st.sampled_from((True,) * tenths + (False,) * (10 - tenths))
+    return _one_of((True,) * tenths + (False,) * (10 - tenths))
 
 
 def _fmt(x: float) -> str:
@@ -66,9 +75,9 @@ def _fmt(x: float) -> str:
 @st.composite
 def day_text(draw: st.DrawFn, day: int) -> str:
     """A day written exactly (mostly) or with its uncertainty."""
-    form = draw(st.sampled_from(("exact",) * 7 + ("range", "approx", "months")))
+    form = draw(_one_of(("exact",) * 7 + ("range", "approx", "months")))
     if form == "range" and day != 0:
-        width = draw(st.sampled_from((5, 20, 40)))
+        width = draw(_one_of((5, 20, 40)))
         return f"{day - width}..{day + width}"
     if form == "approx" and day > 20:
         return f"~{day}"
@@ -82,11 +91,9 @@ def ck_text(draw: st.DrawFn, level: float) -> tuple[str, str]:
     """(ck, ck_uln) for an activity level; ULN 200."""
     value = 150 if level < 0.05 else int(200 * (1 + 40 * level))
     form = draw(
-        st.sampled_from(
-            ("exact",) * 5 + ("none", "lt", "gt", "le", "ge", "approx", "word", "word", "fold")
-        )
+        _one_of(("exact",) * 5 + ("none", "lt", "gt", "le", "ge", "approx", "word", "word", "fold"))
     )
-    uln = draw(st.sampled_from(("200", "200", "200", "")))
+    uln = draw(_one_of(("200", "200", "200", "")))
     if form == "none":
         return "", ""
     if form == "lt":
@@ -110,14 +117,14 @@ def ck_text(draw: st.DrawFn, level: float) -> tuple[str, str]:
 def strength_rows(draw: st.DrawFn, pid: str, day: str, level: float) -> list[dict[str, str]]:
     """Strength rows for one assessment: full grading, regions, ranges or partial rows."""
     whole = 5 if level < 0.05 else (4 if level < 0.4 else (3 if level < 0.75 else 2))
-    mode = draw(st.sampled_from(("full", "full", "region", "range", "partial", "either")))
+    mode = draw(_one_of(("full", "full", "region", "range", "partial", "either")))
 
     def row(muscle: str, side: str, grade: str) -> dict[str, str]:
         return {"patient_id": pid, "day": day, "muscle": muscle, "side": side, "grade": grade}
 
     if mode == "full":
-        weak = draw(st.sampled_from((None, "hip_flexors", "shoulder_abductors")))
-        modifier = draw(st.sampled_from(("", "", "+", "-")))
+        weak = draw(_one_of((None, "hip_flexors", "shoulder_abductors")))
+        modifier = draw(_one_of(("", "", "+", "-")))
         rows = []
         for m in MRC_MUSCLES:
             g = whole
@@ -128,7 +135,7 @@ def strength_rows(draw: st.DrawFn, pid: str, day: str, level: float) -> list[dic
         return rows
     if mode == "region":
         if whole == 5:
-            return [row("all limbs", "both", draw(st.sampled_from(("5", "4-5"))))]
+            return [row("all limbs", "both", draw(_one_of(("5", "4-5"))))]
         return [
             row("proximal upper limb", "both", str(whole)),
             row("proximal lower limb", "both", str(whole)),
@@ -167,10 +174,10 @@ def treatment_rows(draw: st.DrawFn, pid: str) -> tuple[list[dict[str, str]], dic
         )
 
     if draw(chance(9)):
-        drug = draw(st.sampled_from(("prednisone", "corticosteroids", "methylprednisolone", "PSL")))
-        start = draw(st.sampled_from(("0",) * 6 + ("-2..2", "")))
+        drug = draw(_one_of(("prednisone", "corticosteroids", "methylprednisolone", "PSL")))
+        start = draw(_one_of(("0",) * 6 + ("-2..2", "")))
         dose, unit = draw(
-            st.sampled_from(
+            _one_of(
                 (
                     ("1", "mg/kg/day"),
                     ("1", "mg/kg/day"),
@@ -184,23 +191,21 @@ def treatment_rows(draw: st.DrawFn, pid: str) -> tuple[list[dict[str, str]], dic
                 )
             )
         )
-        end = draw(st.sampled_from(("90", "90", "200", "20", "")))
+        end = draw(_one_of(("90", "90", "200", "20", "")))
         course(drug, start, end, dose, unit)
     else:
-        course("IVIg", draw(st.sampled_from(("0", ""))), "", "2", "g/kg per course")
+        course("IVIg", draw(_one_of(("0", ""))), "", "2", "g/kg per course")
     if draw(chance(8)):
         agent = draw(
-            st.sampled_from(
-                ("MTX", "azathioprine", "MMF", "IVIg", "tacrolimus", "hydroxychloroquine")
-            )
+            _one_of(("MTX", "azathioprine", "MMF", "IVIg", "tacrolimus", "hydroxychloroquine"))
         )
-        course(agent, draw(st.sampled_from(("7", "7", "30", "", "20..40"))))
+        course(agent, draw(_one_of(("7", "7", "30", "", "20..40"))))
     if draw(chance(4)):
-        start = draw(st.sampled_from(("100", "100", "90..110", "")))
+        start = draw(_one_of(("100", "100", "90..110", "")))
         course("rituximab", start, "", "1000", "mg")
         info["rtx"] = start
     if draw(chance(2)):
-        course("HiCy", draw(st.sampled_from(("100", "95..105"))), "", "50", "mg/kg")
+        course("HiCy", draw(_one_of(("100", "95..105"))), "", "50", "mg/kg")
     if draw(chance(2)):
         course("atorvastatin", "-300")
     return rows, info
@@ -209,19 +214,19 @@ def treatment_rows(draw: st.DrawFn, pid: str) -> tuple[list[dict[str, str]], dic
 @st.composite
 def patient_rows(draw: st.DrawFn, pid: str) -> Rows:
     """One patient's rows in every table, as text."""
-    course = draw(st.sampled_from(COURSES))
-    site = draw(st.sampled_from(("s1", "", "s2")))  # s1 has a CK reference range, s2 none
-    weight = draw(st.sampled_from(("60", "70", "")))
+    course = draw(_one_of(COURSES))
+    site = draw(_one_of(("s1", "", "s2")))  # s1 has a CK reference range, s2 none
+    weight = draw(_one_of(("60", "70", "")))
     patients = [{"patient_id": pid, "site": site, "weight_kg": weight}]
     treatments, info = draw(treatment_rows(pid))
-    days = set(draw(st.sets(st.sampled_from(SCHEDULE), min_size=1, max_size=6)))
+    days = set(draw(st.sets(_one_of(SCHEDULE), min_size=1, max_size=6)))
     if draw(chance(7)):
-        days.add(draw(st.sampled_from((0, -10))))  # a pre-treatment visit
+        days.add(draw(_one_of((0, -10))))  # a pre-treatment visit
     if "rtx" in info and draw(st.booleans()):
         days |= {90, 182}  # a baseline and a follow-up around rituximab
     schedule = sorted(days)
     core_complete = draw(st.booleans())
-    style = draw(st.sampled_from(("sum", "rows", "mixed")))
+    style = draw(_one_of(("sum", "rows", "mixed")))
     visits: list[dict[str, str]] = []
     strength: list[dict[str, str]] = []
     for d in schedule:
@@ -229,7 +234,7 @@ def patient_rows(draw: st.DrawFn, pid: str) -> Rows:
         when = draw(day_text(d))
         ck, uln = draw(ck_text(level))
         visit = {"patient_id": pid, "day": when, "ck": ck, "ck_uln": uln}
-        how = style if style != "mixed" else draw(st.sampled_from(("sum", "rows", "none")))
+        how = style if style != "mixed" else draw(_one_of(("sum", "rows", "none")))
         mrc = 60 - round(30 * max(0.0, level - 0.05))
         if course == "relapse" and d >= 365:
             mrc = 40
@@ -243,7 +248,7 @@ def patient_rows(draw: st.DrawFn, pid: str) -> Rows:
             visit["mrs"] = str(min(5, round(4 * level)))
         if draw(chance(7)):
             pred = 60 if d <= 45 else (5 if level < 0.3 else 20)
-            visit["prednisone_mg_day"] = draw(st.sampled_from((str(pred), str(pred), "10")))
+            visit["prednisone_mg_day"] = draw(_one_of((str(pred), str(pred), "10")))
         if core_complete or draw(st.booleans()):
             visit["physician_global"] = _fmt(round(8 * level, 1))
             visit["patient_global"] = _fmt(round(7 * level, 1))
@@ -251,7 +256,7 @@ def patient_rows(draw: st.DrawFn, pid: str) -> Rows:
             visit["haq"] = _fmt(round(2 * level, 1))
             visit["mmt8"] = str(80 - round(30 * level))
             if not core_complete:
-                gone = draw(st.sampled_from(("haq", "mmt8", "patient_global", "none")))
+                gone = draw(_one_of(("haq", "mmt8", "patient_global", "none")))
                 visit.pop(gone, None)
         if draw(chance(2)):
             visit["ldh"] = str(int(250 * (1 + 5 * level)))
@@ -259,10 +264,10 @@ def patient_rows(draw: st.DrawFn, pid: str) -> Rows:
         visits.append(visit)
     events: list[dict[str, str]] = []
     if course in ("relapse", "worsen") or draw(chance(2)):
-        kind = draw(st.sampled_from(("relapse_reported", "relapse_reported", "worsening", "none")))
+        kind = draw(_one_of(("relapse_reported", "relapse_reported", "worsening", "none")))
         if kind != "none":
-            day = draw(st.sampled_from(("400", "", "380..420", "120", "-50")))
-            rtype = draw(st.sampled_from(("clinical", "", "biochemical", "both")))
+            day = draw(_one_of(("400", "", "380..420", "120", "-50")))
+            rtype = draw(_one_of(("clinical", "", "biochemical", "both")))
             events.append(
                 {
                     "patient_id": pid,

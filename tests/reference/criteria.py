@@ -33,7 +33,8 @@ Conventions used by every criterion (each is a judgement call; the source line i
 - **Strength rows.** ``side`` both = each side; left/right = that side; empty = one side,
   which one is not known (both possibilities are followed); a region (a key of
   :data:`myotrack.measures.mrc.REGIONS`) bounds each member muscle; several bounds of one
-  muscle side intersect (contradictory bounds widen to their hull instead).
+  muscle side intersect (contradictory bounds widen to their hull instead); a side-unstated
+  row is not placed on a side whose stated grade it contradicts, when another side is free.
 - **Windows.** 'At N months' is the assessment closest to N x ``month_days`` after the anchor
   within +/- ``window_days`` (Params; ``myotrack criteria``: window_days = 45); with uncertain
   days every assessment that could be the closest one is looked at, and the answer is given
@@ -470,12 +471,22 @@ class Strength:
         if not rows or len(rows) > MAX_EITHER_SIDE_ROWS:
             yield self.fixed
             return
+        placed: list[tuple[bool, Cells]] = []
         for choice in product(LIMB_SIDES, repeat=len(rows)):
             cells = dict(self.fixed)
+            consistent = True
             for g, side in zip(rows, choice, strict=True):
                 for m in g.members:
+                    old = cells.get((m, side))
+                    if old is not None and max(old.lo, g.bound.lo) > min(old.hi, g.bound.hi):
+                        consistent = False
                     _put(cells, (m, side), g.bound)
-            yield cells
+            placed.append((consistent, cells))
+        # a placement that contradicts a grade stated for that side is not a reading of the
+        # record (right hip flexors 4 and hip flexors 5 on an unstated side: the 5 is the
+        # left); contradictory bounds widen to their hull only when no placement is consistent
+        kept = [cells for ok, cells in placed if ok] or [cells for _, cells in placed]
+        yield from kept
 
     def graded(self, muscles: Iterable[str]) -> int:
         return sum(1 for m in muscles for s in LIMB_SIDES if (m, s) in self.fixed)
@@ -730,13 +741,52 @@ def rituximab_anchor(rec: Record) -> Anchor:
 
 
 def escalation_anchor(rec: Record) -> Anchor:
+    """The escalation therapy started last, each drug counted from its first course: 002
+    judges the response 'after the therapy', i.e. after it began, so a re-dose or a
+    maintenance course of a drug given earlier is not a new anchor (002 patient 4: rituximab
+    before and again after HiCy; the anchor is HiCy)."""
+    label = "latest escalation therapy"
     sure = [
         c
         for c in rec.courses
         if c.drug_class not in FIRST_LINE_CLASSES and c.drug_class != "unknown"
     ]
     maybe = [c for c in rec.courses if c.drug_class == "unknown"]
-    return pick_start(sure, maybe, False, "latest escalation therapy")
+    if not sure:
+        return Anchor(None, label, f"no {label} course")
+    drugs: dict[str, list[Course]] = {}
+    for c in sure:
+        drugs.setdefault(c.drug, []).append(c)
+    firsts = {d: pick_start(cs, [], True, d) for d, cs in drugs.items()}
+    dated = {d: a.span for d, a in firsts.items() if a.span is not None}
+    if not dated:
+        return Anchor(None, label, f"the {label} course ({sure[0].drug}) has no start day")
+    dated_lines = [
+        c.line for d in dated for c in drugs[d] if c.line is not None and c.start is not None
+    ]
+    los = [sp.lo for sp in dated.values() if sp.lo is not None]
+    lo: float | None = max(los) if los else None
+    hi: float | None = max(float(sp.hi) for sp in dated.values())  # type: ignore[arg-type]
+    for d, cs in drugs.items():
+        if d in dated:
+            continue
+        # a drug without a dated course may have begun last, unless a dated course of
+        # another drug comes after its first course (treatments.line)
+        lines = [c.line for c in cs]
+        if None in lines or not dated_lines or min(lines) >= max(dated_lines):  # type: ignore[type-var]
+            hi = None
+    for c in maybe:
+        if c.start is None or c.start.hi is None:
+            hi = None
+        elif hi is not None:
+            hi = max(hi, c.start.hi)
+    pick = max(dated, key=lambda d: dated[d].lo if dated[d].lo is not None else -math.inf)
+    first = min(
+        (c for c in drugs[pick] if c.start is not None),
+        key=lambda c: c.start.lo if c.start.lo is not None else -math.inf,  # type: ignore[union-attr]
+    )
+    span = Span(lo, hi, first.start.day)  # type: ignore[union-attr]
+    return Anchor(span, f"{label} ({pick}, {span.text()})")
 
 
 # --------------------------------------------------------------------------------------------

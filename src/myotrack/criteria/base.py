@@ -170,3 +170,103 @@ def decision(cases: list[tuple[ir.BooleanValue, str]], default: str) -> ir.Strin
     return ibis.cases(
         *[(c.fill_null(False), ibis.literal(v)) for c, v in cases], else_=ibis.literal(default)
     )
+
+
+# --- three values, written once ------------------------------------------------------------
+#
+# A condition is a nullable boolean: true, false, or null (unknown). SQL's AND, OR and NOT are
+# Kleene's (false AND unknown = false, true OR unknown = true, NOT unknown = unknown), so
+# conditions combine with ``&``, ``|`` and ``~`` (or :func:`all3` / :func:`any3`); a criterion's
+# value is :func:`verdict` of its condition. Every criterion decides this way: 'yes' when the
+# condition is known true, 'no' when known false, 'not evaluable' only when the unknown could
+# change the answer (DOMAIN.md section 9).
+
+
+def all3(*conditions: ir.BooleanValue) -> ir.BooleanValue:
+    """AND: false as soon as one is false, true when all are true, else unknown."""
+    return functools.reduce(lambda a, b: a & b, conditions)
+
+
+def any3(*conditions: ir.BooleanValue) -> ir.BooleanValue:
+    """OR: true as soon as one is true, false when all are false, else unknown."""
+    return functools.reduce(lambda a, b: a | b, conditions)
+
+
+def known(condition: ir.BooleanValue) -> ir.BooleanValue:
+    """The condition is known true."""
+    return condition.fill_null(False)
+
+
+def refuted(condition: ir.BooleanValue) -> ir.BooleanValue:
+    """The condition is known false."""
+    return (~condition).fill_null(False)
+
+
+def unknown(condition: ir.BooleanValue) -> ir.BooleanValue:
+    return condition.isnull()
+
+
+def truth(true: ir.BooleanValue, false: ir.BooleanValue | None = None) -> ir.BooleanValue:
+    """A condition from what proves it and what refutes it (both plain, null-free tests)."""
+    cases = [(true.fill_null(False), ibis.literal(True))]
+    if false is not None:
+        cases.append((false.fill_null(False), ibis.literal(False)))
+    return ibis.cases(*cases, else_=ibis.null("boolean"))
+
+
+def verdict(condition: ir.BooleanValue) -> ir.StringValue:
+    """A criterion's value: yes (known true), no (known false), not evaluable (unknown)."""
+    return ibis.cases(
+        (known(condition), ibis.literal(YES)),
+        (refuted(condition), ibis.literal(NO)),
+        else_=ibis.literal(NE),
+    )
+
+
+def votes(condition: ir.BooleanValue) -> dict[str, ir.Value]:
+    """Aggregates of a condition over rows: how many known true, known false, unknown."""
+    return {
+        "n_true": known(condition).ifelse(1, 0).sum(),
+        "n_false": refuted(condition).ifelse(1, 0).sum(),
+        "n_unknown": unknown(condition).ifelse(1, 0).sum(),
+    }
+
+
+# --- uncertain days ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Span:
+    """Where a day lies: ``lo`` .. ``hi`` inclusive (a null end is unbounded on that side)."""
+
+    lo: ir.NumericValue
+    hi: ir.NumericValue
+
+
+def span(t: ir.Table, column: str) -> Span:
+    """A day column with its ``_earliest`` / ``_latest`` companions (contract: Timing); a
+    missing day is unbounded on both sides."""
+    day = t[column]
+    return Span(
+        ibis.coalesce(t[f"{column}_earliest"], day), ibis.coalesce(t[f"{column}_latest"], day)
+    )
+
+
+def before3(a: Span, b: Span) -> ir.BooleanValue:
+    """``a`` strictly before ``b`` for every pair of days (true), for none (false), else unknown."""
+    return truth(a.hi < b.lo, a.lo >= b.hi)
+
+
+def after3(a: Span, b: Span) -> ir.BooleanValue:
+    """``a`` strictly after ``b`` (three-valued, see :func:`before3`)."""
+    return before3(b, a)
+
+
+def offset(d: Span, a: Span) -> Span:
+    """The possible values of ``d - a``."""
+    return Span(d.lo - a.hi, d.hi - a.lo)
+
+
+def within3(s: Span, lo: float, hi: float) -> ir.BooleanValue:
+    """Every day of ``s`` in [lo, hi] (true), none (false), else unknown."""
+    return truth((s.lo >= lo) & (s.hi <= hi), (s.hi < lo) | (s.lo > hi))

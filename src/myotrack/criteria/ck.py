@@ -18,7 +18,22 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-from myotrack.criteria.base import NE, NO, YES, Context, Criterion, arg_min, num, text
+from myotrack.criteria.anchors import anchor_span
+from myotrack.criteria.base import (
+    Context,
+    Criterion,
+    Span,
+    after3,
+    all3,
+    arg_min,
+    known,
+    num,
+    refuted,
+    text,
+    truth,
+    unknown,
+    verdict,
+)
 from myotrack.criteria.timepoints import anchored, ck_within
 
 CRITERIA = (
@@ -38,14 +53,20 @@ CRITERIA = (
 
 def build(ctx: Context) -> list[ir.Table]:
     a = anchored(ctx)
-    a = a.filter((a.ck.notnull() | (a.ck_state != "")) & (a.day > a.anchor_day))
-    a = a.mutate(normal=ck_within(a.ck, a.ck_uln, a.ck_bound, state=a.ck_state))
+    post = after3(Span(a.day_lo, a.day_hi), anchor_span(a))
+    # a CK that may be after the anchor (its day or the anchor's is a range) still counts: it
+    # decides 'no' only when above the ULN whichever side of the anchor it lies
+    a = a.filter((a.ck.notnull() | (a.ck_state != "")) & ~refuted(post))
+    normal = ck_within(a.ck, a.ck_uln, a.ck_bound, state=a.ck_state)
+    a = a.mutate(post=post, vote=all3(post, normal))
     # a CK whose written bound leaves it open ('<250' at ULN 200) decides nothing; per patient
     # in one pass: CKs that decide, and the first normal one
-    normal = a.normal.fill_null(False)
+    normal = known(a.vote)
     per = a.group_by("patient_id").aggregate(
-        n_ck=a.normal.notnull().ifelse(1, 0).sum(),
-        n_open=a.normal.isnull().ifelse(1, 0).sum(),
+        n_ck=refuted(a.vote).ifelse(1, 0).sum(),
+        n_open=unknown(a.vote).ifelse(1, 0).sum(),
+        n_after=known(a.post).ifelse(1, 0).sum(),
+        n_uncertain_day=(unknown(a.post) & ~refuted(a.vote)).ifelse(1, 0).sum(),
         ck_normalisation__day=a.day.min(where=normal),
         ck_normalisation__ck=arg_min(a.ck, a.day, where=normal),
         ck_normalisation__ck_uln=arg_min(a.ck_uln, a.day, where=normal),
@@ -78,22 +99,31 @@ def build(ctx: Context) -> list[ir.Table]:
         ck_normalisation__days_from_anchor=day - j.anchor_day,
         ck_normalisation__why=ibis.ifelse(day.notnull(), why, ibis.null("string")),
     )
-    value = ibis.cases(
-        (j.ck_normalisation__day.notnull(), ibis.literal(YES)),
-        ((j.n_ck.fill_null(0) > 0) & (j.n_open.fill_null(0) == 0), ibis.literal(NO)),
-        else_=ibis.literal(NE),
+    # normalised: some CK surely after the anchor and surely normal; not: every CK that may
+    # be after it surely above the ULN, one of them surely after
+    condition = truth(
+        j.ck_normalisation__day.notnull(),
+        (j.n_ck.fill_null(0) > 0) & (j.n_open.fill_null(0) == 0) & (j.n_after.fill_null(0) > 0),
     )
+    value = verdict(condition)
     reason = ibis.cases(
-        (j.anchor_day.isnull(), ibis.literal("no immunotherapy with a start day")),
+        (j.anchor_day.isnull(), ibis.literal("needs an immunotherapy course with a start day")),
         (
-            (j.n_ck.fill_null(0) == 0) & (j.n_open.fill_null(0) == 0),
-            ibis.literal("no CK after the start of ") + j.anchor_drug,
+            j.ck_normalisation__day.isnull() & (j.n_uncertain_day.fill_null(0) > 0),
+            ibis.literal(
+                "needs the day of a CK that could be normal: it may be before the start of "
+            )
+            + j.anchor_drug,
+        ),
+        (
+            j.n_after.fill_null(0) == 0,
+            ibis.literal("needs a CK surely after the start of ") + j.anchor_drug,
         ),
         (
             j.ck_normalisation__day.isnull() & (j.n_open.fill_null(0) > 0),
             ibis.literal("a CK after the start of ")
             + j.anchor_drug
-            + " could be normal: its ULN (reference range) or an exact value is missing",
+            + " could be normal: needs its ULN (reference range) or an exact value",
         ),
         (
             j.ck_normalisation__day.isnull(),
@@ -106,6 +136,14 @@ def build(ctx: Context) -> list[ir.Table]:
     )
     return [
         j.mutate(ck_normalisation=value, ck_normalisation__reason=reason).drop(
-            "anchor_day", "anchor_drug", "n_ck", "n_open", "first_bound"
+            "anchor_day",
+            "anchor_drug",
+            "anchor_lo",
+            "anchor_hi",
+            "n_ck",
+            "n_open",
+            "n_after",
+            "n_uncertain_day",
+            "first_bound",
         )
     ]

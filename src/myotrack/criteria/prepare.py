@@ -31,13 +31,12 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from myotrack.criteria.base import NOT_IMMUNOTHERAPY, Context, Params, arg_max, arg_min, earliest
-from myotrack.errors import MyotrackError
+from myotrack.criteria import anchors
+from myotrack.criteria.base import Context, Params, arg_max
 from myotrack.measures.grades import upper_bounds
 from myotrack.measures.mrc import MRC_SUM_MAX
 from myotrack.measures.strength import UNGRADED_RANGES, strength_scores
 from myotrack.tables import TABLES, Dataset
-from myotrack.tables.vocab import canonical_drug
 
 _DROP = ("source", "note")
 _EXTRA = {
@@ -262,6 +261,9 @@ def strength_by_day(s: ir.Table, params: Params) -> ir.Table:
     regional = s.group_by(["patient_id", "day"]).aggregate(
         upper_min=upper.ifelse(s.grade_whole, ibis.null("int64")).min(),
         lower_min=lower.ifelse(s.grade_whole, ibis.null("int64")).min(),
+        # the range of the day (contract: Timing); rows of one day share it
+        day_lo=ibis.coalesce(s.day_earliest, s.day).min(),
+        day_hi=ibis.coalesce(s.day_latest, s.day).max(),
     )
     # every patient-day with a grade row is in both
     return regional.inner_join(mrc, ["patient_id", "day"])
@@ -277,7 +279,13 @@ def prepared(params: Params) -> dict[str, ir.Table]:
     t = base_tables()
     visits, strength, treatments = t["visits"], t["strength"], t["treatments"]
     sd = strength_by_day(strength, params)
-    v = visits.select("patient_id", "day", *ASSESS_VISIT_COLUMNS)
+    v = visits.select(
+        "patient_id",
+        "day",
+        *ASSESS_VISIT_COLUMNS,
+        v_lo=ibis.coalesce(visits.day_earliest, visits.day),
+        v_hi=ibis.coalesce(visits.day_latest, visits.day),
+    )
     # a visit and the grades of its day are one assessment (both are unique per patient-day)
     j = v.outer_join(sd, ["patient_id", "day"])
     recorded = j.mrc_sum.cast("float64")
@@ -285,6 +293,9 @@ def prepared(params: Params) -> dict[str, ir.Table]:
     a = j.select(
         patient_id=ibis.coalesce(j.patient_id, j.patient_id_right),
         day=ibis.coalesce(j.day, j.day_right),
+        # the assessment's range of days: a visit's own, else its grades'
+        day_lo=ibis.coalesce(j.v_lo, j.day_lo),
+        day_hi=ibis.coalesce(j.v_hi, j.day_hi),
         ck=j.ck,
         ck_uln=j.ck_uln,
         ck_bound=j.ck_bound.fill_null(""),
@@ -309,19 +320,7 @@ def prepared(params: Params) -> dict[str, ir.Table]:
             else_=ibis.null("boolean"),
         )
     )
-    tr = treatments.filter(
-        ~treatments.drug.isin(NOT_IMMUNOTHERAPY) & treatments.start_day.notnull()
-    )
-    if params.anchor:
-        drug = canonical_drug(params.anchor)
-        if drug is None:
-            raise MyotrackError(
-                f"--anchor {params.anchor!r} is not a known drug; see 'myotrack template' for the list"
-            )
-        tr = tr.filter(tr.drug == drug)
-    immuno = tr.group_by("patient_id").aggregate(
-        anchor_day=tr.start_day.min(), anchor_drug=arg_min(tr.drug, earliest(tr))
-    )
+    immuno = anchors.immunotherapy(treatments, params)
     m = ibis.table(a.schema(), name="assess")  # read from the materialised table
     # each last row picked once, as a struct (one key comparison per row, not one per column)
     mrc = ibis.struct({"day": m.day, "mrc": m.mrc, "full": m.mrc_full, "high": m.mrc_high})

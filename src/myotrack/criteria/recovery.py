@@ -22,8 +22,8 @@ from collections.abc import Collection
 import ibis
 import ibis.expr.types as ir
 
-from myotrack.criteria.base import NE, NO, YES, Context, Criterion, num, text
-from myotrack.criteria.timepoints import nearest
+from myotrack.criteria.base import NE, NO, YES, Context, Criterion, num, text, truth, verdict
+from myotrack.criteria.timepoints import closest
 from myotrack.measures.mrs import favourable
 
 _CITE = "004 (Termglinchan 2024) Methods 1.4, Table 1"
@@ -75,58 +75,83 @@ CRITERIA = tuple(
 
 
 def _timepoint(
-    j: ir.Table, cid: str, months: float, value: str, label: str, window: int
+    j: ir.Table, cid: str, months: float, value: str, label: str, window: int, month: float
 ) -> dict[str, ir.Value]:
-    """The columns of one time point criterion from the joined nearest assessments."""
-    day, v = j[f"{cid}_day"], j[f"{cid}_value"]
+    """The columns of one time point criterion from its candidate assessments (:func:`closest`)."""
+    n, sure, possible = j[f"{cid}_n"], j[f"{cid}_sure"], j[f"{cid}_possible"]
+    n_true, n_false, row = j[f"{cid}_true"], j[f"{cid}_false"], j[f"{cid}_row"]
+    decided = sure.fill_null(0) > 0
+    condition = truth(decided & (n_true == n), decided & (n_false == n))
+    one = decided & (n == 1)
+    day = ibis.ifelse(one, row["day"], ibis.null("int64"))
     if value == "mrs":
-        good, shown, undecided = favourable(v), v.cast("float64"), ibis.literal(False)
+        shown, shown_text = row["mrs"].cast("float64"), num(row["mrs"])
     else:
-        # the three-valued 'MRC sum is 60'; the sum itself, or the highest the grades allow
-        good, shown = v, ibis.coalesce(j[f"{cid}_mrc"], j[f"{cid}_mrc_high"])
-        undecided = day.notnull() & v.isnull()
-    found = day.notnull()
+        shown = row["mrc"].cast("float64")
+        shown_text = ibis.ifelse(
+            row["mrc"].notnull(),
+            num(row["mrc"]),
+            num(row["mrc_low"]) + ".." + num(row["mrc_high"]),
+        )
+    where = f"{int(months)} months ({months * month:.0f} +/- {window} days) after "
+    when = ibis.ifelse(
+        row["lo"] == row["hi"],
+        text(row["day"]),
+        text(row["day"]) + " (" + text(row["lo"]) + ".." + text(row["hi"]) + ")",
+    )
+    anchor = (
+        j.anchor_drug.fill_null("?")
+        + " day "
+        + text(j.anchor_day)
+        + ibis.ifelse(
+            j.anchor_lo.isnull() | j.anchor_hi.isnull() | (j.anchor_lo != j.anchor_hi),
+            " (" + text(j.anchor_lo) + ".." + text(j.anchor_hi) + ")",
+            ibis.literal(""),
+        )
+    )
     return {
-        cid: ibis.cases(
-            (found & good, ibis.literal(YES)),
-            (found & ~good, ibis.literal(NO)),
-            else_=ibis.literal(NE),
-        ),
+        cid: verdict(condition),
         f"{cid}__day": day,
-        f"{cid}__{'mrs' if value == 'mrs' else 'mrc_sum'}": (
-            shown if value == "mrs" else j[f"{cid}_mrc"].cast("float64")
+        f"{cid}__{'mrs' if value == 'mrs' else 'mrc_sum'}": ibis.ifelse(
+            one, shown, ibis.null("float64")
         ),
         f"{cid}__why": ibis.ifelse(
-            found,
-            ibis.literal("visits day ")
-            + text(day)
-            + f": {label} "
-            + (
-                num(shown)
-                if value == "mrs"
-                else ibis.ifelse(
-                    j[f"{cid}_mrc"].notnull(), num(shown), ibis.literal("at most ") + num(shown)
-                )
-            )
-            + " ("
-            + text(day - j.anchor_day)
-            + " days after "
-            + j.anchor_drug
-            + ")",
+            condition.notnull(),
+            ibis.literal("day ") + when + f": {label} " + shown_text + " (anchor " + anchor + ")",
             ibis.null("string"),
         ),
         f"{cid}__reason": ibis.cases(
-            (j.anchor_day.isnull(), ibis.literal("no immunotherapy with a start day")),
             (
-                undecided,
-                ibis.literal("the MRC grades on day ")
-                + text(day)
-                + " allow a sum of 60 and less (not every MRC-sum muscle graded)",
+                j.anchor_drug.isnull(),
+                ibis.literal("needs an immunotherapy course with a start day"),
             ),
             (
-                ~found,
-                ibis.literal(f"no {label} within +/-{window} days of {int(months)} months after ")
-                + j.anchor_drug,
+                possible.fill_null(0) == 0,
+                ibis.literal(f"needs an {label} at {where}") + anchor,
+            ),
+            (
+                ~decided,
+                ibis.literal(f"needs an {label} surely at {where}")
+                + anchor
+                + ": the one on day "
+                + text(j[f"{cid}_first"])
+                + " may fall outside (its day or the anchor's is a range)",
+            ),
+            (
+                condition.isnull() & (n > 1),
+                ibis.literal("needs to know which of ")
+                + n.cast("string")
+                + f" assessments is the closest to {where}"
+                + anchor
+                + f" (their days are ranges and their {label}s differ)",
+            ),
+            (
+                condition.isnull(),
+                ibis.literal(f"needs the {label} on day ")
+                + when
+                + ": the grades allow "
+                + shown_text
+                + " (not every MRC-sum muscle graded, or a range)",
             ),
             else_=ibis.literal(""),
         ),
@@ -150,23 +175,22 @@ def build(ctx: Context, wanted: Collection[str] | None = None) -> list[ir.Table]
 
 
 def _timepoints(ctx: Context, points: dict[str, tuple[str, float]]) -> ir.Table:
-    full = [cid for cid, (value, _) in points.items() if value == "mrc_full"]
-    near = nearest(
-        ctx,
-        points,
-        also={cid: ("mrc", "mrc_high") for cid in full},
-        present={cid: "mrc_seen" for cid in full},
-    )
     j = (
         ctx.patients.select("patient_id")
         .left_join(ctx.immuno_start, "patient_id")
         .select(~ibis.selectors.matches("_right$"))
     )
-    j = j.left_join(near, "patient_id").select(~ibis.selectors.matches("_right$"))
+    for cid, (value, months) in points.items():
+        if value == "mrs":
+            part = closest(ctx, cid, lambda t: t.mrs.notnull(), lambda t: favourable(t.mrs), months)
+        else:
+            part = closest(ctx, cid, lambda t: t.mrc_seen, lambda t: t.mrc_full, months)
+        j = j.left_join(part, "patient_id").select(~ibis.selectors.matches("_right$"))
     cols: dict[str, ir.Value] = {}
     w = ctx.params.window_days
     for cid, (value, months) in points.items():
-        cols |= _timepoint(j, cid, months, value, "mRS" if value == "mrs" else "MRC sum", w)
+        label = "mRS" if value == "mrs" else "MRC sum"
+        cols |= _timepoint(j, cid, months, value, label, w, ctx.params.month_days)
     return j.select("patient_id", **cols)
 
 

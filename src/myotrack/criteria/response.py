@@ -30,7 +30,23 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-from myotrack.criteria.base import NE, NO, YES, Context, Criterion, arg_max, num, text
+from myotrack.criteria.anchors import anchor_span
+from myotrack.criteria.base import (
+    NE,
+    NO,
+    YES,
+    Context,
+    Criterion,
+    Span,
+    after3,
+    all3,
+    any3,
+    arg_max,
+    num,
+    text,
+    truth,
+    unknown,
+)
 from myotrack.criteria.timepoints import escalation_anchor
 
 CRITERIA = (
@@ -60,7 +76,17 @@ def build(ctx: Context) -> list[ir.Table]:
     # anchor and the last after it
     before = (a.day <= a.anchor_day) & (a.day >= a.anchor_day - p.baseline_lookback_days)
     after = a.day > a.anchor_day
+    # with a range of days (the assessment's or the anchor's), a graded assessment may be on
+    # either side of the start: which grades are 'before' and 'after' is then unknown
+    x = Span(a.day_lo, a.day_hi)
+    post = after3(x, anchor_span(a))
+    look = truth(
+        a.day_lo >= a.anchor_hi - p.baseline_lookback_days,
+        a.day_hi < a.anchor_lo - p.baseline_lookback_days,
+    )
+    side = any3(post, all3(~post, look))
     per = a.group_by("patient_id").aggregate(
+        n_uncertain=unknown(side).ifelse(1, 0).sum(),
         b_day=a.day.max(where=before),
         b_up=arg_max(a.upper_min, a.day, where=before),
         b_lo=arg_max(a.lower_min, a.day, where=before),
@@ -98,13 +124,21 @@ def build(ctx: Context) -> list[ir.Table]:
     taper_ok = j.pred < p.response_prednisone_below
     strength_no = strength_known & ~strength_ok
     taper_no = taper_ok.notnull() & ~taper_ok.fill_null(True)
+    uncertain = j.n_uncertain.fill_null(0) > 0
     value = ibis.cases(
+        (uncertain, ibis.literal(NE)),
         (strength_ok & taper_ok.fill_null(False), ibis.literal(YES)),
         (strength_no | taper_no, ibis.literal(NO)),
         else_=ibis.literal(NE),
     )
     reason = ibis.cases(
         (j.anchor_day.isnull(), ibis.literal("no escalation therapy with a start day")),
+        (
+            uncertain,
+            ibis.literal("needs the days of the grades and of the start of ")
+            + j.anchor_drug
+            + ": a graded assessment may lie before or after it",
+        ),
         (
             j.b_day.isnull(),
             ibis.literal(

@@ -5,12 +5,15 @@
 
 - Anchor: the first rituximab course with a start day (or the ``--anchor`` drug).
 - Baseline: the last assessment at or before the anchor, no earlier than
-  ``baseline_lookback_days`` (120) before it, with CK (for the CK part) and with strength (for
-  the strength part).
-- Within (anchor, anchor + ``rtx_window_days`` (183)]: the lowest CK and the best strength.
-- Strength is the MRC sum when recorded at both; otherwise the weakest whole grade of the
-  upper or lower region (the same regions as the 002 rule). '2 points' = 2 MRC-sum points or
-  2 whole grades.
+  ``baseline_lookback_days`` (120) before it, with CK (for the CK part) and with an MRC sum
+  (for the strength part). Days are ranges (contract: Timing): every assessment that could be
+  the last one is a candidate, and a comparison must hold against each.
+- Within (anchor, anchor + ``rtx_window_days`` (183)]: every assessment that may lie there;
+  the part holds when one surely there holds, fails when all fail and one surely lies there.
+- Strength is the MRC sum (0-60) as the range an assessment allows (``mrc_low`` ..
+  ``mrc_high``: the recorded sum, else what the grades allow): a rise of 2 points holds when
+  even the lowest sum after exceeds the highest before by 2, fails when even the highest
+  after does not.
 - CK bounds (``ck_bound``, ``ck_state``; :func:`myotrack.measures.bounds.compare_expr`): the
   baseline is an interval (``>10000`` is at least 10,000, ``~4000`` is 3,600..4,400, 'elevated'
   is above the ULN); the CK part holds when some CK in the window is surely at most the
@@ -22,12 +25,34 @@ yes: either part holds; no: both parts evaluable and neither holds; else not eva
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import ibis
 import ibis.expr.types as ir
 
-from myotrack.criteria.base import NE, NO, YES, Context, Criterion, arg_max, arg_min, num, text
+from myotrack.criteria.anchors import anchor_span
+from myotrack.criteria.base import (
+    NE,
+    Context,
+    Criterion,
+    Span,
+    after3,
+    all3,
+    any3,
+    arg_max,
+    arg_min,
+    known,
+    num,
+    offset,
+    refuted,
+    text,
+    truth,
+    unknown,
+    verdict,
+    votes,
+)
 from myotrack.criteria.timepoints import first_course
-from myotrack.measures.bounds import APPROXIMATE, compare_expr
+from myotrack.measures.bounds import APPROXIMATE
 from myotrack.measures.enzymes import fold_decrease
 
 
@@ -71,122 +96,190 @@ CRITERIA = (
 )
 
 
+def _measure(
+    ctx: Context,
+    anc: ir.Table,
+    name: str,
+    has: ir.BooleanValue,
+    test: Callable[[ir.Table], ir.BooleanValue],
+) -> ir.Table:
+    """One part of the response (MRC sum or CK), three-valued, per patient.
+
+    Baseline: the last assessment with the measure on or before the anchor within the
+    lookback; when days are ranges, every assessment that could be the last one is a
+    candidate and the comparison must hold against all of them. Follow-up: every assessment
+    that may lie in (anchor, anchor + window]; the part holds when one surely there holds,
+    fails when every one fails and one surely lies there.
+    """
+    p = ctx.params
+    a = ctx.assess.filter(has).inner_join(anc, "patient_id")
+    x, anchor = Span(a.day_lo, a.day_hi), anchor_span(a)
+    post = after3(x, anchor)
+    look = truth(
+        a.day_lo >= a.anchor_hi - p.baseline_lookback_days,
+        a.day_hi < a.anchor_lo - p.baseline_lookback_days,
+    )
+    in_base = all3(~post, look)
+    since = offset(x, anchor)
+    in_window = all3(post, truth(since.hi <= p.rtx_window_days, since.lo > p.rtx_window_days))
+    a = a.mutate(in_base=in_base, in_window=in_window)
+    sure = a.group_by("patient_id").aggregate(
+        n_sure=known(a.in_base).ifelse(1, 0).sum(),
+        last_lo=a.day_lo.max(where=known(a.in_base)),
+    )
+    b = a.inner_join(sure.filter(sure.n_sure > 0), "patient_id")
+    b = b.filter(~refuted(b.in_base) & (b.day_hi.isnull() | (b.day_hi >= b.last_lo)))
+    base = b.group_by("patient_id").aggregate(**_base_aggs(b, name))
+    f = a.filter(~refuted(a.in_window)).inner_join(base, "patient_id")
+    vote = all3(f.in_window, test(f))
+    per = f.group_by("patient_id").aggregate(
+        **votes(vote), n_follow_sure=known(f.in_window).ifelse(1, 0).sum()
+    )
+    j = base.left_join(per, "patient_id").select(~ibis.selectors.matches("_right$"))
+    cond = ibis.cases(
+        (j.n_true.fill_null(0) > 0, ibis.literal(True)),
+        (
+            (j.n_unknown.fill_null(0) == 0)
+            & (j.n_false.fill_null(0) > 0)
+            & (j.n_follow_sure.fill_null(0) > 0),
+            ibis.literal(False),
+        ),
+        else_=ibis.null("boolean"),
+    )
+    return j.select(
+        "patient_id",
+        **{
+            f"{name}_ok": cond,
+            f"{name}_follow": j.n_true.fill_null(0)
+            + j.n_false.fill_null(0)
+            + j.n_unknown.fill_null(0),
+        },
+        **{c: j[c] for c in j.columns if c.startswith(f"{name}_b")},
+    )
+
+
+def _base_aggs(b: ir.Table, name: str) -> dict[str, ir.Value]:
+    """The baseline candidates, reduced to what the comparison needs."""
+    if name == "mrc":
+        return {
+            "mrc_b_low": b.mrc_low.min(),
+            "mrc_b_high": b.mrc_high.max(),
+            "mrc_b_day": b.day.max(),
+        }
+    low, high = _ends(b.ck, b.ck_bound, b.ck_state, b.ck_uln)
+    return {
+        "ck_b_low": low.min(),
+        "ck_b_high": high.max(),
+        "ck_b_open": high.isnull().ifelse(1, 0).sum(),
+        "ck_b_lt": (b.ck_bound == "<").ifelse(1, 0).sum(),
+        "ck_b_value": arg_max(b.ck, b.day),
+        "ck_b_day": b.day.max(),
+    }
+
+
 def build(ctx: Context) -> list[ir.Table]:
     p = ctx.params
     anc = first_course(ctx, "rituximab")
+    points = float(p.rtx_strength_points)
+    fold = float(p.rtx_ck_fold)
+
+    def mrc_test(f: ir.Table) -> ir.BooleanValue:
+        return truth(f.mrc_low - f.mrc_b_high >= points, f.mrc_high - f.mrc_b_low < points)
+
+    def ck_test(f: ir.Table) -> ir.BooleanValue:
+        low, high = _ends(f.ck, f.ck_bound, f.ck_state, f.ck_uln)
+        now_low = low.fill_null(0.0)
+        b_high = ibis.ifelse(f.ck_b_open > 0, ibis.null("float64"), f.ck_b_high)
+        # '>1000' after 10,000 is more than a tenth: not a 10-fold fall
+        open_edge = (
+            (now_low * fold == b_high) & (now_low > 0) & ((f.ck_bound == ">") | (f.ck_b_lt > 0))
+        )
+        return truth(
+            (f.ck_b_low > 0) & high.notnull() & (f.ck_b_low >= high * fold),
+            b_high.notnull() & ((now_low * fold > b_high) | open_edge),
+        )
+
+    has_ck = ctx.assess.ck.notnull() | (ctx.assess.ck_state != "")
+    mrc = _measure(ctx, anc, "mrc", ctx.assess.mrc_seen, mrc_test)
+    ck = _measure(ctx, anc, "ck", has_ck, ck_test)
+    # the detail columns: the lowest CK and the best MRC sum surely in the window
     a = ctx.assess.inner_join(anc, "patient_id")
-    a = a.filter(
-        (a.day >= a.anchor_day - p.baseline_lookback_days)
-        & (a.day <= a.anchor_day + p.rtx_window_days)
+    since = offset(Span(a.day_lo, a.day_hi), anchor_span(a))
+    surely = known(
+        all3(
+            after3(Span(a.day_lo, a.day_hi), anchor_span(a)),
+            truth(since.hi <= p.rtx_window_days, since.lo > p.rtx_window_days),
+        )
     )
-    # per patient in one pass: the last value of each measure at or before the anchor (within
-    # the lookback) and the best one after it (within the window)
-    before, after = a.day <= a.anchor_day, a.day > a.anchor_day
-
-    def last_before(value: str) -> ir.Value:
-        return arg_max(a[value], a.day, where=before & a[value].notnull())
-
-    has_ck = a.ck.notnull() | (a.ck_state != "")
-    ck_row = ibis.struct(
-        {"ck": a.ck, "bound": a.ck_bound, "state": a.ck_state, "uln": a.ck_uln, "day": a.day}
-    )
-    base_ck = arg_max(ck_row, a.day, where=before & has_ck)
-    per = a.group_by("patient_id").aggregate(
-        b_ck=base_ck["ck"],
-        b_bound=base_ck["bound"],
-        b_state=base_ck["state"],
-        b_uln=base_ck["uln"],
-        b_ck_day=base_ck["day"],
-        b_mrc=last_before("mrc"),
-        b_up=last_before("upper_min"),
-        b_lo=last_before("lower_min"),
-        min_ck=a.ck.min(where=after),
+    best = a.group_by("patient_id").aggregate(
+        min_ck=a.ck.min(where=surely),
         # of equal lowest CKs, the first
-        min_ck_day=arg_min(
-            a.day, ibis.struct({"ck": a.ck, "day": a.day}), where=after & a.ck.notnull()
-        ),
-        max_mrc=a.mrc.max(where=after),
-        max_up=a.upper_min.max(where=after),
-        max_lo=a.lower_min.max(where=after),
+        min_ck_day=arg_min(a.day, a.ck + a.day * 1e-9, where=surely & a.ck.notnull()),
+        max_mrc=a.mrc.max(where=surely),
     )
     j = (
         ctx.patients.select("patient_id")
         .left_join(anc, "patient_id")
         .select(~ibis.selectors.matches("_right$"))
     )
-    j = j.left_join(per, "patient_id").select(~ibis.selectors.matches("_right$"))
-    # the CK part, three-valued: each CK in the window against the baseline's interval
-    b_low, b_high = _ends(j.b_ck, j.b_bound, j.b_state, j.b_uln)
-    base = j.select("patient_id", b_low=b_low, b_high=b_high, b_has=j.b_ck_day.notnull())
-    base = base.filter(base.b_has).drop("b_has")
-    w = a.filter(after & has_ck).inner_join(base, "patient_id")
-    fold_limit = float(p.rtx_ck_fold)
-    sure_fall = compare_expr(
-        w.ck,
-        w.ck_bound,
-        w.ck_state,
-        w.ck_uln,
-        "at_most",
-        limit=ibis.ifelse(w.b_low > 0, w.b_low / fold_limit, ibis.null("float64")),
-    )
-    no_fall = compare_expr(
-        w.ck, w.ck_bound, w.ck_state, w.ck_uln, "above", limit=w.b_high / fold_limit
-    )
-    ck_votes = w.group_by("patient_id").aggregate(
-        n_follow=w.count(),
-        n_fall=sure_fall.fill_null(False).ifelse(1, 0).sum(),
-        n_no=no_fall.fill_null(False).ifelse(1, 0).sum(),
-    )
-    j = j.left_join(ck_votes, "patient_id").select(~ibis.selectors.matches("_right$"))
-    fold = fold_decrease(j.b_ck, j.min_ck)
-    ck_ok = ibis.cases(
-        (j.n_fall.fill_null(0) > 0, True),
-        ((j.n_follow.fill_null(0) > 0) & (j.n_no == j.n_follow), False),
-        else_=ibis.null("boolean"),
-    )
-    mrc_change = j.max_mrc - j.b_mrc
-    up_change = (j.max_up - j.b_up).cast("float64")
-    lo_change = (j.max_lo - j.b_lo).cast("float64")
-    change = ibis.coalesce(mrc_change, ibis.greatest(up_change, lo_change), up_change, lo_change)
-    st_ok = change >= p.rtx_strength_points
-    value = ibis.cases(
-        (ck_ok.fill_null(False) | st_ok.fill_null(False), ibis.literal(YES)),
-        (ck_ok.notnull() & st_ok.notnull(), ibis.literal(NO)),
-        else_=ibis.literal(NE),
-    )
+    for t in (mrc, ck, best):
+        j = j.left_join(t, "patient_id").select(~ibis.selectors.matches("_right$"))
+    st_ok, ck_ok = j.mrc_ok, j.ck_ok
+    condition = any3(st_ok, ck_ok)
+    value = verdict(condition)
+    fold_v = fold_decrease(j.ck_b_value, j.min_ck)
+    change = j.max_mrc - j.mrc_b_high
+    window = p.rtx_window_days
+    lookback = p.baseline_lookback_days
+    drug = j.anchor_drug.fill_null("rituximab")
+
+    def missing(part: str, b_day: ir.Value, follow: ir.Value) -> ir.StringValue:
+        return ibis.cases(
+            (
+                b_day.isnull(),
+                ibis.literal(f"needs {part} in the {lookback} days up to the start of ") + drug,
+            ),
+            (
+                follow.fill_null(0) == 0,
+                ibis.literal(f"needs {part} within {window} days after the start of ") + drug,
+            ),
+            else_=ibis.literal(f"needs {part} on exact days or as exact values after ") + drug,
+        )
+
     reason = ibis.cases(
-        (j.anchor_day.isnull(), ibis.literal("no rituximab course with a start day")),
+        (j.anchor_day.isnull(), ibis.literal("needs a rituximab course with a start day")),
         (
-            ck_ok.isnull() & st_ok.isnull(),
-            ibis.literal("no CK or strength both before and within 6 months after ")
-            + j.anchor_drug,
+            unknown(st_ok) & unknown(ck_ok),
+            missing("an MRC sum", j.mrc_b_day, j.mrc_follow)
+            + "; and "
+            + missing("a CK", j.ck_b_day, j.ck_follow),
         ),
         (
-            ck_ok.isnull(),
-            ibis.literal(
-                "strength did not improve by 2 and CK was not measured both before and after"
-                " (or its written bounds leave a 10-fold fall open)"
-            ),
+            unknown(ck_ok),
+            ibis.literal("MRC sum did not rise by 2; ") + missing("a CK", j.ck_b_day, j.ck_follow),
         ),
         (
-            st_ok.isnull(),
-            ibis.literal(
-                "CK fell less than 10-fold and strength was not assessed both before and after"
-            ),
+            unknown(st_ok),
+            ibis.literal("CK did not fall 10-fold; ")
+            + missing("an MRC sum", j.mrc_b_day, j.mrc_follow),
         ),
         else_=ibis.literal(""),
     )
     why = (
         ibis.literal("CK ")
-        + num(j.b_ck)
+        + num(j.ck_b_value)
         + " (day "
-        + text(j.b_ck_day)
+        + text(j.ck_b_day)
         + ") -> lowest "
         + num(j.min_ck)
         + " (day "
         + text(j.min_ck_day)
-        + "); strength change "
-        + num(change)
+        + "); MRC sum "
+        + num(j.mrc_b_high)
+        + " (day "
+        + text(j.mrc_b_day)
+        + ") -> best "
+        + num(j.max_mrc)
         + " (anchor "
         + j.anchor_drug.fill_null("?")
         + " day "
@@ -198,7 +291,7 @@ def build(ctx: Context) -> list[ir.Table]:
             "patient_id",
             rtx_response=value,
             rtx_response__anchor_drug=j.anchor_drug,
-            rtx_response__ck_fold=fold.round(2),
+            rtx_response__ck_fold=fold_v.round(2),
             rtx_response__strength_change=change,
             rtx_response__why=why,
             rtx_response__reason=ibis.ifelse(value == NE, reason, ibis.literal("")),

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import ibis
 import ibis.expr.types as ir
 
-from myotrack.criteria.base import ESCALATION, Context, arg_max, arg_min, earliest
+from myotrack.criteria import anchors
+from myotrack.criteria.anchors import anchor_span
+from myotrack.criteria.base import Context, Span, arg_max, arg_min, known, offset, refuted, within3
 from myotrack.measures.bounds import compare_expr
 
 
@@ -35,71 +39,94 @@ def anchored(ctx: Context) -> ir.Table:
     return ctx.assess.inner_join(ctx.immuno_start, "patient_id")
 
 
-def nearest(
+def closest(
     ctx: Context,
-    points: dict[str, tuple[str, float]],
-    also: dict[str, tuple[str, ...]] | None = None,
-    present: dict[str, str] | None = None,
+    name: str,
+    present: Callable[[ir.Table], ir.BooleanValue],
+    condition: Callable[[ir.Table], ir.BooleanValue],
+    months: float,
 ) -> ir.Table:
-    """Per patient, for each time point, the assessment with its value nearest to anchor + months.
+    """Per patient, the assessments that could be the one closest to anchor + ``months``
+    within +/- ``window_days``, and what they say.
 
-    ``points``: name -> (value column, months). Only assessments with the value recorded within
-    +/- ``window_days`` of the target count; on a tie the earlier wins. One aggregation for all
-    points. Columns: patient_id, and per point ``<name>_day`` and ``<name>_value`` (null when
-    no assessment qualifies). ``also``: per point, further columns of the same assessment
-    (``<name>_<column>``); ``present``: per point, the boolean column that makes an assessment
-    count (default: the value is not null).
+    ``present``: what makes an assessment count; ``condition``: the three-valued condition
+    judged at the time point (both of the assessment table). Days and the anchor are ranges (contract:
+    Timing): an assessment is surely in the window when every day of its offset from the
+    anchor is; it could be the closest one unless one surely in the window is surely closer.
+    The time point is decided when an assessment surely lies in the window and every one that
+    could be the closest says the same (DOMAIN.md section 9, 'Timing').
+
+    Columns: ``<name>_possible`` (assessments that may lie in the window), ``<name>_sure``
+    (that surely do), ``<name>_first`` (the first day that may), ``<name>_n`` (candidates for the closest), ``<name>_true`` /
+    ``<name>_false`` (candidates for which the condition is known true / false) and
+    ``<name>_row`` (the first candidate: day, its range, mRS and MRC sum).
     """
     p = ctx.params
     a = anchored(ctx)
-    offsets = {name: round(months * p.month_days) for name, (_, months) in points.items()}
-    lo = min(offsets.values()) - p.window_days
-    hi = max(offsets.values()) + p.window_days
-    a = a.filter((a.day >= a.anchor_day + lo) & (a.day <= a.anchor_day + hi))
-    aggs = {}
-    for name, (value, _) in points.items():
-        dist = (a.day - (a.anchor_day + offsets[name])).abs()
-        has = a[present[name]] if present and name in present else a[value].notnull()
-        ok = has & (dist <= p.window_days)
-        key = dist + a.day * 1e-7  # unique within a patient: the earlier day wins a tie
-        aggs[f"{name}_day"] = arg_min(a.day, key, where=ok)
-        aggs[f"{name}_value"] = arg_min(a[value], key, where=ok)
-        for col in (also or {}).get(name, ()):
-            aggs[f"{name}_{col}"] = arg_min(a[col], key, where=ok)
-    return a.group_by("patient_id").aggregate(**aggs)
+    w = float(p.window_days)
+    target = months * p.month_days
+    b = a.filter(present(a).fill_null(False))
+    o = offset(Span(b.day_lo, b.day_hi), anchor_span(b))
+    inside = within3(o, target - w, target + w)
+    low_ok = o.lo.isnull() | (o.lo <= target)
+    high_ok = o.hi.isnull() | (o.hi >= target)
+    dmin = ibis.cases(
+        (low_ok & high_ok, ibis.literal(0.0)),
+        (o.hi.notnull() & (o.hi < target), target - o.hi),
+        else_=o.lo - target,
+    )
+    dmax = ibis.ifelse(
+        o.lo.isnull() | o.hi.isnull(),
+        ibis.null("float64"),
+        ibis.greatest((o.lo - target).abs(), (o.hi - target).abs()),
+    )
+    b = b.mutate(_inside=inside, _dmin=dmin.cast("float64"), _dmax=dmax.cast("float64"))
+    per = b.group_by("patient_id").aggregate(
+        possible=(~refuted(b._inside)).ifelse(1, 0).sum(),
+        sure=known(b._inside).ifelse(1, 0).sum(),
+        bound=b._dmax.min(where=known(b._inside)),
+        first=b.day.min(where=~refuted(b._inside)),
+    )
+    c = b.inner_join(per.select("patient_id", "bound"), "patient_id")
+    c = c.filter(~refuted(c._inside) & c.bound.notnull() & (c._dmin <= c.bound))
+    cond = condition(c)
+    row = ibis.struct({"day": c.day, "lo": c.day_lo, "hi": c.day_hi, **_ROW(c)})
+    cand = c.group_by("patient_id").aggregate(
+        n=c.count(),
+        n_true=known(cond).ifelse(1, 0).sum(),
+        n_false=refuted(cond).ifelse(1, 0).sum(),
+        row=arg_min(row, c.day),
+    )
+    out = per.left_join(cand, "patient_id").select(~ibis.selectors.matches("_right$"))
+    return out.select(
+        "patient_id",
+        **{
+            f"{name}_possible": out.possible,
+            f"{name}_sure": out.sure,
+            f"{name}_first": out.first,
+            f"{name}_n": out.n.fill_null(0),
+            f"{name}_true": out.n_true.fill_null(0),
+            f"{name}_false": out.n_false.fill_null(0),
+            f"{name}_row": out.row,
+        },
+    )
+
+
+def _ROW(t: ir.Table) -> dict[str, ir.Value]:
+    """The assessment columns a time point shows (its 'why')."""
+    return {"mrs": t.mrs, "mrc": t.mrc, "mrc_low": t.mrc_low, "mrc_high": t.mrc_high}
 
 
 def escalation_anchor(ctx: Context) -> ir.Table:
-    """Per patient, the escalation drug started last (its first course), or the --anchor drug's first.
-
-    Each escalation drug counts from its first course, so a re-dose of rituximab (or a
-    maintenance course) never becomes the anchor: 'after the therapy' means after it began.
-    """
-    if ctx.params.anchor:
-        return ctx.immuno_start
-    t = ctx.treatments
-    t = t.filter(t.drug.isin(ESCALATION) & t.start_day.notnull())
-    firsts = t.group_by(["patient_id", "drug"]).aggregate(
-        first_day=t.start_day.min(), entry=arg_min(t.entry, earliest(t))
-    )
-    return firsts.group_by("patient_id").aggregate(
-        anchor_day=firsts.first_day.max(),
-        # the latest start; of drugs started that day, the first entered
-        anchor_drug=arg_max(
-            firsts.drug, ibis.struct({"start_day": firsts.first_day, "later": -firsts.entry})
-        ),
-    )
+    """Per patient, the escalation drug started last, each from its first course (or the
+    --anchor drug's first, or the patient's index treatment): :mod:`myotrack.criteria.anchors`."""
+    return anchors.escalation(ctx.treatments, ctx.params)
 
 
 def first_course(ctx: Context, drug: str) -> ir.Table:
-    """Per patient, the first course of ``drug`` (or the --anchor drug's first)."""
-    if ctx.params.anchor:
-        return ctx.immuno_start
-    t = ctx.treatments
-    t = t.filter((t.drug == drug) & t.start_day.notnull())
-    return t.group_by("patient_id").aggregate(
-        anchor_day=t.start_day.min(), anchor_drug=arg_min(t.drug, earliest(t))
-    )
+    """Per patient, the first course of ``drug`` (or the --anchor drug's first, or the
+    patient's index treatment)."""
+    return anchors.first_of(ctx.treatments, ctx.params, drug)
 
 
 def ck_within(

@@ -95,6 +95,20 @@ def cross_checks(
     )
 
     t = frames["treatments"]
+    marked = t[t["index_course"] == "yes"]["patient_id"]
+    second = np.zeros(len(t), dtype=bool)
+    second[np.flatnonzero((t["index_course"] == "yes").to_numpy(dtype=bool, na_value=False))] = (
+        marked.duplicated(keep="first").to_numpy()
+    )
+    _mask_problems(
+        out,
+        labels["treatments"],
+        rows["treatments"],
+        second,
+        "index_course",
+        "a second index treatment for the same patient: mark one course per patient",
+        t["index_course"],
+    )
     start = t["start_day"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
     end = t["end_day"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
     with np.errstate(invalid="ignore"):

@@ -303,6 +303,13 @@ TREATMENTS = TableSpec(
             minimum=1,
         ),
         Column(
+            "index_course",
+            "enum",
+            "yes on the patient's index treatment: the course every time-based criterion counts"
+            " from for this patient (at most one per patient; empty = the criterion's own anchor)",
+            allowed=("yes", "no"),
+        ),
+        Column(
             "dose",
             "float",
             "dose amount; may be written with its unit (1 mg/kg/day, 60 mg)",
