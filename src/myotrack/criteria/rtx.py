@@ -26,6 +26,7 @@ import ibis
 import ibis.expr.types as ir
 
 from myotrack.criteria.base import NE, NO, YES, Context, Criterion, arg_max, arg_min, num, text
+from myotrack.criteria.portable import pick_fields, rounded
 from myotrack.criteria.timepoints import first_course
 from myotrack.measures.bounds import APPROXIMATE, compare_expr
 from myotrack.measures.enzymes import fold_decrease
@@ -87,10 +88,8 @@ def build(ctx: Context) -> list[ir.Table]:
         return arg_max(a[value], a.day, where=before & a[value].notnull())
 
     has_ck = a.ck.notnull() | (a.ck_state != "")
-    ck_row = ibis.struct(
-        {"ck": a.ck, "bound": a.ck_bound, "state": a.ck_state, "uln": a.ck_uln, "day": a.day}
-    )
-    base_ck = arg_max(ck_row, a.day, where=before & has_ck)
+    ck_row = {"ck": a.ck, "bound": a.ck_bound, "state": a.ck_state, "uln": a.ck_uln, "day": a.day}
+    base_ck = pick_fields(ck_row, a.day, where=before & has_ck, largest=True)
     per = a.group_by("patient_id").aggregate(
         b_ck=base_ck["ck"],
         b_bound=base_ck["bound"],
@@ -198,7 +197,7 @@ def build(ctx: Context) -> list[ir.Table]:
             "patient_id",
             rtx_response=value,
             rtx_response__anchor_drug=j.anchor_drug,
-            rtx_response__ck_fold=fold.round(2),
+            rtx_response__ck_fold=rounded(fold, 2),
             rtx_response__strength_change=change,
             rtx_response__why=why,
             rtx_response__reason=ibis.ifelse(value == NE, reason, ibis.literal("")),
