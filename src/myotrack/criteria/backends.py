@@ -17,7 +17,6 @@ import ibis
 import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
@@ -38,14 +37,19 @@ def spark_session(master: str = "local[*]", app_name: str = "myotrack") -> Any:
     """
     from pyspark.sql import SparkSession
 
+    builder = SparkSession.builder.master(master).appName(app_name)
+    if master.startswith("local"):
+        # one machine: no network interface looked up, a shuffle partition per core or so
+        builder = (
+            builder.config("spark.driver.host", "127.0.0.1")
+            .config("spark.driver.bindAddress", "127.0.0.1")
+            .config("spark.sql.shuffle.partitions", "4")
+        )
     return (
-        SparkSession.builder.master(master)
-        .appName(app_name)
-        .config("spark.ui.enabled", "false")
+        builder.config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-        .config("spark.sql.shuffle.partitions", "8")
         .config("spark.jars.packages", "")
         .getOrCreate()
     )
@@ -136,7 +140,8 @@ def keyed(con: Any, tables: Mapping[str, ir.Table]) -> tuple[dict[str, ir.Table]
     entry, breaking ties between courses started the same day) is taken from the table when it
     has it, else the courses' order by patient, start day and drug.
 
-    Returns the tables by contract name and the patients' ids by key (``patient_id``, ``key``).
+    Returns the tables by contract name and the patients' ids by key (``pid``, ``key``; cached:
+    the caller releases it).
     """
     if "patients" not in tables:
         raise MyotrackError("evaluate_tables needs a 'patients' table")
@@ -176,7 +181,7 @@ def keyed(con: Any, tables: Mapping[str, ir.Table]) -> tuple[dict[str, ir.Table]
             for c, k in cols.items()
         }
         out[name] = j.select(**values)
-    return out, ids.select(patient_id=ids.pid, key=ids.key)
+    return out, ids
 
 
 def _pa_type(kind: str) -> pa.DataType:

@@ -302,10 +302,10 @@ def evaluate_tables(
     p = params or Params()
     pl = plan(tuple(ORDER) if criteria is None else tuple(criteria), p, con.name)
     given, ids = keyed(con, tables)
-    ordered = con.to_pyarrow(ids.order_by("key"))
-    keys = pd.Series(ordered["key"].to_numpy())
     try:
-        return _run(con, pl, given, keys, ordered["patient_id"].to_numpy(zero_copy_only=False))
+        ordered = con.to_pyarrow(ids.order_by("key"))
+        keys = pd.Series(ordered["key"].to_numpy())
+        return _run(con, pl, given, keys, ordered["pid"].to_numpy(zero_copy_only=False))
     finally:
         ids.release()
 
