@@ -110,7 +110,7 @@ def _copy_postgres(con: Any, name: str, data: pa.Table) -> ir.Table:
     with con.con.cursor() as cur, cur.copy(f'COPY "{name}" ({cols}) FROM STDIN (FORMAT csv)') as cp:
         cp.write(buf.getvalue())
     con.con.commit()
-    return t
+    return stored(con, t)
 
 
 def _schema(name: str) -> ibis.Schema:
@@ -119,6 +119,16 @@ def _schema(name: str) -> ibis.Schema:
 
 def _contract(uname: str) -> str:
     return uname.split("_")[1]
+
+
+def stored(con: Any, table: ir.Table) -> ir.Table:
+    """``table`` (just stored by the engine) ready to be read: PostgreSQL never analyses a
+    temporary table by itself, and without statistics it plans joins over them as if empty."""
+    if con.name == "postgres":
+        with con.con.cursor() as cur:
+            cur.execute(f'ANALYZE "{table.get_name()}"')
+        con.con.commit()
+    return table
 
 
 def drop(con: Any, names: Collection[str]) -> None:

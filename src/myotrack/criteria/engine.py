@@ -35,7 +35,7 @@ from myotrack.criteria import (
     response,
     rtx,
 )
-from myotrack.criteria.backends import drop, keyed, upload
+from myotrack.criteria.backends import drop, keyed, stored, upload
 from myotrack.criteria.base import NE, Criterion, Params
 from myotrack.criteria.portable import normalise
 from myotrack.criteria.prepare import arrow_tables, build_context, prepared, schemas
@@ -321,6 +321,7 @@ def _run(
         for name, expr in pl.tables:
             t = _bind(expr, bound).cache()
             cached.append(t)
+            stored(con, t)
             bound[name] = t
         core = None
         if pl.coreset is not None:
