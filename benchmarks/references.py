@@ -243,3 +243,119 @@ def duckdb_reference(ds: Dataset, params: Params | None = None) -> pd.DataFrame:
     finally:
         con.close()
     return out
+
+
+# ---- (b) the same query by hand for PostgreSQL and Spark ---------------------------------
+
+
+def backend_sql(
+    backend: str, tables: dict[str, str] | None = None, params: Params | None = None
+) -> str:
+    """:func:`duckdb_sql` written for PostgreSQL (``postgres``) or Spark SQL (``pyspark``).
+
+    ``tables``: the name of each of the five tables in that backend. Neither has DuckDB's
+    ``LAG(... IGNORE NULLS)`` (PostgreSQL) or ``arg_min``: the previous MRC sum is a plain
+    ``LAG`` over the assessments that have one, the picks an ordered array's first element
+    (PostgreSQL) or ``MIN_BY``/``MAX_BY`` (Spark).
+    """
+    p = params or Params()
+    names = {t: t for t in ("patients", "visits", "strength", "treatments", "events")}
+    names |= tables or {}
+    q = '"' if backend == "postgres" else "`"
+    tab = {t: f"{q}{n}{q}" for t, n in names.items()}
+    drug = _anchor_drug(p)
+    anchor_filter = (
+        f"drug = '{drug}'"
+        if drug
+        else "drug NOT IN (" + ", ".join(f"'{d}'" for d in NOT_IMMUNOTHERAPY) + ")"
+    )
+    muscles = ", ".join(f"'{m}'" for m in MRC_SUM_MUSCLES)
+    offset = _target_offset(p)
+    if backend == "postgres":
+        pre_ck = "(ARRAY_AGG(a.ck ORDER BY a.day DESC))[1]"
+        best_mrs = f"(ARRAY_AGG(a.mrs ORDER BY ABS(a.day - n.anchor_day - {offset}), a.day))[1]"
+    else:
+        pre_ck = "MAX_BY(a.ck, a.day)"
+        best_mrs = (
+            f"MIN_BY(a.mrs, STRUCT(ABS(a.day - n.anchor_day - {offset}) AS dist, a.day AS day))"
+        )
+    if p.relapse_baseline == "nadir":
+        baseline = (
+            "MIN(CASE WHEN ck_uln IS NOT NULL THEN ck END) OVER (PARTITION BY patient_id "
+            "ORDER BY day ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)"
+        )
+        pre_join = ""
+    else:
+        baseline = "pre_ck"
+        pre_join = "LEFT JOIN pre USING (patient_id)"
+    reported = "r.patient_id IS NOT NULL" if p.accept_reported_relapse else "FALSE"
+    return f"""
+WITH anchor AS (
+    SELECT patient_id, MIN(start_day) AS anchor_day
+    FROM {tab["treatments"]} WHERE start_day IS NOT NULL AND {anchor_filter}
+    GROUP BY patient_id
+),
+grades AS (
+    SELECT patient_id, day, SUM(grade_whole) AS mrc_grades
+    FROM {tab["strength"]} WHERE muscle IN ({muscles}) AND side IN ('left', 'right')
+    GROUP BY patient_id, day HAVING COUNT(*) = {_MRC_SIDES}
+),
+assess AS (
+    SELECT COALESCE(v.patient_id, g.patient_id) AS patient_id, COALESCE(v.day, g.day) AS day,
+           v.ck, v.ck_uln, COALESCE(v.ck_bound, '') AS ck_bound, v.mrs,
+           COALESCE(v.mrc_sum, g.mrc_grades) AS mrc
+    FROM {tab["visits"]} v FULL OUTER JOIN grades g
+      ON v.patient_id = g.patient_id AND v.day = g.day
+),
+pre AS (
+    SELECT a.patient_id, {pre_ck} AS pre_ck
+    FROM assess a JOIN anchor n ON a.patient_id = n.patient_id
+    WHERE a.day <= n.anchor_day AND a.ck IS NOT NULL
+    GROUP BY a.patient_id
+),
+after AS (
+    SELECT a.patient_id, a.day, a.ck, a.ck_uln, a.ck_bound, a.mrc
+    FROM assess a JOIN anchor n ON a.patient_id = n.patient_id
+    WHERE a.day > n.anchor_day
+),
+prev AS (
+    SELECT patient_id, day,
+           LAG(mrc) OVER (PARTITION BY patient_id ORDER BY day) AS prev_mrc
+    FROM after WHERE mrc IS NOT NULL
+),
+post AS (
+    SELECT patient_id, day, ck, ck_uln, ck_bound, mrc, prev_mrc, {baseline} AS baseline
+    FROM after LEFT JOIN prev USING (patient_id, day) {pre_join}
+),
+measured AS (
+    SELECT patient_id,
+           BOOL_OR(CASE ck_bound
+                       WHEN '' THEN ck > baseline AND ck > {p.relapse_ck_multiple} * ck_uln
+                       WHEN '>' THEN ck >= baseline AND ck >= {p.relapse_ck_multiple} * ck_uln
+                       ELSE FALSE END
+                   AND prev_mrc - mrc > {p.relapse_mrc_drop}) AS hit,
+           COUNT(*) FILTER (WHERE prev_mrc IS NOT NULL AND baseline IS NOT NULL) AS n_eval
+    FROM post
+    WHERE mrc IS NOT NULL AND ck IS NOT NULL AND ck_uln IS NOT NULL
+    GROUP BY patient_id
+),
+reported AS (
+    SELECT DISTINCT e.patient_id FROM {tab["events"]} e JOIN anchor n ON e.patient_id = n.patient_id
+    WHERE e.kind = 'relapse_reported' AND e.day IS NOT NULL AND e.day > n.anchor_day
+),
+recovery AS (
+    SELECT a.patient_id, {best_mrs} AS mrs
+    FROM assess a JOIN anchor n ON a.patient_id = n.patient_id
+    WHERE a.mrs IS NOT NULL AND ABS(a.day - n.anchor_day - {offset}) <= {p.window_days}
+    GROUP BY a.patient_id
+)
+SELECT pt.patient_id,
+       CASE WHEN COALESCE(m.hit, FALSE) OR {reported} THEN '{YES}'
+            WHEN COALESCE(m.n_eval, 0) > 0 THEN '{NO}' ELSE '{NE}' END AS relapse,
+       CASE WHEN rc.mrs IS NULL THEN '{NE}' WHEN rc.mrs <= 1 THEN '{YES}' ELSE '{NO}' END
+           AS favourable_recovery_6m
+FROM {tab["patients"]} pt
+LEFT JOIN measured m ON m.patient_id = pt.patient_id
+LEFT JOIN reported r ON r.patient_id = pt.patient_id
+LEFT JOIN recovery rc ON rc.patient_id = pt.patient_id
+"""

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -43,3 +46,33 @@ def make(
         treatments=pd.DataFrame(treatments) if treatments else None,
         events=pd.DataFrame(events) if events else None,
     )
+
+
+POSTGRES_URL = os.environ.get("MYOTRACK_TEST_POSTGRES_URL", "").strip()
+
+
+@pytest.fixture(scope="session")
+def postgres_backend() -> Iterator[object]:
+    """An Ibis PostgreSQL connection to the server scripts/test.sh starts (skipped without it)."""
+    if not POSTGRES_URL:
+        pytest.skip("MYOTRACK_TEST_POSTGRES_URL is not set (scripts/postgres.sh start)")
+    import ibis
+
+    con = ibis.connect(POSTGRES_URL)
+    yield con
+    con.disconnect()
+
+
+@pytest.fixture(scope="session")
+def spark_backend() -> Iterator[object]:
+    """An Ibis Spark connection on a local session (skipped without pyspark or a Java runtime)."""
+    pytest.importorskip("pyspark")
+    if shutil.which("java") is None:
+        pytest.skip("no Java runtime for Spark (scripts/test.sh installs one)")
+    import ibis
+
+    from myotrack.criteria import spark_session
+
+    session = spark_session("local[2]")
+    yield ibis.pyspark.connect(session)
+    session.stop()

@@ -1,7 +1,8 @@
 """Outcome criteria of the published papers and the field's standards, run by one engine."""
 
+from myotrack.criteria.backends import spark_session
 from myotrack.criteria.base import NE, NO, YES, Criterion, Params
-from myotrack.criteria.engine import CRITERIA, ORDER, Outcomes, evaluate, plan
+from myotrack.criteria.engine import CRITERIA, ORDER, Outcomes, evaluate, evaluate_tables, plan
 
 __all__ = [
     "CRITERIA",
@@ -13,5 +14,7 @@ __all__ = [
     "Outcomes",
     "Params",
     "evaluate",
+    "evaluate_tables",
     "plan",
+    "spark_session",
 ]

@@ -1,6 +1,6 @@
 """What every criterion shares: its metadata, the parameters, the result values, the context.
 
-A criterion is an Ibis expression over the five tables (executed by DuckDB in-process) that
+A criterion is an Ibis expression over the contract tables (executed by an Ibis backend) that
 returns one row per patient with:
 
 - ``<id>``: ``yes``, ``no`` or ``not_evaluable``;
@@ -12,13 +12,12 @@ returns one row per patient with:
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import ibis
-import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 
+from myotrack.criteria import portable
 from myotrack.errors import MyotrackError
 from myotrack.tables.vocab import REFRACTORY_SECOND_AGENTS
 
@@ -125,27 +124,18 @@ class Context:
     params: Params
 
 
-@functools.cache
-def _arg_function(name: str, arg: dt.DataType, key: dt.DataType) -> Callable[..., ir.Value]:
-    def fn(arg, key):  # type: ignore[no-untyped-def]  # the signature is given below
-        ...
-
-    return ibis.udf.agg.builtin(fn, name=name, signature=((arg, key), arg))  # type: ignore[no-any-return]
-
-
 def arg_min(x: ir.Value, key: ir.Value, where: ir.BooleanValue | None = None) -> ir.Value:
     """``x`` at the row with the smallest ``key`` (rows with a null key are skipped).
 
-    DuckDB's ``arg_min_null``: unlike Ibis's ``argmin`` (an ordered ``FIRST``, several times
-    slower on large groups) it is a plain aggregate, and unlike ``arg_min`` it keeps a null
-    ``x``, so several columns picked by the same key always come from the same row.
+    Unlike a plain ``MIN`` it keeps a null ``x``, so several columns picked by the same key
+    always come from the same row. Its form per backend: :func:`myotrack.criteria.portable.arg_min`.
     """
-    return _arg_function("arg_min_null", x.type(), key.type())(x, key, where=where)
+    return portable.arg_min(x, key, where=where)
 
 
 def arg_max(x: ir.Value, key: ir.Value, where: ir.BooleanValue | None = None) -> ir.Value:
     """``x`` at the row with the largest ``key`` (see :func:`arg_min`)."""
-    return _arg_function("arg_max_null", x.type(), key.type())(x, key, where=where)
+    return portable.arg_max(x, key, where=where)
 
 
 def earliest(t: ir.Table) -> ir.Value:
@@ -162,7 +152,9 @@ def num(x: ir.Value) -> ir.StringValue:
     """A number as short text: 4850.0 -> '4850', 3.5 -> '3.5'."""
     f = x.cast("float64")
     return ibis.ifelse(
-        f == f.round(), f.round().cast("int64").cast("string"), f.round(2).cast("string")
+        f == f.round(),
+        f.round().cast("int64").cast("string"),
+        portable.rounded(f, 2).cast("string"),
     ).fill_null("?")
 
 

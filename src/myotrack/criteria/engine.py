@@ -1,29 +1,45 @@
-"""The criteria engine: every criterion as one Ibis expression, executed by DuckDB in-process.
+"""The criteria engine: every criterion as Ibis expressions, executed by an Ibis backend.
 
-One implementation serves one patient (a web page) and a hundred thousand (benchmarks). The
-DuckDB connection never installs or loads extensions, so nothing is ever downloaded.
+DuckDB in-process by default (its connection never installs or loads extensions, so nothing
+is ever downloaded); PostgreSQL, Spark or another Ibis backend where the data live
+(:func:`evaluate` with ``backend=``, :func:`evaluate_tables`). One implementation serves one
+patient (a web page) and a hundred thousand (benchmarks).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
-import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 import duckdb
 import ibis
+import ibis.expr.operations as ops
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from myotrack.criteria import ck, coreset, recovery, refractory, relapse, remission, response, rtx
+from myotrack.criteria import (
+    ck,
+    coreset,
+    portable,
+    recovery,
+    refractory,
+    relapse,
+    remission,
+    response,
+    rtx,
+)
+from myotrack.criteria.backends import drop, keyed, stored, upload
 from myotrack.criteria.base import NE, Criterion, Params
+from myotrack.criteria.portable import normalise
 from myotrack.criteria.prepare import arrow_tables, build_context, prepared, schemas
+from myotrack.criteria.reads import read_columns, unbound_names
 from myotrack.errors import UnknownCriterion
 from myotrack.tables import Dataset
 
@@ -59,103 +75,60 @@ def connect() -> duckdb.DuckDBPyConnection:
     return con
 
 
-#: One worker: scores the core set while DuckDB (which releases the GIL) runs a query, and
-#: closes the connection while the results are converted.
-_POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="myotrack-engine")
-
-
 @dataclass(frozen=True)
 class Plan:
-    """The compiled SQL of one evaluation.
+    """Every requested criterion as Ibis expressions on unbound tables, for one backend.
 
-    ``prepared``: derived tables materialised first, in order; ``outcomes``: one query joining
-    every criterion's part to the patients (one row per patient, in no particular order);
-    ``coreset``: the core set pairs, scored in Python; ``columns``: per input table, the columns
-    DuckDB reads (only those are converted). See docs/engine.md.
+    ``tables``: derived tables stored first, in order (each may read the ones before);
+    ``outcomes``: every criterion's part left-joined to the patients (one row per patient, in no
+    particular order); ``coreset``: the core set pairs, scored in Python; ``columns``: per input
+    table, the columns the plan reads (only those are loaded), read from the expressions
+    (:func:`myotrack.criteria.reads.read_columns`). For DuckDB the same compiled to SQL once:
+    ``prepared`` (name, SQL), ``outcomes_sql``, ``coreset_sql``. See docs/engine.md.
     """
 
-    prepared: tuple[tuple[str, str], ...]
-    outcomes: str
-    coreset: str | None
+    backend: str
+    params: Params
+    tables: tuple[tuple[str, ir.Table], ...]
+    outcomes: ir.Table
+    coreset: ir.Table | None
     criteria: tuple[str, ...]
     columns: dict[str, frozenset[str]]
+    prepared: tuple[tuple[str, str], ...] = ()
+    outcomes_sql: str = ""
+    coreset_sql: str | None = None
 
 
 def _sql(expr: ir.Table) -> str:
     return str(ibis.to_sql(expr, dialect="duckdb"))
 
 
-def _outcomes_query(parts: list[str]) -> str:
-    """One query: every part (one row per patient at most) left-joined to the patients.
+def _outcomes(patients: ir.Table, parts: list[ir.Table]) -> ir.Table:
+    """One table: every part (one row per patient at most) left-joined to the patients.
 
     Rows come in no particular order: sorting 100,000 wide rows in DuckDB costs more than
-    putting them in the patients' order afterwards (:func:`evaluate`).
+    putting them in the patients' order afterwards (:func:`_finish`).
     """
-    select = ", ".join(
-        ["pt.patient_id"] + [f"p{i}.* EXCLUDE (patient_id)" for i in range(len(parts))]
+    pt = patients.select("patient_id")
+    j = pt
+    for part in parts:
+        j = j.left_join(part, pt.patient_id == part.patient_id)
+    return j.select(
+        pt.patient_id, *[part[c] for part in parts for c in part.columns if c != "patient_id"]
     )
-    joins = "\n".join(
-        f"LEFT JOIN (\n{sql}\n) AS p{i} ON p{i}.patient_id = pt.patient_id"
-        for i, sql in enumerate(parts)
-    )
-    return f"SELECT {select}\nFROM patients AS pt\n{joins}"
-
-
-_DUCK_TYPES = {"int64": "BIGINT", "float64": "DOUBLE", "string": "VARCHAR"}
-
-
-def _columns(
-    prepared: Iterable[tuple[str, str]], queries: Iterable[str]
-) -> dict[str, frozenset[str]]:
-    """Per input table, the columns DuckDB reads to run the plan (its own projection pushdown).
-
-    Asked of DuckDB once per plan, on empty tables: ``EXPLAIN`` names each table scan's
-    projected and filtered columns. Only those are converted for an evaluation.
-    """
-    tables = schemas()
-    used: dict[str, set[str]] = {t: {"patient_id"} for t in tables}
-    con = connect()
-    # the tables are empty: without statistics DuckDB cannot prove any part of the plan empty
-    con.execute("SET disabled_optimizers = 'statistics_propagation, empty_result_pullup'")
-    try:
-        for t, cols in tables.items():
-            spec = ", ".join(f'"{c}" {_DUCK_TYPES[k]}' for c, k in cols.items())
-            con.execute(f'CREATE TABLE "{t}" ({spec})')
-        sqls = []
-        for name, sql in prepared:
-            sqls.append(sql)
-            con.execute(f'CREATE TEMP TABLE "{name}" AS {sql}')
-        for sql in [*sqls, *queries]:
-            (_, text), *_ = con.execute(f"EXPLAIN (FORMAT json) {sql}").fetchall()
-            for node in _scans(json.loads(text)):
-                info = node.get("extra_info", {})
-                table = str(info.get("Table", "")).rsplit(".", 1)[-1].strip('"')
-                if table not in tables:
-                    continue
-                filters = str(info.get("Filters", ""))
-                projected = set(info.get("Projections", tables[table]))
-                used[table] |= projected | {c for c in tables[table] if c in filters}
-    finally:
-        con.close()
-    return {t: frozenset(c for c in tables[t] if c in used[t]) for t in tables}
-
-
-def _scans(node: object) -> Iterable[dict[str, Any]]:
-    if isinstance(node, list):
-        for n in node:
-            yield from _scans(n)
-    elif isinstance(node, dict):
-        if node.get("name") == "SEQ_SCAN":
-            yield node
-        yield from _scans(node.get("children", []))
 
 
 @functools.lru_cache(maxsize=64)
-def plan(criteria: tuple[str, ...], params: Params) -> Plan:
-    """Build every requested criterion on unbound tables and compile it to SQL (cached)."""
+def plan(criteria: tuple[str, ...], params: Params, backend: str = "duckdb") -> Plan:
+    """Build every requested criterion for ``backend`` (an Ibis backend's name) (cached)."""
     for cid in criteria:
         if cid not in CRITERIA:
             raise UnknownCriterion(f"unknown criterion {cid!r}; known: {', '.join(ORDER)}")
+    with portable.building(backend):
+        return _plan(criteria, params, backend)
+
+
+def _plan(criteria: tuple[str, ...], params: Params, backend: str) -> Plan:
     wanted = set(criteria)
     derived = prepared(params)
     ctx = build_context(params, derived)
@@ -168,13 +141,20 @@ def plan(criteria: tuple[str, ...], params: Params) -> Plan:
     if "rtx_response" in wanted:
         parts += rtx.build(ctx)
     parts += recovery.build(ctx, wanted)
-    staged: list[tuple[str, str]] = []
+    staged: list[tuple[str, ir.Table]] = []
     if wanted & {"relapse", "complete_remission"}:
+        rows: ir.Table | None = None
+        if not portable.row_lists():
+            # the candidates are filtered from the stored rows instead of kept in a list
+            r = relapse.rows(ctx)
+            staged.append(("relapse_rows", r))
+            rows = ibis.table(r.schema(), name="relapse_rows")
         # stored: read twice (for the comparisons and for the candidates' baselines)
-        per = relapse.compared(ctx)
-        staged.append(("relapse_per", _sql(per)))
-        rel = relapse.build(ctx, ibis.table(per.schema(), name="relapse_per"))[0]
-        staged.append(("relapse_out", _sql(rel)))
+        per = relapse.compared(ctx, rows)
+        staged.append(("relapse_per", per))
+        per_t = ibis.table(per.schema(), name="relapse_per")
+        rel = relapse.build(ctx, per_t, rows)[0]
+        staged.append(("relapse_out", rel))
         rel_t = ibis.table(rel.schema(), name="relapse_out")
         if "relapse" in wanted:
             parts.append(rel_t)
@@ -182,23 +162,34 @@ def plan(criteria: tuple[str, ...], params: Params) -> Plan:
             parts += remission.build(ctx, rel_t)
     if "ck_normalisation" in wanted:
         parts += ck.build(ctx)
-    core = _sql(coreset.pairs(ctx)) if wanted & {"tis", "imacs_doi"} else None
-    outcomes = _outcomes_query([_sql(p) for p in parts])
-    later = [sql for _, sql in staged] + [outcomes] + ([core] if core else [])
-    compiled = [(name, _sql(expr)) for name, expr in derived.items()]
-    # a derived table is materialised only when a later query, or a later derived table, reads it
-    kept: list[tuple[str, str]] = []
-    for name, sql in reversed(compiled):
-        if any(f'"{name}"' in s for s in later + [k for _, k in kept]):
-            kept.insert(0, (name, sql))
-    prep = tuple(kept) + tuple(staged)
-    return Plan(
-        prep,
-        outcomes,
-        core,
-        tuple(c for c in ORDER if c in wanted),
-        _columns(prep, [outcomes, *([core] if core else [])]),
+    core = coreset.pairs(ctx) if wanted & {"tis", "imacs_doi"} else None
+    outcomes = _outcomes(ctx.patients, parts)
+    later: list[ir.Table] = (
+        [e for _, e in staged] + [outcomes] + ([core] if core is not None else [])
     )
+    # a derived table is stored only when a later query, or a later derived table, reads it
+    kept: list[tuple[str, ir.Table]] = []
+    for name, expr in reversed(list(derived.items())):
+        if name in unbound_names(later + [e for _, e in kept]):
+            kept.insert(0, (name, expr))
+    tables = tuple(kept) + tuple(staged)
+    reads = read_columns([e for _, e in tables] + later)
+    engine = schemas()
+    columns = {
+        t: frozenset(c for c in cols if c in reads.get(t, ()) or c == "patient_id")
+        for t, cols in engine.items()
+    }
+    pl = Plan(
+        backend, params, tables, outcomes, core, tuple(c for c in ORDER if c in wanted), columns
+    )
+    if backend == "duckdb":
+        pl = dataclasses.replace(
+            pl,
+            prepared=tuple((name, _sql(e)) for name, e in tables),
+            outcomes_sql=_sql(outcomes),
+            coreset_sql=None if core is None else _sql(core),
+        )
+    return pl
 
 
 @dataclass(frozen=True)
@@ -246,40 +237,135 @@ def evaluate(
     criteria: Iterable[str] | None = None,
     params: Params | None = None,
     ids: Iterable[str] | None = None,
+    backend: Any = None,
 ) -> Outcomes:
-    """Evaluate criteria for every patient of ``ds`` (or the patients ``ids``)."""
+    """Evaluate criteria for every patient of ``ds`` (or the patients ``ids``).
+
+    ``backend``: an Ibis connection (``ibis.postgres.connect(...)``, ``ibis.pyspark.connect(
+    spark_session())``, ``ibis.duckdb.connect()``) to run the criteria in; the dataset's tables
+    are loaded into it under names of their own for the evaluation and dropped after. Default:
+    a private in-process DuckDB.
+    """
     if ids is not None:
         ds = ds.subset(ids)
     p = params or Params()
-    pl = plan(tuple(ORDER) if criteria is None else tuple(criteria), p)
+    wanted = tuple(ORDER) if criteria is None else tuple(criteria)
+    if backend is not None:
+        pl = plan(wanted, p, backend.name)
+        tables, created = upload(backend, ds, pl.columns)
+        try:
+            keys = pd.Series(np.arange(len(ds.patients)))
+            return _run(backend, pl, tables, keys, ds.patients["patient_id"].to_numpy(dtype=object))
+        finally:
+            drop(backend, created)
+    pl = plan(wanted, p)
     con = connect()
+    # one worker per evaluation: scores the core set while DuckDB (which releases the GIL) runs
+    # the outcomes query, and closes the connection while the results are converted
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="myotrack-engine")
     scoring: Future[pd.DataFrame] | None = None
     try:
         for name, table in arrow_tables(ds, pl.columns).items():
             con.register(name, table)
         for name, sql in pl.prepared:
-            con.execute(f"CREATE TEMP TABLE {name} AS {sql}")
-        if pl.coreset is not None:
-            # the core set is scored in Python while DuckDB runs the outcomes query
-            pairs = con.execute(pl.coreset).df()
+            con.execute(f'CREATE TEMP TABLE "{name}" AS {sql}')
+        if pl.coreset_sql is not None:
+            pairs = con.execute(pl.coreset_sql).df()
             immuno = con.execute("SELECT patient_id FROM immuno").df()
             keys = pd.Series(np.arange(len(ds.patients)))
-            scoring = _POOL.submit(coreset.finish, pairs, immuno, keys, p)
-        result = con.sql(pl.outcomes).to_arrow_table()
+            scoring = pool.submit(coreset.finish, pairs, immuno, keys, p)
+        result = con.sql(pl.outcomes_sql).to_arrow_table()
         core = scoring.result() if scoring is not None else None
     finally:
         if scoring is not None:
             scoring.cancel()
         # freeing a large cohort's tables takes a while: done while the results are converted
-        _POOL.submit(con.close)
-    # one row per patient (the key is the patient's row in the patients table), in that order
-    result = result.combine_chunks().take(np.argsort(result.column("patient_id").to_numpy()))
+        pool.submit(con.close)
+        pool.shutdown(wait=False)
+    return _finish(result, core, pl, ds.patients["patient_id"].to_numpy(dtype=object))
+
+
+def evaluate_tables(
+    con: Any,
+    tables: Mapping[str, ir.Table],
+    criteria: Iterable[str] | None = None,
+    params: Params | None = None,
+) -> Outcomes:
+    """Evaluate criteria on tables that already live in the backend ``con``.
+
+    ``tables``: Ibis tables of ``con`` by contract name (``patients`` required; ``visits``,
+    ``strength``, ``treatments``, ``events`` when there are any), with the contract's column
+    names and text ``patient_id`` (see docs/engine.md). Nothing is fetched but the results (and
+    the distinct strength grades, parsed by the readers' grammar). One row per patient, in the
+    order of the ids.
+    """
+    p = params or Params()
+    pl = plan(tuple(ORDER) if criteria is None else tuple(criteria), p, con.name)
+    given, ids = keyed(con, tables)
+    try:
+        ordered = con.to_pyarrow(ids.order_by("key"))
+        keys = pd.Series(ordered["key"].to_numpy())
+        return _run(con, pl, given, keys, ordered["pid"].to_numpy(zero_copy_only=False))
+    finally:
+        ids.release()
+
+
+def _run(
+    con: Any, pl: Plan, given: Mapping[str, ir.Table], keys: pd.Series, patient_ids: np.ndarray
+) -> Outcomes:
+    """The plan run in ``con`` on ``given`` (the engine's tables there): derived tables cached
+    (a temporary table, a persisted Spark DataFrame), released at the end."""
+    bound = dict(given)
+    cached: list[ir.Table] = []
+    try:
+        for name, expr in pl.tables:
+            t = _bind(expr, bound).cache()
+            cached.append(t)
+            stored(con, t)
+            bound[name] = t
+        core = None
+        if pl.coreset is not None:
+            pairs = _frame(con.to_pyarrow(_bind(pl.coreset, bound)))
+            immuno = _frame(con.to_pyarrow(bound["immuno"].select("patient_id")))
+            core = coreset.finish(pairs, immuno, keys, pl.params)
+        result = con.to_pyarrow(_bind(pl.outcomes, bound))
+    finally:
+        for t in cached:
+            t.release()
+    return _finish(result, core, pl, patient_ids, keys)
+
+
+def _frame(table: pa.Table) -> pd.DataFrame:
+    return normalise(table).to_pandas(types_mapper=_INT64.get)
+
+
+def _bind(expr: ir.Table, tables: Mapping[str, ir.Table]) -> ir.Table:
+    """``expr`` with each unbound table replaced by the backend's table of that name."""
+    mapping = {op: tables[op.name].op() for op in expr.op().find(ops.UnboundTable)}
+    return expr.op().replace(mapping).to_expr()  # type: ignore[no-any-return]
+
+
+def _finish(
+    result: pa.Table,
+    core: pd.DataFrame | None,
+    pl: Plan,
+    patient_ids: np.ndarray,
+    keys: pd.Series | None = None,
+) -> Outcomes:
+    """The outcomes table from a backend's result: one row per patient in the patients' order,
+    values normalised once (:func:`myotrack.criteria.portable.normalise`)."""
+    result = normalise(result.combine_chunks())
+    key = result.column("patient_id").to_numpy()
+    if keys is None:  # the key is the patient's row in the patients table
+        order = np.argsort(key)
+    else:
+        where = pd.Index(key).get_indexer(keys.to_numpy())
+        order = where
+    result = result.take(order)
     fixed: dict[str, pa.Array] = {}
     for c, col in zip(result.column_names, result.columns, strict=True):
         if c in pl.criteria:
             col = pc.fill_null(col, NE)
-        elif pa.types.is_decimal(col.type):  # DuckDB sums integers to HUGEINT
-            col = pc.cast(col, pa.int64())
         elif c.endswith(_INTEGER_DETAILS) and pa.types.is_floating(col.type):
             col = pc.cast(pc.round(col), pa.int64())
         fixed[c] = col
@@ -287,10 +373,10 @@ def evaluate(
     converted = pa.table(fixed).to_pandas(types_mapper=_INT64.get, split_blocks=True)
     columns: dict[str, pd.Series] = dict(converted.items())
     if core is not None:
+        if keys is not None:  # the core set comes in the keys' order: the patients' order
+            core = core.reset_index(drop=True)
         columns |= {str(c): s for c, s in core.items() if c != "patient_id"}
-    out: dict[str, object] = {
-        "patient_id": ds.patients["patient_id"].to_numpy(dtype=object, copy=True)
-    }
+    out: dict[str, object] = {"patient_id": np.asarray(patient_ids, dtype=object).copy()}
     for cid in pl.criteria:
         out[cid] = _values(columns[cid])
     for cid in pl.criteria:

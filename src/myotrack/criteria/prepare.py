@@ -22,7 +22,6 @@ rules it out, DOMAIN.md section 9), null otherwise and for assessments without M
 
 from __future__ import annotations
 
-import ctypes
 from collections.abc import Collection, Mapping
 
 import ibis
@@ -32,7 +31,8 @@ import pandas as pd
 import pyarrow as pa
 
 from myotrack.criteria import anchors
-from myotrack.criteria.base import Context, Params, arg_max
+from myotrack.criteria.base import Context, Params
+from myotrack.criteria.portable import pick_fields
 from myotrack.measures.grades import upper_bounds
 from myotrack.measures.mrc import MRC_SUM_MAX
 from myotrack.measures.strength import UNGRADED_RANGES, strength_scores
@@ -127,23 +127,14 @@ def _arrow_column(s: pd.Series, typ: str) -> pa.Array:
 def _run_starts(values: np.ndarray) -> np.ndarray | None:
     """Where each run of equal values starts (None when the values cannot be compared).
 
-    Text first compares the objects' addresses: a table read or generated with one string
-    object per distinct value (the usual case) has its runs found without comparing any text.
-    An equal value in another object only starts a new run, which costs speed, never
-    correctness; when that happens often the values themselves are compared.
+    Neighbouring values are compared (for text, string equality), so the runs are exact
+    whatever objects hold the values.
     """
     n = len(values)
     if n == 0:
         return np.empty(0, dtype=np.int64)
     head = np.empty(n, dtype=bool)
     head[0] = True
-    if values.dtype == object:
-        values = np.ascontiguousarray(values)
-        where = ctypes.cast(values.ctypes.data, ctypes.POINTER(ctypes.c_size_t))
-        address = np.ctypeslib.as_array(where, shape=(n,))
-        np.not_equal(address[1:], address[:-1], out=head[1:])
-        if np.count_nonzero(head) <= n // 4:
-            return np.flatnonzero(head)
     try:
         np.not_equal(values[1:], values[:-1], out=head[1:])
     except (TypeError, ValueError):  # e.g. pd.NA has no truth value
@@ -322,32 +313,38 @@ def prepared(params: Params) -> dict[str, ir.Table]:
     )
     immuno = anchors.immunotherapy(treatments, params)
     m = ibis.table(a.schema(), name="assess")  # read from the materialised table
-    # each last row picked once, as a struct (one key comparison per row, not one per column)
-    mrc = ibis.struct({"day": m.day, "mrc": m.mrc, "full": m.mrc_full, "high": m.mrc_high})
-    ck = ibis.struct(
-        {"day": m.day, "ck": m.ck, "uln": m.ck_uln, "bound": m.ck_bound, "state": m.ck_state}
-    )
+    # each last row's columns picked together (one struct on DuckDB: portable.pick_fields)
     has_ck = m.ck.notnull() | (m.ck_state != "")
-    dose = ibis.struct({"day": m.day, "mg": m.prednisone_mg_day})
-    last = m.group_by("patient_id").aggregate(
-        m=arg_max(mrc, m.day, where=m.mrc_seen),
-        c=arg_max(ck, m.day, where=has_ck),
-        p=arg_max(dose, m.day, where=m.prednisone_mg_day.notnull()),
+    mrc = pick_fields(
+        {
+            "mrc_day": m.day,
+            "last_mrc": m.mrc,
+            "last_mrc_full": m.mrc_full,
+            "last_mrc_high": m.mrc_high,
+        },
+        m.day,
+        where=m.mrc_seen,
+        largest=True,
     )
-    latest = last.select(
-        "patient_id",
-        mrc_day=last.m["day"],
-        last_mrc=last.m["mrc"],
-        last_mrc_full=last.m["full"],
-        last_mrc_high=last.m["high"],
-        ck_day=last.c["day"],
-        last_ck=last.c["ck"],
-        last_uln=last.c["uln"],
-        last_bound=last.c["bound"],
-        last_state=last.c["state"],
-        prednisone_day=last.p["day"],
-        last_prednisone=last.p["mg"],
+    ck = pick_fields(
+        {
+            "ck_day": m.day,
+            "last_ck": m.ck,
+            "last_uln": m.ck_uln,
+            "last_bound": m.ck_bound,
+            "last_state": m.ck_state,
+        },
+        m.day,
+        where=has_ck,
+        largest=True,
     )
+    dose = pick_fields(
+        {"prednisone_day": m.day, "last_prednisone": m.prednisone_mg_day},
+        m.day,
+        where=m.prednisone_mg_day.notnull(),
+        largest=True,
+    )
+    latest = m.group_by("patient_id").aggregate(**mrc, **ck, **dose)
     return {"assess": a, "immuno": immuno, "latest": latest}
 
 

@@ -23,7 +23,7 @@ import ibis
 import ibis.expr.types as ir
 
 from myotrack.criteria.base import NE, NO, YES, Context, Criterion, num, text, truth, verdict
-from myotrack.criteria.timepoints import closest
+from myotrack.criteria.timepoints import ROW_FIELDS, closest
 from myotrack.measures.mrs import favourable
 
 _CITE = "004 (Termglinchan 2024) Methods 1.4, Table 1"
@@ -79,7 +79,8 @@ def _timepoint(
 ) -> dict[str, ir.Value]:
     """The columns of one time point criterion from its candidate assessments (:func:`closest`)."""
     n, sure, possible = j[f"{cid}_n"], j[f"{cid}_sure"], j[f"{cid}_possible"]
-    n_true, n_false, row = j[f"{cid}_true"], j[f"{cid}_false"], j[f"{cid}_row"]
+    n_true, n_false = j[f"{cid}_true"], j[f"{cid}_false"]
+    row = {k: j[f"{cid}_row_{k}"] for k in ROW_FIELDS}
     decided = sure.fill_null(0) > 0
     condition = truth(decided & (n_true == n), decided & (n_false == n))
     one = decided & (n == 1)

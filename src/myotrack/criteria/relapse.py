@@ -35,9 +35,9 @@ the criterion together.
 from __future__ import annotations
 
 import ibis
-import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 
+from myotrack.criteria import portable
 from myotrack.criteria.base import NE, NO, YES, Context, Criterion, Params, arg_min, num, text
 from myotrack.criteria.timepoints import anchored, pick
 from myotrack.measures.bounds import compare_expr
@@ -102,27 +102,43 @@ def rows(ctx: Context) -> ir.Table:
 _CANDIDATE = ("day", "ck", "ck_uln", "ck_bound", "mrc", "prev_mrc", "prev_day", "anchor_day")
 
 
-def compared(ctx: Context) -> ir.Table:
-    """Per patient, in one pass over :func:`rows`: the comparisons and the candidates.
+def compared(ctx: Context, r: ir.Table | None = None) -> ir.Table:
+    """Per patient, in one pass over :func:`rows` (or ``r``, the same rows stored): the
+    comparisons and the candidates.
 
     A candidate meets conditions 2 and 3 (CK > 3x ULN, MRC sum drop); only a candidate can be
     a relapse, and candidates are few (about 1 assessment in 75 in the synthetic cohorts), so
     the baseline (condition 1) is found for them alone: :func:`judged`. Columns: ``n_prev``
     (assessments with a previous MRC sum), ``first_day`` and ``first_prev`` (the first
-    assessment's day and previous MRC sum), ``anchor_day``, ``candidates`` (a list of structs).
+    assessment's day and previous MRC sum), ``anchor_day``, and where a table can hold lists of
+    structs (:func:`myotrack.criteria.portable.row_lists`) ``candidates``.
     """
-    r = rows(ctx)
-    raised = _raised(ctx.params, r.ck, r.ck_bound, r.ck_uln, r.prev_mrc, r.mrc, r.ck_state)
-    return r.group_by("patient_id").aggregate(
-        n_prev=r.prev_mrc.notnull().ifelse(1, 0).sum(),
-        first_day=r.day.min(),
-        first_prev=arg_min(r.prev_mrc, r.day),
-        anchor_day=r.anchor_day.max(),
-        candidates=ibis.struct({c: r[c] for c in _CANDIDATE}).collect(where=raised),
-    )
+    r = rows(ctx) if r is None else r
+    aggs = {
+        "n_prev": r.prev_mrc.notnull().ifelse(1, 0).sum(),
+        "first_day": r.day.min(),
+        "first_prev": arg_min(r.prev_mrc, r.day),
+        "anchor_day": r.anchor_day.max(),
+    }
+    if portable.row_lists():
+        row = ibis.struct({c: r[c] for c in _CANDIDATE})
+        aggs["candidates"] = row.collect(where=_candidate(ctx, r))
+    return r.group_by("patient_id").aggregate(**aggs)
 
 
-def judged(ctx: Context, per: ir.Table) -> ir.Table:
+def _candidate(ctx: Context, r: ir.Table) -> ir.BooleanValue:
+    return _raised(ctx.params, r.ck, r.ck_bound, r.ck_uln, r.prev_mrc, r.mrc, r.ck_state)
+
+
+def candidates(ctx: Context, per: ir.Table, r: ir.Table | None = None) -> ir.Table:
+    """The candidate assessments: unnested from ``per``, or filtered from the rows ``r``."""
+    if portable.row_lists():
+        return per.select("patient_id", c=per.candidates).unnest("c").unpack("c")
+    r = rows(ctx) if r is None else r
+    return r.filter(_candidate(ctx, r)).select("patient_id", *_CANDIDATE)
+
+
+def judged(ctx: Context, per: ir.Table, r: ir.Table | None = None) -> ir.Table:
     """Every candidate of :func:`compared` with its baseline and whether it is a relapse (``hit``).
 
     ``nadir``: the lowest CK (with its ULN) measured after the anchor before the candidate,
@@ -130,7 +146,7 @@ def judged(ctx: Context, per: ir.Table) -> ir.Table:
     with CK, ULN and MRC sum (for counting episodes).
     """
     p = ctx.params
-    c = per.select("patient_id", c=per.candidates).unnest("c").unpack("c")
+    c = candidates(ctx, per, r)
     j = _cks_before(ctx, c, "day")
     before = j.group_by(["patient_id", "day"]).aggregate(
         nadir=j.e_ck.min(), prev_full_day=j.e_day.max(where=j.e_full)
@@ -155,16 +171,6 @@ def _pretreatment(ctx: Context) -> ir.Table:
 _FIRST = ("ck", "baseline", "ck_uln", "mrc", "prev_mrc", "prev_day")
 
 
-def _intersect(a, b):  # type: ignore[no-untyped-def]  # the signature is given below
-    """DuckDB's ``list_intersect`` (Ibis's ``intersect`` compiles to a lambda DuckDB deprecates)."""
-
-
-_INT_LIST = dt.Array(dt.int64)
-_list_intersect = ibis.udf.scalar.builtin(
-    _intersect, name="list_intersect", signature=((_INT_LIST, _INT_LIST), _INT_LIST)
-)
-
-
 def _hits(c: ir.Table) -> ir.Table:
     """Per patient: episodes and the first relapse, from the judged candidates.
 
@@ -173,12 +179,14 @@ def _hits(c: ir.Table) -> ir.Table:
     (each such day is distinct, so the count is the size of the two lists' intersection).
     """
     h = c.filter(c.hit)
-    repeated = _list_intersect(h.day.collect(), h.prev_full_day.collect()).length()
-    return h.group_by("patient_id").aggregate(
-        n_episodes=h.count() - repeated.fill_null(0),
+    per = h.group_by("patient_id").aggregate(
+        n_hits=h.count(),
         m_first_day=h.day.min(),
         **{f"first_{col}": arg_min(h[col], h.day) for col in _FIRST},
     )
+    rep = portable.repeated(h, "day", "prev_full_day")
+    j = per.inner_join(rep, "patient_id")
+    return j.select(~ibis.selectors.cols("n_hits", "repeated"), n_episodes=j.n_hits - j.repeated)
 
 
 def _cks_before(ctx: Context, t: ir.Table, day: str) -> ir.Table:
@@ -211,10 +219,11 @@ def _evaluable(ctx: Context, per: ir.Table) -> ir.Table:
     return e.select("patient_id", n_eval=e.pre_ck.notnull().ifelse(e.n_prev, 0))
 
 
-def build(ctx: Context, per: ir.Table) -> list[ir.Table]:
-    """The relapse criterion from :func:`compared` (``per``, stored by the engine first)."""
+def build(ctx: Context, per: ir.Table, r: ir.Table | None = None) -> list[ir.Table]:
+    """The relapse criterion from :func:`compared` (``per``, stored by the engine first, as may
+    be the rows ``r`` it was computed from)."""
     p = ctx.params
-    hits = _hits(judged(ctx, per))
+    hits = _hits(judged(ctx, per, r))
     hits = hits.select(
         "patient_id",
         "n_episodes",

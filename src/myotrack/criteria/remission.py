@@ -17,6 +17,7 @@ import ibis
 import ibis.expr.types as ir
 
 from myotrack.criteria.base import NE, NO, YES, Context, Criterion, num, text
+from myotrack.criteria.portable import rounded
 from myotrack.criteria.timepoints import ck_within
 from myotrack.measures.enzymes import ck_x_uln
 
@@ -97,7 +98,7 @@ def build(ctx: Context, relapse: ir.Table) -> list[ir.Table]:
             "patient_id",
             complete_remission=value,
             complete_remission__mrc_sum=j.last_mrc,
-            complete_remission__ck_x_uln=ck_x_uln(j.last_ck, j.last_uln).round(2),
+            complete_remission__ck_x_uln=rounded(ck_x_uln(j.last_ck, j.last_uln), 2),
             complete_remission__why=why,
             complete_remission__reason=ibis.ifelse(value == NE, missing, ibis.literal("")),
         )

@@ -51,6 +51,7 @@ from myotrack.criteria.base import (
     verdict,
     votes,
 )
+from myotrack.criteria.portable import rounded
 from myotrack.criteria.timepoints import first_course
 from myotrack.measures.bounds import APPROXIMATE
 from myotrack.measures.enzymes import fold_decrease
@@ -291,7 +292,7 @@ def build(ctx: Context) -> list[ir.Table]:
             "patient_id",
             rtx_response=value,
             rtx_response__anchor_drug=j.anchor_drug,
-            rtx_response__ck_fold=fold_v.round(2),
+            rtx_response__ck_fold=rounded(fold_v, 2),
             rtx_response__strength_change=change,
             rtx_response__why=why,
             rtx_response__reason=ibis.ifelse(value == NE, reason, ibis.literal("")),

@@ -9,7 +9,8 @@ import ibis.expr.types as ir
 
 from myotrack.criteria import anchors
 from myotrack.criteria.anchors import anchor_span
-from myotrack.criteria.base import Context, Span, arg_max, arg_min, known, offset, refuted, within3
+from myotrack.criteria.base import Context, Span, known, offset, refuted, within3
+from myotrack.criteria.portable import pick_fields
 from myotrack.measures.bounds import compare_expr
 
 
@@ -22,16 +23,9 @@ def pick(
     ties by the earlier day).
     """
     cols = [c for c in columns if c != "patient_id"]
-    if len(cols) <= 2:
-        agg = {c: (arg_max(t[c], key) if largest else arg_min(t[c], key)) for c in cols}
-        return t.group_by("patient_id").aggregate(**agg)
-    # many columns: the row picked once as a struct (one key comparison per row, not one per
-    # column; a quarter less time for the core set's 16 columns)
-    row = ibis.struct({c: t[c] for c in cols})
-    one = t.group_by("patient_id").aggregate(
-        _row=arg_max(row, key) if largest else arg_min(row, key)
-    )
-    return one.select("patient_id", *[one._row[c].name(c) for c in cols])
+    # the row's columns picked together (:func:`myotrack.criteria.portable.pick_fields`)
+    agg = pick_fields({c: t[c] for c in cols}, key, largest=largest)
+    return t.group_by("patient_id").aggregate(**agg)
 
 
 def anchored(ctx: Context) -> ir.Table:
@@ -59,7 +53,7 @@ def closest(
     Columns: ``<name>_possible`` (assessments that may lie in the window), ``<name>_sure``
     (that surely do), ``<name>_first`` (the first day that may), ``<name>_n`` (candidates for the closest), ``<name>_true`` /
     ``<name>_false`` (candidates for which the condition is known true / false) and
-    ``<name>_row`` (the first candidate: day, its range, mRS and MRC sum).
+    ``<name>_row_<field>`` (the first candidate: day, its range, mRS and MRC sum; ROW_FIELDS).
     """
     p = ctx.params
     a = anchored(ctx)
@@ -90,12 +84,13 @@ def closest(
     c = b.inner_join(per.select("patient_id", "bound"), "patient_id")
     c = c.filter(~refuted(c._inside) & c.bound.notnull() & (c._dmin <= c.bound))
     cond = condition(c)
-    row = ibis.struct({"day": c.day, "lo": c.day_lo, "hi": c.day_hi, **_ROW(c)})
+    # the first candidate's columns (an assessment's day is unique within its patient)
+    row = pick_fields({"day": c.day, "lo": c.day_lo, "hi": c.day_hi, **_ROW(c)}, c.day)
     cand = c.group_by("patient_id").aggregate(
         n=c.count(),
         n_true=known(cond).ifelse(1, 0).sum(),
         n_false=refuted(cond).ifelse(1, 0).sum(),
-        row=arg_min(row, c.day),
+        **{f"row_{k}": v for k, v in row.items()},
     )
     out = per.left_join(cand, "patient_id").select(~ibis.selectors.matches("_right$"))
     return out.select(
@@ -107,9 +102,13 @@ def closest(
             f"{name}_n": out.n.fill_null(0),
             f"{name}_true": out.n_true.fill_null(0),
             f"{name}_false": out.n_false.fill_null(0),
-            f"{name}_row": out.row,
+            **{f"{name}_row_{k}": out[f"row_{k}"] for k in ROW_FIELDS},
         },
     )
+
+
+#: The first candidate's columns ``<name>_row_<field>``: its day and day range, and :func:`_ROW`.
+ROW_FIELDS = ("day", "lo", "hi", "mrs", "mrc", "mrc_low", "mrc_high")
 
 
 def _ROW(t: ir.Table) -> dict[str, ir.Value]:
