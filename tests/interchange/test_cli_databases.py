@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -12,7 +14,7 @@ import pandas as pd
 import pytest
 
 from myotrack.tables import read_source
-from tests.tables.test_database import COHORT, load_duckdb
+from tests.tables.test_database import COHORT, PG_URL, load_duckdb
 
 from . import omop_cdm
 
@@ -116,3 +118,34 @@ def test_backend_must_be_where_the_tables_are(cohort_db: Path) -> None:
     )  # fmt: skip
     assert r.returncode == 1 and "Traceback" not in r.stderr
     assert "the source is a duckdb database" in r.stderr
+
+
+@pytest.fixture()
+def pg_schema() -> Iterator[str]:
+    if not PG_URL:
+        pytest.skip("MYOTRACK_TEST_POSTGRES_URL is not set (scripts/postgres.sh start)")
+    import ibis
+
+    schema = f"cli_{uuid.uuid4().hex[:8]}"
+    con = ibis.connect(PG_URL)
+    con.raw_sql(f"create schema {schema}")
+    yield schema
+    con.raw_sql(f"drop schema {schema} cascade")
+
+
+def test_outcomes_computed_inside_postgres(pg_schema: str) -> None:
+    """``--backend postgres``: the criteria run in the source database, and every column
+    (values, reasons, 'why' texts) equals the in-process engine's on the same tables."""
+    import ibis
+
+    from myotrack.tables.database import write_database
+
+    write_database(read_source(COHORT), ibis.connect(PG_URL), pg_schema)
+    args = ("outcomes", "--db", PG_URL, "--schema", pg_schema, "-f", "csv")
+    inside = run(*args, "--backend", "postgres")
+    assert inside.returncode == 0, inside.stderr
+    here = run(*args)
+    assert here.returncode == 0, here.stderr
+    a = pd.read_csv(io.StringIO(inside.stdout), dtype=str).set_index("patient_id").sort_index()
+    b = pd.read_csv(io.StringIO(here.stdout), dtype=str).set_index("patient_id").sort_index()
+    pd.testing.assert_frame_equal(a, b)

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from myotrack.criteria import evaluate
-from myotrack.errors import InvalidData, MyotrackError, SourceNotFound
+from myotrack.errors import InvalidData, SourceNotFound
 from myotrack.tables import Dataset, read_source
 from myotrack.tables.database import (
     DatabaseError,
@@ -178,11 +178,6 @@ def test_duckdb_file_must_exist(tmp_path: Path) -> None:
     assert not (tmp_path / "absent.duckdb").exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the criteria engine's evaluate_tables (criteria on a database backend) is not "
-    "part of this version yet",
-)
 def test_run_in_database_matches_the_in_process_engine(cohort_db: Path) -> None:
     source = _source(cohort_db)
     tables = contract_tables(source)
@@ -192,16 +187,6 @@ def test_run_in_database_matches_the_in_process_engine(cohort_db: Path) -> None:
         result.frame.sort_values("patient_id").reset_index(drop=True),
         expected.sort_values("patient_id").reset_index(drop=True),
     )
-
-
-def test_run_in_database_says_when_it_is_not_available(cohort_db: Path) -> None:
-    from myotrack.criteria import engine
-
-    if hasattr(engine, "evaluate_tables"):
-        pytest.skip("the engine runs on database backends")
-    source = _source(cohort_db)
-    with pytest.raises(MyotrackError, match="not available"):
-        run_in_database(source.con, contract_tables(source))
 
 
 @pytest.fixture()

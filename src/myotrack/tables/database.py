@@ -443,18 +443,8 @@ def run_in_database(
     params: Any = None,
 ) -> Any:
     """The outcomes of ``tables`` (the six contract tables as Ibis tables on ``con``),
-    computed by the criteria engine on that backend.
+    computed by the criteria engine on that backend
+    (:func:`myotrack.criteria.engine.evaluate_tables`)."""
+    from myotrack.criteria.engine import evaluate_tables
 
-    Raises :class:`MyotrackError` when this installation's engine cannot run on a database
-    backend (it then runs in-process: the default ``--backend duckdb``).
-    """
-    from myotrack.criteria import engine
-
-    evaluate_tables = getattr(engine, "evaluate_tables", None)
-    if evaluate_tables is None:
-        raise MyotrackError(
-            f"running the criteria on {backend_name(con)} is not available in this version of "
-            "myotrack; use --backend duckdb (the tables are read from the database and the "
-            "criteria run in-process)"
-        )
     return evaluate_tables(con, {n: tables[n] for n in TABLES}, criteria=criteria, params=params)
