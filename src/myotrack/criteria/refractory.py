@@ -60,6 +60,7 @@ from myotrack.criteria.base import (
     verdict,
     votes,
 )
+from myotrack.criteria.portable import pick_fields
 from myotrack.measures.steroids import PREDNISONE_PER_MG
 from myotrack.tables.vocab import GLUCOCORTICOIDS
 
@@ -203,12 +204,18 @@ def build(ctx: Context) -> list[ir.Table]:
     followup = known(gc_timing) & known(s_timing) & ~x.reported
     x = x.mutate(vote=vote, followup=followup, exposed=ibis.greatest(x.c_day + days, x.s_day))
     xv = x.filter(x.compared)
+    # the deciding pair: the earliest worsening, then the first glucocorticoid course and second
+    # agent in the record (a unique key, so every backend picks the same row)
+    first = ibis.struct({"w": xv.w_day.fill_null(xv.w_lo), "c": xv.c_entry, "s": xv.s_entry})
+    deciding = pick_fields(
+        {"exposed_day": xv.exposed, "why_gc": xv.c_drug, "why_second": xv.s_drug},
+        first,
+        where=known(xv.vote),
+    )
     agg = xv.group_by("patient_id").aggregate(
         **votes(xv.vote),
         worsening_day=xv.w_day.min(where=known(xv.vote)),
-        exposed_day=arg_min(xv.exposed, xv.w_day, where=known(xv.vote)),
-        why_gc=arg_min(xv.c_drug, xv.w_day, where=known(xv.vote)),
-        why_second=arg_min(xv.s_drug, xv.w_day, where=known(xv.vote)),
+        **deciding,
         u_dose=(unknown(xv.vote) & unknown(xv.dose_ok)).ifelse(1, 0).sum(),
         u_dur=(unknown(xv.vote) & ~unknown(xv.dose_ok) & unknown(xv.dur_ok)).ifelse(1, 0).sum(),
         u_start=(unknown(xv.vote) & (xv.c_lo.isnull() | xv.s_lo.isnull())).ifelse(1, 0).sum(),
