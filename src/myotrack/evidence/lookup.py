@@ -57,9 +57,13 @@ reported and the engine's response shares; the study-level results on the same t
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterable
+from dataclasses import dataclass
 
-from myotrack.evidence.base import citation, load_evidence, sources
+import pandas as pd
+
+from myotrack.evidence.base import DATA_DIR, _evidence, citation, load_evidence, sources
 from myotrack.evidence.presentation import NOT_ADVICE, EvidenceResult
 from myotrack.evidence.profile import (
     NOT_TREATMENT,
@@ -70,7 +74,16 @@ from myotrack.evidence.profile import (
     profile_from_source,
 )
 from myotrack.evidence.safety import safety_notes
-from myotrack.evidence.similarity import Match, ScorePart, Weights, _rank, match_group, rank
+from myotrack.evidence.similarity import (
+    Courses,
+    Match,
+    ScorePart,
+    Weights,
+    _rank,
+    match_group,
+    prepare_courses,
+    rank,
+)
 from myotrack.evidence.summary import (
     DEFAULT_ENGINE_CRITERIA,
     ENGINE_CRITERIA,
@@ -105,6 +118,44 @@ __all__ = [
 ]
 
 
+@dataclass(frozen=True)
+class Corpus:
+    """The published cases as every lookup reads them: the dataset, each patient's ordered
+    courses (:func:`~.similarity.prepare_courses`) and the criteria engine's verdicts on every
+    patient (the engine judges each patient on their own rows)."""
+
+    version: tuple[tuple[str, int, int], ...]
+    dataset: Dataset
+    courses: dict[object, Courses]
+    verdicts: pd.DataFrame
+
+
+def data_version() -> tuple[tuple[str, int, int], ...]:
+    """The evidence data's version: every data file's path, size and modification time."""
+    return tuple(
+        (str(p.relative_to(DATA_DIR)), st.st_size, st.st_mtime_ns)
+        for p in sorted(DATA_DIR.rglob("*"))
+        if p.is_file() and (st := p.stat())
+    )
+
+
+_corpus: list[Corpus] = []
+_corpus_lock = threading.Lock()
+
+
+def corpus() -> Corpus:
+    """The :class:`Corpus`, built once per process and again only when the data changes."""
+    version = data_version()
+    with _corpus_lock:
+        if not _corpus or _corpus[0].version != version:
+            if _corpus:
+                _evidence.cache_clear()
+            ds = load_evidence()
+            made = Corpus(version, ds, prepare_courses(ds), _engine(ds, ds.patient_ids))
+            _corpus[:] = [made]
+        return _corpus[0]
+
+
 def find_evidence(
     profile: Profile,
     evidence: Dataset | None = None,
@@ -118,10 +169,17 @@ def find_evidence(
     ``candidates`` adds therapies (any synonym) whose safety notes should be shown as well.
     """
     w = weights or Weights()
-    ds = load_evidence() if evidence is None else evidence
-    matches, after_rows = _rank(profile, ds, exclude, w)
-    comparable = [m for m in matches if m.comparable and m.after]
-    verdicts = _engine(ds, [m.patient_id for m in comparable])
+    if evidence is None:
+        published = corpus()
+        ds = published.dataset
+        matches, after_rows = _rank(profile, ds, exclude, w, published.courses)
+        comparable = [m for m in matches if m.comparable and m.after]
+        verdicts = published.verdicts.loc[[m.patient_id for m in comparable]]
+    else:
+        ds = evidence
+        matches, after_rows = _rank(profile, ds, exclude, w)
+        comparable = [m for m in matches if m.comparable and m.after]
+        verdicts = _engine(ds, [m.patient_id for m in comparable])
     therapies = _therapies(ds, comparable, after_rows, verdicts)
     wanted = {t.therapy for t in therapies} | set(drugs(candidates))
     notes = safety_notes(sorted(wanted), profile.comorbidities)

@@ -5,9 +5,10 @@ rules and weights."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from myotrack.evidence.base import load_duplicates, load_evidence, seed_of
@@ -226,25 +227,45 @@ def _point_text(courses: pd.DataFrame, m: int) -> str:
     return f"after {where} ({r['drug']})"
 
 
+#: One published patient's courses as a comparison reads them: in order (:func:`ordered`),
+#: without the drugs that are not treatments, and which of them are part of a procedure.
+Courses = tuple[pd.DataFrame, np.ndarray]
+
+
+def prepare_courses(ds: Dataset) -> dict[object, Courses]:
+    """Every patient's :data:`Courses`, by patient id: what does not depend on the profile."""
+    out: dict[object, Courses] = {}
+    for pid, g in ds.treatments.groupby("patient_id", sort=False):
+        c = ordered(g)
+        c = c[~c["drug"].isin(NOT_TREATMENT)]
+        parts = np.array([procedure_part(r) for _, r in c.iterrows()], dtype=bool)
+        out[pid] = (c, parts)
+    return out
+
+
 def _rank(
-    profile: Profile, ds: Dataset, exclude: Iterable[str], w: Weights
+    profile: Profile,
+    ds: Dataset,
+    exclude: Iterable[str],
+    w: Weights,
+    courses: Mapping[object, Courses] | None = None,
 ) -> tuple[list[Match], dict[str, pd.DataFrame]]:
+    """``courses``: :func:`prepare_courses` of ``ds`` (computed here when not given)."""
     # a patient reported twice (duplicates.csv) is compared once, under its first report
     skip = set(exclude) | set(load_duplicates()["patient_id"])
-    courses_by = {pid: ordered(g) for pid, g in ds.treatments.groupby("patient_id", sort=False)}
-    empty = ds.treatments.iloc[0:0]
+    courses_by = prepare_courses(ds) if courses is None else courses
+    empty: Courses = (ds.treatments.iloc[0:0], np.zeros(0, dtype=bool))
     matches: list[Match] = []
     after_rows: dict[str, pd.DataFrame] = {}
     for _, pat in ds.patients.iterrows():
         pid = str(pat["patient_id"])
         if pid in skip:
             continue
-        c = courses_by.get(pid, empty)
-        c = c[~c["drug"].isin(NOT_TREATMENT)]
+        c, procedure = courses_by.get(pid, empty)
         score, parts, is_comparable, m, _ = _score(profile, pat, c, w)
         after = c.iloc[m + 1 :]
         # the parts of a procedure (autoHCT conditioning) are the procedure, not next therapies
-        after = after[~after.apply(procedure_part, axis=1)] if len(after) else after
+        after = after[~procedure[m + 1 :]] if len(after) else after
         after_rows[pid] = after
         matches.append(
             Match(

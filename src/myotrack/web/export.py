@@ -52,19 +52,39 @@ FORMATS = ("zip", "xlsx", "redcap", "fhir")
 LOSSES = "not_exported.txt"
 
 
-def _rows(model: Any, patients: models.QuerySet[Patient]) -> list[dict[str, object]]:
+def _rows(
+    model: Any, fields: Sequence[str], patients: models.QuerySet[Patient]
+) -> list[dict[str, object]]:
+    """The rows of one table of these patients, read as plain values (no model instances):
+    ``patient_id`` and ``fields``, in patient id order, then as entered."""
+    names = ("patient_id", *fields)
     qs = (
         model.objects.filter(patient__in=patients)
-        .select_related("patient")
         .order_by("patient__code", "pk")
+        .values_list("patient__code", *fields)
     )
-    return [obj.row() for obj in qs]
+    return [dict(zip(names, values, strict=True)) for values in qs]
+
+
+#: What a ``reference_ranges`` row is read from (the site by its name).
+RANGE_FIELDS = ("site__name", "lab", "analyte", "uln", "source")
 
 
 def reference_rows(patients: models.QuerySet[Patient]) -> list[dict[str, object]]:
     """The reference ranges of the sites of these patients, as ``reference_ranges`` rows."""
-    ranges = ReferenceRange.objects.filter(site__in=patients.values("site")).select_related("site")
-    return [r.row() for r in ranges.order_by("site__name", "lab", "analyte")]
+    ranges = ReferenceRange.objects.filter(site__in=patients.values("site"))
+    names = ("site", *RANGE_FIELDS[1:])
+    return [
+        dict(zip(names, values, strict=True))
+        for values in ranges.order_by("site__name", "lab", "analyte").values_list(*RANGE_FIELDS)
+    ]
+
+
+def patient_rows(live: models.QuerySet[Patient]) -> list[dict[str, object]]:
+    """These patients as rows of the ``patients`` table, in patient id order."""
+    names = ("patient_id", "site", *Patient.CONTRACT_FIELDS)
+    qs = live.order_by("code").values_list("code", "site__name", *Patient.CONTRACT_FIELDS)
+    return [dict(zip(names, values, strict=True)) for values in qs]
 
 
 def dataset_for(patients: models.QuerySet[Patient], identified: bool = False) -> Dataset:
@@ -72,12 +92,12 @@ def dataset_for(patients: models.QuerySet[Patient], identified: bool = False) ->
     validated; free text only when ``identified``."""
     live = patients.filter(deleted_at__isnull=True)
     tables: dict[str, list[dict[str, object]]] = {
-        "patients": [p.row() for p in live.select_related("site").order_by("code")],
-        "visits": _rows(Visit, live),
-        "strength": _rows(StrengthGrade, live),
-        "treatments": _rows(Treatment, live),
-        "events": _rows(Event, live),
-        "observations": _rows(Observation, live),
+        "patients": patient_rows(live),
+        "visits": _rows(Visit, Visit.STORED_FIELDS, live),
+        "strength": _rows(StrengthGrade, StrengthGrade.CONTRACT_FIELDS, live),
+        "treatments": _rows(Treatment, Treatment.CONTRACT_FIELDS, live),
+        "events": _rows(Event, Event.CONTRACT_FIELDS, live),
+        "observations": _rows(Observation, Observation.CONTRACT_FIELDS, live),
     }
     ranges = reference_rows(live)
     if ranges:

@@ -188,9 +188,21 @@ def outcomes_for(patients: models.QuerySet[Patient]) -> Outcomes:
     return Outcomes(frame, tuple(c for c in ORDER if c in frame.columns))
 
 
+def patient_outcomes(patient: Patient) -> Outcomes:
+    """One patient's :func:`outcomes_for`, kept in the server process until a change of the
+    patient: the parts of the patient page (criteria, timeline) read it once."""
+    one = Patient.objects.filter(pk=patient.pk)
+    key = f"myotrack:outcomes:{patient.pk}:{patient_versions(one).get(patient.pk, '')}"
+    outcomes: Outcomes | None = cache.get(key)
+    if outcomes is None:
+        outcomes = outcomes_for(one)
+        cache.set(key, outcomes, CACHE_SECONDS)
+    return outcomes
+
+
 def patient_results(patient: Patient) -> list[CriterionResult]:
     """Every criterion for one patient, in the order of the outcomes table."""
-    outcomes = outcomes_for(Patient.objects.filter(pk=patient.pk))
+    outcomes = patient_outcomes(patient)
     why = outcomes.why(patient.code)
     results = []
     for cid in ORDER:

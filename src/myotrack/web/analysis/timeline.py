@@ -10,7 +10,7 @@ from myotrack.plots.course import patient_course
 from myotrack.plots.timeline import timeline_figure
 
 from ..patients.models import Patient
-from .outcomes import CACHE_SECONDS, dataset_of, outcomes_for, patient_versions
+from .outcomes import CACHE_SECONDS, dataset_of, patient_outcomes, patient_versions
 
 
 def timeline_svg(patient: Patient) -> str:
@@ -19,7 +19,7 @@ def timeline_svg(patient: Patient) -> str:
     key = f"myotrack:timeline:{patient.pk}:{patient_versions(one).get(patient.pk, '')}"
     svg: str | None = cache.get(key)
     if svg is None:
-        frame = outcomes_for(one).frame
+        frame = patient_outcomes(patient).frame
         row = frame[frame["patient_id"] == patient.code]
         relapse: tuple[float, ...] = ()
         if (
