@@ -32,6 +32,9 @@ class Treatment(SoftDeleteModel):
     protocol = models.TextField(blank=True)
     stop_reason = models.CharField(max_length=20, blank=True)
     reported_response = models.CharField(max_length=10, blank=True)
+    index_course = models.CharField(
+        max_length=3, blank=True, help_text="yes on the patient's index treatment (at most one)"
+    )
     note = models.TextField(blank=True)
     source = models.TextField(blank=True)
 
