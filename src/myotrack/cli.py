@@ -209,6 +209,24 @@ def validate(
     out.print(f"{spec.label}: valid ({counts}{note}).", markup=False, highlight=False)
 
 
+def _spark(master: str) -> object:
+    """An Ibis connection to a Spark session (a clear message when Spark cannot start)."""
+    try:
+        import ibis
+
+        from myotrack.criteria.backends import spark_session
+
+        return ibis.pyspark.connect(spark_session(master))
+    except ImportError as exc:
+        raise MyotrackError(
+            "--backend spark needs pyspark: pip install 'myotrack[spark]' (and a Java runtime)"
+        ) from exc
+    except Exception as exc:  # the JVM's own errors (no Java, a master that does not answer)
+        raise MyotrackError(
+            f"--backend spark: Spark did not start at {master!r} ({type(exc).__name__})"
+        ) from exc
+
+
 class Backend(StrEnum):
     duckdb = "duckdb"
     postgres = "postgres"
@@ -266,10 +284,18 @@ def outcomes(
         Backend,
         typer.Option(
             "--backend",
-            help="Where the criteria run: duckdb (in-process, default), postgres or spark (in "
-            "the source database; with --db or --omop).",
+            help="Where the criteria run: duckdb (in-process, default); postgres (in the source "
+            "database: --db or --omop on PostgreSQL); spark (the tables loaded into Apache "
+            "Spark at --spark-master).",
         ),
     ] = Backend.duckdb,
+    spark_master: Annotated[
+        str,
+        typer.Option(
+            "--spark-master",
+            help="With --backend spark: local[*] (this machine) or a cluster's master URL.",
+        ),
+    ] = "local[*]",
     quiet: QuietOpt = False,
 ) -> None:
     """One row per patient: every outcome criterion as yes / no / not_evaluable, with details.
@@ -288,6 +314,10 @@ def outcomes(
         with steps.working(f"evaluating criteria for {len(ds.patients):,} patients"):
             if backend is Backend.duckdb:
                 result = evaluate(ds, criteria=ids, params=Params(anchor=anchor))
+            elif backend is Backend.spark:
+                result = evaluate(
+                    ds, criteria=ids, params=Params(anchor=anchor), backend=_spark(spark_master)
+                )
             else:
                 from myotrack.tables.database import backend_name, run_in_database
 

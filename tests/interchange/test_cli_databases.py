@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import shutil
 import subprocess
 import sys
 import uuid
@@ -149,3 +150,15 @@ def test_outcomes_computed_inside_postgres(pg_schema: str) -> None:
     a = pd.read_csv(io.StringIO(inside.stdout), dtype=str).set_index("patient_id").sort_index()
     b = pd.read_csv(io.StringIO(here.stdout), dtype=str).set_index("patient_id").sort_index()
     pd.testing.assert_frame_equal(a, b)
+
+
+@pytest.mark.spark
+def test_outcomes_computed_in_spark() -> None:
+    """``--backend spark``: the tables loaded into a local Spark session; the same table."""
+    pytest.importorskip("pyspark")
+    if shutil.which("java") is None:
+        pytest.skip("no Java runtime (scripts/test.sh installs one)")
+    args = ("outcomes", str(COHORT), "--criteria", "relapse,ck_normalisation", "-f", "csv", "-q")
+    spark = run(*args, "--backend", "spark", "--spark-master", "local[2]")
+    assert spark.returncode == 0, spark.stderr
+    assert spark.stdout == run(*args).stdout
