@@ -227,8 +227,8 @@ def grades(
             parsed[u] = (g.whole, g.kendall, g.value, g.low, g.high)
         except ValueError:
             parsed[u] = None
-    known = stripped.map({k: v is not None for k, v in parsed.items()})
-    bad = ~blank & ~known.fillna(False).to_numpy(dtype=bool)
+    known = stripped.isin([k for k, v in parsed.items() if v is not None]).to_numpy(dtype=bool)
+    bad = ~blank & ~known
     out.add_many(raw, bad, col.name, f"grade outside the MRC scale: {GRADE_RULE}", text)
     ok = ~blank & ~bad
     good = {k: v for k, v in parsed.items() if v is not None}
