@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -60,6 +61,21 @@ def postgres_backend() -> Iterator[object]:
 
     con = ibis.connect(POSTGRES_URL)
     yield con
+    con.disconnect()
+
+
+@pytest.fixture()
+def pg_schema() -> Iterator[str]:
+    """A new, empty schema on the test PostgreSQL server, dropped afterwards."""
+    if not POSTGRES_URL:
+        pytest.skip("MYOTRACK_TEST_POSTGRES_URL is not set (scripts/postgres.sh start)")
+    import ibis
+
+    schema = f"test_{uuid.uuid4().hex[:8]}"
+    con = ibis.connect(POSTGRES_URL)
+    con.raw_sql(f"create schema {schema}")
+    yield schema
+    con.raw_sql(f"drop schema {schema} cascade")
     con.disconnect()
 
 

@@ -6,8 +6,6 @@ import io
 import shutil
 import subprocess
 import sys
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -119,19 +117,6 @@ def test_backend_must_be_where_the_tables_are(cohort_db: Path) -> None:
     )  # fmt: skip
     assert r.returncode == 1 and "Traceback" not in r.stderr
     assert "the source is a duckdb database" in r.stderr
-
-
-@pytest.fixture()
-def pg_schema() -> Iterator[str]:
-    if not PG_URL:
-        pytest.skip("MYOTRACK_TEST_POSTGRES_URL is not set (scripts/postgres.sh start)")
-    import ibis
-
-    schema = f"cli_{uuid.uuid4().hex[:8]}"
-    con = ibis.connect(PG_URL)
-    con.raw_sql(f"create schema {schema}")
-    yield schema
-    con.raw_sql(f"drop schema {schema} cascade")
 
 
 def test_outcomes_computed_inside_postgres(pg_schema: str) -> None:

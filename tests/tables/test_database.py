@@ -5,8 +5,6 @@ that name table, column, type, patient and day, and never a password."""
 from __future__ import annotations
 
 import os
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -187,19 +185,6 @@ def test_run_in_database_matches_the_in_process_engine(cohort_db: Path) -> None:
         result.frame.sort_values("patient_id").reset_index(drop=True),
         expected.sort_values("patient_id").reset_index(drop=True),
     )
-
-
-@pytest.fixture()
-def pg_schema() -> Iterator[str]:
-    if not PG_URL:
-        pytest.skip("MYOTRACK_TEST_POSTGRES_URL is not set (scripts/postgres.sh start)")
-    import ibis
-
-    schema = f"export_{uuid.uuid4().hex[:8]}"
-    con = ibis.connect(PG_URL)
-    con.raw_sql(f"create schema {schema}")
-    yield schema
-    con.raw_sql(f"drop schema {schema} cascade")
 
 
 def test_postgres_schema_reads_the_same_dataset(pg_schema: str) -> None:
