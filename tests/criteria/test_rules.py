@@ -169,19 +169,32 @@ def test_refractory_needs_weight_and_dose() -> None:
 def test_refractory_visit_doses_never_make_the_high_dose_month() -> None:
     """001 '1.0 mg/kg/day for at least 1 month' is a course of treatment. Prednisone 60 mg/day
     (1 mg/kg at 60 kg) recorded at visits on days 0 and 40 does not show the dose between them
-    (it may have been tapered and raised again): without a glucocorticoid course in the
-    treatment table, the record does not give a high-dose month (reference implementation;
-    160 of 2,000 generated patients were 'yes' on visit doses alone)."""
-    visits = [
-        {"patient_id": "A", "day": d, "prednisone_mg_day": 60, "mrc_sum": m}
-        for d, m in ((0, 50), (40, 50), (60, 46))
-    ]
-    ds = make(
-        [{"patient_id": "A", "weight_kg": 60}],
-        visits=visits,
-        treatments=[{"patient_id": "A", "drug": "MTX", "start_day": 0}],
-    )
-    r = evaluate(ds, criteria=["refractory"]).frame.iloc[0]
+    (it may have been tapered and raised again), so the visits never give a high-dose month
+    (reference implementation; 160 of 2,000 generated patients were 'yes' on visit doses
+    alone). Nor do they leave 'no glucocorticoid course': they show a course that the treatment
+    table does not hold, so with an MRC drop after MTX the answer is not evaluable, naming the
+    course; without any drop after MTX it is 'no' whatever the dose was."""
+
+    def case(last_mrc: int, dose: float | None) -> pd.Series:
+        visits = [
+            {"patient_id": "A", "day": d, "prednisone_mg_day": dose, "mrc_sum": m}
+            for d, m in ((0, 50), (40, 50), (60, last_mrc))
+        ]
+        ds = make(
+            [{"patient_id": "A", "weight_kg": 60}],
+            visits=visits,
+            treatments=[{"patient_id": "A", "drug": "MTX", "start_day": 0}],
+        )
+        return evaluate(ds, criteria=["refractory"]).frame.iloc[0]
+
+    r = case(46, 60)
+    assert r["refractory"] == "not_evaluable"
+    assert r["refractory__reason"].startswith("needs the glucocorticoid course")
+    assert "by day 0" in r["refractory__reason"]
+    r = case(50, 60)
+    assert r["refractory"] == "no"
+    assert r["refractory__reason"].startswith("no worsening")
+    r = case(46, None)  # no dose anywhere: the treatment table is the list of what was given
     assert r["refractory"] == "no"
     assert r["refractory__reason"] == "no glucocorticoid course"
 

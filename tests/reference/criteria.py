@@ -1324,6 +1324,21 @@ def refractory(
     gcs = [c for c in rec.courses if c.drug_class == "glucocorticoid"]
     agents = set(second_agents)
     seconds = [c for c in rec.courses if c.drug in agents]
+    unrecorded = None
+    if not gcs:
+        # A visit's prednisone dose shows a glucocorticoid course the treatment table does not
+        # hold (it is then not the complete list): a course started on or before that visit,
+        # its dose and length unknown (never guess: 'no glucocorticoid course' is not a fact).
+        dosed = [
+            a
+            for a in rec.assessments
+            if a.values.get("prednisone_mg_day") is not None
+            and float(a.values["prednisone_mg_day"]) > 0
+        ]
+        if dosed:
+            by = min(a.span.hi for a in dosed if a.span.hi is not None)
+            unrecorded = Course("prednisone", "glucocorticoid", Span(None, by), None, None, {})
+            gcs = [unrecorded]
     if not gcs:
         return Result(False, "no glucocorticoid course")
     if not seconds:
@@ -1331,6 +1346,9 @@ def refractory(
     days = params.refractory_gc_days
     gc_facts: list[tuple[Course, Truth, str]] = []
     for c in gcs:
+        if c is unrecorded:
+            gc_facts.append((c, None, "a glucocorticoid at visits, its course not recorded"))
+            continue
         per_kg, why = gc_per_kg(c, rec, params)
         dose_ok = None if per_kg is None else _frac_at_least(per_kg, params.refractory_gc_mg_per_kg)
         if per_kg is not None:
@@ -1408,10 +1426,14 @@ def _worsenings(rec: Record, params: Params) -> list[tuple[Truth, Span | None, s
         prev = previous_mrc(rec, b)
         if prev.empty:
             continue
+        drops = [mrc_drop(x, b, params.refractory_mrc_drop, strict=False) for x in prev.candidates]
         if not prev.sure:
-            out.append((None, b.span, f"no certain MRC sum before {b.text()}"))
+            # b may have no MRC sum before it (then no drop at b): a drop is never certain,
+            # and there is none when no candidate could give one
+            v = False if all(d is False for d in drops) else None
+            out.append((v, b.span, f"no certain MRC sum before {b.text()}"))
             continue
-        v = agree(mrc_drop(x, b, params.refractory_mrc_drop, strict=False) for x in prev.candidates)
+        v = agree(drops)
         out.append((v, b.span, f"MRC sum drop to {b.text()} ({b.mrc_text()})"))
     for ev in rec.events:
         kind = ev.get("kind")

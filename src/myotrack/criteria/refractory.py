@@ -21,6 +21,10 @@ and the worsenings, each true, false or unknown (:mod:`myotrack.criteria.base`):
   A prednisone dose recorded at a visit (``visits.prednisone_mg_day``) is the dose of that
   day: two visits a month apart at >= 1 mg/kg/day do not show the dose between them (it may
   have been tapered and raised again), so visit doses never make the month; the course does.
+  A visit's prednisone dose with no glucocorticoid course in the treatment table shows a course
+  that was given but not recorded (started on or before that visit, dose and length unknown):
+  the treatment table is then not the complete list, and 'no glucocorticoid course' is not a
+  fact of the record.
 - **Second agent**: a course of a drug in ``Params.refractory_second_agents`` (default 001's
   list: methotrexate, azathioprine, mycophenolate, IVIg).
 - **Worsening after both**: an MRC sum lower by >= ``refractory_mrc_drop`` (1) than the
@@ -64,6 +68,8 @@ from myotrack.criteria.portable import pick_fields
 from myotrack.measures.steroids import PREDNISONE_PER_MG
 from myotrack.tables.vocab import GLUCOCORTICOIDS
 
+#: The glucocorticoid a visit's prednisone dose shows when no course of it is recorded.
+UNRECORDED = "glucocorticoid at visits, course not recorded"
 _DAILY = ("daily", "a day", "per day", "every day", "qd", "od", "q24h")
 #: Schedules read as one or two administrations a day (lower case, trimmed).
 ONCE_DAILY = (*_DAILY, *(f"once {s}" for s in _DAILY))
@@ -149,6 +155,26 @@ def build(ctx: Context) -> list[ir.Table]:
         dose_ok=dose_ok,
         dur_ok=dur_ok,
         gc_ok=all3(dose_ok, dur_ok),
+        unrecorded=ibis.literal(False),
+    )
+    # a prednisone dose at a visit of a patient with no glucocorticoid course: a course was
+    # given but not recorded, started on or before that visit, its dose and length unknown
+    a = ctx.assess.filter(ctx.assess.prednisone_mg_day > 0)
+    a = a.anti_join(gc, "patient_id")
+    dosed = a.group_by("patient_id").aggregate(c_hi=a.day_hi.min())
+    gc = gc.union(
+        dosed.select(
+            "patient_id",
+            c_drug=ibis.literal(UNRECORDED),
+            c_entry=ibis.literal(-1, "int64").cast(gc.c_entry.type()),
+            c_day=ibis.null(gc.c_day.type()),
+            c_lo=ibis.null(gc.c_lo.type()),
+            c_hi=dosed.c_hi.cast(gc.c_hi.type()),
+            dose_ok=ibis.null("boolean"),
+            dur_ok=ibis.null("boolean"),
+            gc_ok=ibis.null("boolean"),
+            unrecorded=ibis.literal(True),
+        )
     )
     sa = tr.filter(tr.drug.isin(tuple(p.refractory_second_agents)))
     s_span = span(sa, "start_day")
@@ -221,6 +247,8 @@ def build(ctx: Context) -> list[ir.Table]:
         u_start=(unknown(xv.vote) & (xv.c_lo.isnull() | xv.s_lo.isnull())).ifelse(1, 0).sum(),
         u_undated=(unknown(xv.vote) & xv.w_lo.isnull()).ifelse(1, 0).sum(),
         u_value=(unknown(xv.vote) & unknown(xv.w_value)).ifelse(1, 0).sum(),
+        u_unrecorded=(unknown(xv.vote) & xv.unrecorded).ifelse(1, 0).sum(),
+        unrecorded_by=xv.c_hi.max(where=xv.unrecorded),
         u_drug=arg_min(xv.c_drug, xv.c_entry, where=unknown(xv.vote) & unknown(xv.gc_ok)),
     )
     fu = x.group_by("patient_id").aggregate(n_followup=x.followup.ifelse(1, 0).sum())
@@ -258,6 +286,13 @@ def build(ctx: Context) -> list[ir.Table]:
     reason = ibis.cases(
         (no_gc, ibis.literal("no glucocorticoid course")),
         (no_second, ibis.literal(f"no course of {agents}")),
+        (
+            unknown(worse) & (j.u_unrecorded.fill_null(0) > 0),
+            ibis.literal("needs the glucocorticoid course (its daily dose and how long it was")
+            + " given): visits record prednisone by day "
+            + text(j.unrecorded_by)
+            + ", the treatment table no glucocorticoid",
+        ),
         (
             unknown(worse) & (j.u_dose.fill_null(0) > 0),
             ibis.literal("needs the daily dose of ")
