@@ -1324,8 +1324,13 @@ def refractory(
     gcs = [c for c in rec.courses if c.drug_class == "glucocorticoid"]
     agents = set(second_agents)
     seconds = [c for c in rec.courses if c.drug in agents]
+    # a drug the vocabulary does not know ('immunotherapy', a name kept with a warning) may be a
+    # glucocorticoid or a second agent: either, its dose and kind unknown
+    unnamed = [c for c in rec.courses if c.drug_class == vocab.UNKNOWN_CLASS]
+    gcs += unnamed
+    seconds += unnamed
     unrecorded = None
-    if not gcs:
+    if not [c for c in gcs if c not in unnamed]:
         # A visit's prednisone dose shows a glucocorticoid course the treatment table does not
         # hold (it is then not the complete list): a course started on or before that visit,
         # its dose and length unknown (never guess: 'no glucocorticoid course' is not a fact).
@@ -1338,7 +1343,7 @@ def refractory(
         if dosed:
             by = min(a.span.hi for a in dosed if a.span.hi is not None)
             unrecorded = Course("prednisone", "glucocorticoid", Span(None, by), None, None, {})
-            gcs = [unrecorded]
+            gcs.append(unrecorded)
     if not gcs:
         return Result(False, "no glucocorticoid course")
     if not seconds:
@@ -1348,6 +1353,9 @@ def refractory(
     for c in gcs:
         if c is unrecorded:
             gc_facts.append((c, None, "a glucocorticoid at visits, its course not recorded"))
+            continue
+        if c in unnamed:
+            gc_facts.append((c, None, f"{c.drug}: not a drug the vocabulary knows"))
             continue
         per_kg, why = gc_per_kg(c, rec, params)
         dose_ok = None if per_kg is None else _frac_at_least(per_kg, params.refractory_gc_mg_per_kg)
@@ -1376,8 +1384,10 @@ def refractory(
             for w_value, w_span, w_why in worsenings:
                 t_gc = _after_days(w_span, c.start, days)
                 t_s = after(w_span, s.start) if w_span is not None else None
+                s_ok: Truth = None if s in unnamed else True
                 parts = [
                     (gc_ok, gc_why),
+                    (s_ok, f"{s.drug}: not a drug the vocabulary knows"),
                     (t_gc, f"{w_why}: timing vs {days} days of {c.text()}"),
                     (t_s, f"{w_why}: timing vs the start of {s.text()}"),
                     (w_value, w_why),

@@ -251,6 +251,10 @@ def test_drugs_used_or_tried_in_imnm_have_a_class(written: str, canonical: str, 
         ("intravenous steroids", "glucocorticoid_pulse"),
         ("high-dose IV steroid", "glucocorticoid_pulse"),
         ("High dose IV steroid", "glucocorticoid_pulse"),
+        # as case reports write a course whose dose they do not give (zeng2024, nakao2025)
+        ("high-dose glucocorticoids", "glucocorticoid"),
+        ("High dose steroids", "glucocorticoid"),
+        ("high-dose corticoid", "glucocorticoid"),
     ],
 )
 def test_unnamed_glucocorticoids(written: str, canonical: str) -> None:

@@ -25,6 +25,9 @@ and the worsenings, each true, false or unknown (:mod:`myotrack.criteria.base`):
   that was given but not recorded (started on or before that visit, dose and length unknown):
   the treatment table is then not the complete list, and 'no glucocorticoid course' is not a
   fact of the record.
+  A course of a drug the vocabulary does not know ('immunotherapy', a name kept with a warning)
+  may be either: it counts as a glucocorticoid and as a second agent whose dose and kind are
+  unknown, so it never makes 'yes' and never lets 'no glucocorticoid course' stand.
 - **Second agent**: a course of a drug in ``Params.refractory_second_agents`` (default 001's
   list: methotrexate, azathioprine, mycophenolate, IVIg).
 - **Worsening after both**: an MRC sum lower by >= ``refractory_mrc_drop`` (1) than the
@@ -66,7 +69,7 @@ from myotrack.criteria.base import (
 )
 from myotrack.criteria.portable import pick_fields
 from myotrack.measures.steroids import PREDNISONE_PER_MG
-from myotrack.tables.vocab import GLUCOCORTICOIDS
+from myotrack.tables.vocab import DRUG_BY_NAME, GLUCOCORTICOIDS
 
 #: The glucocorticoid a visit's prednisone dose shows when no course of it is recorded.
 UNRECORDED = "glucocorticoid at visits, course not recorded"
@@ -156,6 +159,26 @@ def build(ctx: Context) -> list[ir.Table]:
         dur_ok=dur_ok,
         gc_ok=all3(dose_ok, dur_ok),
         unrecorded=ibis.literal(False),
+        unnamed=ibis.literal(False),
+    )
+    # a drug the vocabulary does not know ('immunotherapy', a name kept with a warning) may be
+    # a glucocorticoid or a second agent: it is each, with its dose and kind unknown
+    un = tr.filter(tr.drug.notnull() & ~tr.drug.isin(tuple(DRUG_BY_NAME)))
+    u_span = span(un, "start_day")
+    gc = gc.union(
+        un.select(
+            "patient_id",
+            c_drug=un.drug,
+            c_entry=un.entry.cast(gc.c_entry.type()),
+            c_day=un.start_day.cast(gc.c_day.type()),
+            c_lo=u_span.lo.cast(gc.c_lo.type()),
+            c_hi=u_span.hi.cast(gc.c_hi.type()),
+            dose_ok=ibis.null("boolean"),
+            dur_ok=ibis.null("boolean"),
+            gc_ok=ibis.null("boolean"),
+            unrecorded=ibis.literal(False),
+            unnamed=ibis.literal(True),
+        )
     )
     # a prednisone dose at a visit of a patient with no glucocorticoid course: a course was
     # given but not recorded, started on or before that visit, its dose and length unknown
@@ -174,9 +197,13 @@ def build(ctx: Context) -> list[ir.Table]:
             dur_ok=ibis.null("boolean"),
             gc_ok=ibis.null("boolean"),
             unrecorded=ibis.literal(True),
+            unnamed=ibis.literal(False),
         )
     )
-    sa = tr.filter(tr.drug.isin(tuple(p.refractory_second_agents)))
+    sa = tr.filter(
+        tr.drug.isin(tuple(p.refractory_second_agents))
+        | (tr.drug.notnull() & ~tr.drug.isin(tuple(DRUG_BY_NAME)))
+    )
     s_span = span(sa, "start_day")
     sa = sa.select(
         "patient_id",
@@ -185,6 +212,7 @@ def build(ctx: Context) -> list[ir.Table]:
         s_day=sa.start_day,
         s_lo=s_span.lo,
         s_hi=s_span.hi,
+        s_ok=truth(sa.drug.isin(tuple(p.refractory_second_agents))),
     )
     pairs = gc.inner_join(sa, "patient_id")
 
@@ -226,7 +254,7 @@ def build(ctx: Context) -> list[ir.Table]:
     # w >= start + days for every day of both (an undated worsening: unknown)
     gc_timing = truth(x.w_lo >= x.c_hi + days, x.w_hi < x.c_lo + days)
     s_timing = after3(w_span, Span(x.s_lo, x.s_hi))
-    vote = all3(x.gc_ok, gc_timing, s_timing, x.w_value)
+    vote = all3(x.gc_ok, gc_timing, s_timing, x.s_ok, x.w_value)
     followup = known(gc_timing) & known(s_timing) & ~x.reported
     x = x.mutate(vote=vote, followup=followup, exposed=ibis.greatest(x.c_day + days, x.s_day))
     xv = x.filter(x.compared)
@@ -249,6 +277,8 @@ def build(ctx: Context) -> list[ir.Table]:
         u_value=(unknown(xv.vote) & unknown(xv.w_value)).ifelse(1, 0).sum(),
         u_unrecorded=(unknown(xv.vote) & xv.unrecorded).ifelse(1, 0).sum(),
         unrecorded_by=xv.c_hi.max(where=xv.unrecorded),
+        u_unnamed_gc=arg_min(xv.c_drug, xv.c_entry, where=unknown(xv.vote) & xv.unnamed),
+        u_unnamed_second=arg_min(xv.s_drug, xv.s_entry, where=unknown(xv.vote) & unknown(xv.s_ok)),
         u_drug=arg_min(xv.c_drug, xv.c_entry, where=unknown(xv.vote) & unknown(xv.gc_ok)),
     )
     fu = x.group_by("patient_id").aggregate(n_followup=x.followup.ifelse(1, 0).sum())
@@ -292,6 +322,13 @@ def build(ctx: Context) -> list[ir.Table]:
             + " given): visits record prednisone by day "
             + text(j.unrecorded_by)
             + ", the treatment table no glucocorticoid",
+        ),
+        (
+            unknown(worse) & (j.u_unnamed_gc.notnull() | j.u_unnamed_second.notnull()),
+            ibis.literal("needs what '")
+            + ibis.coalesce(j.u_unnamed_gc, j.u_unnamed_second)
+            + "' was (a drug the vocabulary does not know: it may be a glucocorticoid or a"
+            + f" second agent, {agents})",
         ),
         (
             unknown(worse) & (j.u_dose.fill_null(0) > 0),
