@@ -56,10 +56,6 @@ OPEN: dict[str, int] = {
     # the reference judges each follow-up assessment three-valued (and remission with it)
     "relapse": 5395,
     "complete_remission": 1378,
-    # baseline and follow-up: the most complete visit (engine) or the last / the closest
-    # (reference); a missing measure scores 0..max points in the reference, NE in the engine
-    "tis": 2252,
-    "imacs_doi": 1793,
 }
 #: Published patients on which a criterion still disagrees, (criterion, patient id).
 OPEN_CASES: frozenset[tuple[str, str]] = frozenset(
