@@ -48,8 +48,9 @@ OPEN: dict[str, int] = {
     # an MRC assessment whose order against the previous one is uncertain (overlapping day
     # ranges): the reference follows both orders, the engine the stored days
     "refractory": 78,
-    # 002 'before therapy' is the weakest grade over the lookback (reference) or the last
-    # graded assessment (engine); side-unstated grades
+    # a graded assessment whose side of the anchor is uncertain (the engine: not evaluable;
+    # the reference follows both); one stated side only (the reference: the other side may
+    # be weaker); the taper's dose against follow-ups of uncertain day
     "definite_response": 1092,
     "rtx_response": 2,  # the same uncertain order of assessments
     # relapse reads the anchor as a day and asks for two complete assessments to say 'no';
@@ -58,15 +59,7 @@ OPEN: dict[str, int] = {
     "complete_remission": 1378,
 }
 #: Published patients on which a criterion still disagrees, (criterion, patient id).
-OPEN_CASES: frozenset[tuple[str, str]] = frozenset(
-    {
-        # 002 Table 3 grades 'at last visit' carry no side: one side known (reference) or the
-        # muscle's grade (engine, which matches 002's own verdicts for patients 1, 2 and 5)
-        ("definite_response", "002-P1"),
-        ("definite_response", "002-P2"),
-        ("definite_response", "002-P5"),
-    }
-)
+OPEN_CASES: frozenset[tuple[str, str]] = frozenset()
 
 
 def _generated() -> list[cohorts.Rows]:

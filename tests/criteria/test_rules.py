@@ -688,6 +688,24 @@ def test_definite_response_before_grades_within_the_lookback() -> None:
     )
 
 
+def test_definite_response_before_is_the_weakest_grade_over_the_lookback() -> None:
+    """002 Table 2 'Deltoid strength, min' / 'Hip flexor strength, min' beside 'Peak CK' and
+    'Max prednisone dose': the weakest grade before therapy (hip flexors 2 on day 50), not the
+    last one (3 on day 90); 2 -> 4 is +2 grades."""
+    hips = [(50, "2"), (90, "3"), (300, "4")]
+    ds = make(
+        [{"patient_id": "A"}],
+        visits=[{"patient_id": "A", "day": 300, "prednisone_mg_day": 5}],
+        strength=[
+            {"patient_id": "A", "day": d, "muscle": "hip_flexors", "side": "both", "grade": g}
+            for d, g in hips
+        ],
+        treatments=[{"patient_id": "A", "drug": "HiCy", "start_day": 100}],
+    )
+    r = evaluate(ds, criteria=["definite_response"]).frame.iloc[0]
+    assert r["definite_response"] == "yes" and r["definite_response__lower_change"] == 2
+
+
 @pytest.mark.parametrize(
     ("end_day", "expected"), [(26, "no"), (27, "yes"), (None, "not_evaluable")]
 )

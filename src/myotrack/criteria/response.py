@@ -11,10 +11,12 @@ hip flexors; Tables 2-3 give the weaker side before therapy and at the last visi
 - Strength of a region at an assessment: the lowest whole MRC grade among its muscles and sides
   (upper: ``response_upper_muscles``, default shoulder abductors; lower:
   ``response_lower_muscles``, default hip flexors); whole grades follow
-  ``myotrack.measures.grades`` (4+ -> 4, 4- -> 4, 3- -> 2). Before: the last assessment with grades at or
-  before the anchor day, no earlier than ``baseline_lookback_days`` (120) before it (a grade
-  from years earlier is not the strength 'before therapy'); after: the last assessment with
-  grades after it ('at last visit').
+  ``myotrack.measures.grades`` (4+ -> 4, 4- -> 4, 3- -> 2); a grade without a side is the
+  muscle's grade (contract, Strength). Before: the weakest grade over the assessments at or
+  before the anchor day, no earlier than ``baseline_lookback_days`` (120) before it (002
+  Table 2 'Deltoid strength, min', beside 'Peak CK' and 'Max prednisone dose'; a grade from
+  years earlier is not the strength 'before therapy'); after: the last assessment with grades
+  after it ('at last visit').
 - Taper: the last prednisone-equivalent dose recorded after the anchor is below 10 mg/day. The
   taper is judged at follow-up (DOMAIN.md section 9): the dose counts only when it was
   recorded on or after the strength follow-up (the last graded assessment after the anchor);
@@ -88,8 +90,10 @@ def build(ctx: Context) -> list[ir.Table]:
     per = a.group_by("patient_id").aggregate(
         n_uncertain=unknown(side).ifelse(1, 0).sum(),
         b_day=a.day.max(where=before),
-        b_up=arg_max(a.upper_min, a.day, where=before),
-        b_lo=arg_max(a.lower_min, a.day, where=before),
+        # 002 Table 2 'Deltoid strength, min' beside 'Peak CK' and 'Max prednisone dose': the
+        # weakest grade over the assessments before therapy
+        b_up=a.upper_min.min(where=before),
+        b_lo=a.lower_min.min(where=before),
         a_day=a.day.max(where=after),
         a_up=arg_max(a.upper_min, a.day, where=after),
         a_lo=arg_max(a.lower_min, a.day, where=after),
