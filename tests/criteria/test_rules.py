@@ -706,6 +706,23 @@ def test_definite_response_before_is_the_weakest_grade_over_the_lookback() -> No
     assert r["definite_response"] == "yes" and r["definite_response__lower_change"] == 2
 
 
+def test_definite_response_reads_a_regional_grade() -> None:
+    """DOMAIN.md section 9: 'proximal upper limb 4/5' grades the shoulder abductors as a group,
+    so it is the upper extremity's grade after therapy (2 -> 4: +2 grades)."""
+    rows = [(90, "shoulder_abductors", "2"), (300, "proximal upper limb", "4")]
+    ds = make(
+        [{"patient_id": "A"}],
+        visits=[{"patient_id": "A", "day": 300, "prednisone_mg_day": 5}],
+        strength=[
+            {"patient_id": "A", "day": d, "muscle": m, "side": "both", "grade": g}
+            for d, m, g in rows
+        ],
+        treatments=[{"patient_id": "A", "drug": "HiCy", "start_day": 100}],
+    )
+    r = evaluate(ds, criteria=["definite_response"]).frame.iloc[0]
+    assert r["definite_response"] == "yes" and r["definite_response__upper_change"] == 2
+
+
 @pytest.mark.parametrize(
     ("end_day", "expected"), [(26, "no"), (27, "yes"), (None, "not_evaluable")]
 )

@@ -1560,7 +1560,8 @@ def _taper(
         return None, f"no prednisone dose after the {anchor.label}"
 
     def at_follow_up(x: Assessment) -> Truth:
-        return all3(not3(before(x.span, f.span)) for f in followups)
+        # the dose of the follow-up assessment itself is at follow-up, whatever its day range
+        return all3(True if x is f else not3(before(x.span, f.span)) for f in followups)
 
     vals = []
     for x in last.candidates:

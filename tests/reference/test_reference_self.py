@@ -327,6 +327,17 @@ def test_definite_response_grades_without_a_side_are_the_muscles_grades(r: dict)
 
 
 @case(
+    strength=grades_at("90", "3", "3") + grades_at("9 months", "5", "5"),
+    visits=[{"day": "9 months", "prednisone_mg_day": "5"}],
+    treatments=[PRED, HICY],
+)
+def test_definite_response_dose_of_the_follow_up_visit_is_at_follow_up(r: dict) -> None:
+    """The dose recorded at the strength follow-up itself ('9 months', a range of days) is the
+    dose at follow-up: one assessment is not possibly before itself."""
+    assert r["definite_response"] == YES
+
+
+@case(
     strength=grades_at("90", "3", "3") + grades_at("300", "5", "5"),
     visits=[{"day": "200", "prednisone_mg_day": "5"}],
     treatments=[PRED, HICY],

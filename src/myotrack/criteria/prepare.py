@@ -34,7 +34,7 @@ from myotrack.criteria import anchors
 from myotrack.criteria.base import Context, Params
 from myotrack.criteria.portable import pick_fields
 from myotrack.measures.grades import upper_bounds
-from myotrack.measures.mrc import MRC_SUM_MAX
+from myotrack.measures.mrc import MRC_SUM_MAX, REGIONS
 from myotrack.measures.strength import UNGRADED_RANGES, strength_scores
 from myotrack.tables import TABLES, Dataset
 
@@ -226,6 +226,12 @@ def base_tables() -> dict[str, ir.Table]:
     return {name: ibis.table(cols, name=name) for name, cols in schemas().items()}
 
 
+def _with_regions(muscles: Collection[str]) -> tuple[str, ...]:
+    """The muscles and every region that grades one of them (measures.mrc.REGIONS)."""
+    regions = (r for r, members in REGIONS.items() if set(members) & set(muscles))
+    return (*muscles, *regions)
+
+
 def strength_by_day(s: ir.Table, params: Params) -> ir.Table:
     """Per patient-day with grades: the MRC sum from grades (when all 12 were graded) and its
     range (:func:`myotrack.measures.strength.strength_scores`), and the 002 regional minima."""
@@ -247,8 +253,9 @@ def strength_by_day(s: ir.Table, params: Params) -> ir.Table:
         mrc_low_grades="mrc_low",
         mrc_high_grades="mrc_high",
     )
-    upper = s.muscle.isin(params.response_upper_muscles)
-    lower = s.muscle.isin(params.response_lower_muscles)
+    # a region's grade bounds each of its muscles (DOMAIN.md section 9, 'Regions')
+    upper = s.muscle.isin(_with_regions(params.response_upper_muscles))
+    lower = s.muscle.isin(_with_regions(params.response_lower_muscles))
     regional = s.group_by(["patient_id", "day"]).aggregate(
         upper_min=upper.ifelse(s.grade_whole, ibis.null("int64")).min(),
         lower_min=lower.ifelse(s.grade_whole, ibis.null("int64")).min(),
