@@ -48,10 +48,6 @@ OPEN: dict[str, int] = {
     # an MRC assessment whose order against the previous one is uncertain (overlapping day
     # ranges): the reference follows both orders, the engine the stored days
     "refractory": 78,
-    # a graded assessment whose side of the anchor is uncertain (the engine: not evaluable;
-    # the reference follows both); one stated side only (the reference: the other side may
-    # be weaker); the taper's dose against follow-ups of uncertain day
-    "definite_response": 1092,
     "rtx_response": 2,  # the same uncertain order of assessments
     # relapse reads the anchor as a day and asks for two complete assessments to say 'no';
     # the reference judges each follow-up assessment three-valued (and remission with it)

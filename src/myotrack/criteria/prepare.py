@@ -256,9 +256,31 @@ def strength_by_day(s: ir.Table, params: Params) -> ir.Table:
     # a region's grade bounds each of its muscles (DOMAIN.md section 9, 'Regions')
     upper = s.muscle.isin(_with_regions(params.response_upper_muscles))
     lower = s.muscle.isin(_with_regions(params.response_lower_muscles))
+    # the weakest grade is known from below only when every muscle is graded on both sides
+    # ('both', left and right, or without a side: the muscle's grade, contract); else an
+    # ungraded side may be weaker (0)
+    unstated = s.side.isnull() | (s.side == "") | (s.side == "both")
+
+    def covered(muscles: tuple[str, ...]) -> list[ir.BooleanValue]:
+        out = []
+        for m in muscles:
+            on = s.muscle.isin(_with_regions((m,)))
+            out.append(
+                (on & unstated).any()
+                | ((on & (s.side == "left")).any() & (on & (s.side == "right")).any())
+            )
+        return out
+
+    def weakest(on: ir.BooleanValue, muscles: tuple[str, ...]) -> ir.IntegerValue:
+        low = on.ifelse(s.grade_whole, ibis.null("int64")).min()
+        return ibis.ifelse(ibis.and_(*covered(muscles)), low, ibis.ifelse(low.notnull(), 0, low))
+
     regional = s.group_by(["patient_id", "day"]).aggregate(
-        upper_min=upper.ifelse(s.grade_whole, ibis.null("int64")).min(),
-        lower_min=lower.ifelse(s.grade_whole, ibis.null("int64")).min(),
+        upper_min=weakest(upper, params.response_upper_muscles),
+        lower_min=weakest(lower, params.response_lower_muscles),
+        # the highest the weakest grade can be (a range such as 4-5 reads 4..5)
+        upper_min_high=upper.ifelse(s.grade_high, ibis.null("int64")).min(),
+        lower_min_high=lower.ifelse(s.grade_high, ibis.null("int64")).min(),
         # the range of the day (contract: Timing); rows of one day share it
         day_lo=ibis.coalesce(s.day_earliest, s.day).min(),
         day_hi=ibis.coalesce(s.day_latest, s.day).max(),
@@ -303,6 +325,8 @@ def prepared(params: Params) -> dict[str, ir.Table]:
         prednisone_mg_day=j.prednisone_mg_day,
         upper_min=j.upper_min,
         lower_min=j.lower_min,
+        upper_min_high=j.upper_min_high,
+        lower_min_high=j.lower_min_high,
         mrc=ibis.coalesce(recorded, j.mrc_from_grades.cast("float64")),
         # a recorded MRC sum is exact; else the day's grades bound it, else nothing does
         mrc_low=ibis.coalesce(recorded, j.mrc_low_grades.cast("float64"), float(ungraded_low)),
