@@ -48,29 +48,14 @@ OPEN: dict[str, int] = {
     # an MRC assessment whose order against the previous one is uncertain (overlapping day
     # ranges): the reference follows both orders, the engine the stored days
     "refractory": 78,
-    # 002 'before therapy' is the weakest grade over the lookback (reference) or the last
-    # graded assessment (engine); side-unstated grades
-    "definite_response": 1092,
     "rtx_response": 2,  # the same uncertain order of assessments
     # relapse reads the anchor as a day and asks for two complete assessments to say 'no';
     # the reference judges each follow-up assessment three-valued (and remission with it)
     "relapse": 5395,
     "complete_remission": 1378,
-    # baseline and follow-up: the most complete visit (engine) or the last / the closest
-    # (reference); a missing measure scores 0..max points in the reference, NE in the engine
-    "tis": 2252,
-    "imacs_doi": 1793,
 }
 #: Published patients on which a criterion still disagrees, (criterion, patient id).
-OPEN_CASES: frozenset[tuple[str, str]] = frozenset(
-    {
-        # 002 Table 3 grades 'at last visit' carry no side: one side known (reference) or the
-        # muscle's grade (engine, which matches 002's own verdicts for patients 1, 2 and 5)
-        ("definite_response", "002-P1"),
-        ("definite_response", "002-P2"),
-        ("definite_response", "002-P5"),
-    }
-)
+OPEN_CASES: frozenset[tuple[str, str]] = frozenset()
 
 
 def _generated() -> list[cohorts.Rows]:

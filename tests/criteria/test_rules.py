@@ -276,9 +276,9 @@ def test_definite_response_anchor_is_not_a_redose() -> None:
         [{"patient_id": "A"}],
         visits=[{"patient_id": "A", "day": 300, "prednisone_mg_day": 5}],
         strength=[
-            {"patient_id": "A", "day": -5, "muscle": "hip_flexors", "side": "left", "grade": "2"},
-            {"patient_id": "A", "day": 170, "muscle": "hip_flexors", "side": "left", "grade": "4"},
-            {"patient_id": "A", "day": 300, "muscle": "hip_flexors", "side": "left", "grade": "4"},
+            {"patient_id": "A", "day": -5, "muscle": "hip_flexors", "side": "both", "grade": "2"},
+            {"patient_id": "A", "day": 170, "muscle": "hip_flexors", "side": "both", "grade": "4"},
+            {"patient_id": "A", "day": 300, "muscle": "hip_flexors", "side": "both", "grade": "4"},
         ],
         treatments=[
             {"patient_id": "A", "drug": "rituximab", "start_day": 0},
@@ -305,8 +305,8 @@ def test_definite_response_taper_is_the_last_dose_after_the_anchor(
         [{"patient_id": "A"}],
         visits=[{"patient_id": "A", "day": d, "prednisone_mg_day": mg} for d, mg in doses.items()],
         strength=[
-            {"patient_id": "A", "day": -5, "muscle": "hip_flexors", "side": "left", "grade": "2"},
-            {"patient_id": "A", "day": 150, "muscle": "hip_flexors", "side": "left", "grade": "4"},
+            {"patient_id": "A", "day": -5, "muscle": "hip_flexors", "side": "both", "grade": "2"},
+            {"patient_id": "A", "day": 150, "muscle": "hip_flexors", "side": "both", "grade": "4"},
         ],
         treatments=[{"patient_id": "A", "drug": "ivig", "start_day": 0}],
     )
@@ -699,6 +699,76 @@ def test_definite_response_before_grades_within_the_lookback() -> None:
     assert evaluate(ds, criteria=["definite_response"]).frame.iloc[0]["definite_response"] == (
         "not_evaluable"
     )
+
+
+def test_definite_response_before_is_the_weakest_grade_over_the_lookback() -> None:
+    """002 Table 2 'Deltoid strength, min' / 'Hip flexor strength, min' beside 'Peak CK' and
+    'Max prednisone dose': the weakest grade before therapy (hip flexors 2 on day 50), not the
+    last one (3 on day 90); 2 -> 4 is +2 grades."""
+    hips = [(50, "2"), (90, "3"), (300, "4")]
+    ds = make(
+        [{"patient_id": "A"}],
+        visits=[{"patient_id": "A", "day": 300, "prednisone_mg_day": 5}],
+        strength=[
+            {"patient_id": "A", "day": d, "muscle": "hip_flexors", "side": "both", "grade": g}
+            for d, g in hips
+        ],
+        treatments=[{"patient_id": "A", "drug": "HiCy", "start_day": 100}],
+    )
+    r = evaluate(ds, criteria=["definite_response"]).frame.iloc[0]
+    assert r["definite_response"] == "yes" and r["definite_response__lower_change"] == 2
+
+
+def _hips(rows: list[tuple[object, str, str]]) -> list[dict]:
+    return [
+        {"patient_id": "A", "day": d, "muscle": "hip_flexors", "side": side, "grade": g}
+        for d, g, side in rows
+    ]
+
+
+def test_definite_response_follows_an_assessment_of_uncertain_day() -> None:
+    """Grades on '80..120' may lie before or after HiCy (day 100): as the weakest grade before
+    (3) it does not lower the sure 2 of day 90, and it cannot be the last after (day 300 is
+    surely later): 2 -> 5 decides, whichever side of the start it lies on."""
+    ds = make(
+        [{"patient_id": "A"}],
+        visits=[{"patient_id": "A", "day": 300, "prednisone_mg_day": 5}],
+        strength=_hips([(90, "2", "both"), ("80..120", "3", "both"), (300, "5", "both")]),
+        treatments=[{"patient_id": "A", "drug": "HiCy", "start_day": 100}],
+    )
+    r = evaluate(ds, criteria=["definite_response"]).frame.iloc[0]
+    assert r["definite_response"] == "yes" and r["definite_response__lower_change"] == 3
+
+
+def test_definite_response_one_stated_side_leaves_the_weakest_grade_open() -> None:
+    """Only the left hip flexors graded (2 -> 5): the right side, ungraded, may be the weaker
+    (0..5), so +2 over the weaker side is not established: not evaluable, naming the grades."""
+    ds = make(
+        [{"patient_id": "A"}],
+        visits=[{"patient_id": "A", "day": 300, "prednisone_mg_day": 5}],
+        strength=_hips([(90, "2", "left"), (300, "5", "left")]),
+        treatments=[{"patient_id": "A", "drug": "HiCy", "start_day": 100}],
+    )
+    r = evaluate(ds, criteria=["definite_response"]).frame.iloc[0]
+    assert r["definite_response"] == "not_evaluable"
+    assert "grades do not decide" in r["definite_response__reason"]
+
+
+def test_definite_response_reads_a_regional_grade() -> None:
+    """DOMAIN.md section 9: 'proximal upper limb 4/5' grades the shoulder abductors as a group,
+    so it is the upper extremity's grade after therapy (2 -> 4: +2 grades)."""
+    rows = [(90, "shoulder_abductors", "2"), (300, "proximal upper limb", "4")]
+    ds = make(
+        [{"patient_id": "A"}],
+        visits=[{"patient_id": "A", "day": 300, "prednisone_mg_day": 5}],
+        strength=[
+            {"patient_id": "A", "day": d, "muscle": m, "side": "both", "grade": g}
+            for d, m, g in rows
+        ],
+        treatments=[{"patient_id": "A", "drug": "HiCy", "start_day": 100}],
+    )
+    r = evaluate(ds, criteria=["definite_response"]).frame.iloc[0]
+    assert r["definite_response"] == "yes" and r["definite_response__upper_change"] == 2
 
 
 @pytest.mark.parametrize(

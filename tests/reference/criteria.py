@@ -31,7 +31,8 @@ Conventions used by every criterion (each is a judgement call; the source line i
   MRC sum is the range the graded muscles allow (contract v2, Strength: 'an ungraded muscle:
   0..5').
 - **Strength rows.** ``side`` both = each side; left/right = that side; empty = one side,
-  which one is not known (both possibilities are followed); a region (a key of
+  which one is not known (both possibilities are followed; for 002's weakest grade of an
+  extremity it is the muscle's grade, :meth:`Strength.min_grade`); a region (a key of
   :data:`myotrack.measures.mrc.REGIONS`) bounds each member muscle; several bounds of one
   muscle side intersect (contradictory bounds widen to their hull instead); a side-unstated
   row is not placed on a side whose stated grade it contradicts, when another side is free.
@@ -502,12 +503,28 @@ class Strength:
 
     def min_grade(self, muscles: Sequence[str]) -> tuple[int, int]:
         """Range of the weakest whole grade over ``muscles`` on both sides."""
+        # A muscle graded without a side (contract, Strength: the record does not say which)
+        # has that grade as the muscle's grade: seed 002 reports one grade per muscle without
+        # a side ("Deltoid strength, min" before therapy, "at last visit" after) and decides
+        # its patients on those grades, so its weakest grade is that grade, or a stated side
+        # that is weaker; the muscle's other sides are not taken as ungraded.
+        unstated: dict[str, Bound] = {}
+        for g in self.either:
+            for m in g.members:
+                if m in muscles:
+                    unstated[m] = unstated[m].meet(g.bound) if m in unstated else g.bound
         los, his = [], []
-        for cells in self.assignments(muscles):
-            cs = [cells.get((m, s), UNGRADED) for m in muscles for s in LIMB_SIDES]
-            los.append(min(c.lo for c in cs))
-            his.append(min(c.hi for c in cs))
-        return min(los), max(his)
+        for m in muscles:
+            if m in unstated:
+                u = unstated[m]
+                stated = [self.fixed[(m, s)] for s in LIMB_SIDES if (m, s) in self.fixed]
+                los.append(min([u.lo, *(c.lo for c in stated)]))
+                his.append(min([u.hi, *(c.hi for c in stated)]))
+            else:
+                cs = [self.fixed.get((m, s), UNGRADED) for s in LIMB_SIDES]
+                los.append(min(c.lo for c in cs))
+                his.append(min(c.hi for c in cs))
+        return min(los), min(his)
 
     def mmt8_range(self) -> tuple[int, int] | None:
         """MMT-8 (0-80, Kendall) range: right side, the left when the right is not graded
@@ -1575,7 +1592,8 @@ def _taper(
         return None, f"no prednisone dose after the {anchor.label}"
 
     def at_follow_up(x: Assessment) -> Truth:
-        return all3(not3(before(x.span, f.span)) for f in followups)
+        # the dose of the follow-up assessment itself is at follow-up, whatever its day range
+        return all3(True if x is f else not3(before(x.span, f.span)) for f in followups)
 
     vals = []
     for x in last.candidates:

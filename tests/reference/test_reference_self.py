@@ -315,6 +315,29 @@ def test_definite_response_one_side_not_evaluable(r: dict) -> None:
 
 
 @case(
+    strength=grades_at("90", "3", "3", side="") + grades_at("300", "4+", "5", side=""),
+    visits=[{"day": "300", "prednisone_mg_day": "0"}],
+    treatments=[PRED, HICY],
+)
+def test_definite_response_grades_without_a_side_are_the_muscles_grades(r: dict) -> None:
+    """002 Tables 2-3 give one grade per muscle without a side (patient 1: deltoid 3, hip
+    flexors 3 before; 4+ and 5 at the last visit) and call patient 1 a definite responder: a
+    grade without a side is the muscle's grade, its other side not taken as ungraded."""
+    assert r["definite_response"] == YES
+
+
+@case(
+    strength=grades_at("90", "3", "3") + grades_at("9 months", "5", "5"),
+    visits=[{"day": "9 months", "prednisone_mg_day": "5"}],
+    treatments=[PRED, HICY],
+)
+def test_definite_response_dose_of_the_follow_up_visit_is_at_follow_up(r: dict) -> None:
+    """The dose recorded at the strength follow-up itself ('9 months', a range of days) is the
+    dose at follow-up: one assessment is not possibly before itself."""
+    assert r["definite_response"] == YES
+
+
+@case(
     strength=grades_at("90", "3", "3") + grades_at("300", "5", "5"),
     visits=[{"day": "200", "prednisone_mg_day": "5"}],
     treatments=[PRED, HICY],

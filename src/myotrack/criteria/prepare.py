@@ -34,7 +34,7 @@ from myotrack.criteria import anchors
 from myotrack.criteria.base import Context, Params
 from myotrack.criteria.portable import pick_fields
 from myotrack.measures.grades import upper_bounds
-from myotrack.measures.mrc import MRC_SUM_MAX
+from myotrack.measures.mrc import MRC_SUM_MAX, REGIONS
 from myotrack.measures.strength import UNGRADED_RANGES, strength_scores
 from myotrack.tables import TABLES, Dataset
 
@@ -226,6 +226,12 @@ def base_tables() -> dict[str, ir.Table]:
     return {name: ibis.table(cols, name=name) for name, cols in schemas().items()}
 
 
+def _with_regions(muscles: Collection[str]) -> tuple[str, ...]:
+    """The muscles and every region that grades one of them (measures.mrc.REGIONS)."""
+    regions = (r for r, members in REGIONS.items() if set(members) & set(muscles))
+    return (*muscles, *regions)
+
+
 def strength_by_day(s: ir.Table, params: Params) -> ir.Table:
     """Per patient-day with grades: the MRC sum from grades (when all 12 were graded) and its
     range (:func:`myotrack.measures.strength.strength_scores`), and the 002 regional minima."""
@@ -247,11 +253,34 @@ def strength_by_day(s: ir.Table, params: Params) -> ir.Table:
         mrc_low_grades="mrc_low",
         mrc_high_grades="mrc_high",
     )
-    upper = s.muscle.isin(params.response_upper_muscles)
-    lower = s.muscle.isin(params.response_lower_muscles)
+    # a region's grade bounds each of its muscles (DOMAIN.md section 9, 'Regions')
+    upper = s.muscle.isin(_with_regions(params.response_upper_muscles))
+    lower = s.muscle.isin(_with_regions(params.response_lower_muscles))
+    # the weakest grade is known from below only when every muscle is graded on both sides
+    # ('both', left and right, or without a side: the muscle's grade, contract); else an
+    # ungraded side may be weaker (0)
+    unstated = s.side.isnull() | (s.side == "") | (s.side == "both")
+
+    def covered(muscles: tuple[str, ...]) -> list[ir.BooleanValue]:
+        out = []
+        for m in muscles:
+            on = s.muscle.isin(_with_regions((m,)))
+            out.append(
+                (on & unstated).any()
+                | ((on & (s.side == "left")).any() & (on & (s.side == "right")).any())
+            )
+        return out
+
+    def weakest(on: ir.BooleanValue, muscles: tuple[str, ...]) -> ir.IntegerValue:
+        low = on.ifelse(s.grade_whole, ibis.null("int64")).min()
+        return ibis.ifelse(ibis.and_(*covered(muscles)), low, ibis.ifelse(low.notnull(), 0, low))
+
     regional = s.group_by(["patient_id", "day"]).aggregate(
-        upper_min=upper.ifelse(s.grade_whole, ibis.null("int64")).min(),
-        lower_min=lower.ifelse(s.grade_whole, ibis.null("int64")).min(),
+        upper_min=weakest(upper, params.response_upper_muscles),
+        lower_min=weakest(lower, params.response_lower_muscles),
+        # the highest the weakest grade can be (a range such as 4-5 reads 4..5)
+        upper_min_high=upper.ifelse(s.grade_high, ibis.null("int64")).min(),
+        lower_min_high=lower.ifelse(s.grade_high, ibis.null("int64")).min(),
         # the range of the day (contract: Timing); rows of one day share it
         day_lo=ibis.coalesce(s.day_earliest, s.day).min(),
         day_hi=ibis.coalesce(s.day_latest, s.day).max(),
@@ -296,6 +325,8 @@ def prepared(params: Params) -> dict[str, ir.Table]:
         prednisone_mg_day=j.prednisone_mg_day,
         upper_min=j.upper_min,
         lower_min=j.lower_min,
+        upper_min_high=j.upper_min_high,
+        lower_min_high=j.lower_min_high,
         mrc=ibis.coalesce(recorded, j.mrc_from_grades.cast("float64")),
         # a recorded MRC sum is exact; else the day's grades bound it, else nothing does
         mrc_low=ibis.coalesce(recorded, j.mrc_low_grades.cast("float64"), float(ungraded_low)),

@@ -39,8 +39,10 @@ Missing measures: the IMACS web calculators "require inputting of baseline and f
 for all 6 core set activity measures" (IMACS response criteria page). myotrack does not impute
 a missing measure and does not present a sum of fewer measures as the TIS: when any measure is
 missing at either visit, ``score`` and ``category`` are ``None``, ``missing`` lists the measures
-and ``points_by_measure`` still shows the points of the measures that were assessed (the
-criterion then reports 'not_evaluable' with the reason).
+and ``points_by_measure`` still shows the points of the measures that were assessed. The
+``tis`` criterion (:mod:`myotrack.criteria.coreset`) gives no score either; it scores the range
+the missing measures allow (0 to their maximum points) and decides the verdict when that range
+cannot change it.
 
 One implementation: :func:`tis_scores` scores many pairs at once on NumPy arrays (the core set
 criteria score every patient with it); :func:`total_improvement_score` checks one pair's values
