@@ -52,10 +52,13 @@ OPEN: dict[str, int] = {
     # graded assessment (engine); side-unstated grades
     "definite_response": 1092,
     "rtx_response": 2,  # the same uncertain order of assessments
-    # relapse reads the anchor as a day and asks for two complete assessments to say 'no';
-    # the reference judges each follow-up assessment three-valued (and remission with it)
-    "relapse": 5395,
-    "complete_remission": 1378,
+    # the same uncertain order of MRC assessments (overlapping day ranges): the MRC sum drop
+    # is judged against the previous assessment in stored-day order (engine) or against every
+    # assessment that may be the previous one (reference)
+    "relapse": 119,
+    # relapse's uncertain order, and the last follow-up: the last assessment in stored-day
+    # order (engine) or every one that may be the last (reference)
+    "complete_remission": 71,
     # baseline and follow-up: the most complete visit (engine) or the last / the closest
     # (reference); a missing measure scores 0..max points in the reference, NE in the engine
     "tis": 2252,
