@@ -12,8 +12,8 @@ Rules shared by both (from the criteria modules):
 - anchor: the earliest ``start_day`` of a treatment course that is immunotherapy (any drug but a
   statin), or of the ``Params.anchor`` drug;
 - assessment: a patient-day with a visit row or strength grades; its MRC sum is
-  ``visits.mrc_sum``, else the sum of whole grades when all twelve MRC-sum muscle-sides
-  (six groups, left and right) were graded that day;
+  ``visits.mrc_sum``, else the range the whole grades of the MRC-sum muscle-sides (six
+  groups, left and right) graded that day allow (an ungraded one is 0..5);
 - relapse (004): each assessment after the anchor with a CK or an MRC sum is judged, each
   condition true, false or unknown: CK above the baseline (``nadir``: the lowest CK from the
   anchor day to before it; ``pretreatment``: the last CK at or before the anchor), CK above
@@ -91,13 +91,16 @@ def _patient_relapse(
     if math.isnan(anchor):
         return NE
     has_ck = a["ck"].notna().to_numpy()
-    mrc = a["mrc"].to_numpy(dtype=float)
+    mrc_low = a["mrc_low"].to_numpy(dtype=float)
+    mrc_high = a["mrc_high"].to_numpy(dtype=float)
     days = a["day"].to_numpy(dtype=float)
-    prev_mrc = a.loc[a["mrc"].notna(), "mrc"].shift().reindex(a.index).to_numpy(dtype=float)
+    seen = a["mrc_low"].notna()
+    prev_low = a.loc[seen, "mrc_low"].shift().reindex(a.index).to_numpy(dtype=float)
+    prev_high = a.loc[seen, "mrc_high"].shift().reindex(a.index).to_numpy(dtype=float)
     pre = a[(a["day"] <= anchor) & a["ck"].notna()]
     open_, judged = False, 0
     for i in range(len(a)):
-        if days[i] <= anchor or not (has_ck[i] or not math.isnan(mrc[i])):
+        if days[i] <= anchor or not (has_ck[i] or not math.isnan(mrc_low[i])):
             continue
         judged += 1
         high: bool | None = None
@@ -123,8 +126,11 @@ def _patient_relapse(
                 b_high = min(highs) if highs else math.inf
                 above = _above(low, hi, low_open, b_high, b_low)
         drop: bool | None = None
-        if not math.isnan(mrc[i]) and not math.isnan(prev_mrc[i]):
-            drop = prev_mrc[i] - mrc[i] > params.relapse_mrc_drop
+        if not math.isnan(mrc_low[i]) and not math.isnan(prev_low[i]):
+            if prev_low[i] - mrc_high[i] > params.relapse_mrc_drop:
+                drop = True
+            elif prev_high[i] - mrc_low[i] <= params.relapse_mrc_drop:
+                drop = False
         value = _and3(high, drop, above)
         if value is True:
             return YES
@@ -167,7 +173,9 @@ def loop_reference(ds: Dataset, params: Params | None = None) -> pd.DataFrame:
         # assessments: visit days and strength days; MRC sum from grades if all 12 graded
         mrc_side = s[s["muscle"].isin(MRC_SUM_MUSCLES) & s["side"].isin(["left", "right"])]
         by_day = mrc_side.groupby("day")["grade_whole"].agg(["count", "sum"])
-        from_grades = by_day.loc[by_day["count"] == _MRC_SIDES, "sum"].astype(float)
+        # an ungraded muscle-side is 0..5: the sum is a range unless all twelve were graded
+        grades_low = by_day["sum"].astype(float)
+        grades_high = grades_low + 5.0 * (_MRC_SIDES - by_day["count"])
         days = sorted(set(v["day"].dropna().astype(int)) | set(s["day"].dropna().astype(int)))
         a = pd.DataFrame({"day": days})
         vv = v.drop_duplicates("day").set_index("day")
@@ -175,7 +183,9 @@ def loop_reference(ds: Dataset, params: Params | None = None) -> pd.DataFrame:
         a["ck_uln"] = a["day"].map(vv["ck_uln"]).astype(float)
         a["ck_bound"] = a["day"].map(vv["ck_bound"]).fillna("")
         a["mrs"] = a["day"].map(vv["mrs"]).astype(float)
-        a["mrc"] = a["day"].map(vv["mrc_sum"]).astype(float).fillna(a["day"].map(from_grades))
+        recorded = a["day"].map(vv["mrc_sum"]).astype(float)
+        a["mrc_low"] = recorded.fillna(a["day"].map(grades_low))
+        a["mrc_high"] = recorded.fillna(a["day"].map(grades_high))
 
         courses = t[t["start_day"].notna() & ~t["drug"].isin(NOT_IMMUNOTHERAPY)]
         if drug is not None:
@@ -237,13 +247,15 @@ def _relapse_sql(p: Params, events: str) -> str:
     b_high = "COALESCE(b.b_high, 1e300)"
     return f"""
 rel_rows AS (
-    SELECT a.patient_id, a.day, a.ck, a.ck_uln, a.ck_bound, a.mrc, n.anchor_day
+    SELECT a.patient_id, a.day, a.ck, a.ck_uln, a.ck_bound, a.mrc_low, a.mrc_high, n.anchor_day
     FROM assess a JOIN anchor n ON a.patient_id = n.patient_id
-    WHERE a.ck IS NOT NULL OR a.mrc IS NOT NULL
+    WHERE a.ck IS NOT NULL OR a.mrc_low IS NOT NULL
 ),
 rel_prev AS (
-    SELECT patient_id, day, LAG(mrc) OVER (PARTITION BY patient_id ORDER BY day) AS prev_mrc
-    FROM rel_rows WHERE mrc IS NOT NULL
+    SELECT patient_id, day,
+           LAG(mrc_low) OVER (PARTITION BY patient_id ORDER BY day) AS prev_low,
+           LAG(mrc_high) OVER (PARTITION BY patient_id ORDER BY day) AS prev_high
+    FROM rel_rows WHERE mrc_low IS NOT NULL
 ),
 rel_judged AS (
     SELECT r.patient_id,
@@ -251,7 +263,8 @@ rel_judged AS (
                 ELSE {above("r", f"{m} * r.ck_uln", f"{m} * r.ck_uln")} END AS high,
            CASE WHEN r.ck IS NULL OR b.n_base IS NULL THEN NULL
                 ELSE {above("r", b_high, "b.b_low")} END AS above,
-           pv.prev_mrc - r.mrc > {d} AS c_drop
+           CASE WHEN pv.prev_low - r.mrc_high > {d} THEN TRUE
+                WHEN pv.prev_high - r.mrc_low <= {d} THEN FALSE END AS c_drop
     FROM rel_rows r
     LEFT JOIN rel_prev pv ON pv.patient_id = r.patient_id AND pv.day = r.day
     {base_join}
@@ -289,13 +302,15 @@ WITH anchor AS (
     GROUP BY patient_id
 ),
 grades AS (
-    SELECT patient_id, day, SUM(grade_whole) AS mrc_grades
+    -- an ungraded muscle-side is 0..5: the sum is a range unless all twelve were graded
+    SELECT patient_id, day, SUM(grade_whole) AS mrc_glow,
+           SUM(grade_whole) + 5 * ({_MRC_SIDES} - COUNT(*)) AS mrc_ghigh
     FROM strength WHERE muscle IN ({muscles}) AND side IN ('left', 'right')
-    GROUP BY patient_id, day HAVING COUNT(*) = {_MRC_SIDES}
+    GROUP BY patient_id, day
 ),
 assess AS (
     SELECT patient_id, day, v.ck, v.ck_uln, COALESCE(v.ck_bound, '') AS ck_bound, v.mrs,
-           COALESCE(v.mrc_sum, g.mrc_grades) AS mrc
+           COALESCE(v.mrc_sum, g.mrc_glow) AS mrc_low, COALESCE(v.mrc_sum, g.mrc_ghigh) AS mrc_high
     FROM visits v FULL OUTER JOIN grades g USING (patient_id, day)
 ),
 pre AS (
@@ -384,14 +399,16 @@ WITH anchor AS (
     GROUP BY patient_id
 ),
 grades AS (
-    SELECT patient_id, day, SUM(grade_whole) AS mrc_grades
+    -- an ungraded muscle-side is 0..5: the sum is a range unless all twelve were graded
+    SELECT patient_id, day, SUM(grade_whole) AS mrc_glow,
+           SUM(grade_whole) + 5 * ({_MRC_SIDES} - COUNT(*)) AS mrc_ghigh
     FROM {tab["strength"]} WHERE muscle IN ({muscles}) AND side IN ('left', 'right')
-    GROUP BY patient_id, day HAVING COUNT(*) = {_MRC_SIDES}
+    GROUP BY patient_id, day
 ),
 assess AS (
     SELECT COALESCE(v.patient_id, g.patient_id) AS patient_id, COALESCE(v.day, g.day) AS day,
            v.ck, v.ck_uln, COALESCE(v.ck_bound, '') AS ck_bound, v.mrs,
-           COALESCE(v.mrc_sum, g.mrc_grades) AS mrc
+           COALESCE(v.mrc_sum, g.mrc_glow) AS mrc_low, COALESCE(v.mrc_sum, g.mrc_ghigh) AS mrc_high
     FROM {tab["visits"]} v FULL OUTER JOIN grades g
       ON v.patient_id = g.patient_id AND v.day = g.day
 ),
