@@ -206,6 +206,8 @@ def test_relapse_needs_ck_above_the_nadir_on_its_own() -> None:
         ds = make(
             [{"patient_id": "A"}],
             visits=[
+                # the day-0 assessment decides day 30 (CK 400 is below 5000): not a relapse
+                {"patient_id": "A", "day": 0, "ck": 5000, "ck_uln": 100, "mrc_sum": 40},
                 {"patient_id": "A", "day": 30, "ck": 400, "ck_uln": 100, "mrc_sum": 50},
                 {"patient_id": "A", "day": 60, "ck": ck, "ck_uln": 100, "mrc_sum": 45},
             ],
@@ -415,37 +417,110 @@ def test_integer_details_are_nullable_integers_with_or_without_nulls() -> None:
     assert str(fr["relapse__count"].dtype) == "Int64"
 
 
-def test_relapse_compares_only_assessments_with_a_ck_before_them() -> None:
-    """004 Methods 1.4 needs a baseline: the first CK after the anchor has none to be above.
+def _relapse(visits: list[dict], **kw: object) -> tuple[str, str]:
+    treatments = kw.pop("treatments", [PRED])
+    ds = make([{"patient_id": "A"}], visits=visits, treatments=treatments, **kw)  # type: ignore[arg-type]
+    r = evaluate(ds, criteria=["relapse", "complete_remission"]).frame.iloc[0]
+    return str(r["relapse"]), str(r["relapse__reason"])
 
-    An MRC-only visit first gives day 60 a previous MRC sum but no CK before it (not
-    evaluable); a CK-only visit first gives it a baseline (a relapse, or one 'no' compared).
-    """
 
-    def case(first: dict, ck: float) -> tuple[str, str]:
-        visits = [first, {"patient_id": "A", "day": 60, "ck": ck, "ck_uln": 200, "mrc_sum": 50}]
-        ds = make([{"patient_id": "A"}], visits=visits, treatments=[PRED])
-        r = evaluate(ds, criteria=["relapse"]).frame.iloc[0]
-        return str(r["relapse"]), str(r["relapse__reason"])
+def _visit(day: int, **values: object) -> dict[str, object]:
+    return {"patient_id": "A", "day": day, **values}
 
-    mrc_only = {"patient_id": "A", "day": 30, "mrc_sum": 56}
-    ck_only = {"patient_id": "A", "day": 30, "ck": 300, "ck_uln": 200}
-    assert case(mrc_only, 5000)[0] == "not_evaluable"
-    assert case({**ck_only, "day": 20}, 5000) == ("not_evaluable", case(mrc_only, 5000)[1])
-    both = [{**ck_only, "day": 20}, mrc_only]
-    visits = [*both, {"patient_id": "A", "day": 60, "ck": 5000, "ck_uln": 200, "mrc_sum": 50}]
-    r = evaluate(
-        make([{"patient_id": "A"}], visits=visits, treatments=[PRED]), criteria=["relapse"]
+
+def test_relapse_needs_a_baseline_and_a_previous_mrc_sum() -> None:
+    """004 Methods 1.4 compares with the baseline and the previous assessment: without a CK
+    from the start of immunotherapy to the assessment (no nadir), or without an earlier MRC
+    sum, a CK > 3x ULN with weakness may be a relapse: not evaluable, naming the missing fact."""
+    mrc_only = _visit(30, mrc_sum=56)
+    ck_only = _visit(20, ck=300, ck_uln=200)
+    last = _visit(60, ck=5000, ck_uln=200, mrc_sum=50)
+    assert _relapse([mrc_only, last]) == ("not_evaluable", "no CK on day 30")
+    assert _relapse([ck_only, last]) == ("not_evaluable", "no MRC sum before day 60")
+    # a pre-treatment MRC sum is 'the previous assessment' too; the nadir is day 20's CK
+    before = _visit(-5, mrc_sum=55)
+    assert _relapse([before, ck_only, mrc_only, last])[0] == "yes"
+    assert _relapse([before, ck_only, mrc_only, {**last, "ck": 500}]) == (
+        "no",
+        "no assessment met all three conditions (3 compared)",
     )
-    assert r.frame.iloc[0]["relapse"] == "yes"
-    assert "CK 5000 > baseline 300" in r.frame.iloc[0]["relapse__why"]
-    visits[-1] = {**visits[-1], "ck": 500}
-    r = evaluate(
-        make([{"patient_id": "A"}], visits=visits, treatments=[PRED]), criteria=["relapse"]
+    # no CK from the start of immunotherapy up to day 60: no baseline to be above
+    assert _relapse([before, mrc_only, last]) == (
+        "not_evaluable",
+        "no CK between the start of prednisone and day 60 (no baseline)",
     )
-    assert (
-        r.frame.iloc[0]["relapse__reason"] == "no assessment met all three conditions (1 compared)"
+
+
+def test_relapse_nadir_counts_the_ck_of_the_first_day_of_immunotherapy() -> None:
+    """'since immunotherapy': a CK drawn the day it started is part of the nadir, so the first
+    follow-up is compared with it (5000 on day 0: 4000 is not above, 6000 is)."""
+    day0 = _visit(0, ck=5000, ck_uln=200, mrc_sum=50)
+    assert _relapse([day0, _visit(30, ck=4000, ck_uln=200, mrc_sum=45)])[0] == "no"
+    assert _relapse([day0, _visit(30, ck=6000, ck_uln=200, mrc_sum=45)])[0] == "yes"
+
+
+def test_relapse_no_when_every_follow_up_rules_itself_out() -> None:
+    """Three values (DOMAIN.md section 9): a follow-up CK not above 3x ULN, or an MRC sum that
+    did not drop, rules that assessment out with nothing else known; 'no' needs no complete
+    assessment. Without any CK or MRC sum after the anchor it is not evaluable."""
+    pre = _visit(-10, ck=8200, ck_uln=200, mrc_sum=32)
+    assert _relapse([pre, _visit(540, ck="normal", ck_uln=200)])[0] == "no"
+    assert _relapse([pre, _visit(365, mrc_sum=40)])[0] == "no"
+    assert _relapse([pre, _visit(365, ck="~150", ck_uln=200)])[0] == "no"
+    assert _relapse([pre]) == (
+        "not_evaluable",
+        "no CK or MRC sum after the start of prednisone",
     )
+    # an MRC sum drop without a CK leaves it open
+    assert _relapse([pre, _visit(90, mrc_sum=50), _visit(180, mrc_sum=40)]) == (
+        "not_evaluable",
+        "no CK on day 180",
+    )
+
+
+def test_relapse_reads_mrc_sums_from_grades_and_cks_as_ranges() -> None:
+    """An MRC sum known only as a range (muscles graded, no sum recorded) decides the drop when
+    every sum it allows does; a CK written '>=7400' is above a nadir of at most 4200."""
+    visits = [
+        _visit(0, ck="<=8200", ck_uln=200, mrc_sum=32),
+        _visit(91, ck="<4200", ck_uln=200),
+        _visit(182, mrc_sum=60),
+        _visit(365, ck=">=7400", ck_uln=200),
+    ]
+    strength = [
+        {"patient_id": "A", "day": 365, "muscle": m, "side": "both", "grade": "2"}
+        for m in ("shoulder_abductors", "hip_flexors")
+    ]
+    assert _relapse(visits, strength=strength)[0] == "yes"
+    # '<=8200' on day 0 alone: 7400 may or may not be above it
+    assert _relapse([visits[0], *visits[2:]], strength=strength) == (
+        "not_evaluable",
+        "the CK on day 365 may or may not be above the baseline",
+    )
+
+
+def test_relapse_anchor_and_days_are_ranges() -> None:
+    """An assessment that may lie on or before the start of immunotherapy (a start written
+    'before day 7', a visit 'day -30..10') is a follow-up only for some of its days: a CK
+    above 3x ULN with an MRC sum drop there leaves relapse open; a reported relapse likewise."""
+    course = {**PRED, "start_day": 7, "start_day_earliest": None, "start_day_latest": 7}
+    undated_start = [course, {"patient_id": "A", "drug": "azathioprine"}]
+    visits = [
+        _visit(-20, ck=300, ck_uln=200, mrc_sum=50),
+        _visit(5, ck=5000, ck_uln=200, mrc_sum=44),
+    ]
+    # day 5 may be before the prednisone start, or the azathioprine may have come first
+    value, reason = _relapse(visits, treatments=undated_start)
+    assert (value, reason) == (
+        "not_evaluable",
+        "day 5 may be on or before the start of prednisone",
+    )
+    reported = [{"patient_id": "A", "day": 3, "kind": "relapse_reported"}]
+    assert _relapse(visits[:1], treatments=undated_start, events=reported) == (
+        "not_evaluable",
+        "the reported relapse on day 3 may be on or before the start of prednisone",
+    )
+    assert _relapse(visits[:1], events=[{**reported[0], "day": 30}])[0] == "yes"
 
 
 def test_rtx_lowest_ck_named_is_the_first_of_equal_ones() -> None:

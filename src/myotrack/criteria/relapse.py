@@ -4,32 +4,44 @@
 baseline level, rose to more than three times the reference upper limit and over 1 point
 MRC-sum score drop from previous assessment' (004, citing Zhao et al. 2020).
 
-At each assessment after the start of immunotherapy that has CK, its ULN and an MRC sum, all
-three must hold, against the previous assessment with an MRC sum:
+Every assessment after the start of immunotherapy with a CK or an MRC sum is judged; at that
+one assessment all four conditions must hold, each true, false or unknown (DOMAIN.md section 9,
+:mod:`myotrack.criteria.base`):
+
+0. it lies after the anchor (days and the anchor are ranges: :func:`~myotrack.criteria.base.after3`);
 1. CK above the patient's baseline. ``relapse_baseline='nadir'`` (default): the lowest CK
-   measured since immunotherapy started, before this assessment - the level the disease had
-   been brought to;
+   measured from the day immunotherapy started (a CK drawn that day included) up to this
+   assessment - the level the disease had been brought to; known only when a CK surely lies
+   in that stretch, and compared as ranges ('<4200' is 0..4200, 'normal' 0..ULN);
    ``'pretreatment'``: the last CK at or before the start of immunotherapy. 004 does not say
    which; 'returned to above' reads as a return from a treated level, and a pre-treatment
    baseline (median 3,925 U/L in 004) would make relapse rarer than the 41% 004 reports.
-2. CK > 3 x ULN (``relapse_ck_multiple``).
-3. MRC sum lower than at the previous assessment by more than 1 point (``relapse_mrc_drop``).
+2. CK > 3 x ULN (``relapse_ck_multiple``; a number needs its ULN, 'normal' needs none).
+3. MRC sum lower than at the previous assessment with an MRC sum (before the anchor too) by
+   more than 1 point (``relapse_mrc_drop``); sums known only as a range (``mrc_low`` ..
+   ``mrc_high``) decide it when every sum they allow does.
+
+Relapse is 'yes' when one assessment meets all four, 'no' when every assessment is known not
+to (at least one surely after the anchor), 'not evaluable' otherwise, with the first open
+assessment's missing fact as the reason. An assessment without a CK whose MRC sum did not drop
+is a 'no' there; one with a CK not above 3x ULN too.
 
 A relapse recorded as an event (``events.kind = relapse_reported``, e.g. 'clear clinical and
 biochemical relapse' in a case report without numbers) counts too when
 ``accept_reported_relapse`` is on (default); ``relapse__basis`` says which. It counts only when
 clinical (``relapse_type`` clinical, both or not stated): a purely biochemical relapse (CK only)
 does not meet 004, which requires an MRC sum drop. A reported relapse without a day is still a
-relapse during follow-up (DOMAIN.md section 9): relapse is 'yes' and its first day unknown.
+relapse during follow-up (DOMAIN.md section 9): relapse is 'yes' and its first day unknown; a
+dated one counts when it surely lies after the anchor (unknown when it may not).
 Details: first day, number of relapse episodes (consecutive qualifying assessments are one),
 days from the anchor, basis, and the anchor's day (the time origin of relapse-free survival:
 no relapse can be counted before it).
 
-Computed in two steps: one window over the assessments with an MRC sum gives each its previous
-one (:func:`rows`, :func:`compared`); only the candidates, which meet conditions 2 and 3, are
-then compared with their baseline, found by a join with the CKs measured before them
-(:func:`judged`). A running minimum over every assessment would cost more than the rest of
-the criterion together.
+Computed in two steps: one window over the assessments gives each its previous MRC sum
+(:func:`rows`, :func:`compared`), which decides conditions 0, 2 and 3; only the candidates,
+whose value these leave open or true, are then compared with their baseline, found by a join
+with the CKs measured before them (:func:`judged`). A running minimum over every assessment
+would cost more than the rest of the criterion together.
 """
 
 from __future__ import annotations
@@ -38,9 +50,27 @@ import ibis
 import ibis.expr.types as ir
 
 from myotrack.criteria import portable
-from myotrack.criteria.base import NE, NO, YES, Context, Criterion, Params, arg_min, num, text
+from myotrack.criteria.anchors import anchor_span
+from myotrack.criteria.base import (
+    NE,
+    NO,
+    YES,
+    Context,
+    Criterion,
+    Params,
+    Span,
+    after3,
+    all3,
+    arg_min,
+    known,
+    num,
+    refuted,
+    span,
+    text,
+    truth,
+)
 from myotrack.criteria.timepoints import anchored, pick
-from myotrack.measures.bounds import compare_expr
+from myotrack.measures.bounds import APPROXIMATE, compare_expr
 
 CRITERIA = (
     Criterion(
@@ -60,74 +90,116 @@ CRITERIA = (
 )
 
 
-def _raised(
-    p: Params,
-    ck: ir.Value,
-    bound: ir.Value,
-    uln: ir.Value,
-    prev_mrc: ir.Value,
-    mrc: ir.Value,
-    state: ir.Value | None = None,
-) -> ir.BooleanValue:
-    """Conditions 2 and 3 at one assessment (null-safe: unknown is not met).
-
-    A CK written '>N' is at least N: it is above a limit when N >= the limit. A CK written '<N'
-    can never be shown to be above anything.
-    """
-    st = ibis.literal("") if state is None else state
-    high = compare_expr(ck, bound, st, uln, "above", multiple=p.relapse_ck_multiple)
-    return (high & ((prev_mrc - mrc) > p.relapse_mrc_drop)).fill_null(False)
+def _has_ck(t: ir.Table) -> ir.BooleanValue:
+    """A CK was measured: a number, or only a word ('normal', 'elevated')."""
+    return t.ck.notnull() | (t.ck_state.fill_null("") != "")
 
 
-def _above(ck: ir.Value, bound: ir.Value, uln: ir.Value, baseline: ir.Value) -> ir.BooleanValue:
-    """Condition 1: CK above the baseline (a bound read as in :func:`_raised`)."""
-    return compare_expr(ck, bound, ibis.literal(""), uln, "above", limit=baseline).fill_null(False)
+def _ck_range(
+    ck: ir.Value, bound: ir.Value, state: ir.Value, uln: ir.Value
+) -> tuple[ir.NumericValue, ir.NumericValue, ir.BooleanValue]:
+    """The U/L a CK as stored allows: lowest (never below 0), highest (null: unbounded) and
+    whether the lowest is excluded ('>N', 'elevated'); :func:`myotrack.measures.bounds.interval`."""
+    b, s, v, u = bound.fill_null(""), state.fill_null(""), ck.cast("float64"), uln.cast("float64")
+    low = ibis.cases(
+        (s == "normal", ibis.literal(0.0)),
+        (s == "elevated", u),
+        (b.isin(["<", "<="]), ibis.literal(0.0)),
+        (b == "~", v * (1 - APPROXIMATE)),
+        else_=v,
+    ).fill_null(0.0)
+    high = ibis.cases(
+        (s == "normal", u),
+        (s == "elevated", ibis.null("float64")),
+        (b.isin([">", ">="]), ibis.null("float64")),
+        (b == "~", v * (1 + APPROXIMATE)),
+        else_=v,
+    )
+    return low, high, (s == "elevated") | ((s == "") & (b == ">"))
 
 
 def rows(ctx: Context) -> ir.Table:
-    """The assessments after the anchor with CK, ULN and MRC sum, each with the previous MRC sum.
+    """The assessments that may lie after the anchor with a CK or an MRC sum, each with the
+    previous assessment's MRC sum range (``prev_low``, ``prev_high``, ``prev_day``; null when
+    it has no MRC sum itself) and conditions 0, 2 and 3 (``c_after``, ``c_high``, ``c_drop``; ``c_open`` all three).
 
-    A CK written only 'normal' (``ck_state``) needs no ULN: it is compared too (never above
-    3x ULN, so never a relapse). The previous assessment is the previous one with an MRC sum (whether or not it had a CK):
-    one window over the assessments with an MRC sum, two plain ``LAG``s.
+    The previous assessment is the previous one with an MRC sum, whether or not it had a CK and
+    whether or not it was before the anchor: one window over the assessments, split by whether
+    they have an MRC sum, plain ``LAG``s in stored-day order.
     """
+    p = ctx.params
     a = anchored(ctx)
-    a = a.filter((a.day > a.anchor_day) & a.mrc.notnull())
-    w = ibis.window(group_by="patient_id", order_by="day")
-    a = a.mutate(prev_mrc=a.mrc.lag().over(w), prev_day=a.day.lag().over(w))
-    return a.filter((a.ck.notnull() & a.ck_uln.notnull()) | (a.ck_state == "normal"))
+    a = a.filter(_has_ck(a) | a.mrc_seen)
+    w = ibis.window(group_by=["patient_id", "mrc_seen"], order_by="day")
+    a = a.mutate(
+        prev_low=a.mrc_low.lag().over(w),
+        prev_high=a.mrc_high.lag().over(w),
+        prev_day=a.day.lag().over(w),
+    )
+    after = after3(Span(a.day_lo, a.day_hi), anchor_span(a))
+    a = a.filter(~refuted(after))
+    seen = a.mrc_seen
+    drop = truth(
+        seen & (a.prev_low - a.mrc_high > p.relapse_mrc_drop),
+        seen & (a.prev_high - a.mrc_low <= p.relapse_mrc_drop),
+    )
+    high = compare_expr(
+        a.ck, a.ck_bound, a.ck_state, a.ck_uln, "above", multiple=p.relapse_ck_multiple
+    )
+    return a.mutate(c_after=after, c_high=high, c_drop=drop, c_open=all3(after, high, drop))
 
 
 #: What a candidate assessment carries to the second step.
-_CANDIDATE = ("day", "ck", "ck_uln", "ck_bound", "mrc", "prev_mrc", "prev_day", "anchor_day")
+_CANDIDATE = (
+    "day",
+    "day_lo",
+    "day_hi",
+    "ck",
+    "ck_uln",
+    "ck_bound",
+    "ck_state",
+    "mrc",
+    "mrc_low",
+    "mrc_high",
+    "mrc_seen",
+    "prev_low",
+    "prev_high",
+    "prev_day",
+    "c_after",
+    "c_high",
+    "c_drop",
+    "c_open",
+    "anchor_day",
+    "anchor_lo",
+    "anchor_hi",
+    "anchor_drug",
+)
 
 
 def compared(ctx: Context, r: ir.Table | None = None) -> ir.Table:
     """Per patient, in one pass over :func:`rows` (or ``r``, the same rows stored): the
-    comparisons and the candidates.
+    assessments judged and the candidates.
 
-    A candidate meets conditions 2 and 3 (CK > 3x ULN, MRC sum drop); only a candidate can be
-    a relapse, and candidates are few (about 1 assessment in 75 in the synthetic cohorts), so
-    the baseline (condition 1) is found for them alone: :func:`judged`. Columns: ``n_prev``
-    (assessments with a previous MRC sum), ``first_day`` and ``first_prev`` (the first
-    assessment's day and previous MRC sum), ``anchor_day``, and where a table can hold lists of
-    structs (:func:`myotrack.criteria.portable.row_lists`) ``candidates``.
+    A candidate is an assessment that conditions 0, 2 and 3 do not rule out; only a candidate
+    can be a relapse or leave relapse open, and candidates are few, so the baseline
+    (condition 1) is found for them alone: :func:`judged`. Columns: ``n_rows`` (assessments
+    judged), ``n_followup`` (surely after the anchor), ``anchor_day``, and where a table can
+    hold lists of structs (:func:`myotrack.criteria.portable.row_lists`) ``candidates``.
     """
     r = rows(ctx) if r is None else r
     aggs = {
-        "n_prev": r.prev_mrc.notnull().ifelse(1, 0).sum(),
-        "first_day": r.day.min(),
-        "first_prev": arg_min(r.prev_mrc, r.day),
+        "n_rows": r.count(),
+        "n_followup": known(r.c_after).ifelse(1, 0).sum(),
         "anchor_day": r.anchor_day.max(),
     }
     if portable.row_lists():
         row = ibis.struct({c: r[c] for c in _CANDIDATE})
-        aggs["candidates"] = row.collect(where=_candidate(ctx, r))
+        aggs["candidates"] = row.collect(where=_candidate(r))
     return r.group_by("patient_id").aggregate(**aggs)
 
 
-def _candidate(ctx: Context, r: ir.Table) -> ir.BooleanValue:
-    return _raised(ctx.params, r.ck, r.ck_bound, r.ck_uln, r.prev_mrc, r.mrc, r.ck_state)
+def _candidate(r: ir.Table) -> ir.BooleanValue:
+    return ~refuted(r.c_open)
 
 
 def candidates(ctx: Context, per: ir.Table, r: ir.Table | None = None) -> ir.Table:
@@ -135,98 +207,156 @@ def candidates(ctx: Context, per: ir.Table, r: ir.Table | None = None) -> ir.Tab
     if portable.row_lists():
         return per.select("patient_id", c=per.candidates).unnest("c").unpack("c")
     r = rows(ctx) if r is None else r
-    return r.filter(_candidate(ctx, r)).select("patient_id", *_CANDIDATE)
+    return r.filter(_candidate(r)).select("patient_id", *_CANDIDATE)
 
 
 def judged(ctx: Context, per: ir.Table, r: ir.Table | None = None) -> ir.Table:
-    """Every candidate of :func:`compared` with its baseline and whether it is a relapse (``hit``).
+    """Every candidate of :func:`compared` with its baseline, condition 1 (``above``) and its
+    value (``hit``: true, false or unknown).
 
-    ``nadir``: the lowest CK (with its ULN) measured after the anchor before the candidate,
-    whether or not an MRC sum was recorded with it; ``prev_full_day``: the previous assessment
-    with CK, ULN and MRC sum (for counting episodes).
+    ``nadir``: the CKs that may lie from the anchor to the candidate, whether or not an MRC sum
+    was recorded with them: their lowest possible value (``nadir_low``) and the lowest highest
+    value among those surely there (``nadir_high``, ``n_sure``); ``prev_full_day``: the
+    previous assessment with a CK and an MRC sum (for counting episodes).
     """
     p = ctx.params
     c = candidates(ctx, per, r)
-    j = _cks_before(ctx, c, "day")
+    j = _cks_before(ctx, c)
+    sure = known(j.e_hi < j.day_lo) & known(j.e_lo >= j.anchor_hi)
     before = j.group_by(["patient_id", "day"]).aggregate(
-        nadir=j.e_ck.min(), prev_full_day=j.e_day.max(where=j.e_full)
+        nadir_low=j.e_low.min(),
+        nadir_high=j.e_high.min(where=sure),
+        n_sure=sure.ifelse(1, 0).sum(),
+        prev_full_day=j.e_day.max(where=j.e_full & (j.e_day < j.day)),
     )
     c = c.left_join(before, ["patient_id", "day"]).select(~ibis.selectors.matches("_right$"))
     if p.relapse_baseline == "nadir":
-        baseline = c.nadir
+        has_base = c.n_sure.fill_null(0) > 0
+        base_low, base_high = c.nadir_low, c.nadir_high
     else:
         c = c.left_join(_pretreatment(ctx), "patient_id").select(~ibis.selectors.matches("_right$"))
-        baseline = c.pre_ck
-    return c.mutate(baseline=baseline, hit=_above(c.ck, c.ck_bound, c.ck_uln, baseline))
+        has_base = c.pre_ck.notnull() | (c.pre_state.fill_null("") != "")
+        base_low, base_high, _ = _ck_range(c.pre_ck, c.pre_bound, c.pre_state, c.pre_uln)
+    low, high, low_open = _ck_range(c.ck, c.ck_bound, c.ck_state, c.ck_uln)
+    above = truth(
+        has_base & ((low > base_high) | ((low == base_high) & low_open)),
+        has_base & (high <= base_low),
+    )
+    return c.mutate(baseline=base_high, above=above, hit=all3(c.c_open, above))
 
 
 def _pretreatment(ctx: Context) -> ir.Table:
-    """Per patient, the last CK at or before the start of immunotherapy (``pre_ck``)."""
+    """Per patient, the last CK at or before the start of immunotherapy (``pre_ck`` with its
+    bound, state and ULN)."""
     a = anchored(ctx)
-    pre = a.filter((a.day <= a.anchor_day) & a.ck.notnull())
-    return pick(pre, pre.day, ["ck"], largest=True).rename(pre_ck="ck")
+    pre = a.filter((a.day <= a.anchor_day) & _has_ck(a))
+    cols = ["ck", "ck_bound", "ck_state", "ck_uln"]
+    return pick(pre, pre.day, cols, largest=True).rename(
+        pre_ck="ck", pre_bound="ck_bound", pre_state="ck_state", pre_uln="ck_uln"
+    )
 
 
 #: The first relapse's values named in the explanation.
-_FIRST = ("ck", "baseline", "ck_uln", "mrc", "prev_mrc", "prev_day")
+_FIRST = ("ck", "baseline", "ck_uln", "mrc", "mrc_high", "prev_low", "prev_day")
 
 
-def _hits(c: ir.Table) -> ir.Table:
-    """Per patient: episodes and the first relapse, from the judged candidates.
+def _reason(p: Params, c: ir.Table) -> ir.StringValue:
+    """The missing fact of an open candidate: its first unknown condition."""
+    on = ibis.literal(" on day ") + text(c.day)
+    start = ibis.literal("the start of ") + c.anchor_drug.fill_null("immunotherapy")
+    return ibis.cases(
+        (
+            c.c_after.isnull(),
+            ibis.literal("day ") + text(c.day) + " may be on or before " + start,
+        ),
+        (c.c_high.isnull() & c.ck.isnull() & (c.ck_state.fill_null("") == ""), "no CK" + on),
+        (c.c_high.isnull() & c.ck_uln.isnull(), "no ULN (reference range) for the CK" + on),
+        (
+            c.c_high.isnull(),
+            "the CK" + on + f" may or may not be > {p.relapse_ck_multiple:g}x ULN (its bound)",
+        ),
+        (c.c_drop.isnull() & ~c.mrc_seen, "no MRC sum" + on),
+        (c.c_drop.isnull() & c.prev_day.isnull(), "no MRC sum before day " + text(c.day)),
+        (
+            c.c_drop.isnull(),
+            "the MRC sum drop to day "
+            + text(c.day)
+            + " is not known (MRC sum "
+            + num(c.mrc_low)
+            + ".."
+            + num(c.mrc_high)
+            + ")",
+        ),
+        (
+            c.n_sure.fill_null(0) == 0,
+            "no CK between " + start + " and day " + text(c.day) + " (no baseline)",
+        ),
+        else_="the CK" + on + " may or may not be above the baseline",
+    )
+
+
+def _hits(p: Params, c: ir.Table) -> ir.Table:
+    """Per patient: episodes and the first relapse, from the judged candidates, and the first
+    open one (its day range and missing fact).
 
     An episode starts at a relapse whose previous comparable assessment (``prev_full_day``) was
     not one: the relapses minus those whose previous comparable day is itself a relapse day
     (each such day is distinct, so the count is the size of the two lists' intersection).
     """
-    h = c.filter(c.hit)
-    per = h.group_by("patient_id").aggregate(
-        n_hits=h.count(),
-        m_first_day=h.day.min(),
-        **{f"first_{col}": arg_min(h[col], h.day) for col in _FIRST},
+    c = c.mutate(reason=_reason(p, c))
+    hit = known(c.hit)
+    open_ = c.hit.isnull()
+    per = c.group_by("patient_id").aggregate(
+        n_hits=hit.ifelse(1, 0).sum(),
+        n_open=open_.ifelse(1, 0).sum(),
+        m_first_day=c.day.min(where=hit),
+        open_lo=c.day_lo.min(where=open_),
+        open_reason=arg_min(c.reason, c.day, where=open_),
+        **{f"first_{col}": arg_min(c[col], c.day, where=hit) for col in _FIRST},
     )
+    h = c.filter(hit)
     rep = portable.repeated(h, "day", "prev_full_day")
-    j = per.inner_join(rep, "patient_id")
-    return j.select(~ibis.selectors.cols("n_hits", "repeated"), n_episodes=j.n_hits - j.repeated)
+    j = per.left_join(rep, "patient_id").select(~ibis.selectors.matches("_right$"))
+    return j.select(~ibis.selectors.cols("repeated"), n_episodes=j.n_hits - j.repeated.fill_null(0))
 
 
-def _cks_before(ctx: Context, t: ir.Table, day: str) -> ir.Table:
-    """``t`` (with ``patient_id`` and ``anchor_day``) joined to every CK with its ULN measured
-    after the anchor and before ``t[day]``: ``e_day``, ``e_ck``, ``e_full`` (with an MRC sum)."""
+def _cks_before(ctx: Context, t: ir.Table) -> ir.Table:
+    """``t`` (candidates with their day range and the anchor's) joined to every other CK that
+    may lie from the anchor (its day included) to before ``t``: ``e_day``, its range
+    ``e_lo`` .. ``e_hi``, ``e_low`` .. ``e_high`` (U/L) and ``e_full`` (with an MRC sum)."""
     a = ctx.assess
-    ck = a.filter(a.ck.notnull() & a.ck_uln.notnull()).select(
-        e_patient="patient_id", e_day="day", e_ck="ck", e_full=a.mrc.notnull()
+    low, high, _ = _ck_range(a.ck, a.ck_bound, a.ck_state, a.ck_uln)
+    ck = a.filter(_has_ck(a)).select(
+        e_patient="patient_id",
+        e_day="day",
+        e_lo="day_lo",
+        e_hi="day_hi",
+        e_low=low,
+        e_high=high,
+        e_full=a.mrc_seen,
     )
     return t.inner_join(
-        ck, [t.patient_id == ck.e_patient, ck.e_day < t[day], ck.e_day > t.anchor_day]
+        ck,
+        [
+            t.patient_id == ck.e_patient,
+            ck.e_day != t.day,
+            ck.e_lo < t.day_hi,
+            t.anchor_lo.isnull() | (ck.e_hi >= t.anchor_lo),
+        ],
     )
-
-
-def _evaluable(ctx: Context, per: ir.Table) -> ir.Table:
-    """Per patient, the assessments compared: with a previous MRC sum and a baseline.
-
-    With the nadir, every assessment but the first has a CK before it; the first has one only
-    when a CK without an MRC sum came earlier (looked up for the patients whose first
-    assessment has a previous MRC sum, i.e. an MRC sum without CK came earlier).
-    """
-    if ctx.params.relapse_baseline == "nadir":
-        j = _cks_before(ctx, per.filter(per.first_prev.notnull()), "first_day")
-        with_ck = j.select("patient_id").distinct().mutate(ck_before=True)
-        e = per.left_join(with_ck, "patient_id").select(~ibis.selectors.matches("_right$"))
-        alone = e.first_prev.notnull() & e.ck_before.isnull()
-        return e.select("patient_id", n_eval=e.n_prev - alone.ifelse(1, 0))
-    pre = _pretreatment(ctx)
-    e = per.left_join(pre, "patient_id").select(~ibis.selectors.matches("_right$"))
-    return e.select("patient_id", n_eval=e.pre_ck.notnull().ifelse(e.n_prev, 0))
 
 
 def build(ctx: Context, per: ir.Table, r: ir.Table | None = None) -> list[ir.Table]:
     """The relapse criterion from :func:`compared` (``per``, stored by the engine first, as may
     be the rows ``r`` it was computed from)."""
     p = ctx.params
-    hits = _hits(judged(ctx, per, r))
+    hits = _hits(p, judged(ctx, per, r))
     hits = hits.select(
         "patient_id",
         "n_episodes",
+        "n_open",
+        "open_lo",
+        "open_reason",
         "m_first_day",
         m_why=ibis.literal("visits day ")
         + text(hits.m_first_day)
@@ -237,9 +367,13 @@ def build(ctx: Context, per: ir.Table, r: ir.Table | None = None) -> list[ir.Tab
         + " and > "
         + num(hits.first_ck_uln * p.relapse_ck_multiple)
         + f" ({p.relapse_ck_multiple:g}x ULN); MRC sum "
-        + num(hits.first_mrc)
+        + ibis.ifelse(
+            hits.first_mrc.notnull(),
+            num(hits.first_mrc),
+            ibis.literal("at most ") + num(hits.first_mrc_high),
+        )
         + " vs "
-        + num(hits.first_prev_mrc)
+        + num(hits.first_prev_low)
         + " on day "
         + text(hits.first_prev_day),
     )
@@ -247,10 +381,19 @@ def build(ctx: Context, per: ir.Table, r: ir.Table | None = None) -> list[ir.Tab
     clinical = ev.filter(
         (ev.kind == "relapse_reported") & (ev.relapse_type.fill_null("") != "biochemical")
     )
-    rep = clinical.filter(clinical.day.notnull())
-    rep = rep.inner_join(ctx.immuno_start, "patient_id")
-    rep = rep.filter(rep.day > rep.anchor_day)
-    rep = rep.group_by("patient_id").aggregate(r_first_day=rep.day.min(), r_n=rep.count())
+    dated = clinical.filter(clinical.day.notnull())
+    s = span(dated, "day")
+    dated = dated.mutate(e_lo=s.lo, e_hi=s.hi)
+    rep = dated.left_join(ctx.immuno_start, "patient_id").select(~ibis.selectors.matches("_right$"))
+    rep_after = after3(Span(rep.e_lo, rep.e_hi), anchor_span(rep))
+    rep = rep.mutate(rep_after=rep_after)
+    rep = rep.group_by("patient_id").aggregate(
+        r_first_day=rep.day.min(where=known(rep.rep_after)),
+        r_n=known(rep.rep_after).ifelse(1, 0).sum(),
+        r_open_lo=rep.e_lo.min(where=rep.rep_after.isnull()),
+        r_open_day=arg_min(rep.day, rep.e_lo, where=rep.rep_after.isnull()),
+        r_open=rep.rep_after.isnull().ifelse(1, 0).sum(),
+    )
     undated = clinical.filter(clinical.day.isnull())
     undated = undated.group_by("patient_id").aggregate(u_n=undated.count())
 
@@ -259,22 +402,43 @@ def build(ctx: Context, per: ir.Table, r: ir.Table | None = None) -> list[ir.Tab
         .left_join(ctx.immuno_start, "patient_id")
         .select(~ibis.selectors.matches("_right$"))
     )
-    for t in (_evaluable(ctx, per), hits, rep, undated):
+    judged_per = per.select("patient_id", "n_rows", "n_followup")
+    for t in (judged_per, hits, rep, undated):
         j = j.left_join(t, "patient_id").select(~ibis.selectors.matches("_right$"))
     use_rep = ibis.literal(p.accept_reported_relapse)
     measured_yes = j.m_first_day.notnull()
     reported_yes = use_rep & j.r_first_day.notnull()
     undated_yes = use_rep & (j.u_n.fill_null(0) > 0)
+    measured_open = j.n_open.fill_null(0) > 0
+    reported_open = use_rep & (j.r_open.fill_null(0) > 0)
     value = ibis.cases(
         (measured_yes | reported_yes | undated_yes, ibis.literal(YES)),
-        (j.n_eval.fill_null(0) > 0, ibis.literal(NO)),
+        (measured_open | reported_open, ibis.literal(NE)),
+        (j.n_followup.fill_null(0) > 0, ibis.literal(NO)),
         else_=ibis.literal(NE),
+    )
+    # the first relapse's day is known when no open assessment or reported relapse may
+    # have come before it
+    m_first = ibis.ifelse(
+        measured_open & (j.open_lo.fill_null(-(10**9)) < j.m_first_day),
+        ibis.null("int64"),
+        j.m_first_day,
+    )
+    r_first = ibis.ifelse(
+        measured_open & (j.open_lo.fill_null(-(10**9)) < j.r_first_day),
+        ibis.null("int64"),
+        j.r_first_day,
     )
     first_day = ibis.cases(
         (undated_yes, ibis.null("int64")),  # an undated relapse may have come first
-        (measured_yes & reported_yes, ibis.least(j.m_first_day, j.r_first_day)),
-        (measured_yes, j.m_first_day),
-        (reported_yes, j.r_first_day),
+        (
+            reported_open
+            & (j.r_open_lo.fill_null(-(10**9)) < ibis.least(j.m_first_day, j.r_first_day)),
+            ibis.null("int64"),
+        ),
+        (measured_yes & reported_yes, ibis.least(m_first, r_first)),
+        (measured_yes, m_first),
+        (reported_yes, r_first),
         else_=ibis.null("int64"),
     )
     basis = ibis.cases(
@@ -292,15 +456,24 @@ def build(ctx: Context, per: ir.Table, r: ir.Table | None = None) -> list[ir.Tab
     reason = ibis.cases(
         (j.anchor_day.isnull(), ibis.literal("no immunotherapy with a start day")),
         (
+            (value == NE) & measured_open & (~reported_open | (j.open_lo <= j.r_open_lo)),
+            j.open_reason,
+        ),
+        (
+            (value == NE) & reported_open,
+            ibis.literal("the reported relapse on day ")
+            + text(j.r_open_day)
+            + " may be on or before the start of "
+            + j.anchor_drug,
+        ),
+        (
             value == NE,
-            ibis.literal(
-                "no two assessments after the start of immunotherapy with CK, ULN and MRC sum"
-            ),
+            ibis.literal("no CK or MRC sum after the start of ") + j.anchor_drug,
         ),
         (
             value == NO,
             ibis.literal("no assessment met all three conditions (")
-            + text(j.n_eval)
+            + text(j.n_rows)
             + " compared)",
         ),
         else_=ibis.literal(""),

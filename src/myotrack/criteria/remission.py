@@ -8,7 +8,8 @@ Evaluated at the last follow-up (DOMAIN.md section 9): strength at the last asse
 says anything about the MRC sum (a recorded sum or MRC-sum muscle grades: one muscle below 5
 rules out 60), the last CK, and the ``relapse`` criterion over the whole follow-up (a relapse
 makes it 'no'). An earlier MRC sum of 60 does not stand for a later, weaker assessment.
-yes: all three hold; no: any one fails; not evaluable: none fails and one is unknown.
+yes: all three hold; no: any one fails; not evaluable: none fails and one is unknown
+(:func:`~myotrack.criteria.base.all3`, :func:`~myotrack.criteria.base.verdict`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-from myotrack.criteria.base import NE, NO, YES, Context, Criterion, num, text
+from myotrack.criteria.base import NE, NO, YES, Context, Criterion, all3, num, text, truth, verdict
 from myotrack.criteria.portable import rounded
 from myotrack.criteria.timepoints import ck_within
 from myotrack.measures.enzymes import ck_x_uln
@@ -48,13 +49,9 @@ def build(ctx: Context, relapse: ir.Table) -> list[ir.Table]:
         state=j.last_state,
     )
     j = j.mutate(ck_ok=below)
+    no_relapse = truth(j.relapse == NO, j.relapse == YES)
+    value = verdict(all3(j.last_mrc_full, j.ck_ok, no_relapse))
     mrc_ok = j.last_mrc_full
-    rel_ok = j.relapse == NO
-    fails = (mrc_ok.notnull() & ~mrc_ok) | (j.ck_ok.notnull() & ~j.ck_ok) | (j.relapse == YES)
-    all_ok = mrc_ok.fill_null(False) & j.ck_ok.fill_null(False) & rel_ok.fill_null(False)
-    value = ibis.cases(
-        (fails, ibis.literal(NO)), (all_ok, ibis.literal(YES)), else_=ibis.literal(NE)
-    )
     missing = ibis.cases(
         (j.mrc_day.isnull(), ibis.literal("no MRC sum recorded (nor MRC-sum muscles graded)")),
         (
