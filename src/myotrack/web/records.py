@@ -16,7 +16,7 @@ import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -95,13 +95,13 @@ def _texts(values: Sequence[object]) -> list[str]:
     whole numbers and floats take a short way, anything else :func:`_text` itself."""
     kinds = {type(v) for v in values} - {type(None)}
     if kinds <= {str}:
-        return ["" if v is None else v.strip() for v in values]  # type: ignore[union-attr]
+        return ["" if t is None else t.strip() for t in cast("Sequence[str | None]", values)]
     if kinds <= {int}:
         return ["" if v is None else str(v) for v in values]
     if kinds <= {float}:
         return [
-            "" if v is None or v != v else str(int(v)) if v.is_integer() else str(v)  # type: ignore[union-attr]
-            for v in values
+            "" if x is None or x != x else str(int(x)) if x.is_integer() else str(x)
+            for x in cast("Sequence[float | None]", values)
         ]
     return [_text(v) for v in values]
 
