@@ -66,3 +66,36 @@ def test_a_float_column_is_written_as_the_reader_reads_it(values: list[float | N
     column = pd.Series([np.nan if v is None else v for v in values], dtype=float)
     expected = ["" if math.isnan(x) else str(int(x)) if x.is_integer() else repr(x) for x in column]
     assert _fmt(column).tolist() == expected
+
+
+def _shown(value: object) -> object:
+    """A prepared workbook value: text, None, or a text cell's (value, type, quote prefix)."""
+    if value is None or isinstance(value, str):
+        return value
+    return (value.value, value.data_type, value.quotePrefix)  # type: ignore[attr-defined]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.none() | st.text(alphabet="=+-@\t\r\x01\x1f ab1.e", max_size=5),
+            st.none() | floats | st.integers(-5, 5),
+        ),
+        max_size=6,
+    )
+)
+def test_workbook_cells_are_prepared_as_one_cell_at_a_time(
+    rows: list[tuple[object, object]],
+) -> None:
+    """Column by column, each cell is what the per-cell rule gives (formula-leading text
+    quoted, control characters replaced, empty as None)."""
+    from openpyxl import Workbook
+
+    from myotrack.web.spreadsheet import _sheet_values, _text_cell
+
+    sheet = Workbook(write_only=True).create_sheet("t")
+    frame = pd.DataFrame(rows, columns=["text", "number"], dtype=object)
+    made = [[_shown(v) for v in row] for row in _sheet_values(sheet, frame)]
+    expected = [[_shown(_text_cell(sheet, v)) for v in row] for row in rows]
+    assert made == expected
