@@ -18,8 +18,9 @@ process) times:
   *after a saved visit*: the same after one visit was saved (one patient evaluated);
   target 10 s; *full evaluation (reference)*: the engine on the whole cohort's dataset;
 - *patient page, first open*: one patient's page when their outcomes are stored but not their
-  timeline or similar published cases (after *the first of the process*, which also loads the
-  published cases for the similar-case lookup, once per process);
+  timeline or similar published cases (after *the first of the process*; the published cases
+  for the similar-case lookup are prepared in the background from the start of the process,
+  as ``myotrack serve`` does, and are ready by then);
 - *cohort report*: the report of every patient grouped by antibody (timelines only for a
   cohort of at most 50), with its size; targets 10 s and 10 MB;
 - *export zip / xlsx / redcap*: the export of every patient; target 10 s each.
@@ -95,6 +96,7 @@ def child(folder: Path, database_url: str, home: Path) -> dict[str, float]:
     from django.test.utils import setup_test_environment
 
     from myotrack.criteria import evaluate
+    from myotrack.evidence.lookup import prepare_corpus
     from myotrack.tables import read_source
     from myotrack.web import importer
     from myotrack.web.accounts.models import Profile, Role, Site
@@ -106,6 +108,7 @@ def child(folder: Path, database_url: str, home: Path) -> dict[str, float]:
 
     setup_test_environment()  # the test client may talk to 'testserver'
     migrate()
+    preparing = prepare_corpus()  # as the server does when it starts
     ds = read_source(folder)
     # the synthetic cohort's sites, and the site of patients without one
     named = {str(s) for s in ds.patients["site"].dropna()}
@@ -163,7 +166,8 @@ def child(folder: Path, database_url: str, home: Path) -> dict[str, float]:
     _timed(out, "filter_after_visit", lambda: client.get(url))
     everyone = Patient.objects.all()
     _timed(out, "evaluate_reference", lambda: evaluate(dataset_for(everyone)))
-    # the first page of the process loads the published cases (once per process)
+    # the first page of the process (the published cases were prepared in the background)
+    preparing.join()
     first, other = Patient.objects.order_by("-code")[:2]
     _timed(out, "patient_page_process", lambda: client.get(f"/patients/{first.pk}/"))
     _timed(out, "patient_page", lambda: client.get(f"/patients/{other.pk}/"))

@@ -138,6 +138,30 @@ def test_https_settings_come_from_the_environment(tmp_path: Path) -> None:
     assert run.stdout.strip().startswith("None ") and run.stdout.strip().endswith("0 False False")
 
 
+def test_job_and_import_folders_come_from_the_environment(tmp_path: Path) -> None:
+    """Server processes on several machines share the folders of job files and staged
+    imports (MYOTRACK_JOB_DIR, MYOTRACK_IMPORT_DIR); by default both are in the data folder."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO", "MYOTRACK"))}
+    env["MYOTRACK_HOME"] = str(tmp_path / "home")
+    code = "import myotrack.web.settings as s; print(s.JOB_DIR); print(s.IMPORT_DIR)"
+
+    def folders(extra: dict[str, str]) -> list[str]:
+        run = subprocess.run(
+            [sys.executable, "-c", code],
+            env=env | extra,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return run.stdout.strip().splitlines()
+
+    assert folders({}) == [str(tmp_path / "home" / "jobs"), str(tmp_path / "home" / "imports")]
+    shared = tmp_path / "shared"
+    assert folders(
+        {"MYOTRACK_JOB_DIR": str(shared / "jobs"), "MYOTRACK_IMPORT_DIR": str(shared / "up")}
+    ) == [str(shared / "jobs"), str(shared / "up")]
+
+
 def test_behind_a_tls_proxy_the_served_registry_accepts_a_log_in(tmp_path: Path) -> None:
     """'myotrack serve' with MYOTRACK_HTTPS=1 and MYOTRACK_PROXY_SSL_HEADER=1, spoken to as the
     proxy does (plain HTTP on loopback, the browser's Host, Origin and X-Forwarded-Proto)."""

@@ -175,6 +175,8 @@ def test_an_import_of_many_patients_is_a_job_all_or_nothing(
     source = read_source(PUBLISHED / "002_mecoli2017")
     response = upload(client, "cases.zip", zipped(PUBLISHED / "002_mecoli2017"), sites["A"])
     token = response["Location"].rstrip("/").split("/")[-1]
+    checked = services.run_next()  # the preview is a job too
+    assert checked is not None and checked.kind == Kind.PREVIEW
     response = client.post(
         reverse("transfer:import_commit", kwargs={"token": token}), {"commit": "1"}
     )
@@ -189,6 +191,7 @@ def test_an_import_of_many_patients_is_a_job_all_or_nothing(
     # the same file again: every patient id is taken, nothing is added, the job says so
     response = upload(client, "again.zip", zipped(PUBLISHED / "002_mecoli2017"), sites["A"])
     token = response["Location"].rstrip("/").split("/")[-1]
+    assert services.run_next() is not None  # its preview
     client.post(reverse("transfer:import_commit", kwargs={"token": token}), {"commit": "1"})
     before = Patient.all_objects.count()
     job = services.run_next()
@@ -243,3 +246,69 @@ def test_worker_threads_run_queued_jobs(
     path = services.result_path(job)
     assert path is not None and path.parent == tmp_path / "jobs"
     assert path.read_bytes()[:2] == b"PK"  # an .xlsx is a zip
+
+
+def test_the_preview_of_many_patients_is_a_job_and_shows_every_problem(
+    client: Client,
+    users: dict[str, Any],
+    sites: dict[str, Any],
+    small_threshold: Any,
+    tmp_path: Path,
+    settings: Any,
+) -> None:
+    """The upload request only keeps the file; the check is a job, and the preview page waits
+    for it (refreshing), then lists every problem as the check in the request would."""
+    from tests.web.test_transfer import broken_copy
+
+    from myotrack.web import importer
+
+    settings.JOB_DIR = tmp_path / "jobs"
+    client.force_login(users["data_manager"])
+    response = upload(client, "cases.zip", zipped(broken_copy(tmp_path)), sites["A"])
+    assert response.status_code == 302
+    waiting = client.get(response["Location"])
+    assert waiting.status_code == 200 and "preview" not in waiting.context
+    assert (
+        b"being read and checked" in waiting.content and b'http-equiv="refresh"' in waiting.content
+    )
+    (job,) = Job.objects.filter(user=users["data_manager"])
+    assert job.kind == Kind.PREVIEW and job.status == Status.QUEUED
+    assert services.run_next() is not None
+    job.refresh_from_db()
+    assert job.status == Status.DONE, job.error
+    assert job.message.startswith("checked cases.zip: 2 problem(s)")
+    listed = client.get(reverse("jobs:list"))
+    assert response["Location"].encode() in listed.content  # 'show' leads to the preview
+    shown = client.get(response["Location"]).context["preview"]
+    token = response["Location"].rstrip("/").split("/")[-1]
+    site = sites["A"]
+    direct = importer.preview(users["data_manager"], token, "cases.zip", site)
+    assert not shown.ok and shown == direct  # the same problems and warnings, in order
+    where = {(p.file, p.row, p.column) for p in shown.problems}
+    assert ("cases.zip: visits.csv", 2, "mrc_sum") in where
+    assert {(p.file, p.row, p.column) for p in shown.warnings} == {
+        (p.file, p.row, p.column) for p in direct.warnings
+    }
+    assert not Patient.objects.exists()
+
+
+def test_a_staged_file_checked_by_a_job_still_expires(
+    client: Client,
+    users: dict[str, Any],
+    sites: dict[str, Any],
+    small_threshold: Any,
+    tmp_path: Path,
+    settings: Any,
+) -> None:
+    from myotrack.web import importer
+
+    settings.JOB_DIR = tmp_path / "jobs"
+    settings.IMPORT_DIR = tmp_path / "imports"
+    client.force_login(users["data_manager"])
+    response = upload(client, "cases.zip", zipped(PUBLISHED / "002_mecoli2017"), sites["A"])
+    assert services.run_next() is not None
+    assert client.get(response["Location"]).context["preview"].ok
+    assert importer.expire_staged(0) == 1
+    gone = client.get(response["Location"], follow=True)
+    assert gone.redirect_chain[-1][0] == reverse("transfer:import")
+    assert b"no longer available" in gone.content

@@ -39,3 +39,26 @@ def test_one_reading_of_the_outcomes_per_page_and_a_new_one_after_a_change(
     page = client.get(url)
     assert calls == [[patient.code], [patient.code]]
     assert page.context["results"] == outcomes_module.patient_results(patient)
+
+
+def test_the_page_does_not_wait_for_the_published_cases_to_be_prepared(
+    client: Client, users: dict[str, Any], patients: dict[str, Any], monkeypatch: Any
+) -> None:
+    """Before the published cases are ready, the page says so and they are prepared in the
+    background; once ready, the page compares the patient with them."""
+    from myotrack.evidence import lookup
+
+    monkeypatch.setattr(lookup, "_corpus", [])  # as in a process that has not prepared them
+    monkeypatch.setattr(lookup, "_preparing", [])
+    patient = patients["A"]
+    client.force_login(users["data_manager"])
+    url = reverse("patients:detail", kwargs={"patient": patient.pk})
+    page = client.get(url)
+    assert page.status_code == 200 and page.context["evidence"] is None
+    assert "being prepared" in page.context["evidence_error"]
+    assert b"being prepared" in page.content
+    (thread,) = lookup._preparing
+    thread.join(300)
+    assert lookup.corpus_ready()
+    page = client.get(url)
+    assert page.context["evidence_error"] == "" and page.context["evidence"] is not None

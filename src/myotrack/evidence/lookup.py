@@ -109,10 +109,12 @@ __all__ = [
     "ScorePart",
     "TherapyEvidence",
     "Weights",
+    "corpus_ready",
     "exact_interval",
     "find_evidence",
     "make_profile",
     "match_group",
+    "prepare_corpus",
     "profile_from_source",
     "rank",
 ]
@@ -154,6 +156,30 @@ def corpus() -> Corpus:
             made = Corpus(version, ds, prepare_courses(ds), _engine(ds, ds.patient_ids))
             _corpus[:] = [made]
         return _corpus[0]
+
+
+def corpus_ready() -> bool:
+    """True when the :class:`Corpus` of the evidence data as they are now is built, so that a
+    lookup costs only the comparison."""
+    made = _corpus[:1]
+    return bool(made) and made[0].version == data_version()
+
+
+_preparing: list[threading.Thread] = []
+_preparing_lock = threading.Lock()
+
+
+def prepare_corpus() -> threading.Thread:
+    """Build the :class:`Corpus` in a background thread (a server calls this at start-up, and
+    when the evidence data changed); while one is building, that thread is returned."""
+    with _preparing_lock:
+        running = [t for t in _preparing if t.is_alive()]
+        if running:
+            return running[0]
+        thread = threading.Thread(target=corpus, name="myotrack-evidence-prepare", daemon=True)
+        _preparing[:] = [thread]
+        thread.start()
+        return thread
 
 
 def find_evidence(

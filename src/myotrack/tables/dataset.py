@@ -135,11 +135,9 @@ class Dataset:
 
 def _fmt(s: pd.Series) -> pd.Series:
     if pd.api.types.is_float_dtype(s.dtype):
-        vals = s.to_numpy(dtype=float, na_value=np.nan)
-        text = [
-            ("" if np.isnan(x) else (str(int(x)) if float(x).is_integer() else repr(float(x))))
-            for x in vals
-        ]
+        # plain floats (not NumPy scalars, which are slow one by one); NaN is not equal to itself
+        vals = s.to_numpy(dtype=float, na_value=np.nan).tolist()
+        text = [("" if x != x else (str(int(x)) if x.is_integer() else repr(x))) for x in vals]
         return pd.Series(text, index=s.index, dtype=object)
     return s.astype(object).where(s.notna(), "").astype(str)
 

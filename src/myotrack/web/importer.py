@@ -18,6 +18,7 @@ import itself. A staged file is deleted on commit or cancel, and after ``IMPORT_
 from __future__ import annotations
 
 import math
+import re
 import secrets
 import shutil
 import time
@@ -31,10 +32,12 @@ import pandas as pd
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import models, transaction
+from openpyxl import load_workbook
 
 from myotrack.errors import InvalidData, MyotrackError, Problem, SourceNotFound
 from myotrack.interchange import read_any
-from myotrack.interchange.sources import is_fhir, is_redcap_folder
+from myotrack.interchange.origins import SourceProblem
+from myotrack.interchange.sources import REDCAP_RECORDS, is_fhir, is_redcap_folder
 from myotrack.tables import Dataset, raw_tables, validate_source
 from myotrack.tables.problems import RawTable
 from myotrack.tables.schema import ENZYMES, REFERENCE_RANGES
@@ -106,6 +109,13 @@ def staged_path(token: str, filename: str) -> Path:
 
 def stage(user: Any, upload: UploadedFile, site: Site) -> Preview:
     """Keep an uploaded file for preview and commit, within the limits; return its preview."""
+    token = keep(user, upload, site)
+    return preview(user, token, Path(upload.name or "upload").name, site)
+
+
+def keep(user: Any, upload: UploadedFile, site: Site) -> str:
+    """Keep an uploaded file for preview and commit, within the limits (nothing is read
+    yet); return its token."""
     policy.require(user, Perm.IMPORT, site)
     filename = Path(upload.name or "upload").name
     suffix = Path(filename).suffix.lower()
@@ -134,7 +144,111 @@ def stage(user: Any, upload: UploadedFile, site: Site) -> Preview:
     except BaseException:
         discard(token, filename)
         raise
-    return preview(user, token, filename, site)
+    return token
+
+
+#: A patient resource of FHIR JSON, as it is counted before the file is read.
+_FHIR_PATIENT = re.compile(rb'"resourceType"\s*:\s*"Patient"')
+
+
+def staged_count(token: str, filename: str) -> int:
+    """How many patients a staged file holds at most, counted without reading it: the lines
+    of its ``patients`` table (a workbook's rows of that sheet), of a REDCap project's records
+    (one per record, event and instance), or a FHIR source's Patient resources. It decides
+    whether the preview is made as a background job."""
+    path = staged_path(token, filename)
+    if not path.exists():
+        raise ImportRefused("this import is no longer available; upload the file again")
+    if path.is_file() and path.suffix.lower() == ".xlsx":
+        return _sheet_rows(path, "patients")
+    if is_redcap_folder(path):
+        return _lines(path / REDCAP_RECORDS) - 1
+    if is_fhir(path):
+        files = [path] if path.is_file() else sorted(p for p in path.iterdir() if p.is_file())
+        return sum(_count(f, _FHIR_PATIENT) for f in files)
+    patients = path / "patients.csv"
+    return _lines(patients) - 1 if patients.is_file() else 0
+
+
+def _lines(path: Path) -> int:
+    with path.open("rb") as handle:
+        return sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))
+
+
+def _count(path: Path, pattern: re.Pattern[bytes]) -> int:
+    # the whole file: a resource may span any chunk boundary (the upload limit bounds it)
+    return len(pattern.findall(path.read_bytes()))
+
+
+def _sheet_rows(path: Path, name: str) -> int:
+    """The rows of a workbook's sheet (by the name the reader gives it), header included."""
+    book = load_workbook(path, read_only=True)
+    try:
+        for sheet in book.worksheets:
+            if sheet.title.strip().lower() == name:
+                return sum(1 for _ in sheet.iter_rows(values_only=True))
+        return 0
+    finally:
+        book.close()
+
+
+def preview_data(result: Preview) -> dict[str, object]:
+    """A preview as JSON data (for a preview made as a background job)."""
+    return {
+        "token": result.token,
+        "filename": result.filename,
+        "site": result.site,
+        "problems": [_problem_data(p) for p in result.problems],
+        "counts": result.counts,
+        "patient_ids": result.patient_ids,
+        "warnings": [_problem_data(p) for p in result.warnings],
+    }
+
+
+def preview_from(data: dict[str, Any]) -> Preview:
+    """The preview of :func:`preview_data`."""
+    return Preview(
+        str(data["token"]),
+        str(data["filename"]),
+        str(data["site"]),
+        [_problem_from(p) for p in data["problems"]],
+        {str(k): int(v) for k, v in data["counts"].items()},
+        [str(p) for p in data["patient_ids"]],
+        [_problem_from(p) for p in data["warnings"]],
+    )
+
+
+def _problem_data(problem: Problem) -> dict[str, object]:
+    value = problem.value
+    shown = value if value is None or isinstance(value, str | int | float | bool) else str(value)
+    if isinstance(shown, float) and math.isnan(shown):
+        shown = None
+    return {
+        "file": problem.file,
+        "row": problem.row,
+        "column": problem.column,
+        "value": shown,
+        "rule": problem.rule,
+        "severity": problem.severity,
+        **{k: getattr(problem, k) for k in _SOURCE_FIELDS if getattr(problem, k, "")},
+    }
+
+
+_SOURCE_FIELDS = ("where", "source_field", "target")
+
+
+def _problem_from(data: dict[str, Any]) -> Problem:
+    named = {k: str(data[k]) for k in _SOURCE_FIELDS if data.get(k)}
+    kind = SourceProblem if named else Problem
+    return kind(
+        data["file"],
+        data["row"],
+        data["column"],
+        data["value"],
+        data["rule"],
+        "warning" if data.get("severity") == "warning" else "error",
+        **named,
+    )
 
 
 def _check(

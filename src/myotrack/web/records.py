@@ -16,7 +16,7 @@ import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -65,38 +65,45 @@ def _text(value: object) -> str:
     return str(value).strip()
 
 
-def contract_text(table: str, row: Mapping[str, object]) -> dict[str, str]:
-    """A row as the text a file would hold: contract columns only, each enzyme as reported.
+def frames_of(tables: Mapping[str, Sequence[Mapping[str, object]]]) -> dict[str, pd.DataFrame]:
+    """Rows of contract tables (and ``reference_ranges``) as the text frames a file would give,
+    made column by column: contract columns only, each enzyme as reported.
 
     A stored visit gives each enzyme as its number, ``<enzyme>_bound`` and ``<enzyme>_state``
     ('>' + 10000 is '>10000', an empty number with 'normal' is 'normal'); text from a form
     is passed on as written."""
-    out: dict[str, str] = {}
-    for name in TABLES[table].names:
-        text = _text(row.get(name))
-        if table == "visits" and name in ENZYMES:
-            if text:
-                text = f"{_text(row.get(f'{name}_bound'))}{text}"
-            else:
-                text = _text(row.get(f"{name}_state"))
-        out[name] = text
-    return out
-
-
-def frames_of(tables: Mapping[str, Sequence[Mapping[str, object]]]) -> dict[str, pd.DataFrame]:
-    """Rows of contract tables (and ``reference_ranges``) as the text frames a file would give."""
     out = {}
     for name, rows in tables.items():
         spec = TABLES.get(name, REFERENCE_RANGES)
-        out[name] = pd.DataFrame(
-            [contract_text(name, r) if name in TABLES else _range_text(r) for r in rows],
-            columns=list(spec.names),
-        )
+
+        def column(field: str, rows: Sequence[Mapping[str, object]] = rows) -> list[str]:
+            return _texts([r.get(field) for r in rows])
+
+        columns: dict[str, list[str]] = {}
+        for field in spec.names:
+            text = column(field)
+            if name == "visits" and field in ENZYMES:
+                bound, state = column(f"{field}_bound"), column(f"{field}_state")
+                text = [b + t if t else w for t, b, w in zip(text, bound, state, strict=True)]
+            columns[field] = text
+        out[name] = pd.DataFrame(columns, columns=list(spec.names), dtype=object)
     return out
 
 
-def _range_text(row: Mapping[str, object]) -> dict[str, str]:
-    return {name: _text(row.get(name)) for name in REFERENCE_RANGES.names}
+def _texts(values: Sequence[object]) -> list[str]:
+    """:func:`_text` of each value of one column. A registry column holds one type: text,
+    whole numbers and floats take a short way, anything else :func:`_text` itself."""
+    kinds = {type(v) for v in values} - {type(None)}
+    if kinds <= {str}:
+        return ["" if t is None else t.strip() for t in cast("Sequence[str | None]", values)]
+    if kinds <= {int}:
+        return ["" if v is None else str(v) for v in values]
+    if kinds <= {float}:
+        return [
+            "" if x is None or x != x else str(int(x)) if x.is_integer() else str(x)
+            for x in cast("Sequence[float | None]", values)
+        ]
+    return [_text(v) for v in values]
 
 
 def validate(tables: Mapping[str, Sequence[Mapping[str, object]]]) -> Dataset:

@@ -127,7 +127,8 @@ def application() -> Any:
 def serve(host: str = "127.0.0.1", port: int = 8000, threads: int = 4) -> None:
     """Serve the registry with waitress until interrupted, with the worker threads of the
     background jobs (:mod:`myotrack.web.jobs`; the jobs a killed server left running are
-    failed first). A request body larger than an
+    failed first) and, in the background, the preparation of the published cases for the
+    similar-case lookup. A request body larger than an
     upload may be (plus the form around it) is refused before it is read whole. Behind a TLS
     proxy (``MYOTRACK_PROXY_SSL_HEADER``) waitress keeps the proxy's ``X-Forwarded-Proto`` from
     ``MYOTRACK_TRUSTED_PROXY`` (it drops forwarding headers from anyone else)."""
@@ -140,9 +141,12 @@ def serve(host: str = "127.0.0.1", port: int = 8000, threads: int = 4) -> None:
             "trusted_proxy": settings.TRUSTED_PROXY,
             "trusted_proxy_headers": {"x-forwarded-proto"},
         }
+    from myotrack.evidence.lookup import prepare_corpus
+
     from .jobs import workers
 
     workers.start(settings.JOB_WORKERS)
+    prepare_corpus()  # the published cases of the similar-case lookup, in the background
     try:
         waitress_serve(
             application(),

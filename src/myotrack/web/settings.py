@@ -34,6 +34,10 @@
   ``MYOTRACK_JOB_WORKERS`` worker threads of each server process (default 2); a user has at
   most ``MYOTRACK_JOB_LIMIT`` jobs queued or running (default 2); a finished job and its file
   are kept ``MYOTRACK_JOB_KEEP_HOURS`` (default 24).
+- ``MYOTRACK_JOB_DIR``: the folder of finished jobs' files (default ``jobs`` in the data
+  folder); ``MYOTRACK_IMPORT_DIR``: the folder of staged imports (default ``imports`` in the
+  data folder). With server processes on several machines, each must be a folder all of them
+  share: a job may run on one machine and its file be downloaded through another.
 """
 
 from __future__ import annotations
@@ -73,6 +77,12 @@ def _proxy_header(text: str) -> tuple[str, str] | None:
         return None
     name = "X-Forwarded-Proto" if text.lower() in ("1", "true", "yes", "on") else text
     return ("HTTP_" + name.upper().replace("-", "_"), "https")
+
+
+def _folder(name: str, default: Path) -> Path:
+    """The folder named by the environment variable ``name``, else ``default``."""
+    text = os.environ.get(name, "").strip()
+    return Path(text).expanduser() if text else default
 
 
 def _number(name: str, default: int) -> int:
@@ -215,7 +225,7 @@ CONTENT_SECURITY_POLICY = (
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
-IMPORT_DIR = HOME / "imports"
+IMPORT_DIR = _folder("MYOTRACK_IMPORT_DIR", HOME / "imports")
 MB = 1024 * 1024
 IMPORT_MAX_UPLOAD_BYTES = _number("MYOTRACK_IMPORT_MAX_UPLOAD_MB", 100) * MB
 IMPORT_MAX_MEMBERS = _number("MYOTRACK_IMPORT_MAX_MEMBERS", 100)
@@ -224,7 +234,7 @@ IMPORT_MAX_ROWS = _number("MYOTRACK_IMPORT_MAX_ROWS", 1_000_000)
 IMPORT_MAX_COLUMNS = _number("MYOTRACK_IMPORT_MAX_COLUMNS", 200)
 IMPORT_MAX_CELL_CHARS = _number("MYOTRACK_IMPORT_MAX_CELL_CHARS", 32_767)
 IMPORT_KEEP_HOURS = _number("MYOTRACK_IMPORT_KEEP_HOURS", 24)
-JOB_DIR = HOME / "jobs"
+JOB_DIR = _folder("MYOTRACK_JOB_DIR", HOME / "jobs")
 JOB_THRESHOLD = _number("MYOTRACK_JOB_THRESHOLD", 200)
 JOB_WORKERS = _number("MYOTRACK_JOB_WORKERS", 2)
 JOB_LIMIT_PER_USER = _number("MYOTRACK_JOB_LIMIT", 2)

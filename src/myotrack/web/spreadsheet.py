@@ -19,6 +19,7 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -82,13 +83,31 @@ def _text_cell(sheet: object, value: object) -> object:
     return cell
 
 
+def _sheet_values(sheet: object, frame: pd.DataFrame) -> list[list[object]]:
+    """The frame's columns as :func:`_text_cell` gives each value, made column by column:
+    a plain str or None for most cells, a quote-prefixed text cell where the text could be
+    read as a formula."""
+    columns: list[list[object]] = []
+    for name in frame.columns:
+        column = frame[name]
+        empty = column.isna().to_numpy()
+        text = column.astype(object).where(~empty, "").astype(str)
+        text = text.str.replace(ILLEGAL_CHARACTERS_RE, "\ufffd", regex=True)
+        risky = _risky(text).to_numpy()
+        values: list[object] = [None if t == "" else t for t in text.tolist()]
+        for i in np.flatnonzero(risky):
+            values[i] = _text_cell(sheet, values[i])
+        columns.append(values)
+    return [list(row) for row in zip(*columns, strict=True)]
+
+
 def write_workbook(sheets: Mapping[str, pd.DataFrame], path: Path) -> Path:
     """Frames of text as the sheets of one workbook, every cell a text string."""
     book = Workbook(write_only=True)
     for name, frame in sheets.items():
         sheet = book.create_sheet(name)
         sheet.append([str(c) for c in frame.columns])
-        for row in frame.itertuples(index=False, name=None):
-            sheet.append([_text_cell(sheet, v) for v in row])
+        for row in _sheet_values(sheet, frame):
+            sheet.append(row)
     book.save(path)
     return path

@@ -1,10 +1,16 @@
-"""The evidence lookup for a registry patient: :mod:`myotrack.evidence` on the patient's rows."""
+"""The evidence lookup for a registry patient: :mod:`myotrack.evidence` on the patient's rows.
+
+The published cases are prepared once per server process, in the background from start-up
+(:func:`myotrack.evidence.lookup.prepare_corpus`): a page asked for before they are ready
+says so instead of waiting for them."""
 
 from __future__ import annotations
 
 from django.core.cache import cache
 
+from myotrack.errors import MyotrackError
 from myotrack.evidence import EvidenceResult, find_evidence, profile_from_source
+from myotrack.evidence.lookup import corpus_ready, prepare_corpus
 
 from ..patients.models import Patient
 from .outcomes import CACHE_SECONDS, dataset_of, patient_versions
@@ -12,14 +18,25 @@ from .outcomes import CACHE_SECONDS, dataset_of, patient_versions
 TOP_MATCHES = 5
 
 
+class EvidencePreparing(MyotrackError):
+    """The published cases are still being prepared in this server process."""
+
+
 def evidence_for(patient: Patient) -> EvidenceResult:
     """Published patients like this one, what they received next, and the safety notes.
 
-    Cached until the patient changes (every change writes an audit record)."""
+    Cached until the patient changes (every change writes an audit record). Raises
+    EvidencePreparing (and starts the preparation) while the published cases are not ready."""
     one = Patient.objects.filter(pk=patient.pk)
     key = f"myotrack:evidence:{patient.pk}:{patient_versions(one).get(patient.pk, '')}"
     result: EvidenceResult | None = cache.get(key)
     if result is None:
+        if not corpus_ready():
+            prepare_corpus()
+            raise EvidencePreparing(
+                "The published cases are being prepared for the comparison (once after the "
+                "server starts); reload the page in a few seconds."
+            )
         ds = dataset_of(patient)
         result = find_evidence(profile_from_source(ds, patient.code), exclude=[patient.code])
         cache.set(key, result, CACHE_SECONDS)

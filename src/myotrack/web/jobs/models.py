@@ -1,4 +1,5 @@
-"""A background job: a report, export or import of many patients, run by a worker thread."""
+"""A background job: a report, export, import or import preview of many patients, run by a
+worker thread."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ class Kind(StrEnum):
     REPORT = "report"
     EXPORT = "export"
     IMPORT = "import"
+    PREVIEW = "preview"
 
 
 class Status(StrEnum):

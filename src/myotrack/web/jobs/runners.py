@@ -1,8 +1,10 @@
-"""What each kind of job does: the work of the report, export and import pages, run by a
-worker as the user who asked (whose rights are checked again when it runs)."""
+"""What each kind of job does: the work of the report, export and import pages (the preview
+and the commit of an import), run by a worker as the user who asked (whose rights are checked
+again when it runs)."""
 
 from __future__ import annotations
 
+import json
 import logging
 
 from django.utils import timezone
@@ -82,4 +84,31 @@ def import_file(job: Job, progress: Progress) -> tuple[bytes, str, str, str]:
     return summary.encode("utf-8"), "import-summary.txt", "text/plain; charset=utf-8", summary
 
 
-RUNNERS.update({Kind.REPORT: report, Kind.EXPORT: export, Kind.IMPORT: import_file})
+def preview_file(job: Job, progress: Progress) -> tuple[bytes, str, str, str]:
+    """The preview of a staged import (every problem, what it would add), as JSON data that
+    the import's preview page shows."""
+    from ..importer import ImportRefused, preview, preview_data
+
+    site = Site.objects.filter(pk=job.params.get("site")).first()
+    if site is None:
+        raise JobFailed("the site of this import no longer exists; upload the file again")
+    filename = str(job.params.get("filename", ""))
+    progress(0.05, "reading and checking")
+    try:
+        result = preview(job.user, str(job.params.get("token", "")), filename, site)
+    except ImportRefused as err:
+        raise JobFailed(str(err)) from err
+    data = json.dumps(preview_data(result)).encode("utf-8")
+    found = f"{len(result.problems)} problem(s)" if result.problems else "no problems"
+    message = f"checked {filename}: {found}, {len(result.patient_ids)} patients"
+    return data, "import-preview.json", "application/json", message
+
+
+RUNNERS.update(
+    {
+        Kind.REPORT: report,
+        Kind.EXPORT: export,
+        Kind.IMPORT: import_file,
+        Kind.PREVIEW: preview_file,
+    }
+)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 from typing import Any
 
 from django import forms
@@ -14,10 +16,21 @@ from django.utils import timezone
 
 from ..accounts.models import Site
 from ..export import export_bytes
-from ..importer import ImportRefused, commit, discard, preview, stage
+from ..importer import (
+    ImportRefused,
+    Preview,
+    commit,
+    discard,
+    keep,
+    preview,
+    preview_from,
+    staged_count,
+    staged_path,
+)
 from ..intake import size_text
-from ..jobs.models import Kind
-from ..jobs.views import queue
+from ..jobs.models import Job, Kind, Status
+from ..jobs.services import JobRefused, result_path, submit
+from ..jobs.views import REFRESH_SECONDS, queue
 from ..patients.models import Patient
 from ..patients.views import filtered
 from ..policy import Perm, policy
@@ -89,31 +102,74 @@ def import_upload(request: HttpRequest) -> HttpResponse:
     form = UploadForm(request.POST or None, request.FILES or None, sites=sites)
     if request.method == "POST" and form.is_valid():
         site = next(s for s in sites if str(s.pk) == form.cleaned_data["site"])
+        upload = form.cleaned_data["file"]
+        filename = Path(upload.name or "upload").name
         try:
-            result = stage(request.user, form.cleaned_data["file"], site)
+            token = keep(request.user, upload, site)
+            count = staged_count(token, filename)
         except ImportRefused as err:
             form.add_error("file", str(err))
         else:
+            entry: dict[str, object] = {"filename": filename, "site": site.pk, "patients": count}
+            if count > settings.JOB_THRESHOLD:
+                # checking many patients takes a while: a job, shown by the preview page
+                title = f"check of {filename} (up to {count} patients)"
+                params = {"token": token, "filename": filename, "site": site.pk}
+                try:
+                    entry["job"] = submit(request.user, Kind.PREVIEW, title, params).pk
+                except JobRefused as err:
+                    discard(token, filename)
+                    form.add_error("file", f"Not started: {err}.")
+                    return render(request, "transfer/import.html", {"form": form})
             staged = request.session.get(SESSION_KEY, {})
-            staged[result.token] = {
-                "filename": result.filename,
-                "site": site.pk,
-                "patients": len(result.patient_ids),
-            }
+            staged[token] = entry
             request.session[SESSION_KEY] = staged
-            return redirect("transfer:import_preview", token=result.token)
+            return redirect("transfer:import_preview", token=token)
     return render(request, "transfer/import.html", {"form": form})
 
 
 def import_preview(request: HttpRequest, token: str) -> HttpResponse:
     policy.require(request.user, Perm.IMPORT)
     filename, site = _staged(request, token)
+    job_pk = request.session.get(SESSION_KEY, {}).get(token, {}).get("job")
     try:
-        result = preview(request.user, token, filename, site)
+        if job_pk is None:
+            result = preview(request.user, token, filename, site)
+        else:
+            job = Job.objects.filter(pk=job_pk, user=request.user).first()
+            if job is None or job.status == Status.FAILED:
+                _forget(request, token)
+                discard(token, filename)
+                messages.error(request, job.error if job else "this check is no longer available")
+                return redirect("transfer:import")
+            if job.status != Status.DONE:
+                return render(
+                    request,
+                    "transfer/checking.html",
+                    {"job": job, "filename": filename, "refresh": REFRESH_SECONDS},
+                )
+            result = _job_preview(request, job, token, filename)
     except ImportRefused as err:
+        _forget(request, token)
         messages.error(request, str(err))
         return redirect("transfer:import")
     return render(request, "transfer/preview.html", {"preview": result})
+
+
+def _job_preview(request: HttpRequest, job: Job, token: str, filename: str) -> Preview:
+    """The preview a job made, while the staged file is still there; the session learns how
+    many patients it holds (which decides whether its commit is a job)."""
+    path = result_path(job)
+    if path is None or not staged_path(token, filename).exists():
+        raise ImportRefused("this import is no longer available; upload the file again")
+    result = preview_from(json.loads(path.read_text(encoding="utf-8")))
+    if result.token != token:
+        raise ImportRefused("this import is no longer available; upload the file again")
+    staged = request.session.get(SESSION_KEY, {})
+    if token in staged:
+        staged[token] = {**staged[token], "patients": len(result.patient_ids)}
+        request.session[SESSION_KEY] = staged
+    return result
 
 
 def import_commit(request: HttpRequest, token: str) -> HttpResponse:
