@@ -7,7 +7,7 @@ beforehand (not timed). Then a fresh child process, so that its peak memory is i
 
 1. reads the folder (``myotrack.tables.read_source``): *read*;
 2. evaluates every criterion (``myotrack.criteria.evaluate``): *all criteria*;
-   *peak RSS* is the child's ``resource.getrusage(RUSAGE_SELF).ru_maxrss`` at that point
+   *peak RSS* is the child's peak resident memory at that point (``VmHWM``, see ``_rss_mb``)
    (the whole process: Python, pandas, Arrow and DuckDB memory; tracemalloc would miss
    DuckDB's allocations and slow every allocation down);
 3. evaluates relapse + favourable recovery at 6 months alone with the engine, and with the two
@@ -46,8 +46,23 @@ YARDSTICK_REPEAT = 5
 
 
 def _rss_mb() -> float:
-    # ru_maxrss is in kilobytes on Linux
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    """This process's peak resident memory in MB, its own since it started.
+
+    Linux: ``VmHWM`` of ``/proc/self/status``, the high-water mark of this program's memory.
+    Not ``ru_maxrss``: Linux carries it over from the parent through fork and exec, so a child
+    of a parent that holds gigabytes (a cohort it has just generated) reports the parent's size.
+    Elsewhere ``ru_maxrss``.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0  # kB
+    except OSError:
+        pass
+    # ru_maxrss is in kilobytes on Linux, bytes on macOS
+    scale = 1024.0 * 1024.0 if sys.platform == "darwin" else 1024.0
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / scale
 
 
 def _timed(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
@@ -267,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
         "read: read_source of the CSV folder; all criteria: evaluate() of all 14 criteria; peak RSS:"
     )
     print(
-        "  ru_maxrss of a fresh child process after read + all criteria (Python and imports alone:"
+        "  peak resident memory (VmHWM) of a fresh child process after read + all criteria (Python and imports alone:"
     )
     print(
         f"  {results[0]['rss_start_mb']:.0f} MB); rel+rec: relapse and favourable_recovery_6m alone."

@@ -4,7 +4,7 @@
 
 For each size, a synthetic cohort (``myotrack synth``: follow-up as in seed 004, about 28
 visits a patient) is written as a CSV folder beforehand (not timed). Each measurement then runs
-in a fresh child process, so that its peak memory (``ru_maxrss``: Python, pandas, Arrow and
+in a fresh child process, so that its peak memory (``VmHWM``: Python, pandas, Arrow and
 DuckDB alike) is its own:
 
 - *myotrack read*: ``myotrack.tables.read_source`` (read, validate, type: the Dataset);
@@ -28,7 +28,6 @@ import io
 import json
 import os
 import platform
-import resource
 import shutil
 import subprocess
 import sys
@@ -46,7 +45,9 @@ FILES = ("patients", "visits", "strength", "treatments", "events")
 
 
 def _rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # kB on Linux
+    from engine import _rss_mb as peak  # the process's own peak (not ru_maxrss: see there)
+
+    return peak()
 
 
 def _duckdb():  # type: ignore[no-untyped-def]
