@@ -100,15 +100,15 @@ def _cells(frame: pd.DataFrame) -> list[tuple[object, ...]]:
 
 
 def test_the_tables_the_criteria_read_are_those_of_the_dataset(registry: dict[str, Any]) -> None:
-    from myotrack.web.analysis.indatabase import backend, engine_tables
+    from myotrack.web.analysis.indatabase import backend, engine_tables, selected
     from myotrack.web.export import dataset_for
     from myotrack.web.patients.models import Patient
 
     everyone = Patient.objects.all()
     ds = dataset_for(everyone)
     assert registry["gone"] not in ds.patient_ids
-    with backend() as con:
-        tables = {n: t.to_pandas() for n, t in engine_tables(con, everyone).items()}
+    with backend() as con, selected(con, everyone) as chosen:
+        tables = {n: t.to_pandas() for n, t in engine_tables(con, chosen).items()}
     assert len(ds.patients) > 150
     for name, got in tables.items():
         columns = [c for c in got.columns if c != "entry"]

@@ -83,11 +83,32 @@ def _field(model: type[models.Model], name: str) -> str:
     return str(model._meta.get_field(name).column)  # type: ignore[union-attr]
 
 
-def _selected(con: Any, patients: models.QuerySet[Patient]) -> ir.Table:
-    """The live patients of the queryset, by the queryset's own SQL (its site filters too)."""
-    live = patients.filter(deleted_at__isnull=True).order_by().values("pk")
+#: The temporary table of the patients evaluated (a session's own).
+SELECTED = "myotrack_selected"
+
+
+@contextmanager
+def selected(con: Any, patients: models.QuerySet[Patient]) -> Iterator[ir.Table]:
+    """The live patients of the queryset (``pk``, ``code``, ``site_id``), by the queryset's own
+    SQL (its site filters too), stored and analysed for the evaluation: PostgreSQL then knows
+    how many they are (one patient's rows are read by their index), which it cannot tell
+    from the queryset's filters."""
+    live = patients.filter(deleted_at__isnull=True).order_by().values("pk", "code", "site_id")
     sql, params = live.query.sql_with_params()
-    return con.sql(connection.ops.compose_sql(sql, params), dialect="postgres")
+    query = connection.ops.compose_sql(sql, params)
+    drop = f'DROP TABLE IF EXISTS pg_temp."{SELECTED}"'
+    with con.begin() as cur:
+        cur.execute(drop)
+        cur.execute(
+            f'CREATE TEMPORARY TABLE "{SELECTED}" AS '
+            f"SELECT * FROM ({query}) AS chosen (pk, code, site_id)"
+        )
+        cur.execute(f'ANALYZE "{SELECTED}"')
+    try:
+        yield con.table(SELECTED)
+    finally:
+        with con.begin() as cur:
+            cur.execute(drop)
 
 
 def _typed(value: ir.Value, kind: str) -> ir.Value:
@@ -104,10 +125,10 @@ def _ranges(con: Any) -> ir.Table:
     )
 
 
-def _visits(con: Any, t: ir.Table, pt: ir.Table, cols: list[str]) -> ir.Table:
+def _visits(con: Any, t: ir.Table, chosen: ir.Table, cols: list[str]) -> ir.Table:
     """The visits with each enzyme's bound and word as written out, and a ULN from the
     reference ranges of the patient's site where the visit gives none."""
-    p = pt.select(p_pk=str(Patient._meta.pk.column), p_site=_field(Patient, "site"))  # type: ignore[union-attr]
+    p = chosen.select(p_pk="pk", p_site="site_id")
     v = t.inner_join(p, t[_field(Visit, "patient")] == p.p_pk)
     ranges = _ranges(con)
     own = ranges.rename(**{f"own_{e}": e for e in ENZYMES}, own_site="site", own_lab="lab")
@@ -132,23 +153,21 @@ def _visits(con: Any, t: ir.Table, pt: ir.Table, cols: list[str]) -> ir.Table:
     return v.select(patient_pk=v[_field(Visit, "patient")], **values)
 
 
-def engine_tables(
-    con: Any, patients: models.QuerySet[Patient], params: Params | None = None
-) -> dict[str, ir.Table]:
-    """The tables the criteria read for the live patients of ``patients`` (see the module),
-    as Ibis expressions on ``con`` (:func:`backend`), by contract name."""
+def engine_tables(con: Any, chosen: ir.Table, params: Params | None = None) -> dict[str, ir.Table]:
+    """The tables the criteria read for the patients ``chosen`` (:func:`selected`; see the
+    module), as Ibis expressions on ``con`` (:func:`backend`), by contract name."""
     cols = _columns(params or Params())
     engine = schemas()
-    chosen = _selected(con, patients)
     pt = con.table(Patient._meta.db_table)
     key = str(Patient._meta.pk.column)  # type: ignore[union-attr]
-    pt = pt.filter(pt[key].isin(chosen[chosen.columns[0]]))
-    codes = pt.select(p_pk=key, p_code=_field(Patient, "code"))
+    ids = chosen.select(c_pk="pk")
+    pt = pt.inner_join(ids, pt[key] == ids.c_pk)
+    codes = chosen.select(p_pk="pk", p_code="code")
     out: dict[str, ir.Table] = {
         "patients": pt.select(
             patient_id=pt[_field(Patient, "code")].cast("string"),
             **{c: _typed(pt[_field(Patient, c)], engine["patients"][c]) for c in cols["patients"]},
-        )
+        ).view()
     }
     for name, model in MODELS.items():
         if name == "patients":
@@ -157,7 +176,7 @@ def engine_tables(
         t = t.filter(t.deleted_at.isnull())
         wanted = [c for c in cols[name] if c not in DERIVED.get(name, ())]
         if name == "visits":
-            rows = _visits(con, t, pt, wanted)
+            rows = _visits(con, t, chosen, wanted)
         else:
             rows = t.select(
                 patient_pk=t[_field(model, "patient")],
@@ -183,5 +202,5 @@ def evaluate_in_database(
 ) -> Outcomes:
     """Every criterion for the live patients of ``patients``, run in the registry's database
     (one row per patient, in patient id order)."""
-    with backend() as con:
-        return evaluate_tables(con, engine_tables(con, patients, params), params=params)
+    with backend() as con, selected(con, patients) as chosen:
+        return evaluate_tables(con, engine_tables(con, chosen, params), params=params)
