@@ -24,14 +24,23 @@ from myotrack.web.patients.models import Patient
 
 @pytest.fixture
 def engine_calls(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
-    """The patient ids of every call of the criteria engine by the outcome cache."""
+    """The patient ids of every call of the criteria engine by the outcome cache: in-process
+    (SQLite) or in the registry's database (PostgreSQL)."""
     calls: list[list[str]] = []
 
     def counting(ds: Any, *args: Any, **kwargs: Any) -> Any:
         calls.append([str(p) for p in ds.patient_ids])
         return evaluate(ds, *args, **kwargs)
 
+    in_database = outcome_cache.evaluate_in_database
+
+    def counting_in_database(patients: Any, *args: Any, **kwargs: Any) -> Any:
+        live = patients.filter(deleted_at__isnull=True)
+        calls.append(list(live.order_by("code").values_list("code", flat=True)))
+        return in_database(patients, *args, **kwargs)
+
     monkeypatch.setattr(outcome_cache, "evaluate", counting)
+    monkeypatch.setattr(outcome_cache, "evaluate_in_database", counting_in_database)
     return calls
 
 

@@ -99,8 +99,12 @@ class Plan:
     coreset_sql: str | None = None
 
 
-def _sql(expr: ir.Table) -> str:
-    return str(ibis.to_sql(expr, dialect="duckdb"))
+#: Backends whose plans are compiled to SQL once (then run as text on each evaluation).
+SQL_BACKENDS = ("duckdb", "postgres")
+
+
+def _sql(expr: ir.Table, dialect: str = "duckdb") -> str:
+    return str(ibis.to_sql(expr, dialect=dialect))
 
 
 def _outcomes(patients: ir.Table, parts: list[ir.Table]) -> ir.Table:
@@ -182,12 +186,12 @@ def _plan(criteria: tuple[str, ...], params: Params, backend: str) -> Plan:
     pl = Plan(
         backend, params, tables, outcomes, core, tuple(c for c in ORDER if c in wanted), columns
     )
-    if backend == "duckdb":
+    if backend in SQL_BACKENDS:
         pl = dataclasses.replace(
             pl,
-            prepared=tuple((name, _sql(e)) for name, e in tables),
-            outcomes_sql=_sql(outcomes),
-            coreset_sql=None if core is None else _sql(core),
+            prepared=tuple((name, _sql(e, backend)) for name, e in tables),
+            outcomes_sql=_sql(outcomes, backend),
+            coreset_sql=None if core is None else _sql(core, backend),
         )
     return pl
 
@@ -305,7 +309,10 @@ def evaluate_tables(
     try:
         ordered = con.to_pyarrow(ids.order_by("key"))
         keys = pd.Series(ordered["key"].to_numpy())
-        return _run(con, pl, given, keys, ordered["pid"].to_numpy(zero_copy_only=False))
+        pids = ordered["pid"].to_numpy(zero_copy_only=False)
+        if con.name == "postgres" and pl.prepared:
+            return _run_sql(con, pl, given, keys, pids)
+        return _run(con, pl, given, keys, pids)
     finally:
         ids.release()
 
@@ -333,6 +340,62 @@ def _run(
         for t in cached:
             t.release()
     return _finish(result, core, pl, patient_ids, keys)
+
+
+def _run_sql(
+    con: Any, pl: Plan, given: Mapping[str, ir.Table], keys: pd.Series, patient_ids: np.ndarray
+) -> Outcomes:
+    """The plan's SQL (compiled once per plan) run in PostgreSQL: the engine's tables and the
+    derived ones stored as temporary tables under the plan's names (a session's own), in a
+    transaction of their own or a savepoint of the caller's, dropped at the end. Compiling
+    the plan's expressions on every evaluation would cost seconds; one patient's evaluation
+    is then a few statements."""
+    made: list[str] = []
+    try:
+        for name, table in given.items():
+            _drop_temporary(con, [name])
+            con.create_table(name, obj=table, temp=True)
+            made.append(name)
+            _analyse(con, name)
+        for name, sql in pl.prepared:
+            _drop_temporary(con, [name])
+            with con.begin() as cur:
+                cur.execute(f'CREATE TEMPORARY TABLE "{name}" AS {sql}')
+            made.append(name)
+            _analyse(con, name)
+        core = None
+        if pl.coreset is not None and pl.coreset_sql is not None:
+            pairs = _frame(_fetch(con, pl.coreset_sql, pl.coreset.schema()))
+            key = ibis.schema({"patient_id": dict(pl.tables)["immuno"].schema()["patient_id"]})
+            immuno = _frame(_fetch(con, 'SELECT "patient_id" FROM "immuno"', key))
+            core = coreset.finish(pairs, immuno, keys, pl.params)
+        result = _fetch(con, pl.outcomes_sql, pl.outcomes.schema())
+    finally:
+        _drop_temporary(con, reversed(made))
+    return _finish(result, core, pl, patient_ids, keys)
+
+
+def _analyse(con: Any, name: str) -> None:
+    """Statistics for a temporary table (PostgreSQL never gathers them by itself)."""
+    with con.begin() as cur:
+        cur.execute(f'ANALYZE "{name}"')
+
+
+def _drop_temporary(con: Any, names: Iterable[str]) -> None:
+    with con.begin() as cur:
+        for name in names:
+            cur.execute(f'DROP TABLE IF EXISTS pg_temp."{name}"')
+
+
+def _fetch(con: Any, sql: str, schema: ibis.Schema) -> pa.Table:
+    """The rows of ``sql`` as an Arrow table of ``schema``'s types."""
+    with con.begin() as cur:
+        rows = cur.execute(sql).fetchall()
+    arrow = schema.to_pyarrow()
+    if not rows:
+        return arrow.empty_table()
+    batch = pa.RecordBatch.from_struct_array(pa.array(rows, type=schema.as_struct().to_pyarrow()))
+    return pa.Table.from_batches([batch]).rename_columns(list(schema.names)).cast(arrow)
 
 
 def _frame(table: pa.Table) -> pd.DataFrame:

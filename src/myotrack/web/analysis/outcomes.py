@@ -30,6 +30,7 @@ from myotrack.tables import Dataset
 from ..audit.models import AuditRecord
 from ..export import dataset_for
 from ..patients.models import Patient
+from .indatabase import available, evaluate_in_database
 from .models import PatientOutcome
 
 CACHE_SECONDS = 3600
@@ -180,7 +181,10 @@ def outcomes_for(patients: models.QuerySet[Patient]) -> Outcomes:
         subset = (
             live if len(stale) == len(codes) or len(stale) > MAX_IDS else live.filter(pk__in=stale)
         )
-        fresh = evaluate(dataset_for(subset)).frame
+        # in the registry's database when it is PostgreSQL; else in-process
+        fresh = (
+            evaluate_in_database(subset) if available() else evaluate(dataset_for(subset))
+        ).frame
         found = _store(fresh, {c: pk for pk, c in codes.items()}, versions)
         rows.update(found)
     columns = layout()
