@@ -40,6 +40,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import math
 import os
 import random
 import re
@@ -293,15 +294,23 @@ class Browser:
                 text = response.read().decode("utf-8", "replace")
                 break
             except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
-                self.conn.close()
-                self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+                self._reconnect()
                 if attempt == 2:
                     raise
+            except Exception:
+                # a timeout leaves a half-read response on the connection: the next request on
+                # it would fail too (CannotSendRequest), so the user starts a new one
+                self._reconnect()
+                raise
         for header, value in response.getheaders():
             if header.lower() == "set-cookie":
                 name, _, rest = value.partition("=")
                 self.cookies[name.strip()] = rest.split(";", 1)[0]
         return response.status, response.getheader("Location") or "", text
+
+    def _reconnect(self) -> None:
+        self.conn.close()
+        self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
 
     def login(self, username: str) -> None:
         status, _, page = self.request("GET", "/accounts/login/")
@@ -587,12 +596,17 @@ def print_level(level: dict[str, object], patients: int) -> None:
         )
     print(
         f"CPU (% of one core): server {cpu['server_pct']:.0f}, PostgreSQL "
-        f"{cpu['postgres_pct']:.0f}; whole machine {cpu['machine_pct']:.0f} of "
+        f"{_pct(cpu['postgres_pct'])}; whole machine {cpu['machine_pct']:.0f} of "
         f"{100 * cpu['cores']:.0f} (load test, server, PostgreSQL and anything else running); "
         f"load average {level['loadavg']:.1f}"
     )
     for endpoint, example in level["examples"].items():  # type: ignore[attr-defined]
         print(f"  first error of {endpoint}: {example}")
+
+
+def _pct(value: float) -> str:
+    """A CPU share; PostgreSQL's is not measured on a server the load test did not start."""
+    return "not measured (--postgres-url)" if math.isnan(value) else f"{value:.0f}%"
 
 
 def _p95(level: dict[str, object], endpoint: str) -> float:
@@ -608,7 +622,7 @@ def limit_of(level: dict[str, object], threads: int) -> str:
     if cpu["machine_pct"] > 85 * cpu["cores"]:
         return (
             f"the machine's CPU: {cpu['machine_pct']:.0f}% of {100 * cpu['cores']:.0f}% busy "
-            f"(server {cpu['server_pct']:.0f}%, PostgreSQL {cpu['postgres_pct']:.0f}%, the "
+            f"(server {cpu['server_pct']:.0f}%, PostgreSQL {_pct(cpu['postgres_pct'])}, the "
             "rest is the load test and other processes)"
         )
     if cpu["server_pct"] > 80:
@@ -620,7 +634,7 @@ def limit_of(level: dict[str, object], threads: int) -> str:
         return f"the database: PostgreSQL uses {cpu['postgres_pct']:.0f}% of one core"
     return (
         f"neither CPU (server {cpu['server_pct']:.0f}%, PostgreSQL "
-        f"{cpu['postgres_pct']:.0f}%): requests wait for waitress' {threads} threads"
+        f"{_pct(cpu['postgres_pct'])}): requests wait for waitress' {threads} threads"
     )
 
 
