@@ -475,8 +475,9 @@ def _comorbidities(t: dict[str, ir.Table], sel: ir.Table) -> ir.Table:
     j = j.left_join(cat, j.code.substr(0, 3) == cat.icd_c)
     mapped = j.select(person_id=j.person_id, term=ibis.coalesce(j.term_a, j.term_b, j.term_c))
     mapped = mapped.filter(mapped.term.notnull()).distinct()
+    # the terms sorted, then joined: an ordered group_concat is not portable (Spark has none)
     return mapped.group_by("person_id").aggregate(
-        comorbidities=mapped.term.group_concat(";", order_by=mapped.term)
+        comorbidities=mapped.term.collect().sort().join(";")
     )
 
 
