@@ -152,35 +152,21 @@ def test_outcomes_computed_in_spark() -> None:
 _WRITE_SPARK = """
 import sys
 
-import duckdb
-
 from myotrack.tables import read_source
 from myotrack.tables.database import write_database
 from myotrack.tables.spark import connect_spark
-from tests.interchange import omop_cdm
 
 con = connect_spark(sys.argv[1])
 session = con._session
 session.sql("CREATE DATABASE registry")
 write_database(read_source(sys.argv[2]), con, "registry")
-cdm = duckdb.connect()
-cdm.execute("CREATE SCHEMA cdm")
-for statement in omop_cdm.statements("cdm"):
-    cdm.execute(statement)
-session.sql("CREATE DATABASE cdm")
-for table in omop_cdm.spec():
-    session.createDataFrame(cdm.table(f"cdm.{table}").arrow().read_all()).write.saveAsTable(
-        f"cdm.{table}"
-    )
 session.stop()
 """
 
 
 @pytest.mark.spark
-def test_sources_read_by_name_in_a_spark_catalog(
-    tmp_path: Path, cohort_db: Path, cdm_db: Path
-) -> None:
-    """Contract tables and an OMOP CDM written as tables of a Spark catalog by one session
+def test_sources_read_by_name_in_a_spark_catalog(tmp_path: Path, cohort_db: Path) -> None:
+    """Contract tables written as tables of a Spark catalog by one session
     (a local Hive metastore in the warehouse folder) are found by name by the next: validate
     reads them, and ``--backend spark`` evaluates the criteria inside that session, giving
     every column the same tables give from a DuckDB file in-process. (A database table has no
@@ -211,9 +197,3 @@ def test_sources_read_by_name_in_a_spark_catalog(
     a = pd.read_csv(io.StringIO(inside.stdout), dtype=str).set_index("patient_id").sort_index()
     b = pd.read_csv(io.StringIO(db.stdout), dtype=str).set_index("patient_id").sort_index()
     pd.testing.assert_frame_equal(a, b)
-
-    args = ("--cdm-schema", "cdm", "--criteria", "ck_normalisation", "-f", "csv", "-q")
-    cdm = run("outcomes", "--omop", url, *args, "--backend", "spark")
-    assert cdm.returncode == 0, cdm.stderr[-3000:]
-    here = run("outcomes", "--omop", f"duckdb:///{cdm_db}", *args)
-    assert cdm.stdout == here.stdout and len(here.stdout.splitlines()) == 3

@@ -167,6 +167,9 @@ def keyed(con: Any, tables: Mapping[str, ir.Table]) -> tuple[dict[str, ir.Table]
         raise MyotrackError("the patients table has no 'patient_id' column")
     ids = pt.select(pid=pt.patient_id.cast("string")).distinct()
     ids = ids.mutate(key=ibis.row_number().over(order_by=ids.pid).cast("int64"))
+    # the in-memory tables the patients read (an OMOP extract's codes), registered first:
+    # Ibis's cache does not register them on Spark
+    con._run_pre_execute_hooks(ids)
     ids = ids.cache()
     out: dict[str, ir.Table] = {}
     for name in TABLES:
