@@ -1,7 +1,8 @@
 """Benchmark of the criteria engine on each backend: DuckDB, PostgreSQL and Spark.
 
     python benchmarks/backends.py [--sizes 10000,100000] [--backends duckdb,postgres,spark]
-        [--postgres-url URL] [--spark-master local[*]] [--data-dir DIR] [--repeat 2]
+        [--postgres-url URL] [--spark-master local[*]] [--spark-driver-memory 4g]
+        [--data-dir DIR] [--repeat 2] [--no-all]
 
 For each size a synthetic cohort (``myotrack.synth.generate``, 50 visits per patient) is
 written as a CSV folder beforehand (not timed). Then, per backend, a fresh child process:
@@ -19,6 +20,11 @@ written as a CSV folder beforehand (not timed). Then, per backend, a fresh child
 
 Times are the shortest of ``--repeat`` runs. The yardstick (NumPy sorting 5 million doubles)
 is printed at the start and the end: figures from two runs compare only next to it.
+
+``--no-all`` skips step 3 (every criterion), for a sweep of sizes that measures how the
+cost grows with the patients: a second table gives, per backend and size, the engine's
+rel+rec time per 1,000 patients and its ratio to the smallest size's (1.00 for a cost that
+grows linearly; below 1 while a fixed cost per query still dominates).
 """
 
 from __future__ import annotations
@@ -35,6 +41,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+from engine import _fmt_s  # noqa: E402  (benchmarks/engine.py, next to this file)
+
 TARGET = {"duckdb": 1.5, "postgres": 2.0, "pyspark": 2.0}  # rel+rec engine / hand-written
 
 
@@ -50,7 +58,9 @@ def _connect(backend: str, url: str, master: str):  # type: ignore[no-untyped-de
     return None
 
 
-def child(path: str, backend: str, url: str, master: str, repeat: int) -> dict[str, object]:
+def child(
+    path: str, backend: str, url: str, master: str, repeat: int, with_all: bool = True
+) -> dict[str, object]:
     import numpy as np
     import pandas as pd
 
@@ -74,7 +84,8 @@ def child(path: str, backend: str, url: str, master: str, repeat: int) -> dict[s
         evaluate(ds.subset(ds.patient_ids[:10]))  # plans compiled once, not timed
         evaluate(ds.subset(ds.patient_ids[:10]), criteria=CRITERIA)
         _, out["load_s"] = _best(repeat, arrow_tables, ds, pl.columns)
-        _, out["all_s"] = _best(repeat, evaluate, ds)
+        if with_all:
+            _, out["all_s"] = _best(repeat, evaluate, ds)
         engine, out["rr_s"] = _best(repeat, evaluate, ds, criteria=CRITERIA)
         ref, out["ref_s"] = _best(repeat, duckdb_reference, ds)
     else:
@@ -89,7 +100,8 @@ def child(path: str, backend: str, url: str, master: str, repeat: int) -> dict[s
                 drop(con, created)
         out["load_s"] = min(loads)
         try:
-            _, out["all_s"] = _best(repeat, _run, con, pl_all, tables, keys, ids)
+            if with_all:
+                _, out["all_s"] = _best(repeat, _run, con, pl_all, tables, keys, ids)
             engine, out["rr_s"] = _best(repeat, _run, con, pl_rr, tables, keys, ids)
             names = {t: tables[t].get_name() for t in tables}
             sql = backend_sql(name, names)
@@ -104,6 +116,40 @@ def child(path: str, backend: str, url: str, master: str, repeat: int) -> dict[s
     return out
 
 
+def _growth(rows: list[dict]) -> None:  # type: ignore[type-arg]
+    """Per backend and size: rel+rec seconds per 1,000 patients, and against the smallest."""
+    by: dict[str, list[dict]] = {}  # type: ignore[type-arg]
+    for r in rows:
+        by.setdefault(r["backend"], []).append(r)
+    lines = []
+    for backend, rs in by.items():
+        rs = sorted(rs, key=lambda r: r["patients"])
+        if len(rs) < 2:
+            continue
+        base = rs[0]["rr_s"] / rs[0]["patients"]
+        for r in rs:
+            per = r["rr_s"] / r["patients"]
+            lines.append(
+                (
+                    backend,
+                    f"{r['patients']:,}",
+                    f"{r['visits']:,}",
+                    _fmt_s(r["rr_s"]),
+                    f"{per * 1000:.2f}",
+                    f"{per / base:.2f}",
+                    f"{r['wall_s']:.0f}",
+                )
+            )
+    if not lines:
+        return
+    head = ("backend", "patients", "visits", "rel+rec s", "s per 1,000", "vs smallest", "wall s")
+    widths = [max([len(h), *(len(t[i]) for t in lines)]) for i, h in enumerate(head)]
+    print()
+    print("  ".join(h.rjust(w) for h, w in zip(head, widths, strict=True)))
+    for t in lines:
+        print("  ".join(c.rjust(w) for c, w in zip(t, widths, strict=True)))
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -116,14 +162,23 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--visits", type=int, default=50)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument(
+        "--spark-driver-memory", help="the Spark driver's heap (e.g. 8g; Spark's default: 1g)"
+    )
+    ap.add_argument("--no-all", action="store_true", help="skip every-criterion timing")
     ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
         path, backend = args.child
-        print(json.dumps(child(path, backend, args.postgres_url, args.spark_master, args.repeat)))
+        if args.spark_driver_memory:  # read by pyspark when it starts the JVM
+            os.environ["PYSPARK_SUBMIT_ARGS"] = (
+                f"--driver-memory {args.spark_driver_memory} pyspark-shell"
+            )
+        r = child(path, backend, args.postgres_url, args.spark_master, args.repeat, not args.no_all)
+        print(json.dumps(r))
         return 0
 
-    from engine import _fmt_s, machine_speed, prepare
+    from engine import machine_speed, prepare
 
     root = Path(args.data_dir or tempfile.mkdtemp(prefix="myotrack-bench-"))
     root.mkdir(parents=True, exist_ok=True)
@@ -150,6 +205,12 @@ def main(argv: list[str] | None = None) -> int:
                     args.spark_master,
                     "--repeat",
                     str(args.repeat),
+                    *(["--no-all"] if args.no_all else []),
+                    *(
+                        ["--spark-driver-memory", args.spark_driver_memory]
+                        if args.spark_driver_memory
+                        else []
+                    ),
                 ],
                 capture_output=True,
                 text=True,
@@ -161,6 +222,11 @@ def main(argv: list[str] | None = None) -> int:
             r = json.loads(proc.stdout.strip().splitlines()[-1])
             r["wall_s"] = time.perf_counter() - start
             rows.append(r)
+            print(
+                f"  {backend} at {size:,} patients: rel+rec {r['rr_s']:.2f} s, hand-written "
+                f"{r['ref_s']:.2f} s, wall {r['wall_s']:.0f} s",
+                flush=True,
+            )
     head = ("backend", "patients", "load s", "all criteria s", "peak RSS MB")
     head += ("rel+rec engine s", "hand-written s", "engine/hand", "target", "agree")
     table = []
@@ -172,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
                 r["backend"],
                 f"{r['patients']:,}",
                 _fmt_s(r["load_s"]),
-                _fmt_s(r["all_s"]),
+                _fmt_s(r["all_s"]) if "all_s" in r else "-",
                 f"{r['rss_peak_mb']:.0f}",
                 _fmt_s(r["rr_s"]),
                 _fmt_s(r["ref_s"]),
@@ -186,6 +252,7 @@ def main(argv: list[str] | None = None) -> int:
     print("  ".join(h.rjust(w) for h, w in zip(head, widths, strict=True)))
     for t in table:
         print("  ".join(c.rjust(w) for c, w in zip(t, widths, strict=True)))
+    _growth(rows)
     print(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(
         f"machine speed: NumPy sorted 5,000,000 random doubles in {speed:.3f} s at the start, "

@@ -64,8 +64,9 @@ DbOpt = Annotated[
     str | None,
     typer.Option(
         "--db",
-        help="Read the contract tables from a database: postgresql://user@host/db or "
-        "duckdb:///path/file.duckdb.",
+        help="Read the contract tables from a database: postgresql://user@host/db, "
+        "duckdb:///path/file.duckdb, or a Spark catalog: spark://host:7077 or spark:local[*] "
+        "(--schema: the Spark database; ?warehouse=DIR: a local catalog kept in DIR).",
         show_default=False,
     ),
 ]
@@ -214,7 +215,7 @@ def _spark(master: str) -> object:
     try:
         import ibis
 
-        from myotrack.criteria.backends import spark_session
+        from myotrack.tables.spark import spark_session
 
         return ibis.pyspark.connect(spark_session(master))
     except ImportError as exc:
@@ -285,15 +286,17 @@ def outcomes(
         typer.Option(
             "--backend",
             help="Where the criteria run: duckdb (in-process, default); postgres (in the source "
-            "database: --db or --omop on PostgreSQL); spark (the tables loaded into Apache "
-            "Spark at --spark-master).",
+            "database: --db or --omop on PostgreSQL); spark (in the source's Spark session for "
+            "--db spark:... or --omop spark:..., else the tables loaded into Apache Spark at "
+            "--spark-master).",
         ),
     ] = Backend.duckdb,
     spark_master: Annotated[
         str,
         typer.Option(
             "--spark-master",
-            help="With --backend spark: local[*] (this machine) or a cluster's master URL.",
+            help="With --backend spark and a source outside Spark: local[*] (this machine) or "
+            "a cluster's master URL.",
         ),
     ] = "local[*]",
     quiet: QuietOpt = False,
@@ -314,7 +317,7 @@ def outcomes(
         with steps.working(f"evaluating criteria for {len(ds.patients):,} patients"):
             if backend is Backend.duckdb:
                 result = evaluate(ds, criteria=ids, params=Params(anchor=anchor))
-            elif backend is Backend.spark:
+            elif backend is Backend.spark and not spec.in_spark:
                 result = evaluate(
                     ds, criteria=ids, params=Params(anchor=anchor), backend=_spark(spark_master)
                 )

@@ -5,16 +5,19 @@ The tables are created with every column of the v5.4 spec
 integer, NUMERIC for float, date, timestamp, varchar(n), TEXT for varchar(MAX)); the concept
 rows are ``tests/data/omop/concepts.csv``. The statements were compared with OHDSI's
 ``inst/ddl/5.4/postgresql/OMOPCDM_postgresql_5.4_ddl.sql`` of the same commit: the same
-columns, in the same order, with the same types and NOT NULL, for all nine tables. What each person is meant to give is in the
+columns, in the same order, with the same types and NOT NULL, for all ten tables. What each person is meant to give is in the
 docstrings of ``tests/interchange/test_omop.py``.
 
 - person 1: F, born 1960-05-10; IMNM on 2020-03-01 (day 0), anti-HMGCR positive 2020-02-20;
+  a prednisone era 2020-03-02 to 2020-10-01 besides the exposures (not read: exposures exist);
   atorvastatin from 2019-01-01; CK 8000 and 7500 (U/L, ULN 200) and ALT 150 (ULN 40) on day 0,
   CK 0.5 ukat/L on 2020-04-01, CK <200 on 2020-06-01; prednisone 2020-03-02 to 2020-09-01
   (oral), IVIG 2020-03-10 (IV), rituximab 2020-05-01; hypertension (ICD10CM I10 as the source
   concept) and type 2 diabetes (SNOMED only; ICD10CM E11.9 maps to it).
 - person 2: M, only the year of birth (1950); anti-SRP positive on 2021-07-15 (observation
-  table), anti-HMGCR 5 U/mL the same day; died 2022-01-15.
+  table), anti-HMGCR 5 U/mL the same day; died 2022-01-15. Drug eras only (no exposure):
+  atorvastatin 2020-01-01 to 2021-06-30, prednisone 2021-07-20 to 2021-12-31 (12 drug-free
+  days), rituximab 2021-08-01 to 2021-08-15 (gap days not given).
 - person 3: hypertension only: never selected.
 - person 4: gender unknown, born 1980-12-31; statin-associated IMNM (a descendant of IMNM) on
   2022-01-01; immunoglobulin SC on 2022-02-01; atorvastatin from 2022-06-01 (after day 0).
@@ -128,6 +131,7 @@ UL, UKAT, UML = 8645, 2000000010, 2000000011
 LT, EQ, POS = 2000000020, 2000000021, 2000000030
 ORAL, IV, SC = 2000000040, 2000000041, 2000000042
 PRED_TAB, RTX_INJ, IGG_INJ, ATORVA_TAB = 2000000101, 2000000103, 2000000105, 2000000107
+PRED, RTX, ATORVA = 2000000100, 2000000102, 2000000106
 HTN, T2DM, ICD_I10, ICD_E11_9 = 2000000202, 2000000203, 2000000300, 2000000301
 
 
@@ -202,6 +206,27 @@ def _drugs() -> list[dict[str, Any]]:
     ]
 
 
+def _eras() -> list[dict[str, Any]]:
+    rows = [
+        # person, ingredient concept, start, end, gap days
+        (1, PRED, "2020-03-02", "2020-10-01", 0),
+        (2, ATORVA, "2020-01-01", "2021-06-30", 0),
+        (2, PRED, "2021-07-20", "2021-12-31", 12),
+        (2, RTX, "2021-08-01", "2021-08-15", None),
+    ]
+    return [
+        {
+            "drug_era_id": i + 1,
+            "person_id": p,
+            "drug_concept_id": c,
+            "drug_era_start_date": s,
+            "drug_era_end_date": e,
+            "gap_days": g,
+        }
+        for i, (p, c, s, e, g) in enumerate(rows)
+    ]
+
+
 def _conditions() -> list[dict[str, Any]]:
     rows = [
         (1, IMNM, "2020-03-01", None),
@@ -263,6 +288,7 @@ def statements(schema: str) -> list[str]:
         *_insert(schema, "measurement", _measurements()),
         *_insert(schema, "observation", observations),
         *_insert(schema, "drug_exposure", _drugs()),
+        *_insert(schema, "drug_era", _eras()),
         *_insert(schema, "condition_occurrence", _conditions()),
         *_insert(schema, "death", [{"person_id": 2, "death_date": "2022-01-15"}]),
     ]

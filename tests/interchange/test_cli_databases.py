@@ -147,3 +147,53 @@ def test_outcomes_computed_in_spark() -> None:
     spark = run(*args, "--backend", "spark", "--spark-master", "local[2]")
     assert spark.returncode == 0, spark.stderr
     assert spark.stdout == run(*args).stdout
+
+
+_WRITE_SPARK = """
+import sys
+
+from myotrack.tables import read_source
+from myotrack.tables.database import write_database
+from myotrack.tables.spark import connect_spark
+
+con = connect_spark(sys.argv[1])
+session = con._session
+session.sql("CREATE DATABASE registry")
+write_database(read_source(sys.argv[2]), con, "registry")
+session.stop()
+"""
+
+
+@pytest.mark.spark
+def test_sources_read_by_name_in_a_spark_catalog(tmp_path: Path, cohort_db: Path) -> None:
+    """Contract tables written as tables of a Spark catalog by one session
+    (a local Hive metastore in the warehouse folder) are found by name by the next: validate
+    reads them, and ``--backend spark`` evaluates the criteria inside that session, giving
+    every column the same tables give from a DuckDB file in-process. (A database table has no
+    order of entry: courses started the same day are ordered by drug, as in every database.)"""
+    pytest.importorskip("pyspark")
+    if shutil.which("java") is None:
+        pytest.skip("no Java runtime (scripts/test.sh installs one)")
+    url = f"spark:local[2]?warehouse={tmp_path / 'warehouse'}"
+    root = Path(__file__).resolve().parents[2]
+    wrote = subprocess.run(
+        [sys.executable, "-c", _WRITE_SPARK, url, str(COHORT)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=root,
+    )
+    assert wrote.returncode == 0, wrote.stderr[-3000:]
+
+    v = run("validate", "--db", url, "--schema", "registry")
+    assert v.returncode == 0, v.stderr[-3000:]
+    assert "valid (17 patients" in v.stdout
+
+    only = ("--criteria", "relapse,ck_normalisation,favourable_recovery_6m", "-f", "csv", "-q")
+    inside = run("outcomes", "--db", url, "--schema", "registry", "--backend", "spark", *only)
+    assert inside.returncode == 0, inside.stderr[-3000:]
+    db = run("outcomes", "--db", f"duckdb:///{cohort_db}", "--schema", "registry_export", *only)
+    assert db.returncode == 0, db.stderr
+    a = pd.read_csv(io.StringIO(inside.stdout), dtype=str).set_index("patient_id").sort_index()
+    b = pd.read_csv(io.StringIO(db.stdout), dtype=str).set_index("patient_id").sort_index()
+    pd.testing.assert_frame_equal(a, b)

@@ -57,15 +57,16 @@ def test_every_column_the_mapping_reads_is_in_the_v54_spec() -> None:
 def test_patients(cdm: Cdm) -> None:
     """Person 1: IMNM on 2020-03-01, born 1960-05-10: 59 years; atorvastatin from 2019:
     statin yes; hypertension (ICD10CM I10 source) and type 2 diabetes (E11.9 maps to its
-    SNOMED concept). Person 2: anti-SRP positive only, born 1950 (year only): 2021 - 1950 = 71.
-    Person 4: a descendant of IMNM on 2022-01-01, born 1980-12-31: 41; statin after day 0:
-    unknown. Person 3 has neither: not selected."""
+    SNOMED concept). Person 2: anti-SRP positive only, born 1950 (year only): 2021 - 1950 = 71;
+    an atorvastatin era from 2020-01-01, before day 0: statin yes. Person 4: a descendant of
+    IMNM on 2022-01-01, born 1980-12-31: 41; statin after day 0: unknown. Person 3 has neither:
+    not selected."""
     ds = read_omop(cdm, BOTH)
     p = ds.patients.set_index("patient_id")
     assert list(p.index) == ["1", "2", "4"]
     assert list(p["sex"]) == ["F", "M", "unknown"]
     assert list(p["age_at_onset"]) == [59.0, 71.0, 41.0]
-    assert list(p["statin_exposure"]) == ["yes", "unknown", "unknown"]
+    assert list(p["statin_exposure"]) == ["yes", "yes", "unknown"]
     assert p.loc["1", "comorbidities"] == "hypertension;type_2_diabetes"
     assert pd.isna(p.loc["2", "comorbidities"]) or p.loc["2", "comorbidities"] in ("", None)
     assert list(p["antibody"].fillna("")) == ["HMGCR", "SRP", ""]
@@ -77,39 +78,91 @@ def test_patients(cdm: Cdm) -> None:
 
 def test_visits(cdm: Cdm) -> None:
     """Person 1, day 0: CK 8000 and 7500 U/L on one day: the highest (8000, ULN 200), ALT 150
-    (ULN 40); 2020-04-01: CK in ukat/L, not read; 2020-06-01 = day 92: CK '<200', ULN 200.
-    Person 3's CK is not read (not selected)."""
+    (ULN 40); 2020-04-01 = day 31: CK 0.5 ukat/L, range high 3.3: x 60 = 30 U/L, ULN 198 (as
+    the decimal product reads, not 197.99999999999997); 2020-06-01 = day 92: CK '<200', ULN
+    200. Person 3's CK is not read (not selected)."""
     ds = read_omop(cdm, BOTH)
     v = ds.visits
-    assert list(v["patient_id"]) == ["1", "1"]
-    assert list(v["day"]) == [0, 92]
-    assert list(v["ck"]) == [8000.0, 200.0]
-    assert list(v["ck_bound"]) == ["", "<"]
-    assert list(v["ck_uln"]) == [200.0, 200.0]
+    assert list(v["patient_id"]) == ["1", "1", "1"]
+    assert list(v["day"]) == [0, 31, 92]
+    assert list(v["ck"]) == [8000.0, 30.0, 200.0]
+    assert list(v["ck_bound"]) == ["", "", "<"]
+    assert list(v["ck_uln"]) == [200.0, 198.0, 200.0]
     assert v["alt"].iloc[0] == 150.0 and v["alt_uln"].iloc[0] == 40.0
     assert pd.isna(v["alt"].iloc[1]) and v["mrs"].isna().all() and v["mrc_sum"].isna().all()
     rules = {w.rule for w in ds.warnings}
-    assert "1 enzyme result(s) in a unit other than U/L were not read (nothing is converted)" in (
-        rules
-    )
+    assert any(r.startswith("1 enzyme result(s) were converted to U/L from ukat/L") for r in rules)
+    assert not any("were not read" in r for r in rules)
     assert any(r.startswith("1 enzyme result(s) had another result") for r in rules)
+
+
+def test_enzyme_in_a_unit_without_an_exact_factor_is_not_read() -> None:
+    """A CK in U/mL is 1000 U/L (2.5 U/mL on day 32: 2500); one in a unit of no exact factor to
+    U/L (mg/dL, a mass) or without a unit is not read, and the warning counts both."""
+    con = _duckdb()
+    con.raw_sql(
+        "INSERT INTO cdm.concept (concept_id, concept_name, domain_id, vocabulary_id, "
+        "concept_class_id, concept_code, valid_start_date, valid_end_date) VALUES (2000000012, "
+        "'milligram per deciliter', 'Unit', 'UCUM', 'Unit', 'mg/dL', '1970-01-01', '2099-12-31')"
+    )
+    rows = [(101, "2020-04-02", 2.5, omop_cdm.UML), (102, "2020-04-03", 9, 2000000012)]
+    rows.append((103, "2020-04-04", 700, None))
+    for mid, day, value, unit in rows:
+        con.raw_sql(
+            "INSERT INTO cdm.measurement (measurement_id, person_id, measurement_concept_id, "
+            "measurement_date, measurement_type_concept_id, value_as_number, unit_concept_id) "
+            f"VALUES ({mid}, 1, {omop_cdm.CK}, '{day}', 0, {value}, {unit or 'NULL'})"
+        )
+    ds = read_omop(Cdm(con, "cdm"), BOTH)
+    v = ds.visits
+    assert list(v["day"]) == [0, 31, 32, 92]
+    assert v["ck"].iloc[2] == 2500.0 and pd.isna(v["ck_uln"].iloc[2])
+    rules = {w.rule for w in ds.warnings}
+    assert any(r.startswith("2 enzyme result(s) without a unit, or in a unit that") for r in rules)
+    assert any(r.startswith("2 enzyme result(s) were converted to U/L") for r in rules)
 
 
 def test_treatments(cdm: Cdm) -> None:
     """Person 1: prednisone 2020-03-02..2020-09-01 = days 1..184 (oral), IVIG 2020-03-10 = day
-    9 (IV), rituximab 2020-05-01 = day 61 (its verbatim end, not the derived 2020-05-31);
-    person 4: immunoglobulin SC on 2022-02-01 = day 31: scig. Statins are no course. No dose."""
-    t = read_omop(cdm, BOTH).treatments
+    9 (IV), rituximab 2020-05-01 = day 61 (its verbatim end, not the derived 2020-05-31); its
+    prednisone era is not read (it has the exposures). Person 2, eras only (day 0 2021-07-15):
+    prednisone 2021-07-20..2021-12-31 = days 5..169, rituximab 2021-08-01..15 = days 17..31, no
+    route, the schedule saying what an era is (with the 12 drug-free days where given).
+    Person 4: immunoglobulin SC on 2022-02-01 = day 31: scig. Statins are no course. No dose."""
+    from myotrack.interchange.omop.extract import ERA_SCHEDULE
+
+    ds = read_omop(cdm, BOTH)
+    t = ds.treatments
     got = sorted(
-        zip(t["patient_id"], t["drug"], t["start_day"], t["end_day"], t["route"], strict=True)
+        zip(
+            t["patient_id"],
+            t["drug"],
+            t["start_day"],
+            t["end_day"],
+            t["route"].fillna(""),
+            t["schedule"].fillna(""),
+            strict=True,
+        )
     )
     assert got == [
-        ("1", "ivig", 9, 9, "IV"),
-        ("1", "prednisone", 1, 184, "oral"),
-        ("1", "rituximab", 61, 61, "IV"),
-        ("4", "scig", 31, 31, "SC"),
+        ("1", "ivig", 9, 9, "IV", ""),
+        ("1", "prednisone", 1, 184, "oral", ""),
+        ("1", "rituximab", 61, 61, "IV", ""),
+        ("2", "prednisone", 5, 169, "", ERA_SCHEDULE + "; drug-free days: 12"),
+        ("2", "rituximab", 17, 31, "", ERA_SCHEDULE),
+        ("4", "scig", 31, 31, "SC", ""),
     ]
     assert t["dose"].isna().all()
+    rules = {w.rule for w in ds.warnings}
+    assert any(r.startswith("2 treatment course(s) were read from drug_era") for r in rules)
+
+
+def test_a_cdm_without_drug_era_reads_the_exposures_only() -> None:
+    con = _duckdb()
+    con.raw_sql("DROP TABLE cdm.drug_era")
+    ds = read_omop(Cdm(con, "cdm"), BOTH)
+    assert sorted(set(ds.treatments["patient_id"])) == ["1", "4"]
+    assert list(ds.patients["statin_exposure"]) == ["yes", "unknown", "unknown"]
 
 
 def test_observations_and_events(cdm: Cdm) -> None:
@@ -135,7 +188,7 @@ def test_observations_and_events(cdm: Cdm) -> None:
 def test_selection_rules(cdm: Cdm) -> None:
     """Conditions only: persons 1 and 4 (4 by a descendant concept); both rules required:
     person 1 only; antibodies only: persons 1 and 2, person 1's day 0 then being the positive
-    anti-HMGCR test (2020-02-20), so that CK of 2020-03-01 is day 10."""
+    anti-HMGCR test (2020-02-20), so that CK of 2020-03-01 is day 10 (2020-04-01: 41)."""
     only_cond = read_omop(cdm, Selection(condition_concepts=(omop_cdm.IMNM,)))
     assert only_cond.patient_ids == ["1", "4"]
     both = Selection(condition_concepts=(omop_cdm.IMNM,), antibodies=("anti_srp",), match="all")
@@ -146,7 +199,7 @@ def test_selection_rules(cdm: Cdm) -> None:
     assert read_omop(cdm, all_hmgcr).patient_ids == ["1"]
     ab = read_omop(cdm, Selection(antibodies=("anti_hmgcr", "anti_srp")))
     assert ab.patient_ids == ["1", "2"]
-    assert list(ab.visits["day"]) == [10, 102]
+    assert list(ab.visits["day"]) == [10, 41, 102]
 
 
 def test_outcomes_run_on_the_extract(cdm: Cdm) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 import uuid
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 import ibis
@@ -24,35 +24,12 @@ from myotrack.criteria.prepare import arrow_tables, schemas
 from myotrack.errors import MyotrackError
 from myotrack.measures.grades import parse_grade, upper_bounds
 from myotrack.tables import Dataset
+from myotrack.tables.spark import spark_session
+
+__all__ = ["TABLES", "drop", "keyed", "spark_session", "store", "stored", "unique", "upload"]
 
 #: The tables :func:`keyed` takes (observations are not read by the criteria).
 TABLES = ("patients", "visits", "strength", "treatments", "events")
-
-
-def spark_session(master: str = "local[*]", app_name: str = "myotrack") -> Any:
-    """A Spark session for the criteria: no web UI, UTC, nothing downloaded.
-
-    ``master``: ``local[*]`` (every core of this machine) or a cluster's master URL. Needs
-    pyspark (the ``spark`` extra) and a Java runtime.
-    """
-    from pyspark.sql import SparkSession
-
-    builder = SparkSession.builder.master(master).appName(app_name)
-    if master.startswith("local"):
-        # one machine: no network interface looked up, a shuffle partition per core or so
-        builder = (
-            builder.config("spark.driver.host", "127.0.0.1")
-            .config("spark.driver.bindAddress", "127.0.0.1")
-            .config("spark.sql.shuffle.partitions", "4")
-        )
-    return (
-        builder.config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-        .config("spark.jars.packages", "")
-        .getOrCreate()
-    )
 
 
 def unique(name: str) -> str:
@@ -121,6 +98,33 @@ def _contract(uname: str) -> str:
     return uname.split("_")[1]
 
 
+def store(con: Any, expr: ir.Table) -> tuple[ir.Table, Callable[[], None]]:
+    """``expr`` computed once and stored in ``con`` for the later queries of an evaluation.
+
+    Returns the stored table and the call that releases it. Spark: the rows are computed
+    (``localCheckpoint``) and a later query reads them as a table of its own, not as the plan
+    that made them: Spark analyses a cached DataFrame's whole plan again in every query that
+    reads it (several times in a query that reads it more than once), which cost seconds per
+    query. Elsewhere Ibis's ``cache`` (a temporary table; on PostgreSQL analysed).
+    """
+    if con.name == "pyspark":
+        # the in-memory tables it reads, registered as Ibis does before it runs a query: no
+        # public call does only this; ibis is pinned to 12.x (pyproject), and a change would
+        # fail loudly (AttributeError) in the Spark tests, never silently
+        con._run_pre_execute_hooks(expr)
+        df = con._session.sql(con.compile(expr)).localCheckpoint(eager=True)
+        name = unique("stored")
+        df.createOrReplaceTempView(name)
+
+        def release() -> None:
+            con._session.catalog.dropTempView(name)
+            df.unpersist()
+
+        return con.table(name), release
+    t = expr.cache()
+    return stored(con, t), t.release
+
+
 def stored(con: Any, table: ir.Table) -> ir.Table:
     """``table`` (just stored by the engine) ready to be read: PostgreSQL never analyses a
     temporary table by itself, and without statistics it plans joins over them as if empty."""
@@ -166,6 +170,9 @@ def keyed(con: Any, tables: Mapping[str, ir.Table]) -> tuple[dict[str, ir.Table]
         raise MyotrackError("the patients table has no 'patient_id' column")
     ids = pt.select(pid=pt.patient_id.cast("string")).distinct()
     ids = ids.mutate(key=ibis.row_number().over(order_by=ids.pid).cast("int64"))
+    # the in-memory tables the patients read (an OMOP extract's codes), registered first:
+    # Ibis's cache does not register them on Spark
+    con._run_pre_execute_hooks(ids)
     ids = ids.cache()
     out: dict[str, ir.Table] = {}
     for name in TABLES:

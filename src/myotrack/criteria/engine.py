@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -35,7 +35,7 @@ from myotrack.criteria import (
     response,
     rtx,
 )
-from myotrack.criteria.backends import drop, keyed, stored, upload
+from myotrack.criteria.backends import drop, keyed, store, upload
 from myotrack.criteria.base import NE, Criterion, Params
 from myotrack.criteria.portable import normalise
 from myotrack.criteria.prepare import arrow_tables, build_context, prepared, schemas
@@ -320,15 +320,14 @@ def evaluate_tables(
 def _run(
     con: Any, pl: Plan, given: Mapping[str, ir.Table], keys: pd.Series, patient_ids: np.ndarray
 ) -> Outcomes:
-    """The plan run in ``con`` on ``given`` (the engine's tables there): derived tables cached
-    (a temporary table, a persisted Spark DataFrame), released at the end."""
+    """The plan run in ``con`` on ``given`` (the engine's tables there): derived tables stored
+    (:func:`myotrack.criteria.backends.store`), released at the end."""
     bound = dict(given)
-    cached: list[ir.Table] = []
+    releases: list[Callable[[], None]] = []
     try:
         for name, expr in pl.tables:
-            t = _bind(expr, bound).cache()
-            cached.append(t)
-            stored(con, t)
+            t, release = store(con, _bind(expr, bound))
+            releases.append(release)
             bound[name] = t
         core = None
         if pl.coreset is not None:
@@ -337,8 +336,8 @@ def _run(
             core = coreset.finish(pairs, immuno, keys, pl.params)
         result = con.to_pyarrow(_bind(pl.outcomes, bound))
     finally:
-        for t in cached:
-            t.release()
+        for release in releases:
+            release()
     return _finish(result, core, pl, patient_ids, keys)
 
 

@@ -11,7 +11,8 @@
 
 Beyond files, :class:`SourceSpec` names contract tables in a database (``--db URL --schema``,
 :mod:`myotrack.tables.database`) or an OMOP CDM (``--omop URL --cdm-schema``,
-:mod:`myotrack.interchange.omop`); :func:`read_spec` reads any of them.
+:mod:`myotrack.interchange.omop`), either of them possibly in a Spark catalog (a ``spark:``
+URL, :mod:`myotrack.tables.spark`); :func:`read_spec` reads any of them.
 """
 
 from __future__ import annotations
@@ -106,6 +107,14 @@ class SourceSpec:
             raise MyotrackError("--schema goes with --db (an OMOP CDM takes --cdm-schema)")
         if (self.cdm_schema or self.vocab_schema) and self.omop is None:
             raise MyotrackError("--cdm-schema and --vocab-schema go with --omop")
+
+    @property
+    def in_spark(self) -> bool:
+        """Whether the source's tables live in a Spark catalog (``--db`` / ``--omop spark:...``)."""
+        from myotrack.tables.spark import is_spark_url
+
+        url = self.db if self.db is not None else self.omop
+        return url is not None and is_spark_url(url)
 
     @property
     def label(self) -> str:

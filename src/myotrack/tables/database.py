@@ -6,6 +6,7 @@ them) under their contract names, in one schema, with the contract's column name
 
     myotrack outcomes --db postgresql://user@host/registry --schema registry_export
     myotrack outcomes --db duckdb:///data/cohort.duckdb
+    myotrack outcomes --db spark://spark-master:7077 --schema registry --backend spark
 
 Two things are read from it:
 
@@ -42,6 +43,7 @@ from myotrack.errors import InvalidData, MyotrackError, Problem, SourceNotFound
 from myotrack.tables.dataset import Dataset
 from myotrack.tables.problems import RawTable
 from myotrack.tables.schema import REFERENCE_RANGES, TABLES, Column, TableSpec
+from myotrack.tables.spark import connect_spark, is_spark_url
 from myotrack.tables.validate import check_and_convert
 
 __all__ = [
@@ -113,8 +115,25 @@ def _duckdb_path(url: str) -> Path | None:
 def connect(url: str) -> Any:
     """An Ibis connection to ``url``; :class:`DatabaseError` (password hidden) when it fails.
 
-    A DuckDB file must exist (DuckDB would create an empty one); it is opened read-only.
+    A DuckDB file must exist (DuckDB would create an empty one); it is opened read-only. A
+    Spark URL (``spark://HOST:PORT``, ``spark:local[*]``, :mod:`myotrack.tables.spark`) is a
+    Spark session whose catalog holds the tables.
     """
+    if is_spark_url(url):
+        try:
+            return connect_spark(url)
+        except MyotrackError:
+            raise
+        except ImportError as err:
+            raise DatabaseError(
+                f"{redact(url)}: a Spark source needs pyspark: pip install 'myotrack[spark]' "
+                "(and a Java runtime)"
+            ) from err
+        except Exception as err:  # the JVM's own errors (no Java, a master that does not answer)
+            raise DatabaseError(
+                f"cannot start Spark for {redact(url)} ({type(err).__name__}: "
+                f"{_clean(str(err), url).strip()[:300]})"
+            ) from None
     path = _duckdb_path(url)
     if path is not None:
         if not path.is_file():

@@ -48,9 +48,26 @@ ANTIBODY_CODES: dict[str, str] = {
 #: UNKNOWN, 0 no matching concept) leaves the sex unknown
 GENDER: dict[int, str] = {8507: "M", 8532: "F"}
 
-#: UCUM codes of the enzymes' unit (U/L); a value in another unit is not read (a warning
-#: counts them): nothing is converted
-ENZYME_UNITS: tuple[str, ...] = ("U/L", "[IU]/L")
+#: UCUM code of an enzyme result's unit (the unit concept's ``concept_code``) -> the exact
+#: factor to U/L. One U is 1 umol of substrate per minute and one katal 1 mol per second, so
+#: 1 ukat/L = 60 U/L and 1 nkat/L = 0.06 U/L; 1 U/mL = 1 kU/L = 1000 U/L and 1 mU/mL = 1 U/L.
+#: [IU]/L is the enzyme unit as laboratories write it (U/L). A result in any other unit (or
+#: without one) is not read, and a warning counts those rows: no factor is guessed.
+ENZYME_UNITS: dict[str, float] = {
+    "U/L": 1.0,
+    "[IU]/L": 1.0,
+    "mU/mL": 1.0,
+    "U/mL": 1000.0,
+    "kU/L": 1000.0,
+    "ukat/L": 60.0,
+    "nkat/L": 0.06,
+}
+
+#: decimals a converted value is rounded to: a factor above is exact in decimals (x60,
+#: x1000, x0.06), so the product of a value written with up to 8 decimals has at most 10,
+#: and rounding there removes only the binary error of the multiplication (3.3 x 60 =
+#: 197.99999999999997 -> 198)
+CONVERTED_DECIMALS = 10
 
 #: words of a result's value concept (``value_as_concept_id``'s name) -> contract result
 RESULT_WORDS: dict[str, str] = {
@@ -114,6 +131,7 @@ def icd10_terms() -> dict[str, str]:
 
 __all__ = [
     "ANTIBODY_CODES",
+    "CONVERTED_DECIMALS",
     "ENZYME_UNITS",
     "EXPOSURES",
     "GENDER",

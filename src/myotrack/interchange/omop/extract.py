@@ -15,7 +15,10 @@ What is read (the CDM's columns are :data:`READS`; nothing else is touched):
   ``statin_exposure`` yes when a statin ingredient was dispensed on or before day 0, else
   unknown (a CDM's silence is not a 'no');
 - **measurement**: the enzymes of the visits table by LOINC code (:mod:`.concepts`), in U/L
-  (another unit is not read, and a warning counts the rows); ``range_high`` is the ULN;
+  or converted to it where the factor is exact (ukat/L x 60, nkat/L x 0.06, U/mL and kU/L x
+  1000: :data:`.concepts.ENZYME_UNITS`, the unit's UCUM code read through ``concept``); a
+  result in another unit or none is not read, and a warning counts the rows (another counts
+  the converted ones); ``range_high``, in the result's unit, is the ULN;
   ``operator_concept_id`` (<, <=, >, >=) is kept as the value's bound. Two results of one
   enzyme on one day are one visit value: the highest (a warning counts them);
 - **drug_exposure**: one course per exposure, by RxNorm ingredient (``concept_ancestor`` to
@@ -23,6 +26,11 @@ What is read (the CDM's columns are :data:`READS`; nothing else is touched):
   subcutaneously is ``scig``. The end is ``verbatim_end_date`` where given, else
   ``drug_exposure_end_date``. Doses stay unknown (``quantity`` and ``sig`` do not say a dose
   reliably);
+- **drug_era** (optional): where a person has no exposure to an ingredient but an era of it
+  (a CDM that keeps only eras, or an exposure outside the mapped concepts), one course per
+  era: its start and end, no route, ``schedule`` saying what an era is (:data:`ERA_SCHEDULE`:
+  a continuous exposure in which drug-free gaps of up to 30 days were merged; its end often
+  inferred from the days of supply). A warning counts them;
 - **condition_occurrence**: comorbidities by ICD-10 code (the condition's source concept in
   ICD10 / ICD10CM, or the ICD-10 concepts that map to its standard concept), matched to the
   vocabulary's ICD-10 column at code, subcategory or category level;
@@ -83,6 +91,13 @@ READS: dict[str, tuple[str, ...]] = {
         "verbatim_end_date",
         "route_concept_id",
     ),
+    "drug_era": (
+        "person_id",
+        "drug_concept_id",
+        "drug_era_start_date",
+        "drug_era_end_date",
+        "gap_days",
+    ),
     "condition_occurrence": (
         "person_id",
         "condition_concept_id",
@@ -97,7 +112,7 @@ READS: dict[str, tuple[str, ...]] = {
 #: tables of the standardised vocabularies (``--vocab-schema``)
 VOCABULARY_TABLES = ("concept", "concept_ancestor", "concept_relationship")
 #: tables a CDM may lack (the mapping then reads nothing from them)
-OPTIONAL_TABLES = ("death", "observation")
+OPTIONAL_TABLES = ("death", "observation", "drug_era")
 
 _SELECTABLE = ("anti_hmgcr", "anti_srp")
 _SHOWN = {"anti_hmgcr": "anti-HMGCR", "anti_srp": "anti-SRP"}
@@ -336,7 +351,8 @@ def _patients(
 
 
 def _ingredients(t: dict[str, ir.Table], sel: ir.Table) -> ir.Table:
-    """Drug exposures of the selected persons by vocabulary drug, with their day 0."""
+    """Drug exposures of the selected persons by vocabulary drug, with their day 0; and the
+    drug eras of an ingredient the person has no exposure of (:data:`ERA_SCHEDULE`)."""
     concept, anc = t["concept"], t["concept_ancestor"]
     names = concepts.ingredient_drugs()
     drugs = ibis.memtable({"ingredient": list(names), "drug": list(names.values())})
@@ -359,7 +375,7 @@ def _ingredients(t: dict[str, ir.Table], sel: ir.Table) -> ir.Table:
         {"r_word": list(concepts.ROUTES), "route": list(concepts.ROUTES.values())}
     )
     de = de.left_join(routes, de.r_name == routes.r_word)
-    return de.select(
+    exposures = de.select(
         person_id=de.person_id,
         index_date=de.index_date,
         drug=ibis.cases(
@@ -368,7 +384,47 @@ def _ingredients(t: dict[str, ir.Table], sel: ir.Table) -> ir.Table:
         start=de.drug_exposure_start_date,
         end=ibis.coalesce(de.verbatim_end_date, de.drug_exposure_end_date),
         route=ibis.coalesce(de.route, de.r_name),
+        schedule=ibis.null("string"),
     )
+    if "drug_era" not in t:
+        return exposures
+    # an ingredient's era (drug_concept_id is the ingredient itself) is read only where the
+    # person has no exposure to that ingredient: an era is made from the exposures
+    er = t["drug_era"]
+    er = er.inner_join(sel, er.person_id == sel.person_id)
+    er = er.inner_join(ing, er.drug_concept_id == ing.ingredient_id)
+    had = exposures.select(h_person="person_id", h_drug=_ingredient_of(exposures.drug))
+    er = er.anti_join(had.distinct(), [er.person_id == had.h_person, er.drug == had.h_drug])
+    gap = er.gap_days.cast("int64").cast("string")
+    eras = er.select(
+        person_id=er.person_id,
+        index_date=er.index_date,
+        drug=er.drug,
+        start=er.drug_era_start_date,
+        end=er.drug_era_end_date,
+        route=ibis.null("string"),
+        schedule=ibis.cases(
+            (er.gap_days.notnull(), ibis.literal(ERA_SCHEDULE + "; drug-free days: ").concat(gap)),
+            else_=ibis.literal(ERA_SCHEDULE),
+        ),
+    )
+    return ibis.union(exposures, eras)
+
+
+#: ``treatments.schedule`` of a course read from ``drug_era``. OMOP CDM v5.4: an era is a
+#: span of time the person is assumed exposed to the ingredient; it starts with the first
+#: exposure at least 31 days after the previous one and ends with the end of the last (an
+#: end often inferred from the days of supply), exposures less than 31 days apart (a 30-day
+#: persistence window) merged; ``gap_days`` is the sum of the drug-free days within it
+ERA_SCHEDULE = (
+    "OMOP drug era: a continuous exposure, drug-free gaps of up to 30 days merged, "
+    "its end the end of the last exposure (often inferred from the days of supply)"
+)
+
+
+def _ingredient_of(drug: ir.StringValue) -> ir.StringValue:
+    """The ingredient's drug of a course (``scig`` is immunoglobulin, as its era is)."""
+    return ibis.cases((drug == "scig", "ivig"), else_=drug)  # type: ignore[no-any-return]
 
 
 def _treatments(exposures: ir.Table) -> ir.Table:
@@ -379,6 +435,7 @@ def _treatments(exposures: ir.Table) -> ir.Table:
         start_day=_day(e.start, e.index_date),
         end_day=_day(e.end, e.index_date),
         route=e.route,
+        schedule=e.schedule,
     ).distinct()
 
 
@@ -418,9 +475,18 @@ def _comorbidities(t: dict[str, ir.Table], sel: ir.Table) -> ir.Table:
     j = j.left_join(cat, j.code.substr(0, 3) == cat.icd_c)
     mapped = j.select(person_id=j.person_id, term=ibis.coalesce(j.term_a, j.term_b, j.term_c))
     mapped = mapped.filter(mapped.term.notnull()).distinct()
+    # the terms sorted, then joined: an ordered group_concat is not portable (Spark has none)
     return mapped.group_by("person_id").aggregate(
-        comorbidities=mapped.term.group_concat(";", order_by=mapped.term)
+        comorbidities=mapped.term.collect().sort().join(";")
     )
+
+
+def _in_units(value: ir.Value, factor: ir.FloatingValue) -> ir.FloatingValue:
+    """``value`` times the exact ``factor`` to U/L (:data:`.concepts.ENZYME_UNITS`), as the
+    decimal product reads (:data:`.concepts.CONVERTED_DECIMALS`); U/L values unchanged."""
+    v = value.cast("float64")
+    product = (v * factor).round(concepts.CONVERTED_DECIMALS).cast("float64")
+    return ibis.cases((factor == 1.0, v), else_=product)  # type: ignore[no-any-return]
 
 
 def _visits(
@@ -437,16 +503,22 @@ def _visits(
     m = m.left_join(unit, m.unit_concept_id == unit.u_id).left_join(
         op, m.operator_concept_id == op.o_id
     )
-    good_unit = m.unit.isin(list(concepts.ENZYME_UNITS))
-    other_unit = _count(~good_unit.fill_null(False)).sum()
-    m = m.filter(good_unit)
+    factors = ibis.memtable(
+        {"f_unit": list(concepts.ENZYME_UNITS), "factor": list(concepts.ENZYME_UNITS.values())}
+    )
+    m = m.left_join(factors, m.unit == factors.f_unit)
+    known = m.factor.notnull()
+    other_unit = _count(~known).sum()
+    converted = _count(known & (m.factor != 1.0)).sum()
+    m = m.filter(known)
     rows = m.select(
         person_id=m.person_id,
         day=_day(m.measurement_date, m.index_date),
         analyte=m.analyte,
-        value=m.value_as_number.cast("float64"),
+        value=_in_units(m.value_as_number, m.factor),
         bound=ibis.cases((m.op_name.isin(["<", "<=", ">", ">="]), m.op_name), else_=""),
-        uln=m.range_high.cast("float64"),
+        # range_high is in the result's unit (OMOP CDM v5.4)
+        uln=_in_units(m.range_high, m.factor),
     )
     w = ibis.window(
         group_by=[rows.person_id, rows.day, rows.analyte],
@@ -463,7 +535,7 @@ def _visits(
         aggs[f"{enzyme}_uln"] = ibis.cases((here, one.uln)).max()
     visits = one.group_by(["person_id", "day"]).aggregate(**aggs)
     visits = visits.mutate(patient_id=visits.person_id.cast("string")).drop("person_id")
-    return visits, {"other_unit": other_unit, "repeated": repeated}
+    return visits, {"other_unit": other_unit, "converted": converted, "repeated": repeated}
 
 
 def _observations(results: ir.Table, sel: ir.Table) -> ir.Table:
@@ -519,11 +591,13 @@ def extract(
     exposures = _ingredients(t, sel)
     patients, year_only = _patients(t, sel, _statins(exposures), _comorbidities(t, sel))
     visits, counts = _visits(t, sel, mapping)
+    treatments = _treatments(exposures)
+    counts["eras"] = _count(treatments.schedule.startswith(ERA_SCHEDULE)).sum()
     tables = {
         "patients": _contract("patients", patients),
         "visits": _contract("visits", visits),
         "strength": _contract("strength", None),
-        "treatments": _contract("treatments", _treatments(exposures)),
+        "treatments": _contract("treatments", treatments),
         "events": _contract("events", _events(t, sel)),
         "observations": _contract("observations", _observations(results, sel)),
     }

@@ -18,7 +18,22 @@ _CHECKS = {
     "other_unit": (
         "measurement",
         "unit_concept_id",
-        "{n} enzyme result(s) in a unit other than U/L were not read (nothing is converted)",
+        "{n} enzyme result(s) without a unit, or in a unit that does not convert exactly to "
+        "U/L, were not read (read: U/L, [IU]/L, mU/mL; converted: ukat/L x 60, nkat/L x 0.06, "
+        "U/mL and kU/L x 1000)",
+    ),
+    "converted": (
+        "measurement",
+        "unit_concept_id",
+        "{n} enzyme result(s) were converted to U/L from ukat/L (x 60), nkat/L (x 0.06), U/mL "
+        "or kU/L (x 1000); their ULN (range_high) with them",
+    ),
+    "eras": (
+        "drug_era",
+        None,
+        "{n} treatment course(s) were read from drug_era (no drug_exposure of that ingredient): "
+        "an era is a continuous exposure in which drug-free gaps of up to 30 days were merged, "
+        "its end often inferred from the days of supply; schedule says so",
     ),
     "repeated": (
         "measurement",
