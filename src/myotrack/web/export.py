@@ -186,12 +186,13 @@ def _interchange_zip(
 
     files: dict[str, bytes] = {}
     if fmt == "redcap":
-        from myotrack.interchange.redcap import export_records, project_dictionary
+        from myotrack.interchange.redcap import project_dictionary
         from myotrack.interchange.redcap.dictionary import dictionary_csv
+        from myotrack.interchange.redcap.records import records_csv
 
-        frame, losses, cells = export_records(ds, include_notes=identified)
+        text, losses, cells = records_csv(ds, include_notes=identified)
         files[REDCAP_DICTIONARY] = dictionary_csv(project_dictionary()).encode("utf-8")
-        files[REDCAP_RECORDS] = frame.to_csv(index=False).encode("utf-8")
+        files[REDCAP_RECORDS] = text.encode("utf-8")
     else:
         from myotrack.interchange.fhir import bundles
         from myotrack.interchange.fhir.write import patient_resource_id
