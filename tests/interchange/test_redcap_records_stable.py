@@ -106,10 +106,13 @@ def test_records_file_unchanged(
 
 
 @pytest.mark.parametrize(("name", "classic", "notes"), sorted(DIGESTS))
-def test_frame_and_file_agree(
+def test_frame_and_text_agree(
     datasets: dict[str, Dataset], name: str, classic: bool, notes: bool
 ) -> None:
     frame, losses, cells = export_records(datasets[name], classic=classic, include_notes=notes)
-    text, losses2, cells2 = records_csv(datasets[name], classic=classic, include_notes=notes)
+    ds = datasets[name]
+    text, losses2, cells2 = records_csv(
+        ds, classic=classic, include_notes=notes, text_frames=ds.to_text_frames()
+    )
     assert frame.to_csv(index=False) == text
     assert (losses, cells) == (losses2, cells2)

@@ -163,14 +163,20 @@ def _records(frame: pd.DataFrame, columns: Sequence[str]) -> list[dict[str, str]
 
 
 class _Writer:
-    def __init__(self, ds: Dataset, classic: bool, include_notes: bool) -> None:
+    def __init__(
+        self,
+        ds: Dataset,
+        classic: bool,
+        include_notes: bool,
+        text_frames: Mapping[str, pd.DataFrame] | None = None,
+    ) -> None:
         fields = project_dictionary()
         mapping = from_dictionary(fields)
         assert mapping is not None
         self.project = _Project(fields, mapping)
         self.by_name = {f.name: f for f in fields}
         self.targets = self.project.targets()
-        self.frames = ds.to_text_frames()
+        self.frames = dict(text_frames) if text_frames is not None else ds.to_text_frames()
         self.keys = {t: row_keys(t, f) for t, f in self.frames.items()}
         self.names = {t: TABLES[t].names for t in TABLES}
         self.classic = classic
@@ -437,10 +443,14 @@ def _cells(columns: Sequence[str], rows: Sequence[Mapping[str, str]]) -> list[tu
 
 
 def records_csv(
-    ds: Dataset, classic: bool = False, include_notes: bool = False
+    ds: Dataset,
+    classic: bool = False,
+    include_notes: bool = False,
+    text_frames: Mapping[str, pd.DataFrame] | None = None,
 ) -> tuple[str, list[Loss], int]:
-    """The records file of myotrack's project as text (REDCap's import format), the losses, the cells."""
-    w = _Writer(ds, classic, include_notes)
+    """The records file of myotrack's project as text (REDCap's import format), the losses,
+    the cells. ``text_frames``: ``ds.to_text_frames()`` when the caller has them already."""
+    w = _Writer(ds, classic, include_notes, text_frames)
     rows = w.rows()
     return _rows_csv(record_columns(w.project.fields, classic), rows), w.losses, w.cells
 
