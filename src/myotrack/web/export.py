@@ -20,7 +20,7 @@ import io
 import json
 import tempfile
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -148,7 +148,7 @@ def export_bytes(
     extra = {IDENTIFIERS: identifiers_frame(visible)} if identified else {}
     with tempfile.TemporaryDirectory(prefix="myotrack-export-") as tmp:
         if fmt in ("redcap", "fhir"):
-            data = _interchange_zip(ds, fmt, visible, identified, extra, Path(tmp))
+            data = _interchange_zip(ds, tables, fmt, visible, identified, extra, Path(tmp))
         elif fmt == "xlsx":
             sheets = {**tables, DICTIONARY_SHEET: dictionary_frame(), **extra}
             data = write_workbook(sheets, Path(tmp) / "registry.xlsx").read_bytes()
@@ -174,6 +174,7 @@ def export_bytes(
 
 def _interchange_zip(
     ds: Dataset,
+    tables: Mapping[str, pd.DataFrame],
     fmt: str,
     patients: models.QuerySet[Patient],
     identified: bool,
@@ -181,17 +182,19 @@ def _interchange_zip(
     tmp: Path,
 ) -> bytes:
     """A REDCap project (dictionary + records) or one FHIR Bundle per patient, zipped, with
-    the list of what the format could not hold and, when identified, the identifiers."""
+    the list of what the format could not hold and, when identified, the identifiers;
+    ``tables`` are the text frames of ``ds``."""
     from myotrack.interchange.sources import REDCAP_DICTIONARY, REDCAP_RECORDS
 
     files: dict[str, bytes] = {}
     if fmt == "redcap":
-        from myotrack.interchange.redcap import export_records, project_dictionary
+        from myotrack.interchange.redcap import project_dictionary
         from myotrack.interchange.redcap.dictionary import dictionary_csv
+        from myotrack.interchange.redcap.records import records_csv
 
-        frame, losses, cells = export_records(ds, include_notes=identified)
+        text, losses, cells = records_csv(ds, include_notes=identified, text_frames=tables)
         files[REDCAP_DICTIONARY] = dictionary_csv(project_dictionary()).encode("utf-8")
-        files[REDCAP_RECORDS] = frame.to_csv(index=False).encode("utf-8")
+        files[REDCAP_RECORDS] = text.encode("utf-8")
     else:
         from myotrack.interchange.fhir import bundles
         from myotrack.interchange.fhir.write import patient_resource_id

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import csv
 import io
+import operator
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -147,16 +148,37 @@ def record_columns(fields: Sequence[Field], classic: bool) -> list[str]:
     return cols
 
 
+#: what one contract value becomes: the fields it fills, and the loss (reason, written as) if any
+_Encoding = tuple[tuple[tuple[str, str], ...], tuple[str, str | None] | None]
+#: the strength rows of one visit day, with their keys
+_Grades = list[tuple[dict[str, str], tuple[str, ...]]]
+
+
+def _records(frame: pd.DataFrame, columns: Sequence[str]) -> list[dict[str, str]]:
+    """The rows of a text frame as dicts (column by column, without pandas' per-cell boxing)."""
+    return [
+        dict(zip(columns, values, strict=True))
+        for values in zip(*(frame[c].tolist() for c in columns), strict=True)
+    ]
+
+
 class _Writer:
-    def __init__(self, ds: Dataset, classic: bool, include_notes: bool) -> None:
+    def __init__(
+        self,
+        ds: Dataset,
+        classic: bool,
+        include_notes: bool,
+        text_frames: Mapping[str, pd.DataFrame] | None = None,
+    ) -> None:
         fields = project_dictionary()
         mapping = from_dictionary(fields)
         assert mapping is not None
         self.project = _Project(fields, mapping)
         self.by_name = {f.name: f for f in fields}
         self.targets = self.project.targets()
-        self.frames = ds.to_text_frames()
+        self.frames = dict(text_frames) if text_frames is not None else ds.to_text_frames()
         self.keys = {t: row_keys(t, f) for t, f in self.frames.items()}
+        self.names = {t: TABLES[t].names for t in TABLES}
         self.classic = classic
         self.include_notes = include_notes
         self.losses: list[Loss] = []
@@ -173,28 +195,22 @@ class _Writer:
     ) -> None:
         self.losses.append(Loss(table, key, column, value, reason, written))
 
-    def encode(
-        self, table: str, key: tuple[str, ...], column: str, value: str, out: dict[str, str]
-    ) -> None:
-        """Write one contract value into the fields that hold it (or list it as a loss)."""
-        if value == "":
-            return
-        self.cells += 1
+    def encoding(self, table: str, column: str, value: str) -> _Encoding:
+        """The fields one (non-empty) contract value fills, and what of it is lost."""
         if column == "note" and not self.include_notes:
-            self.lose(table, key, column, value, NOTES_REASON)
-            return
+            return (), (NOTES_REASON, None)
         maps = self.targets.get(f"{table}.{column}", [])
         parts = {fm.part: fm for fm in maps}
         vm, qm, om = parts.get("value"), parts.get("qualifier"), parts.get("other")
         if vm is None:
-            self.lose(table, key, column, value, "no field of the project holds this column")
-            return
+            return (), ("no field of the project holds this column", None)
         f = self.by_name[vm.field]
         if qm is not None:
-            self._lab(table, key, column, value, vm, qm, out)
-        elif f.type == "checkbox":
+            return _lab(value, vm, qm)
+        if f.type == "checkbox":
             reverse = {v: c for c, v in (vm.choices or {}).items() if v}
             other_code = next((c for c, v in (vm.choices or {}).items() if not v), None)
+            out: dict[str, str] = {}
             unknown = []
             for term in (t for t in value.split(";") if t):
                 if term in reverse:
@@ -205,69 +221,49 @@ class _Writer:
                 out[f"{vm.field}___{other_code}"] = "1"
                 out[om.field] = ";".join(unknown)
             elif unknown:
-                self.lose(table, key, column, value, "a term outside the field's choices", None)
-        elif f.type in ("dropdown", "radio"):
+                return tuple(out.items()), ("a term outside the field's choices", None)
+            return tuple(out.items()), None
+        if f.type in ("dropdown", "radio"):
             reverse = {v: c for c, v in (vm.choices or {}).items() if v}
             other_code = next((c for c, v in (vm.choices or {}).items() if not v), None)
             if value in reverse:
-                out[vm.field] = reverse[value]
-            elif om is not None and other_code is not None:
-                out[vm.field] = other_code
-                out[om.field] = value
-            else:
-                self.lose(table, key, column, value, "not one of the field's choices")
-        else:
-            if (f.validation == "integer" and not _INTEGER.match(value)) or (
-                f.validation == "number" and not _NUMBER.match(value)
-            ):
-                self.lose(table, key, column, value, f"the field takes a plain {f.validation}")
-                return
-            out[vm.field] = value
+                return ((vm.field, reverse[value]),), None
+            if om is not None and other_code is not None:
+                return ((vm.field, other_code), (om.field, value)), None
+            return (), ("not one of the field's choices", None)
+        if (f.validation == "integer" and not _INTEGER.match(value)) or (
+            f.validation == "number" and not _NUMBER.match(value)
+        ):
+            return (), (f"the field takes a plain {f.validation}", None)
+        return ((vm.field, value),), None
 
-    def _lab(
-        self,
-        table: str,
-        key: tuple[str, ...],
-        column: str,
-        value: str,
-        vm: FieldMap,
-        qm: FieldMap,
-        out: dict[str, str],
-    ) -> None:
-        codes = {v: c for c, v in (qm.choices or {}).items()}
-        m = _LAB.match(value.strip())
-        if m:
-            bound = (m.group(1) or "").strip().lower()
-            bound = "~" if bound == "about" else bound
-            out[vm.field] = m.group(2)
-            if bound:
-                out[qm.field] = codes[bound]
-                if f"{bound}{m.group(2)}" != value:
-                    self.lose(
-                        table,
-                        key,
-                        column,
-                        value,
-                        "a bound written the standard way",
-                        f"{bound}{m.group(2)}",
-                    )
-            return
-        word = QUALITATIVE.get(value.strip().lower())
-        if word is not None:
-            out[qm.field] = codes[word]
-            if word != value:
-                self.lose(
-                    table,
-                    key,
-                    column,
-                    value,
-                    "a qualitative result written with its standard word",
-                    word,
-                )
-            return
-        self.lose(
-            table, key, column, value, "a lab value the number and qualifier fields cannot hold"
-        )
+    def encode_table(
+        self, table: str, frame: pd.DataFrame, keys: Sequence[tuple[str, ...]]
+    ) -> tuple[list[dict[str, str]], dict[int, list[Loss]]]:
+        """Every contract value of a table in its fields: one dict per row of ``frame``, and
+        the losses of the rows that have any (by row number, in column order).
+
+        Each column is encoded once per distinct value, then spread over its rows."""
+        columns = [c for c in self.names[table] if c != "patient_id"]
+        out: list[dict[str, str]] = [{} for _ in range(len(frame))]
+        losses: dict[int, list[Loss]] = {}
+        lossy = []
+        for col in columns:
+            values = frame[col].tolist()
+            codes = {v: self.encoding(table, col, v) for v in dict.fromkeys(values) if v != ""}
+            self.cells += len(values) - values.count("")
+            for r, v in zip(out, values, strict=True):
+                if v != "":
+                    r.update(codes[v][0])
+            if any(loss is not None for _, loss in codes.values()):
+                lossy.append((col, values, codes))
+        for i, key in enumerate(keys if lossy else ()):
+            for col, values, codes in lossy:
+                v = values[i]
+                loss = codes[v][1] if v != "" else None
+                if loss is not None:
+                    losses.setdefault(i, []).append(Loss(table, key, col, v, *loss))
+        return out, losses
 
     def row(
         self, record: str, event: tuple[str, str], instrument: str, instance: int | None
@@ -284,16 +280,18 @@ class _Writer:
         enrol = ENROLMENT_EVENT
         by_patient: dict[str, list[dict[str, str]]] = {}
         pts = self.frames["patients"]
-        for rec, key in zip(pts.to_dict("records"), self.keys["patients"], strict=True):
-            pid = rec["patient_id"]
+        unchecked = {
+            f"{f.name}___{code}": "0"
+            for f in self.project.fields
+            if f.type == "checkbox" and f.form == form_of("patients").name
+            for code, _ in f.choice_list()
+        }
+        encoded, losses = self.encode_table("patients", pts, self.keys["patients"])
+        self.losses += [x for i in sorted(losses) for x in losses[i]]
+        for pid, values in zip(pts["patient_id"].tolist(), encoded, strict=True):
             r = self.row(pid, enrol, "", None)
-            for f in self.project.fields:
-                if f.type == "checkbox" and f.form == form_of("patients").name:
-                    for code, _ in f.choice_list():
-                        r[f"{f.name}___{code}"] = "0"
-            for col in TABLES["patients"].names:
-                if col != "patient_id":
-                    self.encode("patients", key, col, rec[col], r)
+            r.update(unchecked)
+            r.update(values)
             by_patient[pid] = [r]
         for table in TABLES:
             if table in ("patients", "visits", "strength"):
@@ -301,13 +299,12 @@ class _Writer:
             form = form_of(table).name
             frame = self.frames[table]
             counter: dict[str, int] = {}
-            for rec, key in zip(frame.to_dict("records"), self.keys[table], strict=True):
-                pid = rec["patient_id"]
+            encoded, losses = self.encode_table(table, frame, self.keys[table])
+            self.losses += [x for i in sorted(losses) for x in losses[i]]
+            for pid, values in zip(frame["patient_id"].tolist(), encoded, strict=True):
                 counter[pid] = counter.get(pid, 0) + 1
                 r = self.row(pid, enrol, form, counter[pid])
-                for col in TABLES[table].names:
-                    if col != "patient_id":
-                        self.encode(table, key, col, rec[col], r)
+                r.update(values)
                 by_patient[pid].append(r)
         for pid, r in self._visits():
             by_patient[pid].append(r)
@@ -317,40 +314,43 @@ class _Writer:
 
     def _visits(self) -> list[tuple[str, dict[str, str]]]:
         visits, strength = self.frames["visits"], self.frames["strength"]
-        family = [c for c in day_family("visits", "day") if c in TABLES["strength"].names]
-        instances: dict[tuple[str, ...], dict[str, object]] = {}
-        for rec, key in zip(visits.to_dict("records"), self.keys["visits"], strict=True):
+        strength_names = self.names["strength"]
+        family = [c for c in day_family("visits", "day") if c in strength_names]
+        encoded, visit_losses = self.encode_table("visits", visits, self.keys["visits"])
+        visit_rows = _records(visits, self.names["visits"])
+        instances: dict[tuple[str, ...], tuple[list[int], _Grades]] = {}
+        for i, rec in enumerate(visit_rows):
             k = (rec["patient_id"], *(rec[c] for c in family))
-            instances.setdefault(k, {"visit": None, "grades": []})["visit"] = (rec, key)
-        for rec, key in zip(strength.to_dict("records"), self.keys["strength"], strict=True):
+            instances.setdefault(k, ([], []))[0][:] = [i]
+        for rec, key in zip(_records(strength, strength_names), self.keys["strength"], strict=True):
             k = (rec["patient_id"], *(rec[c] for c in family))
-            grades_of = instances.setdefault(k, {"visit": None, "grades": []})["grades"]
-            assert isinstance(grades_of, list)
-            grades_of.append((rec, key))
+            instances.setdefault(k, ([], []))[1].append((rec, key))
+        used = {visit[0] for visit, _ in instances.values() if visit}
+        own = [c for c in self.names["visits"] if c not in ("patient_id", *family)]
+        # a visit repeating another's day is replaced by it, its values neither written nor counted
+        columns = [c for c in self.names["visits"] if c != "patient_id"]
+        for i, rec in enumerate(visit_rows):
+            if i not in used:
+                self.cells -= sum(1 for c in columns if rec[c] != "")
+                visit_losses.pop(i, None)
         out = []
         counter: dict[str, int] = {}
         form = form_of("visits").name
+        prefix = form_of("visits").prefix
         extra_cols = [
-            c
-            for c in TABLES["strength"].names
-            if c not in {"patient_id", "muscle", "side", "grade", *family}
+            c for c in strength_names if c not in {"patient_id", "muscle", "side", "grade", *family}
         ]
-        for k, inst in instances.items():
+        graded: dict[str, tuple[str, str]] = {}
+        for k, (visit, grades) in instances.items():
             pid = k[0]
             counter[pid] = counter.get(pid, 0) + 1
-            event = VISIT_EVENT
-            r = self.row(pid, event, form if self.classic else "", counter[pid])
-            grades: list[tuple[dict[str, str], tuple[str, ...]]] = inst["grades"]  # type: ignore[assignment]
-            visit = inst["visit"]
-            if visit is not None:
-                rec, key = visit  # type: ignore[misc]
-                for col in TABLES["visits"].names:
-                    if col != "patient_id":
-                        self.encode("visits", key, col, rec[col], r)
-                filled = [
-                    c for c in TABLES["visits"].names if rec[c] and c not in ("patient_id", *family)
-                ]
-                if grades and not filled:
+            r = self.row(pid, VISIT_EVENT, form if self.classic else "", counter[pid])
+            if visit:
+                i = visit[0]
+                rec, key = visit_rows[i], self.keys["visits"][i]
+                r.update(encoded[i])
+                self.losses += visit_losses.get(i, [])
+                if grades and not any(rec[c] for c in own):
                     self.lose(
                         "visits",
                         key,
@@ -362,7 +362,7 @@ class _Writer:
                 rec0, _key0 = grades[0]
                 for col in family:
                     if rec0[col]:
-                        r[f"{form_of('visits').prefix}{col}"] = rec0[col]
+                        r[f"{prefix}{col}"] = rec0[col]
             for rec, key in grades:
                 self.cells += sum(1 for c in family if rec[c]) + 3 * bool(rec["grade"])
                 name = grid_field(rec["muscle"], rec["side"])
@@ -375,15 +375,18 @@ class _Writer:
                         f"the MRC grid has no field for {rec['muscle']} ({rec['side'] or 'side not stated'})",
                     )
                     continue
-                code = grade_code(rec["grade"])
+                grade = rec["grade"]
+                if grade not in graded:
+                    code = grade_code(grade)
+                    graded[grade] = (code, "T" if code == "t" else parse_grade(grade).canonical)
+                code, canonical = graded[grade]
                 r[name] = code
-                canonical = "T" if code == "t" else parse_grade(rec["grade"]).canonical
-                if canonical != rec["grade"]:
+                if canonical != grade:
                     self.lose(
                         "strength",
                         key,
                         "grade",
-                        rec["grade"],
+                        grade,
                         "a grade written the standard way",
                         canonical,
                     )
@@ -402,6 +405,56 @@ class _Writer:
         return out
 
 
+def _lab(value: str, vm: FieldMap, qm: FieldMap) -> _Encoding:
+    """A lab value in its number and qualifier fields (a bound, or a qualitative result)."""
+    codes = {v: c for c, v in (qm.choices or {}).items()}
+    m = _LAB.match(value.strip())
+    if m:
+        bound = (m.group(1) or "").strip().lower()
+        bound = "~" if bound == "about" else bound
+        if not bound:
+            return ((vm.field, m.group(2)),), None
+        written = f"{bound}{m.group(2)}"
+        loss = None if written == value else ("a bound written the standard way", written)
+        return ((vm.field, m.group(2)), (qm.field, codes[bound])), loss
+    word = QUALITATIVE.get(value.strip().lower())
+    if word is not None:
+        loss = (
+            None if word == value else ("a qualitative result written with its standard word", word)
+        )
+        return ((qm.field, codes[word]),), loss
+    return (), ("a lab value the number and qualifier fields cannot hold", None)
+
+
+def _rows_csv(columns: Sequence[str], rows: Sequence[Mapping[str, str]]) -> str:
+    """A header and rows as CSV text, quoted as pandas' ``to_csv`` quotes (minimal, "\\n")."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    writer.writerows(_cells(columns, rows))
+    return buffer.getvalue()
+
+
+def _cells(columns: Sequence[str], rows: Sequence[Mapping[str, str]]) -> list[tuple[str, ...]]:
+    """Every row's value of each column, in order; '' where the row has none."""
+    blank = dict.fromkeys(columns, "")
+    pick = operator.itemgetter(*columns)
+    return [pick({**blank, **r}) for r in rows]
+
+
+def records_csv(
+    ds: Dataset,
+    classic: bool = False,
+    include_notes: bool = False,
+    text_frames: Mapping[str, pd.DataFrame] | None = None,
+) -> tuple[str, list[Loss], int]:
+    """The records file of myotrack's project as text (REDCap's import format), the losses,
+    the cells. ``text_frames``: ``ds.to_text_frames()`` when the caller has them already."""
+    w = _Writer(ds, classic, include_notes, text_frames)
+    rows = w.rows()
+    return _rows_csv(record_columns(w.project.fields, classic), rows), w.losses, w.cells
+
+
 def export_records(
     ds: Dataset, classic: bool = False, include_notes: bool = False
 ) -> tuple[pd.DataFrame, list[Loss], int]:
@@ -409,7 +462,7 @@ def export_records(
     w = _Writer(ds, classic, include_notes)
     rows = w.rows()
     cols = record_columns(w.project.fields, classic)
-    frame = pd.DataFrame(rows, columns=cols).fillna("")
+    frame = pd.DataFrame(_cells(cols, rows), columns=cols, dtype=object)
     return frame, w.losses, w.cells
 
 
@@ -417,10 +470,11 @@ def write_records(
     ds: Dataset, path: str | Path, classic: bool = False, include_notes: bool = False
 ) -> ExportResult:
     """Write the records file of myotrack's project; the result lists what it could not hold."""
-    frame, losses, cells = export_records(ds, classic, include_notes)
+    text, losses, cells = records_csv(ds, classic, include_notes)
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(p, index=False)
+    with p.open("w", encoding="utf-8", newline="") as f:
+        f.write(text)
     return ExportResult((p,), tuple(losses), cells)
 
 
