@@ -13,7 +13,13 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from myotrack.criteria import ORDER, Params, evaluate
-from myotrack.criteria.coreset import REASONS, TIS_BELOW, TIS_OPEN_MISSING, _fill
+from myotrack.criteria.coreset import (
+    REASONS,
+    TIS_BELOW,
+    TIS_OPEN_MISSING,
+    _fill,
+    reason_parameters,
+)
 from myotrack.criteria.reasons import (
     HOLE,
     Template,
@@ -66,6 +72,7 @@ def test_templates_match_in_full_the_most_specific_first() -> None:
     general = from_format("needs an mRS after {drug} day {day}")
     ranged = from_format("needs an mRS after {drug} day {day} ({lo}..{hi})")
     assert general.parts == ("needs an mRS after ", HOLE, " day ", HOLE)
+    assert str(from_format("in the {days} days ({n:g})", {"n": 2.0})) == "in the {} days (2)"
     assert template_of("needs an mRS after IVIG day 3 (1..5)", [general, ranged]) == ranged
     assert template_of("needs an mRS after IVIG day 3", [general, ranged]) == general
     assert template_of("needs an mRS after IVIG", [general, ranged]) is None
@@ -89,9 +96,15 @@ def test_parameters_are_part_of_the_text() -> None:
 
 
 def test_core_set_reasons_are_the_format_strings_the_scoring_fills() -> None:
+    known = reason_parameters(Params())
     assert [str(t) for t in possible_reasons("tis")] == [
-        str(from_format(x)) for x in REASONS["tis"]
+        str(from_format(x, known)) for x in REASONS["tis"]
     ]
+    texts = {str(t) for t in possible_reasons("imacs_doi", Params(baseline_lookback_days=90))}
+    assert "no core set assessment surely in the 90 days up to the anchor" in texts
+    assert "TIS {} < 30" in {
+        str(t) for t in possible_reasons("tis", Params(tis_population="juvenile"))
+    }
     totals = np.asarray(["12..30", "5"], dtype=object)
     missing = np.asarray(["haq", "mmt8, haq"], dtype=object)
     filled = _fill(TIS_OPEN_MISSING, total=totals, minimal=20.0, missing=missing)

@@ -118,6 +118,17 @@ REASONS: dict[str, tuple[str, ...]] = {
 }
 
 
+def reason_parameters(p: Params) -> dict[str, float]:
+    """The fields of :data:`REASONS` that come from the parameters, by name."""
+    return {
+        "lookback": p.baseline_lookback_days,
+        "months": p.tis_months,
+        "days": p.tis_months * p.month_days,
+        "window": p.window_days,
+        "minimal": THRESHOLDS[p.tis_population][0],
+    }
+
+
 def _fill(template: str, **values: Any) -> Any:
     """``template.format(**values)`` where a value may also be an array (or a Series) of
     texts: then an array of reasons, one per element."""
@@ -460,20 +471,16 @@ def finish(
     """Score TIS and IMACS DOI for every patient with a baseline and a follow-up; every other
     patient is not evaluable with the reason."""
     fr = pairs_frame.reset_index(drop=True)
-    where = {
-        "months": p.tis_months,
-        "days": p.tis_months * p.month_days,
-        "window": p.window_days,
-    }
+    known = reason_parameters(p)
     rows: list[pd.DataFrame] = []
     if not fr.empty:
         status = fr.drop_duplicates("patient_id").set_index("patient_id")
         reason = pd.Series("", index=status.index, dtype=object)
         reason[status["n_follow_sure"] == 0] = _fill(
-            FOLLOWUP_UNSURE, day=status["follow_first"].astype("Int64").astype(str), **where
+            FOLLOWUP_UNSURE, day=status["follow_first"].astype("Int64").astype(str), **known
         )
-        reason[status["n_follow_possible"] == 0] = _fill(NO_FOLLOWUP, **where)
-        reason[status["n_base_sure"] == 0] = _fill(NO_BASELINE, lookback=p.baseline_lookback_days)
+        reason[status["n_follow_possible"] == 0] = _fill(NO_FOLLOWUP, **known)
+        reason[status["n_base_sure"] == 0] = _fill(NO_BASELINE, **known)
         failed = reason[reason != ""]
         if len(failed):
             rows.append(
@@ -527,7 +534,7 @@ def _scored(pr: pd.DataFrame, p: Params) -> pd.DataFrame:
     pid = pr["patient_id"].to_numpy()[first]
     per = per.loc[pid]
     lo, hi = per["tis_low"].to_numpy(), per["tis_high"].to_numpy()
-    minimal = THRESHOLDS[p.tis_population][0]
+    minimal = reason_parameters(p)["minimal"]
     missing = [
         ", ".join(m for m in MEASURES if per[f"missing:{m}"].iloc[i]) for i in range(len(per))
     ]
@@ -599,9 +606,7 @@ def _unpaired(
 ) -> pd.DataFrame:
     """All patients: scored pairs as given, everyone else not evaluable with the reason."""
     anchored_ids = set(immuno["patient_id"])
-    no_pair = _fill(
-        NO_PAIR, lookback=p.baseline_lookback_days, months=p.tis_months, window=p.window_days
-    )
+    no_pair = _fill(NO_PAIR, **reason_parameters(p))
     out = pd.DataFrame({"patient_id": patients.to_numpy()}).merge(got, on="patient_id", how="left")
     for c in _COLUMNS:
         if c not in out.columns:

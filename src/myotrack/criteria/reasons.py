@@ -4,7 +4,9 @@ A criterion's ``<id>__reason`` column is an Ibis expression: cases and if-else o
 and of concatenations of literals with values (a day, a drug, a count). Walking it gives one
 :class:`Template` per branch: the literal text kept, every other part a placeholder. The core
 set criteria (TIS, IMACS DOI) word their reasons in Python from the format strings
-:data:`myotrack.criteria.coreset.REASONS`, read here the same way (every field a placeholder).
+:data:`myotrack.criteria.coreset.REASONS`, read here the same way (a field the parameters
+give, :func:`myotrack.criteria.coreset.reason_parameters`, written with its value; every
+other field a placeholder).
 
 Because the templates are read from the expressions the engine runs, they follow the code: a
 reason the engine gives that matches none of its criterion's templates means the reading here
@@ -71,13 +73,15 @@ def _template(parts: Iterable[str | None]) -> Template:
     return Template(tuple(out))
 
 
-def from_format(text: str) -> Template:
-    """A template from a format string: its literal text kept, every field a placeholder."""
+def from_format(text: str, known: Mapping[str, object] | None = None) -> Template:
+    """A template from a format string: its literal text kept, a field of ``known`` written
+    with its value, every other field a placeholder."""
     parts: list[str | None] = []
-    for literal, field, _, _ in string.Formatter().parse(text):
+    for literal, field, spec, _ in string.Formatter().parse(text):
         parts.append(literal)
         if field is not None:
-            parts.append(HOLE)
+            given = (known or {}).get(field, HOLE)
+            parts.append(HOLE if given is HOLE else format(given, spec or ""))
     return _template(parts)
 
 
@@ -159,8 +163,9 @@ def _read(params: Params) -> dict[str, tuple[Template, ...]]:
         column = f"{cid}__reason"
         if column in values:
             out[cid] = tuple(expression_templates(values[column], stored))
+    known = coreset.reason_parameters(params)
     for cid in ("tis", "imacs_doi"):
-        out[cid] = tuple(from_format(t) for t in coreset.REASONS[cid])
+        out[cid] = tuple(from_format(t, known) for t in coreset.REASONS[cid])
     return out
 
 
