@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from myotrack.criteria import ORDER, Params, evaluate
+from myotrack.criteria.base import arg_min
 from myotrack.criteria.coreset import (
     REASONS,
     TIS_BELOW,
@@ -66,6 +67,20 @@ def test_a_column_is_followed_to_the_expression_that_made_it() -> None:
     ]
     # without the stored table's expression the column is a value like any other
     assert expression_templates(stored.why) == [Template((HOLE,))]
+
+
+def test_one_rows_text_picked_by_a_reduction_keeps_its_forms() -> None:
+    t = ibis.table({"g": "int64", "day": "int64", "n": "int64"}, name="t")
+    rows = t.mutate(
+        why=ibis.ifelse(
+            t.n > 0, ibis.literal("CK on day ") + t.day.cast("string"), ibis.literal("no CK")
+        )
+    )
+    first = rows.group_by("g").aggregate(
+        picked=arg_min(rows.why, rows.day), joined=rows.why.group_concat(",")
+    )
+    assert [str(x) for x in expression_templates(first.picked)] == ["CK on day {}", "no CK"]
+    assert expression_templates(first.joined) == [Template((HOLE,))]
 
 
 def test_templates_match_in_full_the_most_specific_first() -> None:

@@ -109,6 +109,8 @@ class _Reader:
             return self._union([*op.results, op.default])
         if isinstance(op, ops.IfElse):
             return self._union([op.true_expr, op.false_null_expr])
+        if _picks(op):  # one row's value of a group (arg-min, first, a max of texts)
+            return self.forms(op.arg)
         if isinstance(op, ops.Field):
             source = self._column(op.rel, op.name)
             if source is not None:
@@ -167,6 +169,16 @@ def _read(params: Params) -> dict[str, tuple[Template, ...]]:
     for cid in ("tis", "imacs_doi"):
         out[cid] = tuple(from_format(t, known) for t in coreset.REASONS[cid])
     return out
+
+
+def _picks(op: ops.Value) -> bool:
+    """A reduction whose text is one row's ``arg`` (not a concatenation of several)."""
+    return (
+        isinstance(op, ops.Reduction)
+        and not isinstance(op, ops.GroupConcat)
+        and op.dtype.is_string()
+        and isinstance(getattr(op, "arg", None), ops.Value)
+    )
 
 
 def possible_reasons(criterion_id: str, params: Params | None = None) -> list[Template]:
