@@ -18,7 +18,10 @@ asks for the list to be shortened when one is fixed.
 
 ``pytest -s`` prints the coverage table: per criterion the yes / no / not evaluable counts of
 the engine over every patient compared, the distinct reasons it gave (numbers and days taken
-out) and the reference's, and the disagreements.
+out) and the reference's, the possible reasons reached (each of the criterion's templates,
+:func:`myotrack.criteria.reasons.possible_reasons`, that some reason matched) and the
+disagreements; under it the possible reasons never reached. Every possible reason is reached
+by the generated patients or listed in ``UNREACHED`` with what keeps the generator from it.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from myotrack.criteria import Params, evaluate
+from myotrack.criteria.reasons import Template, possible_reasons, template_of
 from myotrack.evidence import load_evidence
 from myotrack.tables import Dataset, read_source
 from tests.reference import cohorts
@@ -59,6 +63,85 @@ OPEN: dict[str, int] = {
 }
 #: Published patients on which a criterion still disagrees, (criterion, patient id).
 OPEN_CASES: frozenset[tuple[str, str]] = frozenset()
+#: Possible reasons (templates, ``{}`` a value) the generated patients never reach, per
+#: criterion, with what keeps the generator from them.
+_KNOWN_DECIDES = "a known MRC sum always decides full strength: only a range is left open"
+_MRS_DECIDES = "an mRS is one recorded number, never a range: it always decides mRS 0-1"
+_ONE_VISIT = (
+    "SCHEDULE has one visit day in the 6- and 12-month windows (182, 365); a neighbouring day"
+    " (100, 270) reaches into one only with the widest range (+/- 40), at its edge: two"
+    " assessments that may each be the closest, with different values, are not drawn"
+)
+_INSIDE = (
+    "a range around day 365 (at most +/- 40) stays inside 365 +/- 45: only an anchor given as"
+    " a range puts the assessment possibly outside (the other form, reached)"
+)
+
+
+def _window(label: str, months: int, days: int) -> dict[str, str]:
+    at = f"{months} months ({days} +/- 45 days) after {{}} day {{}}"
+    return {
+        f"needs to know which of {{}} assessments is the closest to {at} ({{}}..{{}})"
+        f" (their days are ranges and their {label}s differ)": _ONE_VISIT,
+        f"needs to know which of {{}} assessments is the closest to {at}"
+        f" (their days are ranges and their {label}s differ)": _ONE_VISIT,
+    }
+
+
+def _surely(label: str) -> dict[str, str]:
+    return {
+        f"needs an {label} surely at 12 months (365 +/- 45 days) after {{}} day {{}}: the one on"
+        " day {} may fall outside (its day or the anchor's is a range)": _INSIDE
+    }
+
+
+def _allow(label: str, why: str) -> dict[str, str]:
+    tail = ": the grades allow {} (not every MRC-sum muscle graded, or a range)"
+    return {
+        f"needs the {label} on day {{}}{tail}": why,
+        f"needs the {label} on day {{}} ({{}}..{{}}){tail}": why,
+    }
+
+
+UNREACHED: dict[str, dict[str, str]] = {
+    "refractory": {
+        "needs what '{}' was (a drug the vocabulary does not know: it may be a glucocorticoid"
+        " or a second agent, methotrexate, azathioprine, mycophenolate, ivig)": (
+            "every drug the generator writes is in the vocabulary"
+        ),
+        "needs the days: a worsening may or may not lie 28 days after the glucocorticoid"
+        " start and after the second agent's start": (
+            "the generator's MRC drops are on day 90 or later (range at most 50..130) and its"
+            " reported worsenings on days -50, 120 or 380..420: none straddles day 28 after the"
+            " glucocorticoid start (0 or -2..2) or the second agent's start (at most day 40)"
+        ),
+    },
+    "definite_response": {
+        "the last prednisone doses do not decide the taper": (
+            "needs candidate last doses on both sides of 10 mg/day at uncertain days after the"
+            " strength follow-up; the generator's visits after day 45 are 10 days apart at the"
+            " closest (90, 100), and no such pair was drawn"
+        ),
+    },
+    "favourable_recovery_6m": {**_window("mRS", 6, 183), **_allow("mRS", _MRS_DECIDES)},
+    "favourable_recovery_12m": {
+        **_surely("mRS"),
+        **_window("mRS", 12, 365),
+        **_allow("mRS", _MRS_DECIDES),
+    },
+    "full_strength_3m": {
+        "needs the MRC sum on day {}: the grades allow {} (not every MRC-sum muscle graded, or"
+        " a range)": _KNOWN_DECIDES,
+        "needs the MRC sum on day {} ({}..{}): the grades allow {} (not every MRC-sum muscle"
+        " graded, or a range)": _KNOWN_DECIDES,
+    },
+    "full_strength_6m": {**_window("MRC sum", 6, 183), **_allow("MRC sum", _KNOWN_DECIDES)},
+    "full_strength_12m": {
+        **_surely("MRC sum"),
+        **_window("MRC sum", 12, 365),
+        **_allow("MRC sum", _KNOWN_DECIDES),
+    },
+}
 
 
 def _generated() -> list[cohorts.Rows]:
@@ -92,12 +175,20 @@ def _shape(reason: object) -> str:
     return re.sub(r"[\d.~?+-]+(\s*\([^)]*\))?", "#", str(reason or ""))[:100]
 
 
+def _form(reason: object) -> str:
+    """A reason with every number as '#' (finer than :func:`_shape`: a day and a range of
+    days stay apart, as they are apart in the possible reasons)."""
+    return re.sub(r"\d+(\.\d+)?", "#", str(reason))
+
+
 class Tally:
     """What the comparison saw, per criterion, over every dataset compared."""
 
     def __init__(self) -> None:
         self.values: dict[str, Counter[str]] = defaultdict(Counter)
         self.engine_reasons: dict[str, set[str]] = defaultdict(set)
+        #: per criterion, one reason the engine gave for each form (the first seen)
+        self.examples: dict[str, dict[str, str]] = defaultdict(dict)
         self.reference_reasons: dict[str, set[str]] = defaultdict(set)
         self.disagree: dict[str, list[tuple[str, str, str, str, str]]] = defaultdict(list)
         self.patients = 0
@@ -111,25 +202,50 @@ class Tally:
             e, r = engine[cid], reference[cid]
             e_why, r_why = engine[f"{cid}__reason"], reference[f"{cid}__reason"]
             self.values[cid].update(e)
-            self.engine_reasons[cid].update(_shape(x) for x in e_why[e != YES])
+            examples = self.examples[cid]
+            for x in pd.unique(e_why[(e != YES).to_numpy()]):
+                self.engine_reasons[cid].add(_shape(x))
+                if x:
+                    examples.setdefault(_form(x), str(x))
             self.reference_reasons[cid].update(_shape(x) for x in r_why[r != YES])
             for pid in engine.index[(e != r).to_numpy()]:
                 self.disagree[cid].append(
                     (str(pid), e[pid], r[pid], str(e_why[pid]), str(r_why[pid]))
                 )
 
+    def reached(self, cid: str) -> tuple[set[Template], list[str]]:
+        """The criterion's possible reasons some reason matched, and the reasons (one per
+        shape) that match none of them."""
+        templates = possible_reasons(cid, P)
+        hit: set[Template] = set()
+        stray: list[str] = []
+        for reason in self.examples[cid].values():
+            t = template_of(reason, templates)
+            if t is None:
+                stray.append(reason)
+            else:
+                hit.add(t)
+        return hit, stray
+
     def table(self) -> str:
         lines = [
             f"engine against the reference over {self.patients} patients",
             f"{'criterion':26s}{'yes':>7s}{'no':>7s}{'n.e.':>7s}"
-            f"{'reasons':>9s}{'ref.':>6s}{'differ':>8s}",
+            f"{'reasons':>9s}{'ref.':>6s}{'reached':>9s}{'differ':>8s}",
         ]
+        never: list[str] = []
         for cid in CRITERIA:
             c = self.values[cid]
+            possible = possible_reasons(cid, P)
+            hit, _ = self.reached(cid)
             lines.append(
                 f"{cid:26s}{c[YES]:7d}{c[NO]:7d}{c[NE]:7d}{len(self.engine_reasons[cid]):9d}"
-                f"{len(self.reference_reasons[cid]):6d}{len(self.disagree[cid]):8d}"
+                f"{len(self.reference_reasons[cid]):6d}"
+                f"{f'{len(hit)}/{len(possible)}':>9s}{len(self.disagree[cid]):8d}"
             )
+            never += [f"  {cid}: {t}" for t in possible if t not in hit]
+        if never:
+            lines += ["possible reasons never reached:", *never]
         return "\n".join(lines)
 
 
@@ -177,6 +293,30 @@ def test_generated_patients_agree(generated: Tally) -> None:
     assert not worse, "engine and reference disagree:\n" + shown
     fixed = {cid: n for cid, n in OPEN.items() if len(generated.disagree.get(cid, [])) < n}
     assert not fixed, f"fewer disagreements than listed in OPEN, lower it: {fixed}"
+
+
+def test_generated_patients_reach_every_reason(generated: Tally) -> None:
+    """Every reason the engine gave on the generated patients is one of its criterion's
+    possible reasons, and every possible reason is reached, or listed in ``UNREACHED``."""
+    stray: dict[str, list[str]] = {}
+    missed: dict[str, list[str]] = {}
+    listed_but_reached: dict[str, list[str]] = {}
+    for cid in CRITERIA:
+        hit, bad = generated.reached(cid)
+        if bad:
+            stray[cid] = bad[:5]
+        texts = {str(t) for t in possible_reasons(cid, P)}
+        reached = {str(t) for t in hit}
+        excused = UNREACHED.get(cid, {})
+        if texts - reached - set(excused):
+            missed[cid] = sorted(texts - reached - set(excused))
+        if set(excused) & reached:
+            listed_but_reached[cid] = sorted(set(excused) & reached)
+        unknown = set(excused) - texts
+        assert not unknown, f"{cid}: UNREACHED lists reasons the criterion cannot give: {unknown}"
+    assert not stray, f"reasons matching none of the criterion's possible reasons: {stray}"
+    assert not missed, f"possible reasons never reached (reach them or list in UNREACHED): {missed}"
+    assert not listed_but_reached, f"reached now, remove from UNREACHED: {listed_but_reached}"
 
 
 def test_published_patients_agree(published: Tally) -> None:

@@ -36,6 +36,9 @@ results.
 
 from __future__ import annotations
 
+import string
+from typing import Any
+
 import ibis
 import ibis.expr.types as ir
 import numpy as np
@@ -85,6 +88,59 @@ _COLUMNS = (
     "imacs_doi__why",
     "imacs_doi__reason",
 )
+# --- the reasons, as format strings (filled by :func:`_fill`; read by
+# :mod:`myotrack.criteria.reasons`) ---------------------------------------------------------
+NO_ANCHOR = "no immunotherapy with a start day"
+NO_PAIR = (
+    "no core set assessment in the {lookback} days up to the anchor "
+    "or at {months:g} months (+/- {window} days) after it"
+)
+NO_BASELINE = "no core set assessment surely in the {lookback} days up to the anchor"
+NO_FOLLOWUP = (
+    "no core set assessment at {months:g} months ({days:g} +/- {window} days) after the anchor"
+)
+FOLLOWUP_UNSURE = (
+    "the core set assessment on day {day} may fall outside "
+    "{months:g} months ({days:g} +/- {window} days) after the anchor"
+)
+TIS_OPEN_MISSING = (
+    "TIS {total} could be below or above {minimal:g}, missing at baseline or follow-up: {missing}"
+)
+TIS_OPEN_BOUNDED = "TIS {total} could be below or above {minimal:g}, bounded values"
+TIS_BELOW = "TIS {total} < {minimal:g}"
+DOI_OPEN_MISSING = "undecided with missing {missing}"
+DOI_OPEN_BOUNDED = "undecided with bounded values"
+_UNSCORED = (NO_ANCHOR, NO_PAIR, NO_BASELINE, NO_FOLLOWUP, FOLLOWUP_UNSURE)
+#: Every reason each core set criterion gives.
+REASONS: dict[str, tuple[str, ...]] = {
+    "tis": (*_UNSCORED, TIS_OPEN_MISSING, TIS_OPEN_BOUNDED, TIS_BELOW),
+    "imacs_doi": (*_UNSCORED, DOI_OPEN_MISSING, DOI_OPEN_BOUNDED),
+}
+
+
+def reason_parameters(p: Params) -> dict[str, float]:
+    """The fields of :data:`REASONS` that come from the parameters, by name."""
+    return {
+        "lookback": p.baseline_lookback_days,
+        "months": p.tis_months,
+        "days": p.tis_months * p.month_days,
+        "window": p.window_days,
+        "minimal": THRESHOLDS[p.tis_population][0],
+    }
+
+
+def _fill(template: str, **values: Any) -> Any:
+    """``template.format(**values)`` where a value may also be an array (or a Series) of
+    texts: then an array of reasons, one per element."""
+    out: Any = ""
+    for literal, field, spec, _ in string.Formatter().parse(template):
+        out = out + literal
+        if field is not None:
+            v = values[field]
+            out = out + (format(v, spec or "") if isinstance(v, str | int | float) else v)
+    return out
+
+
 CORE = ("physician_global", "patient_global", "mmt8", "haq", "extramuscular_global")
 ENZYMES = ("ck", "aldolase", "ldh", "alt", "ast")
 #: Enzymes whose bound and qualitative state the engine reads (``<enzyme>_bound``, ``_state``).
@@ -415,25 +471,16 @@ def finish(
     """Score TIS and IMACS DOI for every patient with a baseline and a follow-up; every other
     patient is not evaluable with the reason."""
     fr = pairs_frame.reset_index(drop=True)
-    where = (
-        f"{p.tis_months:g} months ({p.tis_months * p.month_days:g} +/- {p.window_days} days) "
-        "after the anchor"
-    )
-    no_base = (
-        f"no core set assessment surely in the {p.baseline_lookback_days} days up to the anchor"
-    )
+    known = reason_parameters(p)
     rows: list[pd.DataFrame] = []
     if not fr.empty:
         status = fr.drop_duplicates("patient_id").set_index("patient_id")
         reason = pd.Series("", index=status.index, dtype=object)
-        reason[status["n_follow_sure"] == 0] = (
-            "the core set assessment on day "
-            + status["follow_first"].astype("Int64").astype(str)
-            + " may fall outside "
-            + where
+        reason[status["n_follow_sure"] == 0] = _fill(
+            FOLLOWUP_UNSURE, day=status["follow_first"].astype("Int64").astype(str), **known
         )
-        reason[status["n_follow_possible"] == 0] = f"no core set assessment at {where}"
-        reason[status["n_base_sure"] == 0] = no_base
+        reason[status["n_follow_possible"] == 0] = _fill(NO_FOLLOWUP, **known)
+        reason[status["n_base_sure"] == 0] = _fill(NO_BASELINE, **known)
         failed = reason[reason != ""]
         if len(failed):
             rows.append(
@@ -487,7 +534,7 @@ def _scored(pr: pd.DataFrame, p: Params) -> pd.DataFrame:
     pid = pr["patient_id"].to_numpy()[first]
     per = per.loc[pid]
     lo, hi = per["tis_low"].to_numpy(), per["tis_high"].to_numpy()
-    minimal = THRESHOLDS[p.tis_population][0]
+    minimal = reason_parameters(p)["minimal"]
     missing = [
         ", ".join(m for m in MEASURES if per[f"missing:{m}"].iloc[i]) for i in range(len(per))
     ]
@@ -512,13 +559,13 @@ def _scored(pr: pd.DataFrame, p: Params) -> pd.DataFrame:
     totals = np.asarray([_span_text(x, y) for x, y in zip(lo, hi, strict=True)], dtype=object)
     undecided = np.where(
         missing_arr != "",
-        "missing at baseline or follow-up: " + missing_arr,
-        "bounded values",
+        _fill(TIS_OPEN_MISSING, total=totals, minimal=minimal, missing=missing_arr),
+        _fill(TIS_OPEN_BOUNDED, total=totals, minimal=minimal),
     )
     tis_reason = np.where(
         tis == NE,
-        "TIS " + totals + f" could be below or above {minimal:g}, " + undecided,
-        np.where(tis == NO, "TIS " + totals + f" < {minimal:g}", ""),
+        undecided,
+        np.where(tis == NO, _fill(TIS_BELOW, total=totals, minimal=minimal), ""),
     )
     doi = np.where(per["doi_true"], YES, np.where(per["doi_false"], NO, NE))
     imp = np.asarray(improved, dtype=object)
@@ -545,8 +592,8 @@ def _scored(pr: pd.DataFrame, p: Params) -> pd.DataFrame:
                 doi == NE,
                 np.where(
                     missing_arr != "",
-                    "undecided with missing " + missing_arr,
-                    "undecided with bounded values",
+                    _fill(DOI_OPEN_MISSING, missing=missing_arr),
+                    DOI_OPEN_BOUNDED,
                 ),
                 "",
             ),
@@ -559,18 +606,13 @@ def _unpaired(
 ) -> pd.DataFrame:
     """All patients: scored pairs as given, everyone else not evaluable with the reason."""
     anchored_ids = set(immuno["patient_id"])
-    no_pair = (
-        f"no core set assessment in the {p.baseline_lookback_days} days up to the anchor "
-        f"or at {p.tis_months:g} months (+/- {p.window_days} days) after it"
-    )
+    no_pair = _fill(NO_PAIR, **reason_parameters(p))
     out = pd.DataFrame({"patient_id": patients.to_numpy()}).merge(got, on="patient_id", how="left")
     for c in _COLUMNS:
         if c not in out.columns:
             out[c] = None
     lacking = out["tis"].isna()
-    reason = np.where(
-        out["patient_id"].isin(anchored_ids), no_pair, "no immunotherapy with a start day"
-    )
+    reason = np.where(out["patient_id"].isin(anchored_ids), no_pair, NO_ANCHOR)
     for cid in ("tis", "imacs_doi"):
         out[f"{cid}__reason"] = out[f"{cid}__reason"].astype(object)
         out.loc[lacking, f"{cid}__reason"] = reason[lacking.to_numpy()]
