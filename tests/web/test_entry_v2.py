@@ -152,7 +152,9 @@ def test_entry_pages_take_the_new_fields(
     detail = client.get(reverse("patients:detail", kwargs=kw)).content.decode()
     assert 'id="observations"' in detail and "six minute walk" in detail and "350 m" in detail
     assert "anti srp" in detail and "line blot" in detail
-    assert "per course" in detail and "90 (81..99)" in detail and "both" in detail
+    assert "per course" in detail and "90 (81..99)" in detail
+    assert "proximal lower limb r 4-5" in detail  # the region row, its side edited to right
+    assert "could not be computed" not in detail  # the timeline of a relapse without a day
 
 
 def test_a_warning_is_shown_on_save_and_does_not_block(

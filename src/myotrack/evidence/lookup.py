@@ -176,7 +176,9 @@ def prepare_corpus() -> threading.Thread:
         running = [t for t in _preparing if t.is_alive()]
         if running:
             return running[0]
-        thread = threading.Thread(target=corpus, name="myotrack-evidence-prepare", daemon=True)
+        # not a daemon: a daemon thread stopped at interpreter exit inside DuckDB's C++ code
+        # aborts the process ('exception not rethrown'); an exit waits for it instead
+        thread = threading.Thread(target=corpus, name="myotrack-evidence-prepare")
         _preparing[:] = [thread]
         thread.start()
         return thread

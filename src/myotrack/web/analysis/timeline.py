@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 
+import pandas as pd
 from django.core.cache import cache
 
 from myotrack.plots.course import patient_course
@@ -26,6 +27,7 @@ def timeline_svg(patient: Patient) -> str:
             not row.empty
             and row.iloc[0]["relapse"] == "yes"
             and "relapse__first_day" in row.columns
+            and pd.notna(row.iloc[0]["relapse__first_day"])  # a reported relapse without a day
         ):
             relapse = (float(row.iloc[0]["relapse__first_day"]),)
         figure = timeline_figure(patient_course(dataset_of(patient), patient.code, relapse))
