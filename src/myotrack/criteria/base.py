@@ -262,3 +262,101 @@ def offset(d: Span, a: Span) -> Span:
 def within3(s: Span, lo: float, hi: float) -> ir.BooleanValue:
     """Every day of ``s`` in [lo, hi] (true), none (false), else unknown."""
     return truth((s.lo >= lo) & (s.hi <= hi), (s.hi < lo) | (s.lo > hi))
+
+
+# --- the previous and the last assessment when days are ranges --------------------------------
+#
+# Seed 004 judges an MRC sum drop 'from previous assessment'; complete remission is read at the
+# last follow-up. With day ranges (contract: Timing) the order of two assessments whose ranges
+# overlap is not known, so every assessment that could be the previous (or the last) one is a
+# candidate, and a condition is decided only when every candidate decides it the same way.
+
+
+def previous_candidates(t: ir.Table) -> ir.Table:
+    """Every row ``b`` of ``t`` (one row per patient-day: ``patient_id``, ``day``, ``day_lo``,
+    ``day_hi`` and any other columns) with every row ``x`` of the same patient that could be the
+    one just before it: ``x`` may lie before ``b`` and no row lies certainly after ``x`` and
+    certainly before ``b``.
+
+    Columns: ``b``'s, ``x``'s prefixed ``prev_`` (null when ``b`` has no candidate: then one
+    row with ``prev_in`` null), ``prev_in`` (a candidate), ``prev_certain`` (``x`` certainly
+    before ``b``) and ``prev_sure`` (some row of ``t`` is certainly before ``b``: a previous
+    one surely exists; when not, ``b`` may be the first). A null end of a range is unbounded.
+    """
+    x = t.select(
+        prev_patient=t.patient_id,
+        **{f"prev_{c}": t[c] for c in t.columns if c != "patient_id"},
+        prev_in=ibis.literal(True),
+    )
+    # x may lie before b: not (x.lo >= b.hi)
+    j = t.left_join(
+        x,
+        [
+            t.patient_id == x.prev_patient,
+            x.prev_day != t.day,
+            x.prev_day_lo.isnull() | t.day_hi.isnull() | (x.prev_day_lo < t.day_hi),
+        ],
+    ).drop("prev_patient")
+    certain = known(j.prev_day_hi < j.day_lo)
+    w = ibis.window(group_by=[j.patient_id, j.day])
+    # x is not a candidate when it lies certainly before some y certainly before b: the latest
+    # lowest day among the rows certainly before b bounds the candidates from below
+    bound = certain.ifelse(j.prev_day_lo, ibis.null(j.prev_day_lo.type())).max().over(w)
+    j = j.mutate(
+        prev_certain=certain,
+        prev_sure=certain.ifelse(1, 0).max().over(w) == 1,
+        prev_bound=bound,
+    )
+    kept = j.prev_in.isnull() | j.prev_day_hi.isnull() | j.prev_bound.isnull()
+    return j.filter(kept | (j.prev_day_hi >= j.prev_bound)).drop("prev_bound")
+
+
+def last_candidates(t: ir.Table) -> ir.Table:
+    """The rows of ``t`` (as for :func:`previous_candidates`) that could be their patient's
+    last one: no other row lies certainly after them. A patient with a row always has one."""
+    latest = t.group_by(t.patient_id).aggregate(last_bound=t.day_lo.max())
+    j = t.inner_join(latest, "patient_id")
+    kept = j.day_hi.isnull() | j.last_bound.isnull() | (j.day_hi >= j.last_bound)
+    return j.filter(kept).drop("last_bound")
+
+
+def agreed(
+    condition: ir.BooleanValue,
+    candidate: ir.BooleanValue | None = None,
+    sure: ir.BooleanValue | None = None,
+) -> ir.BooleanValue:
+    """A condition over the candidates of a group (an aggregate): false when it is known false
+    for every candidate (or there is none), true when known true for every one and one surely
+    exists (``sure``, constant within the group; default: yes), else unknown.
+
+    ``candidate``: which rows are candidates (default: every row; for
+    :func:`previous_candidates`, ``prev_in``)."""
+    every = condition.isnull() | condition.notnull()  # a column, true on every row
+    real = every if candidate is None else candidate.notnull() & candidate
+    n = real.ifelse(1, 0).sum()
+    n_true = (real & known(condition)).ifelse(1, 0).sum()
+    n_false = (real & refuted(condition)).ifelse(1, 0).sum()
+    exists = ibis.literal(True) if sure is None else sure.fill_null(False).ifelse(1, 0).max() == 1
+    return ibis.cases(
+        (n_false == n, ibis.literal(False)),
+        ((n_true == n) & exists, ibis.literal(True)),
+        else_=ibis.null("boolean"),
+    )
+
+
+def order_open(condition: ir.BooleanValue, pairs: ir.Table) -> dict[str, ir.Value]:
+    """Aggregates over :func:`previous_candidates` (grouped per ``b``) naming an uncertain order:
+    ``order_open``, every candidate decides ``condition`` but the order leaves it open (the
+    candidates disagree, or ``b`` may be the first); ``order_first`` / ``order_second``, two
+    days whose order is uncertain (a candidate that may lie after ``b``, and ``b``; else the
+    earliest and the latest candidate)."""
+    real = pairs.prev_in.notnull()
+    n_unknown = (real & unknown(condition)).ifelse(1, 0).sum()
+    overlapping = pairs.prev_day.min(where=real & ~pairs.prev_certain)
+    return {
+        "order_open": (real.ifelse(1, 0).sum() > 0) & (n_unknown == 0),
+        "order_first": ibis.coalesce(overlapping, pairs.prev_day.min(where=real)),
+        "order_second": ibis.ifelse(
+            overlapping.notnull(), pairs.day.max(), pairs.prev_day.max(where=real)
+        ),
+    }
