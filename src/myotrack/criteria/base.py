@@ -282,33 +282,82 @@ def previous_candidates(t: ir.Table) -> ir.Table:
     row with ``prev_in`` null), ``prev_in`` (a candidate), ``prev_certain`` (``x`` certainly
     before ``b``) and ``prev_sure`` (some row of ``t`` is certainly before ``b``: a previous
     one surely exists; when not, ``b`` may be the first). A null end of a range is unbounded.
+
+    ``x`` lies certainly after a row ``y`` certainly before ``b`` exactly when its highest day
+    is below the latest lowest day of those rows (``bound``), so the candidates are the rows
+    that may lie before ``b`` with a highest day at or above ``bound``. ``bound`` comes from
+    one running maximum over the rows and the ``b``s sorted by day (a ``b`` sorted before the
+    rows whose highest day equals its lowest: 'certainly before' is strict). A row of exact day
+    before ``b`` is then a candidate only on day ``bound`` (one on a later day before ``b``
+    would be certainly before ``b`` and raise ``bound``): an equality join. Only rows of
+    uncertain day, and the exact rows inside an uncertain ``b``'s range, need a comparison
+    with the patient's other rows, so the cost stays linear when days are exact.
     """
+    far = 10**9  # a null end of a range: unbounded
+    lo, hi = t.day_lo.fill_null(-far), t.day_hi.fill_null(far)
+    rows_ = t.select(
+        "patient_id", key=hi, kind=ibis.literal(1), lo=t.day_lo, b_day=ibis.null("int64")
+    )
+    asks = t.select(
+        "patient_id",
+        key=lo,
+        kind=ibis.literal(0),
+        lo=ibis.null(t.day_lo.type()),
+        b_day=t.day.cast("int64"),
+    )
+    u = rows_.union(asks)
+    w = ibis.cumulative_window(group_by=u.patient_id, order_by=[u.key, u.kind])
+    u = u.mutate(bound=u.lo.max().over(w), n_before=u.kind.sum().over(w))
+    q = u.filter(u.kind == 0).select(
+        "patient_id", day="b_day", prev_bound="bound", prev_sure=u.n_before > 0
+    )
+    # the candidate pairs (patient, b's day, x's day)
+    k = t.select(
+        "patient_id", "day", lo=lo, hi=hi, exact=t.day_lo.notnull() & (t.day_lo == t.day_hi)
+    )
+    kb = k.inner_join(q, ["patient_id", "day"])
+    kx = k.select(x_patient="patient_id", x_day="day", x_lo="lo", x_hi="hi", x_exact="exact")
+    exact_x = kx.filter(kx.x_exact)
+    at_bound = kb.inner_join(
+        exact_x, [kb.patient_id == exact_x.x_patient, kb.prev_bound == exact_x.x_lo]
+    )
+    ub = kb.filter(~kb.exact)
+    inside = ub.inner_join(
+        exact_x,
+        [
+            ub.patient_id == exact_x.x_patient,
+            exact_x.x_day != ub.day,
+            exact_x.x_lo >= ub.lo,
+            exact_x.x_lo < ub.hi,
+        ],
+    )
+    ux = kx.filter(~kx.x_exact)
+    uncertain = kb.inner_join(
+        ux,
+        [
+            kb.patient_id == ux.x_patient,
+            ux.x_day != kb.day,
+            ux.x_lo < kb.hi,  # x may lie before b
+            ux.x_hi >= kb.prev_bound.fill_null(-far),  # and not before one certainly before b
+        ],
+    )
+    pairs = ibis.union(
+        *(
+            p.select("patient_id", b_day="day", prev_day="x_day")
+            for p in (at_bound, inside, uncertain)
+        )
+    )
+    b = t.inner_join(q, ["patient_id", "day"]).drop("prev_bound")
+    b = b.left_join(pairs, [b.patient_id == pairs.patient_id, b.day == pairs.b_day])
+    b = b.drop("patient_id_right", "b_day")
     x = t.select(
         prev_patient=t.patient_id,
         **{f"prev_{c}": t[c] for c in t.columns if c != "patient_id"},
         prev_in=ibis.literal(True),
     )
-    # x may lie before b: not (x.lo >= b.hi)
-    j = t.left_join(
-        x,
-        [
-            t.patient_id == x.prev_patient,
-            x.prev_day != t.day,
-            x.prev_day_lo.isnull() | t.day_hi.isnull() | (x.prev_day_lo < t.day_hi),
-        ],
-    ).drop("prev_patient")
-    certain = known(j.prev_day_hi < j.day_lo)
-    w = ibis.window(group_by=[j.patient_id, j.day])
-    # x is not a candidate when it lies certainly before some y certainly before b: the latest
-    # lowest day among the rows certainly before b bounds the candidates from below
-    bound = certain.ifelse(j.prev_day_lo, ibis.null(j.prev_day_lo.type())).max().over(w)
-    j = j.mutate(
-        prev_certain=certain,
-        prev_sure=certain.ifelse(1, 0).max().over(w) == 1,
-        prev_bound=bound,
-    )
-    kept = j.prev_in.isnull() | j.prev_day_hi.isnull() | j.prev_bound.isnull()
-    return j.filter(kept | (j.prev_day_hi >= j.prev_bound)).drop("prev_bound")
+    j = b.left_join(x, [b.patient_id == x.prev_patient, b.prev_day == x.prev_day])
+    j = j.drop("prev_patient", "prev_day_right")
+    return j.mutate(prev_certain=known(j.prev_day_hi < j.day_lo))
 
 
 def last_candidates(t: ir.Table) -> ir.Table:

@@ -142,8 +142,7 @@ def rows(ctx: Context) -> ir.Table:
     high = compare_expr(
         a.ck, a.ck_bound, a.ck_state, a.ck_uln, "above", multiple=p.relapse_ck_multiple
     )
-    drop = a.c_drop
-    return a.mutate(c_after=after, c_high=high, c_open=all3(after, high, drop))
+    return a.mutate(c_after=after, c_high=high, c_open=all3(after, high, a.c_drop))
 
 
 def _drops(ctx: Context) -> ir.Table:
@@ -175,7 +174,8 @@ def _drops(ctx: Context) -> ir.Table:
         **shown,
         **order_open(drop, pc),
     )
-    # 'no previous assessment' leaves the drop unknown (it may not be the first one measured)
+    # an assessment that may be the first with an MRC sum has nothing sure to compare with:
+    # its drop stays unknown
     return d.mutate(c_drop=ibis.ifelse(d.d_sure, d.c_drop, ibis.null("boolean"))).drop("d_sure")
 
 
