@@ -48,19 +48,7 @@ PER_EXAMPLE = 50  # patients per hypothesis example (its choice buffer holds abo
 P = Params()
 
 #: Disagreements on the generated patients not yet decided: criterion -> the most allowed.
-OPEN: dict[str, int] = {
-    # an MRC assessment whose order against the previous one is uncertain (overlapping day
-    # ranges): the reference follows both orders, the engine the stored days
-    "refractory": 78,
-    "rtx_response": 2,  # the same uncertain order of assessments
-    # the same uncertain order of MRC assessments (overlapping day ranges): the MRC sum drop
-    # is judged against the previous assessment in stored-day order (engine) or against every
-    # assessment that may be the previous one (reference)
-    "relapse": 119,
-    # relapse's uncertain order, and the last follow-up: the last assessment in stored-day
-    # order (engine) or every one that may be the last (reference)
-    "complete_remission": 71,
-}
+OPEN: dict[str, int] = {}
 #: Published patients on which a criterion still disagrees, (criterion, patient id).
 OPEN_CASES: frozenset[tuple[str, str]] = frozenset()
 #: Possible reasons (templates, ``{}`` a value) the generated patients never reach, per

@@ -1019,3 +1019,129 @@ def test_the_escalation_anchor_counts_each_drug_from_its_first_course() -> None:
     row = evaluate(ds, criteria=["definite_response"]).frame.iloc[0]
     assert row["definite_response__anchor_drug"] == "hicy"
     assert row["definite_response"] == "no"
+
+
+# --- the previous and the last assessment when day ranges overlap (contract: Timing) ----------
+
+
+def _uncertain_order(visits: list[dict[str, object]], criteria: list[str]) -> pd.Series:
+    ds = make(
+        [{"patient_id": "A"}],
+        visits=[{"patient_id": "A", **v} for v in visits],
+        treatments=[
+            {
+                "patient_id": "A",
+                "drug": "prednisone",
+                "start_day": 0,
+                "end_day": 60,
+                "dose": 1,
+                "dose_unit": "mg/kg/day",
+            },
+            {"patient_id": "A", "drug": "methotrexate", "start_day": 0},
+        ],
+    )
+    return evaluate(ds, criteria=criteria).frame.iloc[0]
+
+
+def test_relapse_drop_from_each_assessment_that_may_be_the_previous() -> None:
+    """004 'MRC-sum score drop from previous assessment': the MRC sum of day 45 was taken some
+    day in 35..85, so the previous one before day 60 is day 30 (a drop of 3) or day 45 (a
+    drop of 1, not 'over 1 point'): the order decides, and it is not known."""
+    base = [
+        {"day": 0, "ck": 5000, "ck_uln": 200, "mrc_sum": 40},
+        {"day": 30, "ck": 400, "ck_uln": 200, "mrc_sum": 50},
+        {"day": 60, "ck": 1000, "ck_uln": 200, "mrc_sum": 47},
+    ]
+    unsure = {"day": 45, "day_earliest": 35, "day_latest": 85, "ck": 400, "ck_uln": 200}
+    r = _uncertain_order([*base, {**unsure, "mrc_sum": 48}], ["relapse"])
+    assert r["relapse"] == "not_evaluable"
+    assert r["relapse__reason"].startswith("the order of the MRC sums on day 45 and day 60")
+    # a drop from either one: a relapse whichever came first
+    r = _uncertain_order([*base, {**unsure, "mrc_sum": 55}], ["relapse"])
+    assert r["relapse"] == "yes"
+
+
+def test_relapse_no_drop_known_when_the_assessment_may_be_the_first() -> None:
+    """An MRC sum whose day range reaches before every other one may have no previous
+    assessment: the drop to it is not known even when no candidate shows one."""
+    r = _uncertain_order(
+        [
+            {"day": 10, "ck": 400, "ck_uln": 200},
+            {"day": 30, "ck": 400, "ck_uln": 200, "mrc_sum": 50},
+            {
+                "day": 40,
+                "day_earliest": 20,
+                "day_latest": 60,
+                "ck": 3000,
+                "ck_uln": 200,
+                "mrc_sum": 50,
+            },
+        ],
+        ["relapse"],
+    )
+    assert r["relapse"] == "not_evaluable"
+    assert r["relapse__reason"].startswith("the order of the MRC sums on day 30 and day 40")
+
+
+def test_refractory_worsening_from_each_assessment_that_may_be_the_previous() -> None:
+    """001 'disease worsening': the MRC sum of day 150 was taken some day in 120..200, so the
+    sum before day 160 is 50 (day 100: a fall of 0.5) or 51 (a fall of 1.5): whether the
+    disease worsened depends on an order the record does not give."""
+    visits = [
+        {"day": 100, "mrc_sum": 50},
+        {"day": 150, "day_earliest": 120, "day_latest": 200, "mrc_sum": 51},
+        {"day": 160, "mrc_sum": 49.5},
+    ]
+    r = _uncertain_order(visits, ["refractory"])
+    assert r["refractory"] == "not_evaluable"
+    assert r["refractory__reason"].startswith("needs the order of the MRC sums on day 150")
+    # no fall from either: no worsening whichever came first
+    r = _uncertain_order([*visits[:2], {"day": 160, "mrc_sum": 50.5}], ["refractory"])
+    assert r["refractory"] == "no"
+
+
+def test_complete_remission_reads_every_assessment_that_may_be_the_last() -> None:
+    """004 'MRC-sum score of 60' at the last follow-up: the MRC sum 58 was taken some day in
+    250..400, so it may be later than the 60 of day 300."""
+    visits = [
+        {"day": 100, "ck": 100, "ck_uln": 200, "mrc_sum": 56},
+        {"day": 290, "day_earliest": 250, "day_latest": 400, "mrc_sum": 58},
+        {"day": 300, "ck": 100, "ck_uln": 200, "mrc_sum": 60},
+    ]
+    r = _uncertain_order(visits, ["complete_remission"])
+    assert r["complete_remission"] == "not_evaluable"
+    assert r["complete_remission__reason"].startswith(
+        "the order of the last MRC sums (day 290 and day 300)"
+    )
+    # known once the uncertain one cannot be the last
+    r = _uncertain_order(
+        [visits[0], {**visits[1], "day_latest": 299}, visits[2]], ["complete_remission"]
+    )
+    assert r["complete_remission"] == "yes"
+
+
+def test_rtx_ck_fall_from_each_ck_that_may_be_the_last_before_rituximab() -> None:
+    """001 Table 4 footnote b: the baseline CK is the last one before rituximab, started some
+    day in 90..110. A CK written 'elevated' without a reference range (some value above an
+    unknown limit) on day 100 may be the last one before it: a fall to 150 is 10-fold from
+    the 6000 of day 45 but not known to be from the baseline (synthetic case SYN8-1433 of the
+    reference comparison)."""
+    ds = make(
+        [{"patient_id": "A"}],
+        visits=[
+            {"patient_id": "A", "day": 45, "ck": 6000, "ck_uln": 200},
+            {"patient_id": "A", "day": 100, "ck": "elevated"},
+            {"patient_id": "A", "day": 182, "ck": 150, "ck_uln": 200},
+        ],
+        treatments=[
+            {
+                "patient_id": "A",
+                "drug": "rituximab",
+                "start_day": 100,
+                "start_day_earliest": 90,
+                "start_day_latest": 110,
+            }
+        ],
+    )
+    r = evaluate(ds, criteria=["rtx_response"]).frame.iloc[0]
+    assert r["rtx_response"] == "not_evaluable"

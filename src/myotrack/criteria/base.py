@@ -262,3 +262,150 @@ def offset(d: Span, a: Span) -> Span:
 def within3(s: Span, lo: float, hi: float) -> ir.BooleanValue:
     """Every day of ``s`` in [lo, hi] (true), none (false), else unknown."""
     return truth((s.lo >= lo) & (s.hi <= hi), (s.hi < lo) | (s.lo > hi))
+
+
+# --- the previous and the last assessment when days are ranges --------------------------------
+#
+# Seed 004 judges an MRC sum drop 'from previous assessment'; complete remission is read at the
+# last follow-up. With day ranges (contract: Timing) the order of two assessments whose ranges
+# overlap is not known, so every assessment that could be the previous (or the last) one is a
+# candidate, and a condition is decided only when every candidate decides it the same way.
+
+
+def previous_candidates(t: ir.Table) -> ir.Table:
+    """Every row ``b`` of ``t`` (one row per patient-day: ``patient_id``, ``day``, ``day_lo``,
+    ``day_hi`` and any other columns) with every row ``x`` of the same patient that could be the
+    one just before it: ``x`` may lie before ``b`` and no row lies certainly after ``x`` and
+    certainly before ``b``.
+
+    Columns: ``b``'s, ``x``'s prefixed ``prev_`` (null when ``b`` has no candidate: then one
+    row with ``prev_in`` null), ``prev_in`` (a candidate), ``prev_certain`` (``x`` certainly
+    before ``b``) and ``prev_sure`` (some row of ``t`` is certainly before ``b``: a previous
+    one surely exists; when not, ``b`` may be the first). A null end of a range is unbounded.
+
+    ``x`` lies certainly after a row ``y`` certainly before ``b`` exactly when its highest day
+    is below the latest lowest day of those rows (``bound``), so the candidates are the rows
+    that may lie before ``b`` with a highest day at or above ``bound``. ``bound`` comes from
+    one running maximum over the rows and the ``b``s sorted by day (a ``b`` sorted before the
+    rows whose highest day equals its lowest: 'certainly before' is strict). A row of exact day
+    before ``b`` is then a candidate only on day ``bound`` (one on a later day before ``b``
+    would be certainly before ``b`` and raise ``bound``): an equality join. Only rows of
+    uncertain day, and the exact rows inside an uncertain ``b``'s range, need a comparison
+    with the patient's other rows, so the cost stays linear when days are exact.
+    """
+    far = 10**9  # a null end of a range: unbounded
+    lo, hi = t.day_lo.fill_null(-far), t.day_hi.fill_null(far)
+    rows_ = t.select(
+        "patient_id", key=hi, kind=ibis.literal(1), lo=t.day_lo, b_day=ibis.null("int64")
+    )
+    asks = t.select(
+        "patient_id",
+        key=lo,
+        kind=ibis.literal(0),
+        lo=ibis.null(t.day_lo.type()),
+        b_day=t.day.cast("int64"),
+    )
+    u = rows_.union(asks)
+    w = ibis.cumulative_window(group_by=u.patient_id, order_by=[u.key, u.kind])
+    u = u.mutate(bound=u.lo.max().over(w), n_before=u.kind.sum().over(w))
+    q = u.filter(u.kind == 0).select(
+        "patient_id", day="b_day", prev_bound="bound", prev_sure=u.n_before > 0
+    )
+    # the candidate pairs (patient, b's day, x's day)
+    k = t.select(
+        "patient_id", "day", lo=lo, hi=hi, exact=t.day_lo.notnull() & (t.day_lo == t.day_hi)
+    )
+    kb = k.inner_join(q, ["patient_id", "day"])
+    kx = k.select(x_patient="patient_id", x_day="day", x_lo="lo", x_hi="hi", x_exact="exact")
+    exact_x = kx.filter(kx.x_exact)
+    at_bound = kb.inner_join(
+        exact_x, [kb.patient_id == exact_x.x_patient, kb.prev_bound == exact_x.x_lo]
+    )
+    ub = kb.filter(~kb.exact)
+    inside = ub.inner_join(
+        exact_x,
+        [
+            ub.patient_id == exact_x.x_patient,
+            exact_x.x_day != ub.day,
+            exact_x.x_lo >= ub.lo,
+            exact_x.x_lo < ub.hi,
+        ],
+    )
+    ux = kx.filter(~kx.x_exact)
+    uncertain = kb.inner_join(
+        ux,
+        [
+            kb.patient_id == ux.x_patient,
+            ux.x_day != kb.day,
+            ux.x_lo < kb.hi,  # x may lie before b
+            ux.x_hi >= kb.prev_bound.fill_null(-far),  # and not before one certainly before b
+        ],
+    )
+    pairs = ibis.union(
+        *(
+            p.select("patient_id", b_day="day", prev_day="x_day")
+            for p in (at_bound, inside, uncertain)
+        )
+    )
+    b = t.inner_join(q, ["patient_id", "day"]).drop("prev_bound")
+    b = b.left_join(pairs, [b.patient_id == pairs.patient_id, b.day == pairs.b_day])
+    b = b.drop("patient_id_right", "b_day")
+    x = t.select(
+        prev_patient=t.patient_id,
+        **{f"prev_{c}": t[c] for c in t.columns if c != "patient_id"},
+        prev_in=ibis.literal(True),
+    )
+    j = b.left_join(x, [b.patient_id == x.prev_patient, b.prev_day == x.prev_day])
+    j = j.drop("prev_patient", "prev_day_right")
+    return j.mutate(prev_certain=known(j.prev_day_hi < j.day_lo))
+
+
+def last_candidates(t: ir.Table) -> ir.Table:
+    """The rows of ``t`` (as for :func:`previous_candidates`) that could be their patient's
+    last one: no other row lies certainly after them. A patient with a row always has one."""
+    latest = t.group_by(t.patient_id).aggregate(last_bound=t.day_lo.max())
+    j = t.inner_join(latest, "patient_id")
+    kept = j.day_hi.isnull() | j.last_bound.isnull() | (j.day_hi >= j.last_bound)
+    return j.filter(kept).drop("last_bound")
+
+
+def agreed(
+    condition: ir.BooleanValue,
+    candidate: ir.BooleanValue | None = None,
+    sure: ir.BooleanValue | None = None,
+) -> ir.BooleanValue:
+    """A condition over the candidates of a group (an aggregate): false when it is known false
+    for every candidate (or there is none), true when known true for every one and one surely
+    exists (``sure``, constant within the group; default: yes), else unknown.
+
+    ``candidate``: which rows are candidates (default: every row; for
+    :func:`previous_candidates`, ``prev_in``)."""
+    every = condition.isnull() | condition.notnull()  # a column, true on every row
+    real = every if candidate is None else candidate.notnull() & candidate
+    n = real.ifelse(1, 0).sum()
+    n_true = (real & known(condition)).ifelse(1, 0).sum()
+    n_false = (real & refuted(condition)).ifelse(1, 0).sum()
+    exists = ibis.literal(True) if sure is None else sure.fill_null(False).ifelse(1, 0).max() == 1
+    return ibis.cases(
+        (n_false == n, ibis.literal(False)),
+        ((n_true == n) & exists, ibis.literal(True)),
+        else_=ibis.null("boolean"),
+    )
+
+
+def order_open(condition: ir.BooleanValue, pairs: ir.Table) -> dict[str, ir.Value]:
+    """Aggregates over :func:`previous_candidates` (grouped per ``b``) naming an uncertain order:
+    ``order_open``, every candidate decides ``condition`` but the order leaves it open (the
+    candidates disagree, or ``b`` may be the first); ``order_first`` / ``order_second``, two
+    days whose order is uncertain (a candidate that may lie after ``b``, and ``b``; else the
+    earliest and the latest candidate)."""
+    real = pairs.prev_in.notnull()
+    n_unknown = (real & unknown(condition)).ifelse(1, 0).sum()
+    overlapping = pairs.prev_day.min(where=real & ~pairs.prev_certain)
+    return {
+        "order_open": (real.ifelse(1, 0).sum() > 0) & (n_unknown == 0),
+        "order_first": ibis.coalesce(overlapping, pairs.prev_day.min(where=real)),
+        "order_second": ibis.ifelse(
+            overlapping.notnull(), pairs.day.max(), pairs.prev_day.max(where=real)
+        ),
+    }

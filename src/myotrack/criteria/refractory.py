@@ -31,7 +31,9 @@ and the worsenings, each true, false or unknown (:mod:`myotrack.criteria.base`):
 - **Second agent**: a course of a drug in ``Params.refractory_second_agents`` (default 001's
   list: methotrexate, azathioprine, mycophenolate, IVIg).
 - **Worsening after both**: an MRC sum lower by >= ``refractory_mrc_drop`` (1) than the
-  previous one (the recorded sum, else the range the grades allow), a ``worsening`` event, or a
+  previous one (the recorded sum, else the range the grades allow; with day ranges every
+  assessment that could be the previous one, a drop known only when all show it and a
+  previous one surely exists, :func:`~myotrack.criteria.base.previous_candidates`), a ``worsening`` event, or a
   reported relapse that is not only biochemical (001 requires clinical worsening; 'no
   improvement' is not worsening), on a day >= the glucocorticoid course's start +
   ``refractory_gc_days`` and strictly after the second agent's start. Days are ranges
@@ -55,10 +57,13 @@ from myotrack.criteria.base import (
     Params,
     Span,
     after3,
+    agreed,
     all3,
     arg_min,
     known,
     offset,
+    order_open,
+    previous_candidates,
     refuted,
     span,
     text,
@@ -217,21 +222,33 @@ def build(ctx: Context) -> list[ir.Table]:
     pairs = gc.inner_join(sa, "patient_id")
 
     # worsenings: every MRC assessment against the previous one, and reported worsenings
-    m = ctx.assess.filter(ctx.assess.mrc_seen)
-    order = ibis.window(group_by="patient_id", order_by=[m.day])
-    m = m.mutate(prev_low=m.mrc_low.lag().over(order), prev_high=m.mrc_high.lag().over(order))
+    # (the previous one: every MRC assessment that could be it, base.previous_candidates)
+    a = ctx.assess.filter(ctx.assess.mrc_seen)
+    pc = previous_candidates(
+        a.select("patient_id", "day", "day_lo", "day_hi", "mrc_low", "mrc_high")
+    )
     drop = truth(
-        m.prev_low - m.mrc_high >= p.refractory_mrc_drop,
-        m.prev_high - m.mrc_low < p.refractory_mrc_drop,
+        pc.prev_mrc_low - pc.mrc_high >= p.refractory_mrc_drop,
+        pc.prev_mrc_high - pc.mrc_low < p.refractory_mrc_drop,
+    )
+    m = pc.group_by(["patient_id", "day"]).aggregate(
+        w_lo=pc.day_lo.max(),
+        w_hi=pc.day_hi.max(),
+        w_value=agreed(drop, pc.prev_in, pc.prev_sure),
+        compared=pc.prev_in.notnull().ifelse(1, 0).sum() > 0,
+        **order_open(drop, pc),
     )
     mw = m.select(
         "patient_id",
         w_day=m.day,
-        w_lo=m.day_lo,
-        w_hi=m.day_hi,
-        w_value=drop,
-        compared=m.prev_low.notnull(),
+        w_lo=m.w_lo,
+        w_hi=m.w_hi,
+        w_value=m.w_value,
+        compared=m.compared,
         reported=ibis.literal(False),
+        w_order=m.order_open & m.w_value.isnull(),
+        w_first=m.order_first,
+        w_second=m.order_second,
     )
     ev = ctx.events
     ev = ev.filter(
@@ -247,6 +264,9 @@ def build(ctx: Context) -> list[ir.Table]:
         w_value=ibis.literal(True),
         compared=ibis.literal(True),
         reported=ibis.literal(True),
+        w_order=ibis.literal(False),
+        w_first=ibis.null(mw.w_first.type()),
+        w_second=ibis.null(mw.w_second.type()),
     )
     w = mw.union(ew)
     x = pairs.inner_join(w, "patient_id")
@@ -275,6 +295,9 @@ def build(ctx: Context) -> list[ir.Table]:
         u_start=(unknown(xv.vote) & (xv.c_lo.isnull() | xv.s_lo.isnull())).ifelse(1, 0).sum(),
         u_undated=(unknown(xv.vote) & xv.w_lo.isnull()).ifelse(1, 0).sum(),
         u_value=(unknown(xv.vote) & unknown(xv.w_value)).ifelse(1, 0).sum(),
+        u_order=(unknown(xv.vote) & xv.w_order).ifelse(1, 0).sum(),
+        order_first=arg_min(xv.w_first, xv.w_lo, where=unknown(xv.vote) & xv.w_order),
+        order_second=arg_min(xv.w_second, xv.w_lo, where=unknown(xv.vote) & xv.w_order),
         u_unrecorded=(unknown(xv.vote) & xv.unrecorded).ifelse(1, 0).sum(),
         unrecorded_by=xv.c_hi.max(where=xv.unrecorded),
         u_unnamed_gc=arg_min(xv.c_drug, xv.c_entry, where=unknown(xv.vote) & xv.unnamed),
@@ -349,6 +372,14 @@ def build(ctx: Context) -> list[ir.Table]:
         (
             unknown(worse) & (j.u_undated.fill_null(0) > 0),
             ibis.literal("needs the day of the reported worsening"),
+        ),
+        (
+            unknown(worse) & (j.u_order.fill_null(0) > 0) & (j.u_order == j.u_value),
+            ibis.literal("needs the order of the MRC sums on day ")
+            + text(j.order_first)
+            + " and day "
+            + text(j.order_second)
+            + " (their day ranges overlap): a drop from the previous one is open",
         ),
         (
             unknown(worse) & (j.u_value.fill_null(0) > 0),

@@ -19,7 +19,9 @@ one assessment all four conditions must hold, each true, false or unknown (DOMAI
 2. CK > 3 x ULN (``relapse_ck_multiple``; a number needs its ULN, 'normal' needs none).
 3. MRC sum lower than at the previous assessment with an MRC sum (before the anchor too) by
    more than 1 point (``relapse_mrc_drop``); sums known only as a range (``mrc_low`` ..
-   ``mrc_high``) decide it when every sum they allow does.
+   ``mrc_high``) decide it when every sum they allow does. When day ranges overlap, every
+   assessment that could be the previous one is compared: the drop is known when a previous
+   one surely exists and every candidate gives the same answer.
 
 Relapse is 'yes' when one assessment meets all four, 'no' when every assessment is known not
 to (at least one surely after the anchor), 'not evaluable' otherwise, with the first open
@@ -37,7 +39,8 @@ Details: first day, number of relapse episodes (consecutive qualifying assessmen
 days from the anchor, basis, and the anchor's day (the time origin of relapse-free survival:
 no relapse can be counted before it).
 
-Computed in two steps: one window over the assessments gives each its previous MRC sum
+Computed in two steps: the MRC assessments that could be each one's previous
+(:func:`~myotrack.criteria.base.previous_candidates`) give each its MRC sum drop
 (:func:`rows`, :func:`compared`), which decides conditions 0, 2 and 3; only the candidates,
 whose value these leave open or true, are then compared with their baseline, found by a join
 with the CKs measured before them (:func:`judged`). A running minimum over every assessment
@@ -60,10 +63,13 @@ from myotrack.criteria.base import (
     Params,
     Span,
     after3,
+    agreed,
     all3,
     arg_min,
     known,
     num,
+    order_open,
+    previous_candidates,
     refuted,
     span,
     text,
@@ -124,29 +130,53 @@ def rows(ctx: Context) -> ir.Table:
     it has no MRC sum itself) and conditions 0, 2 and 3 (``c_after``, ``c_high``, ``c_drop``; ``c_open`` all three).
 
     The previous assessment is the previous one with an MRC sum, whether or not it had a CK and
-    whether or not it was before the anchor: one window over the assessments, split by whether
-    they have an MRC sum, plain ``LAG``s in stored-day order.
+    whether or not it was before the anchor; with day ranges, every one that could be it
+    (:func:`_drops`).
     """
     p = ctx.params
     a = anchored(ctx)
     a = a.filter(_has_ck(a) | a.mrc_seen)
-    w = ibis.window(group_by=["patient_id", "mrc_seen"], order_by="day")
-    a = a.mutate(
-        prev_low=a.mrc_low.lag().over(w),
-        prev_high=a.mrc_high.lag().over(w),
-        prev_day=a.day.lag().over(w),
-    )
+    a = a.left_join(_drops(ctx), ["patient_id", "day"]).select(~ibis.selectors.matches("_right$"))
     after = after3(Span(a.day_lo, a.day_hi), anchor_span(a))
     a = a.filter(~refuted(after))
-    seen = a.mrc_seen
-    drop = truth(
-        seen & (a.prev_low - a.mrc_high > p.relapse_mrc_drop),
-        seen & (a.prev_high - a.mrc_low <= p.relapse_mrc_drop),
-    )
     high = compare_expr(
         a.ck, a.ck_bound, a.ck_state, a.ck_uln, "above", multiple=p.relapse_ck_multiple
     )
-    return a.mutate(c_after=after, c_high=high, c_drop=drop, c_open=all3(after, high, drop))
+    return a.mutate(c_after=after, c_high=high, c_open=all3(after, high, a.c_drop))
+
+
+def _drops(ctx: Context) -> ir.Table:
+    """Per assessment with an MRC sum: condition 3 (``c_drop``) against every assessment with an
+    MRC sum that could be the previous one (:func:`~myotrack.criteria.base.previous_candidates`;
+    before the anchor too). Known only when a previous one surely exists and every candidate
+    gives the same answer; ``prev_low``, ``prev_high``, ``prev_day``: the candidate of the latest
+    stored day (null: none), ``order_open`` / ``order_first`` / ``order_second``: the order
+    leaves the drop open (:func:`~myotrack.criteria.base.order_open`)."""
+    p = ctx.params
+    a = ctx.assess.filter(ctx.assess.mrc_seen)
+    pc = previous_candidates(
+        a.select("patient_id", "day", "day_lo", "day_hi", "mrc_low", "mrc_high")
+    )
+    drop = truth(
+        pc.prev_mrc_low - pc.mrc_high > p.relapse_mrc_drop,
+        pc.prev_mrc_high - pc.mrc_low <= p.relapse_mrc_drop,
+    )
+    real = pc.prev_in.notnull()
+    shown = portable.pick_fields(
+        {"prev_low": pc.prev_mrc_low, "prev_high": pc.prev_mrc_high, "prev_day": pc.prev_day},
+        pc.prev_day,
+        where=real,
+        largest=True,
+    )
+    d = pc.group_by(["patient_id", "day"]).aggregate(
+        c_drop=agreed(drop, pc.prev_in, pc.prev_sure),
+        d_sure=pc.prev_sure.fill_null(False).ifelse(1, 0).max() == 1,
+        **shown,
+        **order_open(drop, pc),
+    )
+    # an assessment that may be the first with an MRC sum has nothing sure to compare with:
+    # its drop stays unknown
+    return d.mutate(c_drop=ibis.ifelse(d.d_sure, d.c_drop, ibis.null("boolean"))).drop("d_sure")
 
 
 #: What a candidate assessment carries to the second step.
@@ -165,6 +195,9 @@ _CANDIDATE = (
     "prev_low",
     "prev_high",
     "prev_day",
+    "order_open",
+    "order_first",
+    "order_second",
     "c_after",
     "c_high",
     "c_drop",
@@ -277,6 +310,14 @@ def _reason(p: Params, c: ir.Table) -> ir.StringValue:
         ),
         (c.c_drop.isnull() & ~c.mrc_seen, "no MRC sum" + on),
         (c.c_drop.isnull() & c.prev_day.isnull(), "no MRC sum before day " + text(c.day)),
+        (
+            c.c_drop.isnull() & c.order_open.fill_null(False),
+            "the order of the MRC sums on day "
+            + text(c.order_first)
+            + " and day "
+            + text(c.order_second)
+            + " is uncertain (their day ranges overlap): the drop from the previous one is open",
+        ),
         (
             c.c_drop.isnull(),
             "the MRC sum drop to day "

@@ -7,7 +7,9 @@ follow-up period.'
 Evaluated at the last follow-up (DOMAIN.md section 9): strength at the last assessment that
 says anything about the MRC sum (a recorded sum or MRC-sum muscle grades: one muscle below 5
 rules out 60), the last CK, and the ``relapse`` criterion over the whole follow-up (a relapse
-makes it 'no'). An earlier MRC sum of 60 does not stand for a later, weaker assessment.
+makes it 'no'). An earlier MRC sum of 60 does not stand for a later, weaker assessment. With day ranges (contract:
+Timing) every assessment that could be the last one is read, and the condition is known when
+all of them say the same (:func:`~myotrack.criteria.base.last_candidates`).
 yes: all three hold; no: any one fails; not evaluable: none fails and one is unknown
 (:func:`~myotrack.criteria.base.all3`, :func:`~myotrack.criteria.base.verdict`).
 """
@@ -17,7 +19,20 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-from myotrack.criteria.base import NE, NO, YES, Context, Criterion, all3, num, text, truth, verdict
+from myotrack.criteria.base import (
+    NE,
+    NO,
+    YES,
+    Context,
+    Criterion,
+    agreed,
+    all3,
+    last_candidates,
+    num,
+    text,
+    truth,
+    verdict,
+)
 from myotrack.criteria.portable import rounded
 from myotrack.criteria.timepoints import ck_within
 from myotrack.measures.enzymes import ck_x_uln
@@ -34,26 +49,52 @@ CRITERIA = (
 )
 
 
+def _at_last(t: ir.Table, condition: ir.BooleanValue, name: str) -> ir.Table:
+    """Per patient with a row in ``t``: ``condition`` (a column of ``t``) at the last row, known
+    when every row that could be the last one (:func:`~myotrack.criteria.base.last_candidates`)
+    says the same; ``<name>_n``: how many could be, ``<name>_first`` / ``<name>_second``: the
+    first and last day among them."""
+    c = last_candidates(t.mutate(cond=condition))
+    return c.group_by("patient_id").aggregate(
+        **{
+            f"{name}_ok": agreed(c.cond),
+            f"{name}_n": c.count(),
+            f"{name}_open": (c.cond.isnull().ifelse(1, 0).sum() == 0),
+            f"{name}_first": c.day.min(),
+            f"{name}_second": c.day.max(),
+        }
+    )
+
+
 def build(ctx: Context, relapse: ir.Table) -> list[ir.Table]:
     p = ctx.params
-    j = ctx.patients.select("patient_id")
-    for t in (ctx.latest, relapse.select("patient_id", "relapse")):
-        j = j.left_join(t, "patient_id").select(~ibis.selectors.matches("_right$"))
+    a = ctx.assess
+    has_ck = a.ck.notnull() | (a.ck_state.fill_null("") != "")
+    spans = ("patient_id", "day", "day_lo", "day_hi")
+    mrcs = a.filter(a.mrc_seen).select(*spans, "mrc_full")
+    mrc_last = _at_last(mrcs, mrcs.mrc_full, "mrc")
     # the last CK: a number needs its ULN; 'normal' (below 1 x ULN) needs none
+    cks = a.filter(has_ck).select(*spans, "ck", "ck_uln", "ck_bound", "ck_state")
     below = ck_within(
-        j.last_ck,
-        j.last_uln,
-        j.last_bound,
-        p.remission_ck_multiple,
-        strict=True,
-        state=j.last_state,
+        cks.ck, cks.ck_uln, cks.ck_bound, p.remission_ck_multiple, strict=True, state=cks.ck_state
     )
-    j = j.mutate(ck_ok=below)
+    ck_last = _at_last(cks, below, "ck")
+    j = ctx.patients.select("patient_id")
+    for t in (ctx.latest, mrc_last, ck_last, relapse.select("patient_id", "relapse")):
+        j = j.left_join(t, "patient_id").select(~ibis.selectors.matches("_right$"))
     no_relapse = truth(j.relapse == NO, j.relapse == YES)
-    value = verdict(all3(j.last_mrc_full, j.ck_ok, no_relapse))
-    mrc_ok = j.last_mrc_full
+    value = verdict(all3(j.mrc_ok, j.ck_ok, no_relapse))
+    mrc_ok = j.mrc_ok
     missing = ibis.cases(
         (j.mrc_day.isnull(), ibis.literal("no MRC sum recorded (nor MRC-sum muscles graded)")),
+        (
+            mrc_ok.isnull() & (j.mrc_n > 1) & j.mrc_open,
+            ibis.literal("the order of the last MRC sums (day ")
+            + text(j.mrc_first)
+            + " and day "
+            + text(j.mrc_second)
+            + ") is uncertain: their day ranges overlap",
+        ),
         (
             mrc_ok.isnull(),
             ibis.literal("the last MRC grades (day ")
@@ -61,6 +102,14 @@ def build(ctx: Context, relapse: ir.Table) -> list[ir.Table]:
             + ") allow a sum of 60 and less",
         ),
         (j.ck_day.isnull(), ibis.literal("no CK recorded")),
+        (
+            j.ck_ok.isnull() & (j.ck_n > 1) & j.ck_open,
+            ibis.literal("the order of the last CKs (day ")
+            + text(j.ck_first)
+            + " and day "
+            + text(j.ck_second)
+            + ") is uncertain: their day ranges overlap",
+        ),
         (
             j.ck_ok.isnull(),
             ibis.literal("the last CK (day ")

@@ -60,7 +60,8 @@ from myotrack.measures.enzymes import fold_decrease
 def _ends(
     ck: ir.NumericValue, bound: ir.StringValue, state: ir.StringValue, uln: ir.NumericValue
 ) -> tuple[ir.NumericValue, ir.NumericValue]:
-    """The lowest and highest value a CK as written allows (null high = unbounded)."""
+    """The lowest (never below 0; 'elevated' without a range: 0) and highest value a CK as
+    written allows (null high = unbounded)."""
     b, s, v, u = bound.fill_null(""), state.fill_null(""), ck.cast("float64"), uln.cast("float64")
     low = ibis.cases(
         (s == "normal", ibis.literal(0.0)),
@@ -68,7 +69,7 @@ def _ends(
         (b.isin(["<", "<="]), ibis.literal(0.0)),
         (b == "~", v * (1 - APPROXIMATE)),
         else_=v,
-    )
+    ).fill_null(0.0)
     high = ibis.cases(
         (s == "normal", u),
         (s == "elevated", ibis.null("float64")),
