@@ -103,6 +103,23 @@ UNREACHED: dict[str, dict[str, str]] = {
             " reported worsenings on days -50, 120 or 380..420: none straddles day 28 after the"
             " glucocorticoid start (0 or -2..2) or the second agent's start (at most day 40)"
         ),
+        "needs the order of the MRC sums on day {} and day {} (their day ranges overlap): a drop"
+        " from the previous one is open": (
+            "named only when the order is the one open fact; in the generated patients an MRC"
+            " drop left open by the order always comes with an open fact named before it (the"
+            " dose, the length or the start of a course, an undated worsening)"
+        ),
+    },
+    "complete_remission": {
+        "the order of the last MRC sums (day {} and day {}) is uncertain: their day ranges"
+        " overlap": (
+            "the generated patients never have two MRC sums that may be the last on both sides"
+            " of 60 (only then does their order leave remission open)"
+        ),
+        "the order of the last CKs (day {} and day {}) is uncertain: their day ranges overlap": (
+            "the generated patients never have two CKs that may be the last on both sides of"
+            " 1.5x ULN (only then does their order leave remission open)"
+        ),
     },
     "definite_response": {
         "the last prednisone doses do not decide the taper": (
