@@ -19,6 +19,7 @@ import ibis.expr.types as ir
 
 from myotrack.criteria import portable
 from myotrack.errors import MyotrackError
+from myotrack.measures.bounds import APPROXIMATE
 from myotrack.tables.vocab import REFRACTORY_SECOND_AGENTS
 
 #: Calcineurin inhibitors: an optional addition to the refractory second agents (DOMAIN.md 9).
@@ -409,3 +410,29 @@ def order_open(condition: ir.BooleanValue, pairs: ir.Table) -> dict[str, ir.Valu
             overlapping.notnull(), pairs.day.max(), pairs.prev_day.max(where=real)
         ),
     }
+
+
+# --- lab values as written -------------------------------------------------------------------
+
+
+def ck_range(
+    ck: ir.Value, bound: ir.Value, state: ir.Value, uln: ir.Value
+) -> tuple[ir.NumericValue, ir.NumericValue, ir.BooleanValue]:
+    """The U/L a CK as stored allows: lowest (never below 0), highest (null: unbounded) and
+    whether the lowest is excluded ('>N', 'elevated'); :func:`myotrack.measures.bounds.interval`."""
+    b, s, v, u = bound.fill_null(""), state.fill_null(""), ck.cast("float64"), uln.cast("float64")
+    low = ibis.cases(
+        (s == "normal", ibis.literal(0.0)),
+        (s == "elevated", u),
+        (b.isin(["<", "<="]), ibis.literal(0.0)),
+        (b == "~", v * (1 - APPROXIMATE)),
+        else_=v,
+    ).fill_null(0.0)
+    high = ibis.cases(
+        (s == "normal", u),
+        (s == "elevated", ibis.null("float64")),
+        (b.isin([">", ">="]), ibis.null("float64")),
+        (b == "~", v * (1 + APPROXIMATE)),
+        else_=v,
+    )
+    return low, high, (s == "elevated") | ((s == "") & (b == ">"))

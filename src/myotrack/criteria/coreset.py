@@ -61,6 +61,7 @@ from myotrack.criteria.base import (
     truth,
     within3,
 )
+from myotrack.criteria.prepare import graded_grades
 from myotrack.measures.bounds import APPROXIMATE
 from myotrack.measures.coreset import HIGHER_IS_BETTER, MEASURES, CoreSetScales
 from myotrack.measures.imacs import (
@@ -183,16 +184,7 @@ CRITERIA = (
 def _mmt8_from_grades(ctx: Context) -> ir.Table:
     """Per patient-day with grades, the MMT-8 range they allow (measures.strength)."""
     s = ctx.strength
-    graded = s.select(
-        "patient_id",
-        "day",
-        "muscle",
-        "side",
-        grade_low=s.grade_whole,
-        grade_high=s.grade_high,
-        grade_kendall_low=s.grade_kendall,
-        grade_kendall_high=s.grade_kendall_high,
-    )
+    graded = graded_grades(s)
     m = strength_scores(graded, scores=("mmt8",))
     return m.select("patient_id", "day", mmt8_low="mmt8_low", mmt8_high="mmt8_high")
 

@@ -232,10 +232,9 @@ def _with_regions(muscles: Collection[str]) -> tuple[str, ...]:
     return (*muscles, *regions)
 
 
-def strength_by_day(s: ir.Table, params: Params) -> ir.Table:
-    """Per patient-day with grades: the MRC sum from grades (when all 12 were graded) and its
-    range (:func:`myotrack.measures.strength.strength_scores`), and the 002 regional minima."""
-    graded = s.select(
+def graded_grades(s: ir.Table) -> ir.Table:
+    """The strength rows as :func:`myotrack.measures.strength.strength_scores` reads them."""
+    return s.select(
         "patient_id",
         "day",
         "muscle",
@@ -245,6 +244,12 @@ def strength_by_day(s: ir.Table, params: Params) -> ir.Table:
         grade_kendall_low=s.grade_kendall,
         grade_kendall_high=s.grade_kendall_high,
     )
+
+
+def strength_by_day(s: ir.Table, params: Params) -> ir.Table:
+    """Per patient-day with grades: the MRC sum from grades (when all 12 were graded) and its
+    range (:func:`myotrack.measures.strength.strength_scores`), and the 002 regional minima."""
+    graded = graded_grades(s)
     mrc = strength_scores(graded, scores=("mrc",))
     mrc = mrc.select(
         "patient_id",

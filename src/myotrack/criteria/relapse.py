@@ -66,6 +66,7 @@ from myotrack.criteria.base import (
     agreed,
     all3,
     arg_min,
+    ck_range,
     known,
     num,
     order_open,
@@ -76,7 +77,7 @@ from myotrack.criteria.base import (
     truth,
 )
 from myotrack.criteria.timepoints import anchored, pick
-from myotrack.measures.bounds import APPROXIMATE, compare_expr
+from myotrack.measures.bounds import compare_expr
 
 CRITERIA = (
     Criterion(
@@ -99,29 +100,6 @@ CRITERIA = (
 def _has_ck(t: ir.Table) -> ir.BooleanValue:
     """A CK was measured: a number, or only a word ('normal', 'elevated')."""
     return t.ck.notnull() | (t.ck_state.fill_null("") != "")
-
-
-def _ck_range(
-    ck: ir.Value, bound: ir.Value, state: ir.Value, uln: ir.Value
-) -> tuple[ir.NumericValue, ir.NumericValue, ir.BooleanValue]:
-    """The U/L a CK as stored allows: lowest (never below 0), highest (null: unbounded) and
-    whether the lowest is excluded ('>N', 'elevated'); :func:`myotrack.measures.bounds.interval`."""
-    b, s, v, u = bound.fill_null(""), state.fill_null(""), ck.cast("float64"), uln.cast("float64")
-    low = ibis.cases(
-        (s == "normal", ibis.literal(0.0)),
-        (s == "elevated", u),
-        (b.isin(["<", "<="]), ibis.literal(0.0)),
-        (b == "~", v * (1 - APPROXIMATE)),
-        else_=v,
-    ).fill_null(0.0)
-    high = ibis.cases(
-        (s == "normal", u),
-        (s == "elevated", ibis.null("float64")),
-        (b.isin([">", ">="]), ibis.null("float64")),
-        (b == "~", v * (1 + APPROXIMATE)),
-        else_=v,
-    )
-    return low, high, (s == "elevated") | ((s == "") & (b == ">"))
 
 
 def rows(ctx: Context) -> ir.Table:
@@ -269,8 +247,8 @@ def judged(ctx: Context, per: ir.Table, r: ir.Table | None = None) -> ir.Table:
     else:
         c = c.left_join(_pretreatment(ctx), "patient_id").select(~ibis.selectors.matches("_right$"))
         has_base = c.pre_ck.notnull() | (c.pre_state.fill_null("") != "")
-        base_low, base_high, _ = _ck_range(c.pre_ck, c.pre_bound, c.pre_state, c.pre_uln)
-    low, high, low_open = _ck_range(c.ck, c.ck_bound, c.ck_state, c.ck_uln)
+        base_low, base_high, _ = ck_range(c.pre_ck, c.pre_bound, c.pre_state, c.pre_uln)
+    low, high, low_open = ck_range(c.ck, c.ck_bound, c.ck_state, c.ck_uln)
     above = truth(
         has_base & ((low > base_high) | ((low == base_high) & low_open)),
         has_base & (high <= base_low),
@@ -366,7 +344,7 @@ def _cks_before(ctx: Context, t: ir.Table) -> ir.Table:
     may lie from the anchor (its day included) to before ``t``: ``e_day``, its range
     ``e_lo`` .. ``e_hi``, ``e_low`` .. ``e_high`` (U/L) and ``e_full`` (with an MRC sum)."""
     a = ctx.assess
-    low, high, _ = _ck_range(a.ck, a.ck_bound, a.ck_state, a.ck_uln)
+    low, high, _ = ck_range(a.ck, a.ck_bound, a.ck_state, a.ck_uln)
     ck = a.filter(_has_ck(a)).select(
         e_patient="patient_id",
         e_day="day",

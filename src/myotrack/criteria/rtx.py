@@ -41,6 +41,7 @@ from myotrack.criteria.base import (
     any3,
     arg_max,
     arg_min,
+    ck_range,
     known,
     num,
     offset,
@@ -53,32 +54,7 @@ from myotrack.criteria.base import (
 )
 from myotrack.criteria.portable import rounded
 from myotrack.criteria.timepoints import first_course
-from myotrack.measures.bounds import APPROXIMATE
 from myotrack.measures.enzymes import fold_decrease
-
-
-def _ends(
-    ck: ir.NumericValue, bound: ir.StringValue, state: ir.StringValue, uln: ir.NumericValue
-) -> tuple[ir.NumericValue, ir.NumericValue]:
-    """The lowest (never below 0; 'elevated' without a range: 0) and highest value a CK as
-    written allows (null high = unbounded)."""
-    b, s, v, u = bound.fill_null(""), state.fill_null(""), ck.cast("float64"), uln.cast("float64")
-    low = ibis.cases(
-        (s == "normal", ibis.literal(0.0)),
-        (s == "elevated", u),
-        (b.isin(["<", "<="]), ibis.literal(0.0)),
-        (b == "~", v * (1 - APPROXIMATE)),
-        else_=v,
-    ).fill_null(0.0)
-    high = ibis.cases(
-        (s == "normal", u),
-        (s == "elevated", ibis.null("float64")),
-        (b.isin([">", ">="]), ibis.null("float64")),
-        (b == "~", v * (1 + APPROXIMATE)),
-        else_=v,
-    )
-    return low, high
-
 
 CRITERIA = (
     Criterion(
@@ -168,7 +144,7 @@ def _base_aggs(b: ir.Table, name: str) -> dict[str, ir.Value]:
             "mrc_b_high": b.mrc_high.max(),
             "mrc_b_day": b.day.max(),
         }
-    low, high = _ends(b.ck, b.ck_bound, b.ck_state, b.ck_uln)
+    low, high, _ = ck_range(b.ck, b.ck_bound, b.ck_state, b.ck_uln)
     return {
         "ck_b_low": low.min(),
         "ck_b_high": high.max(),
@@ -189,7 +165,7 @@ def build(ctx: Context) -> list[ir.Table]:
         return truth(f.mrc_low - f.mrc_b_high >= points, f.mrc_high - f.mrc_b_low < points)
 
     def ck_test(f: ir.Table) -> ir.BooleanValue:
-        low, high = _ends(f.ck, f.ck_bound, f.ck_state, f.ck_uln)
+        low, high, _ = ck_range(f.ck, f.ck_bound, f.ck_state, f.ck_uln)
         now_low = low.fill_null(0.0)
         b_high = ibis.ifelse(f.ck_b_open > 0, ibis.null("float64"), f.ck_b_high)
         # '>1000' after 10,000 is more than a tenth: not a 10-fold fall
