@@ -260,6 +260,26 @@ def offset(d: Span, a: Span) -> Span:
     return Span(d.lo - a.hi, d.hi - a.lo)
 
 
+def distance(o: Span, target: float) -> tuple[ir.FloatingValue, ir.FloatingValue]:
+    """The smallest and largest ``|offset - target|`` over the days of ``o`` (largest null:
+    unbounded), as doubles: whole-day offsets compared with a fractional target in floating
+    point, not as decimals (DuckDB reads 182.64 as a DECIMAL and casts every offset to one)."""
+    lo, hi = o.lo.cast("float64"), o.hi.cast("float64")
+    low_ok = lo.isnull() | (lo <= target)
+    high_ok = hi.isnull() | (hi >= target)
+    dmin = ibis.cases(
+        (low_ok & high_ok, ibis.literal(0.0)),
+        (hi.notnull() & (hi < target), target - hi),
+        else_=lo - target,
+    ).cast("float64")
+    dmax = ibis.ifelse(
+        lo.isnull() | hi.isnull(),
+        ibis.null("float64"),
+        ibis.greatest((lo - target).abs(), (hi - target).abs()),
+    ).cast("float64")
+    return dmin, dmax
+
+
 def within3(s: Span, lo: float, hi: float) -> ir.BooleanValue:
     """Every day of ``s`` in [lo, hi] (true), none (false), else unknown."""
     return truth((s.lo >= lo) & (s.hi <= hi), (s.hi < lo) | (s.lo > hi))

@@ -54,6 +54,7 @@ from myotrack.criteria.base import (
     Params,
     after3,
     all3,
+    distance,
     known,
     offset,
     refuted,
@@ -212,18 +213,7 @@ def pairs(ctx: Context) -> ir.Table:
     target = p.tis_months * p.month_days
     o = offset(d, an)
     inside = within3(o, target - w, target + w)
-    low_ok = o.lo.isnull() | (o.lo <= target)
-    high_ok = o.hi.isnull() | (o.hi >= target)
-    dmin = ibis.cases(
-        (low_ok & high_ok, ibis.literal(0.0)),
-        (o.hi.notnull() & (o.hi < target), target - o.hi),
-        else_=o.lo - target,
-    ).cast("float64")
-    dmax = ibis.ifelse(
-        o.lo.isnull() | o.hi.isnull(),
-        ibis.null("float64"),
-        ibis.greatest((o.lo - target).abs(), (o.hi - target).abs()),
-    ).cast("float64")
+    dmin, dmax = distance(o, target)
     a = a.mutate(_lo=d.lo, _hi=d.hi, _base=in_base, _inside=inside, _dmin=dmin, _dmax=dmax)
     per = a.group_by("patient_id").aggregate(
         n_base_sure=known(a._base).ifelse(1, 0).sum(),

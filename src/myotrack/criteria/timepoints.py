@@ -9,7 +9,7 @@ import ibis.expr.types as ir
 
 from myotrack.criteria import anchors
 from myotrack.criteria.anchors import anchor_span
-from myotrack.criteria.base import Context, Span, known, offset, refuted, within3
+from myotrack.criteria.base import Context, Span, distance, known, offset, refuted, within3
 from myotrack.criteria.portable import pick_fields
 from myotrack.measures.bounds import compare_expr
 
@@ -66,19 +66,8 @@ def closest(
     # every offset to one: several times slower)
     o = Span(o.lo.cast("float64"), o.hi.cast("float64"))
     inside = within3(o, target - w, target + w)
-    low_ok = o.lo.isnull() | (o.lo <= target)
-    high_ok = o.hi.isnull() | (o.hi >= target)
-    dmin = ibis.cases(
-        (low_ok & high_ok, ibis.literal(0.0)),
-        (o.hi.notnull() & (o.hi < target), target - o.hi),
-        else_=o.lo - target,
-    )
-    dmax = ibis.ifelse(
-        o.lo.isnull() | o.hi.isnull(),
-        ibis.null("float64"),
-        ibis.greatest((o.lo - target).abs(), (o.hi - target).abs()),
-    )
-    b = b.mutate(_inside=inside, _dmin=dmin.cast("float64"), _dmax=dmax.cast("float64"))
+    dmin, dmax = distance(o, target)
+    b = b.mutate(_inside=inside, _dmin=dmin, _dmax=dmax)
     per = b.group_by("patient_id").aggregate(
         possible=(~refuted(b._inside)).ifelse(1, 0).sum(),
         sure=known(b._inside).ifelse(1, 0).sum(),
