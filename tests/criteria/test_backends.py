@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
+from typing import Any
 
 import ibis
 import numpy as np
@@ -25,6 +26,7 @@ from myotrack.criteria.reads import read_columns
 from myotrack.evidence.base import load_evidence
 from myotrack.synth import generate
 from myotrack.tables import Dataset, read_source
+from myotrack.tables.spark import LOCAL_PAGE_SIZE, local_driver_memory
 
 PUBLISHED = Path(__file__).resolve().parents[1] / "data" / "published"
 #: The second parameter set: the other relapse baseline, and an anchor of its own.
@@ -79,6 +81,18 @@ def test_postgres_gives_the_duckdb_outcomes(postgres_backend: object) -> None:
     for params in (Params(), OTHER):
         got = evaluate(cohort(), params=params, backend=postgres_backend).frame
         assert_same(got, reference(params), "postgres")
+
+
+@pytest.mark.spark
+def test_a_local_spark_session_has_the_memory_it_was_given(spark_backend: Any) -> None:
+    """The page size and heap that let a whole cohort's evaluation fit (``spark_session``)
+    reach the Java runtime: both are read only when it starts."""
+    session = spark_backend._session
+    assert session.conf.get("spark.buffer.pageSize") == LOCAL_PAGE_SIZE
+    want = local_driver_memory()
+    if want is not None:
+        heap = session.sparkContext._jvm.java.lang.Runtime.getRuntime().maxMemory()
+        assert heap >= 0.8 * int(want.removesuffix("m")) * 2**20, (heap, want)
 
 
 @pytest.mark.spark

@@ -12,6 +12,7 @@ in ``DIR``, so that tables written by one session are found by name in the next.
 
 from __future__ import annotations
 
+import os
 import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,12 +53,37 @@ def parse_spark_url(url: str) -> SparkUrl:
     return SparkUrl(master, Path(warehouse).resolve() if warehouse else None)
 
 
+#: The memory page of a local session's tasks (Spark's ``spark.buffer.pageSize``).
+LOCAL_PAGE_SIZE = "2m"
+
+
+def local_driver_memory() -> str | None:
+    """The heap of a local session's driver: a quarter of this machine's memory (the Java
+    runtime's own default for a heap, which Spark replaces by 1 GB), at least 1 GB.
+
+    ``None`` (Spark decides) when ``SPARK_DRIVER_MEMORY`` or ``--driver-memory`` in
+    ``PYSPARK_SUBMIT_ARGS`` names one, or when the machine's memory cannot be read.
+    """
+    if os.environ.get("SPARK_DRIVER_MEMORY") or "--driver-memory" in os.environ.get(
+        "PYSPARK_SUBMIT_ARGS", ""
+    ):
+        return None
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, OSError, ValueError):  # no sysconf (Windows) or no such name
+        return None
+    return f"{max(1024, total // 4 // 2**20)}m"
+
+
 def spark_session(
     master: str = "local[*]", app_name: str = "myotrack", warehouse: Path | None = None
 ) -> Any:
     """A Spark session: no web UI, UTC, nothing downloaded.
 
-    ``master``: ``local[*]`` (every core of this machine) or a cluster's master URL.
+    ``master``: ``local[*]`` (every core of this machine) or a cluster's master URL. A local
+    session binds to 127.0.0.1, gives its tasks memory pages of :data:`LOCAL_PAGE_SIZE` and its
+    driver the heap :func:`local_driver_memory` (both read when the Java runtime starts: the
+    first session of the process decides them).
     ``warehouse``: a folder holding a lasting local catalog (a Hive metastore and the tables'
     files; see the module docstring). Needs pyspark (the ``spark`` extra) and a Java runtime.
     A process has one Spark session: a later call returns the running one.
@@ -71,7 +97,15 @@ def spark_session(
             builder.config("spark.driver.host", "127.0.0.1")
             .config("spark.driver.bindAddress", "127.0.0.1")
             .config("spark.sql.shuffle.partitions", "4")
+            # small memory pages: the criteria's queries run dozens of aggregations and sorts
+            # in one task (the tables are all partitioned by patient), and each holds at least
+            # a page; with the pages Spark sizes from the heap (up to 64 MB) a task ran out of
+            # memory for a 2,000-patient cohort ('No enough memory for aggregation')
+            .config("spark.buffer.pageSize", LOCAL_PAGE_SIZE)
         )
+        memory = local_driver_memory()
+        if memory is not None:
+            builder = builder.config("spark.driver.memory", memory)
     if warehouse is not None:
         warehouse.mkdir(parents=True, exist_ok=True)
         metastore = warehouse / "metastore_db"
