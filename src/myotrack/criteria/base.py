@@ -122,6 +122,9 @@ class Context:
     # patient_id, mrc_day, last_mrc, ck_day, last_ck, last_uln, last_bound, prednisone_day,
     # last_prednisone
     latest: ir.Table
+    # the assessments with an MRC sum, each with every one that could be its previous
+    # (previous_candidates of prepare.mrc_assessments)
+    mrc_previous: ir.Table
     params: Params
 
 
@@ -286,36 +289,26 @@ def within3(s: Span, lo: float, hi: float) -> ir.BooleanValue:
 
 
 # --- the previous and the last assessment when days are ranges --------------------------------
+
 #
 # Seed 004 judges an MRC sum drop 'from previous assessment'; complete remission is read at the
 # last follow-up. With day ranges (contract: Timing) the order of two assessments whose ranges
 # overlap is not known, so every assessment that could be the previous (or the last) one is a
 # candidate, and a condition is decided only when every candidate decides it the same way.
 
+_FAR = 10**9  # a null end of a range: unbounded
 
-def previous_candidates(t: ir.Table) -> ir.Table:
-    """Every row ``b`` of ``t`` (one row per patient-day: ``patient_id``, ``day``, ``day_lo``,
-    ``day_hi`` and any other columns) with every row ``x`` of the same patient that could be the
-    one just before it: ``x`` may lie before ``b`` and no row lies certainly after ``x`` and
-    certainly before ``b``.
 
-    Columns: ``b``'s, ``x``'s prefixed ``prev_`` (null when ``b`` has no candidate: then one
-    row with ``prev_in`` null), ``prev_in`` (a candidate), ``prev_certain`` (``x`` certainly
-    before ``b``) and ``prev_sure`` (some row of ``t`` is certainly before ``b``: a previous
-    one surely exists; when not, ``b`` may be the first). A null end of a range is unbounded.
+def previous_order(t: ir.Table) -> ir.Table:
+    """Per row ``b`` of ``t`` (as for :func:`previous_candidates`): ``prev_bound``, the latest
+    lowest day of the rows certainly before ``b`` (null: none), and ``prev_sure``, some row is
+    certainly before ``b``. Columns ``patient_id``, ``day``, ``prev_bound``, ``prev_sure``.
 
-    ``x`` lies certainly after a row ``y`` certainly before ``b`` exactly when its highest day
-    is below the latest lowest day of those rows (``bound``), so the candidates are the rows
-    that may lie before ``b`` with a highest day at or above ``bound``. ``bound`` comes from
-    one running maximum over the rows and the ``b``s sorted by day (a ``b`` sorted before the
-    rows whose highest day equals its lowest: 'certainly before' is strict). A row of exact day
-    before ``b`` is then a candidate only on day ``bound`` (one on a later day before ``b``
-    would be certainly before ``b`` and raise ``bound``): an equality join. Only rows of
-    uncertain day, and the exact rows inside an uncertain ``b``'s range, need a comparison
-    with the patient's other rows, so the cost stays linear when days are exact.
+    One running maximum over the rows and the ``b``s sorted by day (a ``b`` sorted before the
+    rows whose highest day equals its lowest: 'certainly before' is strict). Its own table so
+    that it can be stored once: :func:`previous_candidates` reads it four times.
     """
-    far = 10**9  # a null end of a range: unbounded
-    lo, hi = t.day_lo.fill_null(-far), t.day_hi.fill_null(far)
+    lo, hi = t.day_lo.fill_null(-_FAR), t.day_hi.fill_null(_FAR)
     rows_ = t.select(
         "patient_id", key=hi, kind=ibis.literal(1), lo=t.day_lo, b_day=ibis.null("int64")
     )
@@ -329,55 +322,73 @@ def previous_candidates(t: ir.Table) -> ir.Table:
     u = rows_.union(asks)
     w = ibis.cumulative_window(group_by=u.patient_id, order_by=[u.key, u.kind])
     u = u.mutate(bound=u.lo.max().over(w), n_before=u.kind.sum().over(w))
-    q = u.filter(u.kind == 0).select(
+    return u.filter(u.kind == 0).select(
         "patient_id", day="b_day", prev_bound="bound", prev_sure=u.n_before > 0
     )
-    # the candidate pairs (patient, b's day, x's day)
-    k = t.select(
-        "patient_id", "day", lo=lo, hi=hi, exact=t.day_lo.notnull() & (t.day_lo == t.day_hi)
-    )
-    kb = k.inner_join(q, ["patient_id", "day"])
-    kx = k.select(x_patient="patient_id", x_day="day", x_lo="lo", x_hi="hi", x_exact="exact")
-    exact_x = kx.filter(kx.x_exact)
-    at_bound = kb.inner_join(
-        exact_x, [kb.patient_id == exact_x.x_patient, kb.prev_bound == exact_x.x_lo]
-    )
-    ub = kb.filter(~kb.exact)
-    inside = ub.inner_join(
-        exact_x,
-        [
-            ub.patient_id == exact_x.x_patient,
-            exact_x.x_day != ub.day,
-            exact_x.x_lo >= ub.lo,
-            exact_x.x_lo < ub.hi,
-        ],
-    )
-    ux = kx.filter(~kx.x_exact)
-    uncertain = kb.inner_join(
-        ux,
-        [
-            kb.patient_id == ux.x_patient,
-            ux.x_day != kb.day,
-            ux.x_lo < kb.hi,  # x may lie before b
-            ux.x_hi >= kb.prev_bound.fill_null(-far),  # and not before one certainly before b
-        ],
-    )
-    pairs = ibis.union(
-        *(
-            p.select("patient_id", b_day="day", prev_day="x_day")
-            for p in (at_bound, inside, uncertain)
-        )
-    )
-    b = t.inner_join(q, ["patient_id", "day"]).drop("prev_bound")
-    b = b.left_join(pairs, [b.patient_id == pairs.patient_id, b.day == pairs.b_day])
-    b = b.drop("patient_id_right", "b_day")
+
+
+def previous_candidates(t: ir.Table, order: ir.Table | None = None) -> ir.Table:
+    """Every row ``b`` of ``t`` (one row per patient-day: ``patient_id``, ``day``, ``day_lo``,
+    ``day_hi`` and any other columns) with every row ``x`` of the same patient that could be the
+    one just before it: ``x`` may lie before ``b`` and no row lies certainly after ``x`` and
+    certainly before ``b``.
+
+    Columns: ``b``'s, ``x``'s prefixed ``prev_``, ``prev_in`` (a candidate: a row with
+    ``prev_in`` null, and ``x``'s columns null, is none; each ``b`` has one such row when it has
+    no candidate, and may have one beside candidates), ``prev_certain`` (``x`` certainly
+    before ``b``) and ``prev_sure`` (some row of ``t`` is certainly before ``b``: a previous
+    one surely exists; when not, ``b`` may be the first). A null end of a range is unbounded.
+
+    ``x`` lies certainly after a row ``y`` certainly before ``b`` exactly when its highest day
+    is below the latest lowest day of those rows (``bound``), so the candidates are the rows
+    that may lie before ``b`` with a highest day at or above ``bound``: ``order``, the
+    :func:`previous_order` of ``t`` (computed here when not given; the engine stores it once
+    for the MRC assessments, :func:`myotrack.criteria.prepare.prepared`). A row of exact day
+    before ``b`` is then a candidate only on day ``bound`` (one on a later day before ``b``
+    would be certainly before ``b`` and raise ``bound``): an equality join. Only rows of
+    uncertain day, and the exact rows inside an uncertain ``b``'s range, need a comparison
+    with the patient's other rows, so the cost stays linear when days are exact.
+    """
+    lo, hi = t.day_lo.fill_null(-_FAR), t.day_hi.fill_null(_FAR)
+    q = previous_order(t) if order is None else order
+    exact = t.day_lo.notnull() & (t.day_lo == t.day_hi)
+    kb = t.mutate(_lo=lo, _hi=hi, _exact=exact).inner_join(q, ["patient_id", "day"])
     x = t.select(
         prev_patient=t.patient_id,
         **{f"prev_{c}": t[c] for c in t.columns if c != "patient_id"},
         prev_in=ibis.literal(True),
+        _x_lo=lo,
+        _x_hi=hi,
+        _x_exact=exact,
     )
-    j = b.left_join(x, [b.patient_id == x.prev_patient, b.prev_day == x.prev_day])
-    j = j.drop("prev_patient", "prev_day_right")
+    exact_x = x.filter(x._x_exact)
+    # every b, with the exact row on day bound (none: a row with prev_in null)
+    at_bound = kb.left_join(
+        exact_x, [kb.patient_id == exact_x.prev_patient, kb.prev_bound == exact_x._x_lo]
+    )
+    ub = kb.filter(~kb._exact)
+    inside = ub.inner_join(
+        exact_x,
+        [
+            ub.patient_id == exact_x.prev_patient,
+            exact_x.prev_day != ub.day,
+            exact_x._x_lo >= ub._lo,
+            exact_x._x_lo < ub._hi,
+        ],
+    )
+    ux = x.filter(~x._x_exact)
+    uncertain = kb.inner_join(
+        ux,
+        [
+            kb.patient_id == ux.prev_patient,
+            ux.prev_day != kb.day,
+            ux._x_lo < kb._hi,  # x may lie before b
+            ux._x_hi >= kb.prev_bound.fill_null(-_FAR),  # and not before one certainly before b
+        ],
+    )
+    cols = [*t.columns, "prev_sure", *(c for c in x.columns if c.startswith("prev_"))]
+    cols.remove("prev_patient")
+    j = ibis.union(*(p.select(*cols) for p in (at_bound, inside, uncertain)))
     return j.mutate(prev_certain=known(j.prev_day_hi < j.day_lo))
 
 

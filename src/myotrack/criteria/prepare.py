@@ -31,7 +31,7 @@ import pandas as pd
 import pyarrow as pa
 
 from myotrack.criteria import anchors
-from myotrack.criteria.base import Context, Params
+from myotrack.criteria.base import Context, Params, previous_candidates, previous_order
 from myotrack.criteria.portable import pick_fields
 from myotrack.measures.grades import upper_bounds
 from myotrack.measures.mrc import MRC_SUM_MAX, REGIONS
@@ -299,7 +299,10 @@ def prepared(params: Params) -> dict[str, ir.Table]:
 
     ``assess``: the assessments; ``immuno``: each patient's anchor; ``latest``: each patient's
     last MRC sum, last CK (with ULN, bound and qualitative state: a CK written only 'normal'
-    counts) and last prednisone dose, and their days.
+    counts) and last prednisone dose, and their days; ``mrc_order`` and ``mrc_previous``: the
+    assessments with an MRC sum (:func:`mrc_assessments`) with every one that could be the
+    previous (:func:`myotrack.criteria.base.previous_order` and
+    :func:`~myotrack.criteria.base.previous_candidates`), read by relapse and refractory.
     """
     t = base_tables()
     visits, strength, treatments = t["visits"], t["strength"], t["treatments"]
@@ -381,7 +384,24 @@ def prepared(params: Params) -> dict[str, ir.Table]:
         largest=True,
     )
     latest = m.group_by("patient_id").aggregate(**mrc, **ck, **dose)
-    return {"assess": a, "immuno": immuno, "latest": latest}
+    # the MRC assessments that could be each one's previous (relapse and refractory): the order
+    # bounds stored first, as the candidates read them four times
+    mrcs = mrc_assessments(m)
+    order = previous_order(mrcs)
+    previous = previous_candidates(mrcs, ibis.table(order.schema(), name="mrc_order"))
+    return {
+        "assess": a,
+        "immuno": immuno,
+        "latest": latest,
+        "mrc_order": order,
+        "mrc_previous": previous,
+    }
+
+
+def mrc_assessments(assess: ir.Table) -> ir.Table:
+    """The assessments with an MRC sum (or grades bounding it): day, day range, sum range."""
+    a = assess.filter(assess.mrc_seen)
+    return a.select("patient_id", "day", "day_lo", "day_hi", "mrc_low", "mrc_high")
 
 
 def build_context(params: Params, derived: Mapping[str, ir.Table]) -> Context:
@@ -393,6 +413,7 @@ def build_context(params: Params, derived: Mapping[str, ir.Table]) -> Context:
     assess = ibis.table(derived["assess"].schema(), name="assess")
     immuno = ibis.table(derived["immuno"].schema(), name="immuno")
     latest = ibis.table(derived["latest"].schema(), name="latest")
+    previous = ibis.table(derived["mrc_previous"].schema(), name="mrc_previous")
     return Context(
         t["patients"],
         t["visits"],
@@ -402,5 +423,6 @@ def build_context(params: Params, derived: Mapping[str, ir.Table]) -> Context:
         assess,
         immuno,
         latest,
+        previous,
         params,
     )

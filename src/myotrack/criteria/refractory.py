@@ -63,7 +63,6 @@ from myotrack.criteria.base import (
     known,
     offset,
     order_open,
-    previous_candidates,
     refuted,
     span,
     text,
@@ -222,11 +221,9 @@ def build(ctx: Context) -> list[ir.Table]:
     pairs = gc.inner_join(sa, "patient_id")
 
     # worsenings: every MRC assessment against the previous one, and reported worsenings
-    # (the previous one: every MRC assessment that could be it, base.previous_candidates)
-    a = ctx.assess.filter(ctx.assess.mrc_seen)
-    pc = previous_candidates(
-        a.select("patient_id", "day", "day_lo", "day_hi", "mrc_low", "mrc_high")
-    )
+    # (the previous one: every MRC assessment that could be it, base.previous_candidates,
+    # stored once for relapse and refractory)
+    pc = ctx.mrc_previous
     drop = truth(
         pc.prev_mrc_low - pc.mrc_high >= p.refractory_mrc_drop,
         pc.prev_mrc_high - pc.mrc_low < p.refractory_mrc_drop,

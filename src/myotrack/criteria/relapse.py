@@ -70,7 +70,6 @@ from myotrack.criteria.base import (
     known,
     num,
     order_open,
-    previous_candidates,
     refuted,
     span,
     text,
@@ -125,16 +124,14 @@ def rows(ctx: Context) -> ir.Table:
 
 def _drops(ctx: Context) -> ir.Table:
     """Per assessment with an MRC sum: condition 3 (``c_drop``) against every assessment with an
-    MRC sum that could be the previous one (:func:`~myotrack.criteria.base.previous_candidates`;
-    before the anchor too). Known only when a previous one surely exists and every candidate
-    gives the same answer; ``prev_low``, ``prev_high``, ``prev_day``: the candidate of the latest
-    stored day (null: none), ``order_open`` / ``order_first`` / ``order_second``: the order
-    leaves the drop open (:func:`~myotrack.criteria.base.order_open`)."""
+    MRC sum that could be the previous one (``ctx.mrc_previous``, stored once for relapse and
+    refractory: :func:`~myotrack.criteria.base.previous_candidates`; before the anchor too).
+    Known only when a previous one surely exists and every candidate gives the same answer;
+    ``prev_low``, ``prev_high``, ``prev_day``: the candidate of the latest stored day (null:
+    none), ``order_open`` / ``order_first`` / ``order_second``: the order leaves the drop open
+    (:func:`~myotrack.criteria.base.order_open`)."""
     p = ctx.params
-    a = ctx.assess.filter(ctx.assess.mrc_seen)
-    pc = previous_candidates(
-        a.select("patient_id", "day", "day_lo", "day_hi", "mrc_low", "mrc_high")
-    )
+    pc = ctx.mrc_previous
     drop = truth(
         pc.prev_mrc_low - pc.mrc_high > p.relapse_mrc_drop,
         pc.prev_mrc_high - pc.mrc_low <= p.relapse_mrc_drop,
