@@ -199,6 +199,29 @@ def test_refractory_visit_doses_never_make_the_high_dose_month() -> None:
     assert r["refractory__reason"] == "no glucocorticoid course"
 
 
+def test_refractory_visit_doses_show_a_course_beside_a_drug_the_vocabulary_does_not_know() -> None:
+    """Prednisone 60 mg/day at the visit of day 0 shows a glucocorticoid course that the
+    treatment table does not hold; a course of 'study drug' (outside the vocabulary, from day
+    30) may be a glucocorticoid, but it may as well be a second agent, and then the course at
+    the visits is still unrecorded. An MRC drop on day 60, after MTX and more than a month into
+    that course, leaves refractory open on the course's dose and length: not evaluable, naming
+    the course, not 'no' on the study drug's start alone."""
+    ds = make(
+        [{"patient_id": "A", "weight_kg": 60}],
+        visits=[
+            {"patient_id": "A", "day": 0, "prednisone_mg_day": 60, "mrc_sum": 50},
+            {"patient_id": "A", "day": 60, "mrc_sum": 46},
+        ],
+        treatments=[
+            {"patient_id": "A", "drug": "MTX", "start_day": 0},
+            {"patient_id": "A", "drug": "study drug", "start_day": 30},
+        ],
+    )
+    r = evaluate(ds, criteria=["refractory"]).frame.iloc[0]
+    assert r["refractory"] == "not_evaluable"
+    assert r["refractory__reason"].startswith("needs the glucocorticoid course")
+
+
 def test_relapse_needs_ck_above_the_nadir_on_its_own() -> None:
     """004 Methods 1.4: CK above > 3x ULN but not above the patient's baseline is not a relapse."""
 
