@@ -600,6 +600,31 @@ def test_full_strength_ruled_out_by_one_weak_muscle() -> None:
     assert [r[c] for c in ids] == ["no", "no", "no"]
 
 
+def test_full_strength_open_names_the_range_the_grades_allow() -> None:
+    """All twelve MRC-sum muscle sides graded 4-5 (left and right written apart) allow a sum
+    of 48 to 60: full strength at 3 months is open, and the reason names that range, not the
+    exact score's convention for a range grade (its lower end, 48) as if it were the sum."""
+    strength = [
+        {"patient_id": "A", "day": 90, "muscle": m, "side": side, "grade": "4-5"}
+        for m in (
+            "shoulder_abductors",
+            "elbow_flexors",
+            "wrist_extensors",
+            "hip_flexors",
+            "knee_extensors",
+            "ankle_dorsiflexors",
+        )
+        for side in ("left", "right")
+    ]
+    ds = make([{"patient_id": "A"}], strength=strength, treatments=[PRED])
+    r = evaluate(ds, criteria=["full_strength_3m"]).frame.iloc[0]
+    assert r["full_strength_3m"] == "not_evaluable"
+    assert r["full_strength_3m__reason"] == (
+        "needs the MRC sum on day 90: the grades allow 48..60 (not every MRC-sum muscle graded,"
+        " or a range)"
+    )
+
+
 def test_complete_remission_is_judged_at_the_last_follow_up() -> None:
     """DOMAIN.md section 9 (issue 15): an MRC sum of 60 on day 300 does not stand for the last
     follow-up on day 400, where hip flexors and shoulder abductors were graded 1/5."""
@@ -1168,3 +1193,26 @@ def test_rtx_ck_fall_from_each_ck_that_may_be_the_last_before_rituximab() -> Non
     )
     r = evaluate(ds, criteria=["rtx_response"]).frame.iloc[0]
     assert r["rtx_response"] == "not_evaluable"
+
+
+def test_full_strength_last_reads_every_assessment_that_may_be_the_last() -> None:
+    """004 'full MRC-sum score at last follow up': the MRC sum of 35 was taken some day in
+    505..617, so the last one is it or the 60 of day 540: the order decides, and it is not
+    known (contract: Timing), as for complete remission at the last follow-up."""
+    visits = [
+        {"day": 0, "mrc_sum": 40},
+        {"day": 540, "mrc_sum": 60},
+        {"day": 561, "day_earliest": 505, "day_latest": 617, "mrc_sum": 35},
+    ]
+    r = _uncertain_order(visits, ["full_strength_last"])
+    assert r["full_strength_last"] == "not_evaluable"
+    assert r["full_strength_last__reason"] == (
+        "the order of the last MRC sums (day 540 and day 561) is uncertain: their day ranges"
+        " overlap"
+    )
+    # surely after day 540: the last one
+    r = _uncertain_order([*visits[:2], {**visits[2], "day_earliest": 545}], ["full_strength_last"])
+    assert r["full_strength_last"] == "no"
+    # a sum of 60 whichever is the last
+    r = _uncertain_order([*visits[:2], {**visits[2], "mrc_sum": 60}], ["full_strength_last"])
+    assert r["full_strength_last"] == "yes"
