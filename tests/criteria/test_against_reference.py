@@ -53,98 +53,14 @@ OPEN: dict[str, int] = {}
 OPEN_CASES: frozenset[tuple[str, str]] = frozenset()
 #: Possible reasons (templates, ``{}`` a value) the generated patients never reach, per
 #: criterion, with what keeps the generator from them.
-_KNOWN_DECIDES = "a known MRC sum always decides full strength: only a range is left open"
-_MRS_DECIDES = "an mRS is one recorded number, never a range: it always decides mRS 0-1"
-_ONE_VISIT = (
-    "SCHEDULE has one visit day in the 6- and 12-month windows (182, 365); a neighbouring day"
-    " (100, 270) reaches into one only with the widest range (+/- 40), at its edge: two"
-    " assessments that may each be the closest, with different values, are not drawn"
-)
-_INSIDE = (
-    "a range around day 365 (at most +/- 40) stays inside 365 +/- 45: only an anchor given as"
-    " a range puts the assessment possibly outside (the other form, reached)"
-)
-
-
-def _window(label: str, months: int, days: int) -> dict[str, str]:
-    at = f"{months} months ({days} +/- 45 days) after {{}} day {{}}"
-    return {
-        f"needs to know which of {{}} assessments is the closest to {at} ({{}}..{{}})"
-        f" (their days are ranges and their {label}s differ)": _ONE_VISIT,
-        f"needs to know which of {{}} assessments is the closest to {at}"
-        f" (their days are ranges and their {label}s differ)": _ONE_VISIT,
-    }
-
-
-def _surely(label: str) -> dict[str, str]:
-    return {
-        f"needs an {label} surely at 12 months (365 +/- 45 days) after {{}} day {{}}: the one on"
-        " day {} may fall outside (its day or the anchor's is a range)": _INSIDE
-    }
-
-
-def _allow(label: str, why: str) -> dict[str, str]:
-    tail = ": the grades allow {} (not every MRC-sum muscle graded, or a range)"
-    return {
-        f"needs the {label} on day {{}}{tail}": why,
-        f"needs the {label} on day {{}} ({{}}..{{}}){tail}": why,
-    }
-
-
 UNREACHED: dict[str, dict[str, str]] = {
-    "refractory": {
-        "needs what '{}' was (a drug the vocabulary does not know: it may be a glucocorticoid"
-        " or a second agent, methotrexate, azathioprine, mycophenolate, ivig)": (
-            "every drug the generator writes is in the vocabulary"
-        ),
-        "needs the days: a worsening may or may not lie 28 days after the glucocorticoid"
-        " start and after the second agent's start": (
-            "the generator's MRC drops are on day 90 or later (range at most 50..130) and its"
-            " reported worsenings on days -50, 120 or 380..420: none straddles day 28 after the"
-            " glucocorticoid start (0 or -2..2) or the second agent's start (at most day 40)"
-        ),
-        "needs the order of the MRC sums on day {} and day {} (their day ranges overlap): a drop"
-        " from the previous one is open": (
-            "named only when the order is the one open fact; in the generated patients an MRC"
-            " drop left open by the order always comes with an open fact named before it (the"
-            " dose, the length or the start of a course, an undated worsening)"
-        ),
-    },
-    "complete_remission": {
-        "the order of the last MRC sums (day {} and day {}) is uncertain: their day ranges"
-        " overlap": (
-            "the generated patients never have two MRC sums that may be the last on both sides"
-            " of 60 (only then does their order leave remission open)"
-        ),
-        "the order of the last CKs (day {} and day {}) is uncertain: their day ranges overlap": (
-            "the generated patients never have two CKs that may be the last on both sides of"
-            " 1.5x ULN (only then does their order leave remission open)"
-        ),
-    },
     "definite_response": {
         "the last prednisone doses do not decide the taper": (
-            "needs candidate last doses on both sides of 10 mg/day at uncertain days after the"
-            " strength follow-up; the generator's visits after day 45 are 10 days apart at the"
-            " closest (90, 100), and no such pair was drawn"
+            "needs a strength follow-up +2 grades after an escalation therapy, with grades"
+            " before it, a dose below 10 mg/day at it and a blood test whose day range starts"
+            " at it with a raised dose (the unscheduled blood test, cohorts.unscheduled): each"
+            " part is drawn, all of them together in none of the 20,000"
         ),
-    },
-    "favourable_recovery_6m": {**_window("mRS", 6, 183), **_allow("mRS", _MRS_DECIDES)},
-    "favourable_recovery_12m": {
-        **_surely("mRS"),
-        **_window("mRS", 12, 365),
-        **_allow("mRS", _MRS_DECIDES),
-    },
-    "full_strength_3m": {
-        "needs the MRC sum on day {}: the grades allow {} (not every MRC-sum muscle graded, or"
-        " a range)": _KNOWN_DECIDES,
-        "needs the MRC sum on day {} ({}..{}): the grades allow {} (not every MRC-sum muscle"
-        " graded, or a range)": _KNOWN_DECIDES,
-    },
-    "full_strength_6m": {**_window("MRC sum", 6, 183), **_allow("MRC sum", _KNOWN_DECIDES)},
-    "full_strength_12m": {
-        **_surely("MRC sum"),
-        **_window("MRC sum", 12, 365),
-        **_allow("MRC sum", _KNOWN_DECIDES),
     },
 }
 

@@ -199,6 +199,29 @@ def test_refractory_visit_doses_never_make_the_high_dose_month() -> None:
     assert r["refractory__reason"] == "no glucocorticoid course"
 
 
+def test_refractory_visit_doses_show_a_course_beside_a_drug_the_vocabulary_does_not_know() -> None:
+    """Prednisone 60 mg/day at the visit of day 0 shows a glucocorticoid course that the
+    treatment table does not hold; a course of 'study drug' (outside the vocabulary, from day
+    30) may be a glucocorticoid, but it may as well be a second agent, and then the course at
+    the visits is still unrecorded. An MRC drop on day 60, after MTX and more than a month into
+    that course, leaves refractory open on the course's dose and length: not evaluable, naming
+    the course, not 'no' on the study drug's start alone."""
+    ds = make(
+        [{"patient_id": "A", "weight_kg": 60}],
+        visits=[
+            {"patient_id": "A", "day": 0, "prednisone_mg_day": 60, "mrc_sum": 50},
+            {"patient_id": "A", "day": 60, "mrc_sum": 46},
+        ],
+        treatments=[
+            {"patient_id": "A", "drug": "MTX", "start_day": 0},
+            {"patient_id": "A", "drug": "study drug", "start_day": 30},
+        ],
+    )
+    r = evaluate(ds, criteria=["refractory"]).frame.iloc[0]
+    assert r["refractory"] == "not_evaluable"
+    assert r["refractory__reason"].startswith("needs the glucocorticoid course")
+
+
 def test_relapse_needs_ck_above_the_nadir_on_its_own() -> None:
     """004 Methods 1.4: CK above > 3x ULN but not above the patient's baseline is not a relapse."""
 
@@ -575,6 +598,31 @@ def test_full_strength_ruled_out_by_one_weak_muscle() -> None:
     ids = ["full_strength_6m", "full_strength_last", "complete_remission"]
     r = evaluate(ds, criteria=ids).frame.iloc[0]
     assert [r[c] for c in ids] == ["no", "no", "no"]
+
+
+def test_full_strength_open_names_the_range_the_grades_allow() -> None:
+    """All twelve MRC-sum muscle sides graded 4-5 (left and right written apart) allow a sum
+    of 48 to 60: full strength at 3 months is open, and the reason names that range, not the
+    exact score's convention for a range grade (its lower end, 48) as if it were the sum."""
+    strength = [
+        {"patient_id": "A", "day": 90, "muscle": m, "side": side, "grade": "4-5"}
+        for m in (
+            "shoulder_abductors",
+            "elbow_flexors",
+            "wrist_extensors",
+            "hip_flexors",
+            "knee_extensors",
+            "ankle_dorsiflexors",
+        )
+        for side in ("left", "right")
+    ]
+    ds = make([{"patient_id": "A"}], strength=strength, treatments=[PRED])
+    r = evaluate(ds, criteria=["full_strength_3m"]).frame.iloc[0]
+    assert r["full_strength_3m"] == "not_evaluable"
+    assert r["full_strength_3m__reason"] == (
+        "needs the MRC sum on day 90: the grades allow 48..60 (not every MRC-sum muscle graded,"
+        " or a range)"
+    )
 
 
 def test_complete_remission_is_judged_at_the_last_follow_up() -> None:
@@ -1145,3 +1193,26 @@ def test_rtx_ck_fall_from_each_ck_that_may_be_the_last_before_rituximab() -> Non
     )
     r = evaluate(ds, criteria=["rtx_response"]).frame.iloc[0]
     assert r["rtx_response"] == "not_evaluable"
+
+
+def test_full_strength_last_reads_every_assessment_that_may_be_the_last() -> None:
+    """004 'full MRC-sum score at last follow up': the MRC sum of 35 was taken some day in
+    505..617, so the last one is it or the 60 of day 540: the order decides, and it is not
+    known (contract: Timing), as for complete remission at the last follow-up."""
+    visits = [
+        {"day": 0, "mrc_sum": 40},
+        {"day": 540, "mrc_sum": 60},
+        {"day": 561, "day_earliest": 505, "day_latest": 617, "mrc_sum": 35},
+    ]
+    r = _uncertain_order(visits, ["full_strength_last"])
+    assert r["full_strength_last"] == "not_evaluable"
+    assert r["full_strength_last__reason"] == (
+        "the order of the last MRC sums (day 540 and day 561) is uncertain: their day ranges"
+        " overlap"
+    )
+    # surely after day 540: the last one
+    r = _uncertain_order([*visits[:2], {**visits[2], "day_earliest": 545}], ["full_strength_last"])
+    assert r["full_strength_last"] == "no"
+    # a sum of 60 whichever is the last
+    r = _uncertain_order([*visits[:2], {**visits[2], "mrc_sum": 60}], ["full_strength_last"])
+    assert r["full_strength_last"] == "yes"

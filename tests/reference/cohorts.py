@@ -7,8 +7,10 @@ missing ULNs (some sites give theirs in ``reference_ranges``, some not at all), 
 as a number or only through per-muscle grades, grade ranges (``4-5``), regions (``all limbs``,
 ``proximal upper limb``), side both / one side / unstated, uncertain days (``150..200``,
 ``~182``, ``6 months``), glucocorticoid doses per kg, in mg or without a per-day unit, second
-agents with and without a start day, rituximab and other escalation therapies, and reported
-relapses with and without a day and a type.
+agents with and without a start day, rituximab and other escalation therapies, courses named
+outside the drug vocabulary (``study drug``), unscheduled assessments a few days after a
+scheduled one (a flare, a blood test) whose days may overlap it, and reported relapses and
+worsenings with and without a day and a type.
 
 Everything is written as text, as a CSV would hold it, and validated by
 :meth:`myotrack.tables.Dataset.from_frames`.
@@ -23,6 +25,7 @@ import pandas as pd
 from hypothesis import strategies as st
 
 from myotrack.tables import Dataset
+from myotrack.tables.timing import parse_day
 
 Rows = dict[str, list[dict[str, str]]]
 
@@ -45,6 +48,11 @@ MRC_MUSCLES = (
     "ankle_dorsiflexors",
 )
 COURSES = ("improve", "improve", "fast", "stable", "worsen", "relapse")
+#: Treatments as charts name them without a drug: kept as written, class unknown.
+UNNAMED_DRUGS = ("immunosuppressant", "study drug", "Chinese herbal medicine")
+#: An unscheduled assessment after a scheduled one: days later, and how much more active.
+UNSCHEDULED_GAPS = (7, 14, 21)
+FLARE = 0.4
 
 
 def _level(course: str, day: int) -> float:
@@ -82,6 +90,8 @@ def day_text(draw: st.DrawFn, day: int) -> str:
     if form == "approx" and day > 20:
         return f"~{day}"
     if form == "months" and day in (90, 182, 270, 365, 540):
+        if day == 365 and draw(st.booleans()):
+            return "1 year"  # 'at 1 year': half a year either side (contract: Timing)
         return f"{round(day / 30.44)} months"
     return str(day)
 
@@ -143,7 +153,9 @@ def strength_rows(draw: st.DrawFn, pid: str, day: str, level: float) -> list[dic
         ]
     if mode == "range":
         lo = max(whole - 1, 0)
-        return [row(m, "both", f"{lo}-{whole}" if lo < whole else str(whole)) for m in MRC_MUSCLES]
+        grade = f"{lo}-{whole}" if lo < whole else str(whole)
+        sides = draw(_one_of((("both",), ("both",), ("left", "right"))))
+        return [row(m, side, grade) for m in MRC_MUSCLES for side in sides]
     if mode == "partial":
         return [
             row("shoulder_abductors", "left", str(whole)),
@@ -208,7 +220,32 @@ def treatment_rows(draw: st.DrawFn, pid: str) -> tuple[list[dict[str, str]], dic
         course("HiCy", draw(_one_of(("100", "95..105"))), "", "50", "mg/kg")
     if draw(chance(2)):
         course("atorvastatin", "-300")
+    if draw(chance(1)):  # written as the chart says it: no drug the vocabulary knows
+        course(draw(_one_of(UNNAMED_DRUGS)), draw(_one_of(("7", "30", ""))))
     return rows, info
+
+
+@st.composite
+def unscheduled(
+    draw: st.DrawFn, course: str, after: list[int], plan: list[tuple[int, float, str, str]]
+) -> tuple[int, float, str, str]:
+    """An assessment a few days after a scheduled one (``after``, the last one most often): a
+    flare seen between visits (more active: weaker, CK up, the dose raised) or a blood test (CK
+    and dose only, the activity as on its day or up), its day written exactly, about (``~196``)
+    or as the weeks after the visit (``182..210``). Kind 'none' when there is no scheduled visit
+    after treatment or the day is taken."""
+    if not after:
+        return (0, 0.0, "", "none")
+    base = draw(_one_of((after[-1], *after)))  # the last visit most often
+    gap = draw(_one_of(UNSCHEDULED_GAPS))
+    kind = draw(_one_of(("flare", "lab")))
+    day = base + gap
+    when = draw(_one_of((str(day), f"~{day}", f"{base}..{base + 2 * gap}")))
+    taken = {parse_day(w).day for _, _, w, _ in plan}
+    if parse_day(when).day in taken:
+        return (0, 0.0, "", "none")
+    bump = FLARE if kind == "flare" or draw(st.booleans()) else 0.0
+    return (day, min(1.0, _level(course, day) + bump), when, kind)
 
 
 @st.composite
@@ -227,16 +264,25 @@ def patient_rows(draw: st.DrawFn, pid: str) -> Rows:
     schedule = sorted(days)
     core_complete = draw(st.booleans())
     style = draw(_one_of(("sum", "rows", "mixed")))
+    # (day, activity, day as written, what was assessed)
+    plan = [(d, _level(course, d), draw(day_text(d)), "scheduled") for d in schedule]
+    if draw(chance(3)):
+        plan.append(draw(unscheduled(course, [d for d in schedule if d >= 45], plan)))
     visits: list[dict[str, str]] = []
     strength: list[dict[str, str]] = []
-    for d in schedule:
-        level = _level(course, d)
-        when = draw(day_text(d))
+    for d, level, when, seen in plan:
+        if seen == "none":
+            continue
         ck, uln = draw(ck_text(level))
         visit = {"patient_id": pid, "day": when, "ck": ck, "ck_uln": uln}
+        if seen == "lab":  # a blood test between visits: the CK and the dose then
+            if draw(chance(8)):
+                visit["prednisone_mg_day"] = "5" if level < 0.3 else "20"
+            visits.append(visit)
+            continue
         how = style if style != "mixed" else draw(_one_of(("sum", "rows", "none")))
         mrc = 60 - round(30 * max(0.0, level - 0.05))
-        if course == "relapse" and d >= 365:
+        if course == "relapse" and d >= 365 and seen == "scheduled":
             mrc = 40
         if course == "worsen":
             mrc -= max(0, d) // 90  # slowly weaker on treatment
@@ -266,7 +312,7 @@ def patient_rows(draw: st.DrawFn, pid: str) -> Rows:
     if course in ("relapse", "worsen") or draw(chance(2)):
         kind = draw(_one_of(("relapse_reported", "relapse_reported", "worsening", "none")))
         if kind != "none":
-            day = draw(_one_of(("400", "", "380..420", "120", "-50")))
+            day = draw(_one_of(("400", "", "380..420", "120", "-50", "1 month", "~30")))
             rtype = draw(_one_of(("clinical", "", "biochemical", "both")))
             events.append(
                 {

@@ -11,8 +11,10 @@ every three months). No such assessment: not evaluable.
 
 Full strength reads every assessment that says something about the MRC sum: a recorded sum,
 or grades of the MRC-sum muscles. One muscle graded below 5 rules out a sum of 60 ('no') even
-when other muscles were not graded; a range that still allows 60 and less is not evaluable
-(DOMAIN.md section 9).
+when other muscles were not graded; a range that still allows 60 and less is not evaluable,
+and the reason names that range (DOMAIN.md section 9). A recorded mRS always decides 0-1.
+At the last follow-up, with day ranges, every assessment that could be the last one is read
+(contract: Timing), as for complete remission.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import ibis
 import ibis.expr.types as ir
 
 from myotrack.criteria.base import NE, NO, YES, Context, Criterion, num, text, truth, verdict
-from myotrack.criteria.timepoints import ROW_FIELDS, closest
+from myotrack.criteria.timepoints import ROW_FIELDS, at_last, closest
 from myotrack.measures.mrs import favourable
 
 _CITE = "004 (Termglinchan 2024) Methods 1.4, Table 1"
@@ -146,13 +148,22 @@ def _timepoint(
                 + anchor
                 + f" (their days are ranges and their {label}s differ)",
             ),
-            (
-                condition.isnull(),
-                ibis.literal(f"needs the {label} on day ")
-                + when
-                + ": the grades allow "
-                + shown_text
-                + " (not every MRC-sum muscle graded, or a range)",
+            # one assessment that leaves it open: only grades do (a recorded mRS decides)
+            *(
+                []
+                if value == "mrs"
+                else [
+                    (
+                        condition.isnull(),
+                        ibis.literal(f"needs the {label} on day ")
+                        + when
+                        + ": the grades allow "
+                        + num(row["mrc_low"])
+                        + ".."
+                        + num(row["mrc_high"])
+                        + " (not every MRC-sum muscle graded, or a range)",
+                    )
+                ]
             ),
             else_=ibis.literal(""),
         ),
@@ -196,9 +207,21 @@ def _timepoints(ctx: Context, points: dict[str, tuple[str, float]]) -> ir.Table:
 
 
 def _last(ctx: Context) -> ir.Table:
-    last = ctx.latest.filter(ctx.latest.mrc_day.notnull())
+    """Full strength at the last assessment that says something about the MRC sum: with day
+    ranges (contract: Timing), at every one that could be the last (:func:`at_last`)."""
+    a = ctx.assess.filter(ctx.assess.mrc_seen)
+    full = at_last(a.select("patient_id", "day", "day_lo", "day_hi", "mrc_full"), a.mrc_full, "m")
+    last = ctx.latest.filter(ctx.latest.mrc_day.notnull()).inner_join(full, "patient_id")
     last = last.select(
-        "patient_id", day="mrc_day", mrc="last_mrc", full="last_mrc_full", high="last_mrc_high"
+        "patient_id",
+        day="mrc_day",
+        mrc="last_mrc",
+        high="last_mrc_high",
+        full="m_ok",
+        order=(last.m_n > 1) & last.m_open,
+        first="m_first",
+        second="m_second",
+        open_day="m_unknown",
     )
     last = last.select(
         "patient_id",
@@ -217,6 +240,10 @@ def _last(ctx: Context) -> ir.Table:
             ibis.literal(": MRC sum at most ") + num(last.high),
         ),
         undecided=last.full.isnull(),
+        order=last.order,
+        first=last.first,
+        second=last.second,
+        open_day=last.open_day,
     )
     j = (
         ctx.patients.select("patient_id")
@@ -231,12 +258,20 @@ def _last(ctx: Context) -> ir.Table:
                 ibis.literal("no MRC sum recorded (nor any MRC-sum muscle graded)"),
             ),
             (
+                j.undecided & j.order,
+                ibis.literal("the order of the last MRC sums (day ")
+                + text(j.first)
+                + " and day "
+                + text(j.second)
+                + ") is uncertain: their day ranges overlap",
+            ),
+            (
                 j.undecided,
                 ibis.literal("the last MRC grades (day ")
-                + text(j.full_strength_last__day)
+                + text(j.open_day)
                 + ") allow a sum of 60 and less",
             ),
             else_=ibis.literal(""),
         ),
     )
-    return j.drop("undecided")
+    return j.drop("undecided", "order", "first", "second", "open_day")

@@ -24,7 +24,8 @@ and the worsenings, each true, false or unknown (:mod:`myotrack.criteria.base`):
   A visit's prednisone dose with no glucocorticoid course in the treatment table shows a course
   that was given but not recorded (started on or before that visit, dose and length unknown):
   the treatment table is then not the complete list, and 'no glucocorticoid course' is not a
-  fact of the record.
+  fact of the record. A course of a drug the vocabulary does not know does not stand for that
+  course: it may be a second agent.
   A course of a drug the vocabulary does not know ('immunotherapy', a name kept with a warning)
   may be either: it counts as a glucocorticoid and as a second agent whose dose and kind are
   unknown, so it never makes 'yes' and never lets 'no glucocorticoid course' stand.
@@ -185,9 +186,10 @@ def build(ctx: Context) -> list[ir.Table]:
         )
     )
     # a prednisone dose at a visit of a patient with no glucocorticoid course: a course was
-    # given but not recorded, started on or before that visit, its dose and length unknown
+    # given but not recorded, started on or before that visit, its dose and length unknown (a
+    # drug the vocabulary does not know may be a second agent: it does not stand for it)
     a = ctx.assess.filter(ctx.assess.prednisone_mg_day > 0)
-    a = a.anti_join(gc, "patient_id")
+    a = a.anti_join(gc.filter(~gc.unnamed), "patient_id")
     dosed = a.group_by("patient_id").aggregate(c_hi=a.day_hi.min())
     gc = gc.union(
         dosed.select(

@@ -9,7 +9,7 @@ says anything about the MRC sum (a recorded sum or MRC-sum muscle grades: one mu
 rules out 60), the last CK, and the ``relapse`` criterion over the whole follow-up (a relapse
 makes it 'no'). An earlier MRC sum of 60 does not stand for a later, weaker assessment. With day ranges (contract:
 Timing) every assessment that could be the last one is read, and the condition is known when
-all of them say the same (:func:`~myotrack.criteria.base.last_candidates`).
+all of them say the same (:func:`~myotrack.criteria.timepoints.at_last`).
 yes: all three hold; no: any one fails; not evaluable: none fails and one is unknown
 (:func:`~myotrack.criteria.base.all3`, :func:`~myotrack.criteria.base.verdict`).
 """
@@ -25,16 +25,14 @@ from myotrack.criteria.base import (
     YES,
     Context,
     Criterion,
-    agreed,
     all3,
-    last_candidates,
     num,
     text,
     truth,
     verdict,
 )
 from myotrack.criteria.portable import rounded
-from myotrack.criteria.timepoints import ck_within
+from myotrack.criteria.timepoints import at_last, ck_within
 from myotrack.measures.enzymes import ck_x_uln
 
 CRITERIA = (
@@ -49,36 +47,19 @@ CRITERIA = (
 )
 
 
-def _at_last(t: ir.Table, condition: ir.BooleanValue, name: str) -> ir.Table:
-    """Per patient with a row in ``t``: ``condition`` (a column of ``t``) at the last row, known
-    when every row that could be the last one (:func:`~myotrack.criteria.base.last_candidates`)
-    says the same; ``<name>_n``: how many could be, ``<name>_first`` / ``<name>_second``: the
-    first and last day among them."""
-    c = last_candidates(t.mutate(cond=condition))
-    return c.group_by("patient_id").aggregate(
-        **{
-            f"{name}_ok": agreed(c.cond),
-            f"{name}_n": c.count(),
-            f"{name}_open": (c.cond.isnull().ifelse(1, 0).sum() == 0),
-            f"{name}_first": c.day.min(),
-            f"{name}_second": c.day.max(),
-        }
-    )
-
-
 def build(ctx: Context, relapse: ir.Table) -> list[ir.Table]:
     p = ctx.params
     a = ctx.assess
     has_ck = a.ck.notnull() | (a.ck_state.fill_null("") != "")
     spans = ("patient_id", "day", "day_lo", "day_hi")
     mrcs = a.filter(a.mrc_seen).select(*spans, "mrc_full")
-    mrc_last = _at_last(mrcs, mrcs.mrc_full, "mrc")
+    mrc_last = at_last(mrcs, mrcs.mrc_full, "mrc")
     # the last CK: a number needs its ULN; 'normal' (below 1 x ULN) needs none
     cks = a.filter(has_ck).select(*spans, "ck", "ck_uln", "ck_bound", "ck_state")
     below = ck_within(
         cks.ck, cks.ck_uln, cks.ck_bound, p.remission_ck_multiple, strict=True, state=cks.ck_state
     )
-    ck_last = _at_last(cks, below, "ck")
+    ck_last = at_last(cks, below, "ck")
     j = ctx.patients.select("patient_id")
     for t in (ctx.latest, mrc_last, ck_last, relapse.select("patient_id", "relapse")):
         j = j.left_join(t, "patient_id").select(~ibis.selectors.matches("_right$"))

@@ -9,7 +9,17 @@ import ibis.expr.types as ir
 
 from myotrack.criteria import anchors
 from myotrack.criteria.anchors import anchor_span
-from myotrack.criteria.base import Context, Span, distance, known, offset, refuted, within3
+from myotrack.criteria.base import (
+    Context,
+    Span,
+    agreed,
+    distance,
+    known,
+    last_candidates,
+    offset,
+    refuted,
+    within3,
+)
 from myotrack.criteria.portable import pick_fields
 from myotrack.measures.bounds import compare_expr
 
@@ -97,6 +107,25 @@ def closest(
             f"{name}_false": out.n_false.fill_null(0),
             **{f"{name}_row_{k}": out[f"row_{k}"] for k in ROW_FIELDS},
         },
+    )
+
+
+def at_last(t: ir.Table, condition: ir.BooleanValue, name: str) -> ir.Table:
+    """Per patient with a row in ``t``: ``condition`` (a column of ``t``) at the last row, known
+    when every row that could be the last one (:func:`~myotrack.criteria.base.last_candidates`)
+    says the same; ``<name>_n``: how many could be, ``<name>_open``: none of them leaves the
+    condition unknown (only their order does), ``<name>_first`` / ``<name>_second``: the first
+    and last day among them, ``<name>_unknown``: the last day among those that leave it unknown."""
+    c = last_candidates(t.mutate(cond=condition))
+    return c.group_by("patient_id").aggregate(
+        **{
+            f"{name}_ok": agreed(c.cond),
+            f"{name}_n": c.count(),
+            f"{name}_open": (c.cond.isnull().ifelse(1, 0).sum() == 0),
+            f"{name}_first": c.day.min(),
+            f"{name}_second": c.day.max(),
+            f"{name}_unknown": c.day.max(where=c.cond.isnull()),
+        }
     )
 
 
