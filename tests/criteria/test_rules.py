@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from myotrack.criteria import Params, evaluate
+from myotrack.measures.mrc import MRC_SUM_MUSCLES
 from tests.conftest import make
 
 PRED = {"patient_id": "A", "drug": "prednisone", "start_day": 0, "dose": 60, "dose_unit": "mg"}
@@ -606,14 +607,7 @@ def test_full_strength_open_names_the_range_the_grades_allow() -> None:
     exact score's convention for a range grade (its lower end, 48) as if it were the sum."""
     strength = [
         {"patient_id": "A", "day": 90, "muscle": m, "side": side, "grade": "4-5"}
-        for m in (
-            "shoulder_abductors",
-            "elbow_flexors",
-            "wrist_extensors",
-            "hip_flexors",
-            "knee_extensors",
-            "ankle_dorsiflexors",
-        )
+        for m in MRC_SUM_MUSCLES
         for side in ("left", "right")
     ]
     ds = make([{"patient_id": "A"}], strength=strength, treatments=[PRED])

@@ -289,7 +289,6 @@ def within3(s: Span, lo: float, hi: float) -> ir.BooleanValue:
 
 
 # --- the previous and the last assessment when days are ranges --------------------------------
-
 #
 # Seed 004 judges an MRC sum drop 'from previous assessment'; complete remission is read at the
 # last follow-up. With day ranges (contract: Timing) the order of two assessments whose ranges
