@@ -101,7 +101,7 @@ def test_from_a_dataset_with_the_relapse_criterion() -> None:
 
 
 def test_relapse_free_time_starts_at_the_criterion_anchor() -> None:
-    """Issue 15: with Params(anchor='rituximab') the relapse criterion counts relapses only after
+    """With Params(anchor='rituximab') the relapse criterion counts relapses only after
     rituximab (day 100), so the time starts there, not at prednisone (day 0): the 100 days
     before it would be immortal time. Relapse at day 220 -> 120 days; censored day 400 -> 300."""
     from myotrack.criteria import Params

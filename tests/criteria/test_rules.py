@@ -567,7 +567,7 @@ def test_rtx_lowest_ck_named_is_the_first_of_equal_ones() -> None:
 
 
 def test_definite_response_no_strength_and_early_dose_is_not_evaluable() -> None:
-    """DOMAIN.md section 9 (issue 15): no grades after the therapy and 60 mg/day three days in
+    """DOMAIN.md section 9: no grades after the therapy and 60 mg/day three days in
     is not evaluable, not 'non-responder': the taper is judged at follow-up."""
     ds = make(
         [{"patient_id": "A"}],
@@ -587,7 +587,7 @@ def _weak_grades(day: int) -> list[dict[str, object]]:
 
 
 def test_full_strength_ruled_out_by_one_weak_muscle() -> None:
-    """DOMAIN.md section 9 (issue 15): grades 1/5 in shoulder abductors and hip flexors rule out
+    """DOMAIN.md section 9: grades 1/5 in shoulder abductors and hip flexors rule out
     an MRC sum of 60 though the other muscles were not graded: full strength and complete
     remission are 'no', not 'not evaluable'."""
     ds = make(
@@ -620,7 +620,7 @@ def test_full_strength_open_names_the_range_the_grades_allow() -> None:
 
 
 def test_complete_remission_is_judged_at_the_last_follow_up() -> None:
-    """DOMAIN.md section 9 (issue 15): an MRC sum of 60 on day 300 does not stand for the last
+    """DOMAIN.md section 9: an MRC sum of 60 on day 300 does not stand for the last
     follow-up on day 400, where hip flexors and shoulder abductors were graded 1/5."""
     ds = make(
         [{"patient_id": "A"}],
@@ -649,7 +649,7 @@ def test_complete_remission_is_judged_at_the_last_follow_up() -> None:
 def test_reported_relapse_undated_counts_biochemical_does_not(
     day: int | None, relapse_type: str | None, relapse: str, remission: str
 ) -> None:
-    """DOMAIN.md section 9 (issue 15): a reported relapse without a day is still a relapse during
+    """DOMAIN.md section 9: a reported relapse without a day is still a relapse during
     follow-up (first day unknown); a purely biochemical one does not meet 004."""
     ds = make(
         [{"patient_id": "A"}],
@@ -676,7 +676,7 @@ def test_reported_relapse_undated_counts_biochemical_does_not(
 @pytest.mark.parametrize(
     "course",
     [
-        # 'corticosteroids 1 mg/kg' (issue 15, dang2025 P1): an unnamed glucocorticoid
+        # 'corticosteroids 1 mg/kg' (dang2025 P1): an unnamed glucocorticoid
         {"drug": "glucocorticoid", "dose": 1, "dose_unit": "mg/kg", "dose_per": "day"},
         {"drug": "prednisone", "dose": 1, "dose_unit": "mg/kg", "schedule": "daily (1 mg/kg/day)"},
     ],
@@ -684,7 +684,7 @@ def test_reported_relapse_undated_counts_biochemical_does_not(
 def test_refractory_reads_unnamed_and_written_out_daily_glucocorticoids(
     course: dict[str, object],
 ) -> None:
-    """001 Methods, DOMAIN.md section 9 (issue 15): a glucocorticoid without a drug name is
+    """001 Methods, DOMAIN.md section 9: a glucocorticoid without a drug name is
     prednisone-equivalent at the stated dose, a schedule 'daily (1 mg/kg/day)' is daily, and a
     dose per kg needs no body weight."""
     ds = make(
@@ -737,7 +737,7 @@ def test_refractory_second_agents_are_a_parameter() -> None:
 
 
 def test_qualitative_normal_ck_counts() -> None:
-    """DOMAIN.md section 9 (issue 15): 'CK normal' means at or below the ULN without a number:
+    """DOMAIN.md section 9: 'CK normal' means at or below the ULN without a number:
     CK normalised on that day, and complete remission's CK condition holds."""
     ds = make(
         [{"patient_id": "A"}],
@@ -764,7 +764,7 @@ def test_qualitative_normal_ck_counts() -> None:
     ],
 )
 def test_rtx_response_honours_ck_bounds(before: object, after: object, expected: str) -> None:
-    """001 Table 4 footnote b, DOMAIN.md section 9 (issue 15): a 10-fold CK fall is decided only
+    """001 Table 4 footnote b, DOMAIN.md section 9: a 10-fold CK fall is decided only
     when the written bounds decide it."""
     ds = make(
         [{"patient_id": "A"}],
@@ -1210,3 +1210,42 @@ def test_full_strength_last_reads_every_assessment_that_may_be_the_last() -> Non
     # a sum of 60 whichever is the last
     r = _uncertain_order([*visits[:2], {**visits[2], "mrc_sum": 60}], ["full_strength_last"])
     assert r["full_strength_last"] == "yes"
+
+
+def test_complete_remission_names_the_last_assessment_that_leaves_it_open() -> None:
+    """004 Methods 1.4, complete remission at the last follow-up: the MRC sum of 60 was taken
+    some day in 505..617 and the grades of day 540 (every MRC-sum muscle side 4-5) allow 48..60,
+    so either may be the last. The one that leaves remission open is day 540's grades, not the
+    latest stored day (561); likewise the CK of day 540 without a ULN, not day 561's."""
+    strength = [
+        {"patient_id": "A", "day": 540, "muscle": m, "side": side, "grade": "4-5"}
+        for m in MRC_SUM_MUSCLES
+        for side in ("left", "right")
+    ]
+    visits = [
+        {"patient_id": "A", "day": 0, "ck": 5000, "ck_uln": 200, "mrc_sum": 40},
+        {"patient_id": "A", "day": 540, "ck": 150},
+        {
+            "patient_id": "A",
+            "day": 561,
+            "day_earliest": 505,
+            "day_latest": 617,
+            "ck": 100,
+            "ck_uln": 200,
+            "mrc_sum": 60,
+        },
+    ]
+    ds = make([{"patient_id": "A"}], visits=visits, strength=strength, treatments=[PRED])
+    r = evaluate(ds, criteria=["complete_remission"]).frame.iloc[0]
+    assert r["complete_remission"] == "not_evaluable"
+    assert r["complete_remission__reason"] == (
+        "the last MRC grades (day 540) allow a sum of 60 and less"
+    )
+    # the grades decided (5/5 everywhere): the CK of day 540 without a ULN is the open one
+    full = [{**s, "grade": "5"} for s in strength]
+    ds = make([{"patient_id": "A"}], visits=visits, strength=full, treatments=[PRED])
+    r = evaluate(ds, criteria=["complete_remission"]).frame.iloc[0]
+    assert r["complete_remission"] == "not_evaluable"
+    assert r["complete_remission__reason"] == (
+        "the last CK (day 540) has no ULN (reference range), or its bound leaves it open"
+    )

@@ -1,4 +1,4 @@
-"""The corrections of the evidence audit (issue 17), each against the seed text it comes from.
+"""The corrections of the evidence audit, each against the seed text it comes from.
 
 Seed files (../shared/seeds/): 000_80350b79465dbaee.txt (Perera 2024), 001_671bdba78517435d.txt,
 002_9b96058124cb16f6.txt (Mecoli 2017), 003_a2cd6499b7611149.txt (Pinheiro 2022),

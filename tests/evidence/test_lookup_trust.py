@@ -1,4 +1,4 @@
-"""The lookup a clinician can trust (issue 17): a therapy that worked is not a failure, the parts
+"""The lookup a clinician can trust: a therapy that worked is not a failure, the parts
 of a procedure are not next therapies, an unnamed steroid is a steroid, courses given together
 are not 'next', and every count carries its exact interval."""
 

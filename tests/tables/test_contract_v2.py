@@ -358,7 +358,7 @@ def test_concat_refuses_a_patient_twice(tmp_path: Path) -> None:
         Dataset.concat([ds, ds])
 
 
-# --- the forms issue 14 found rejected, by name -------------------------------------------
+# --- forms of published records that were once rejected, by name ----------------------
 
 
 @pytest.mark.parametrize(

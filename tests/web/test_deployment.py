@@ -53,7 +53,7 @@ def test_a_form_post_with_an_https_origin_works_behind_the_proxy(
 def test_without_the_proxy_setting_an_https_origin_is_refused(
     users: dict[str, Any], password: str, settings: Any
 ) -> None:
-    """What issue 16 saw: behind a TLS proxy every form post failed CSRF verification."""
+    """Behind a TLS proxy every form post failed CSRF verification."""
     settings.SECURE_PROXY_SSL_HEADER = None
     client = Client(enforce_csrf_checks=True)
     response = csrf_login(client, password, HTTP_ORIGIN="https://testserver", **PROXY)

@@ -1,6 +1,6 @@
 """Hostile uploads: every limit of an import says which one it is, and nothing is kept.
 
-The files are those of the hostile user of issue 16: an oversized upload, an archive of many
+The files are those a hostile user sends: an oversized upload, an archive of many
 files, zip bombs (a .zip of CSV files and a workbook), 100,000 columns, a 40,000-character
 cell, too many rows, a NUL byte, and workbooks with entity expansion ('billion laughs') or an
 external entity (XXE). Limits are lowered through the settings where the real ones would need

@@ -90,7 +90,7 @@ print(status[0])
 
 
 def test_a_server_error_is_logged_with_its_kind_and_place_only(tmp_path: Path) -> None:
-    """Issue 16: under 'myotrack serve' a 500 was logged as '500 /path' only (Django was set up
+    """Under 'myotrack serve' a 500 was logged as '500 /path' only (Django was set up
     twice, and the privacy filter ran twice)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO", "MYOTRACK"))}
     env["MYOTRACK_HOME"] = str(tmp_path)

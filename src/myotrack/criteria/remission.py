@@ -79,7 +79,7 @@ def build(ctx: Context, relapse: ir.Table) -> list[ir.Table]:
         (
             mrc_ok.isnull(),
             ibis.literal("the last MRC grades (day ")
-            + text(j.mrc_day)
+            + text(j.mrc_unknown)
             + ") allow a sum of 60 and less",
         ),
         (j.ck_day.isnull(), ibis.literal("no CK recorded")),
@@ -94,7 +94,7 @@ def build(ctx: Context, relapse: ir.Table) -> list[ir.Table]:
         (
             j.ck_ok.isnull(),
             ibis.literal("the last CK (day ")
-            + text(j.ck_day)
+            + text(j.ck_unknown)
             + ") has no ULN (reference range), or its bound leaves it open",
         ),
         (j.relapse == NE, ibis.literal("relapse not evaluable")),
