@@ -103,18 +103,19 @@ def test_mrc_sum_derived_from_twelve_grades_only() -> None:
         for m in muscles
         for s in ("left", "right")
     ]
-    ds = make([{"patient_id": "A"}], strength=rows)
+    ds = make([{"patient_id": "A"}], strength=rows, treatments=[PRED])
     assert (
         evaluate(ds, criteria=["full_strength_last"]).frame.iloc[0]["full_strength_last"] == "yes"
     )
-    ds11 = make([{"patient_id": "A"}], strength=rows[:-1])
+    ds11 = make([{"patient_id": "A"}], strength=rows[:-1], treatments=[PRED])
     assert (
         evaluate(ds11, criteria=["full_strength_last"]).frame.iloc[0]["full_strength_last"]
         == "not_evaluable"
     )
     rows[0]["grade"] = "4+"
     r = evaluate(
-        make([{"patient_id": "A"}], strength=rows), criteria=["full_strength_last"]
+        make([{"patient_id": "A"}], strength=rows, treatments=[PRED]),
+        criteria=["full_strength_last"],
     ).frame.iloc[0]
     assert (r["full_strength_last"], r["full_strength_last__mrc_sum"]) == ("no", 59)
 
@@ -1249,3 +1250,53 @@ def test_complete_remission_names_the_last_assessment_that_leaves_it_open() -> N
     assert r["complete_remission__reason"] == (
         "the last CK (day 540) has no ULN (reference range), or its bound leaves it open"
     )
+
+
+def test_remission_and_full_strength_need_a_follow_up_after_the_start() -> None:
+    """004 Methods 1.4: remission and full strength at the 'final follow-up' (assessments
+    'initial, 3-month, 6-month, 12-month, and final follow-up'). Akivis 2022 (published case):
+    CK 4166 (ULN 180) on presentation, then methylprednisolone, mycophenolate and tacrolimus
+    some day in the first two weeks, and no later CK: the presentation CK says nothing of the
+    final follow-up (it was 'no'). A CK and grades only before the start are no follow-up; on
+    a day that may be either side of it they leave it open; surely after it they decide."""
+    weak = _weak_grades(0)
+
+    def run(start: object, day: object, ck: float, *more: object) -> pd.Series:
+        course = {**PRED, "start_day": start}
+        days = (day, *more)
+        visits = [{"patient_id": "A", "day": d, "ck": ck, "ck_uln": 180} for d in days]
+        strength = [{**g, "day": d} for g in weak for d in days]
+        ds = make([{"patient_id": "A"}], visits=visits, strength=strength, treatments=[course])
+        ids = ["complete_remission", "full_strength_last"]
+        return evaluate(ds, criteria=ids).frame.iloc[0]
+
+    r = run("0..14", 0, 4166)  # on or before any day of the start: no follow-up at all
+    assert [r["complete_remission"], r["full_strength_last"]] == ["not_evaluable"] * 2
+    assert r["complete_remission__reason"] == (
+        "no MRC sum (nor MRC-sum muscles graded) after the start of prednisone"
+    )
+    assert r["full_strength_last__reason"] == (
+        "no MRC sum (nor any MRC-sum muscle graded) after the start of prednisone"
+    )
+    r = run("0..14", 5, 4166)  # either side of the start
+    assert [r["complete_remission"], r["full_strength_last"]] == ["not_evaluable"] * 2
+    assert r["complete_remission__reason"] == (
+        "needs an MRC sum surely after the start of prednisone: the one on day 5 may be on or"
+        " before it"
+    )
+    assert r["full_strength_last__reason"] == (
+        "needs an MRC sum surely after the start of prednisone: the one on day 5 may be on or"
+        " before it"
+    )
+    r = run(None, 0, 4166)  # the course has no start day
+    assert r["complete_remission__reason"] == (
+        "needs an immunotherapy course with a start day (the follow-up is after it)"
+    )
+    r = run(0, 30, 4166)  # surely after the start: decided
+    assert [r["complete_remission"], r["full_strength_last"]] == ["no", "no"]
+    # day 5..40 may be before the start or the last follow-up; either way the last follow-up
+    # (it, or day 30) is weak with a high CK
+    r = run("0..14", 30, 4166, "5..40")
+    assert [r["complete_remission"], r["full_strength_last"]] == ["no", "no"]
+    r = run("0..14", "5..40", 4166)  # no assessment surely after the start
+    assert [r["complete_remission"], r["full_strength_last"]] == ["not_evaluable"] * 2

@@ -1115,6 +1115,13 @@ def _relapse_mrc(rec: Record, params: Params, b: Assessment) -> tuple[Truth, str
 # --------------------------------------------------------------------------------------------
 
 
+def _follow_up(anchor: Anchor) -> Callable[[Assessment], Truth]:
+    """Seed 004 1.4: "MRC-sum score assessments occurred at intervals: initial, 3-month,
+    6-month, 12-month, and final follow-up": the final follow-up is an assessment after the
+    start of immunotherapy (the initial one, at presentation, is not follow-up)."""
+    return lambda a: after(a.span, anchor.span)
+
+
 def complete_remission(rec: Record, params: Params, rel: Result) -> Result:
     """Seed 004 Methods 1.4: "an MRC-sum score of 60 (normal strength), CK below 1.5 times the
     upper limit normal, and no relapses during the follow-up period"; DOMAIN.md section 9:
@@ -1123,24 +1130,31 @@ def complete_remission(rec: Record, params: Params, rel: Result) -> Result:
     assessments occurred at intervals: initial, 3-month, 6-month, 12-month, and final
     follow-up"; 1.6.2 "In the latest follow-up, 10 patients achieved full MRC-sum scores")."""
     parts: list[tuple[Truth, str]] = []
+    anchor = anchor_for(rec, params, immunotherapy_anchor)
+    follow_up = _follow_up(anchor)
     mrcs = [a for a in rec.assessments if a.has_mrc]
     if not mrcs:
         parts.append((None, "no MRC sum recorded"))
+    elif anchor.span is None:
+        parts.append((None, anchor.missing))
     else:
-        last = choose_last(mrcs, lambda a: True)
+        last = choose_last(mrcs, follow_up)
         v = judge(last, mrc_is_60)
-        parts.append(
-            (v, "; ".join(a.mrc_text() for a in last.candidates) + " at the last follow-up")
-        )
+        said = "; ".join(a.mrc_text() for a in last.candidates)
+        parts.append((v, f"{said} at the last follow-up" if said else "no MRC sum after the start"))
     cks = [a for a in rec.assessments if a.ck is not None]
     if not cks:
         parts.append((None, "no CK recorded"))
+    elif anchor.span is None:
+        parts.append((None, anchor.missing))
     else:
-        last = choose_last(cks, lambda a: True)
+        last = choose_last(cks, follow_up)
         m = params.remission_ck_multiple
         v = judge(last, lambda a: a.ck.compare_uln("below", m))  # type: ignore[union-attr]
         cand = last.candidates
-        if v is None and any(a.ck.missing_uln() for a in cand):  # type: ignore[union-attr]
+        if not cand:
+            why = "no CK after the start"
+        elif v is None and any(a.ck.missing_uln() for a in cand):  # type: ignore[union-attr]
             why = f"no ULN for the last CK ({cand[0].ck.text()})"  # type: ignore[union-attr]
         else:
             why = f"last CK {', '.join(a.ck.text() for a in cand)} vs < {num(m)}x ULN"  # type: ignore[union-attr]
@@ -1179,13 +1193,18 @@ def full_strength_at(rec: Record, params: Params, months: float) -> Result:
     return Result(value, text, {"day": day})
 
 
-def full_strength_last(rec: Record) -> Result:
-    """Seed 004 Table 1 "Full MRC-sum score at ... last follow up": the last assessment with an
-    MRC sum (``myotrack criteria``: "at the last assessment with an MRC sum")."""
+def full_strength_last(rec: Record, params: Params) -> Result:
+    """Seed 004 Table 1 "Full MRC-sum score at ... last follow up": the last follow-up
+    assessment with an MRC sum (after the start of immunotherapy, :func:`_follow_up`)."""
     items = [a for a in rec.assessments if a.has_mrc]
     if not items:
         return Result(None, "no MRC sum recorded", {"day": None})
-    choice = choose_last(items, lambda a: True)
+    anchor = anchor_for(rec, params, immunotherapy_anchor)
+    if anchor.span is None:
+        return Result(None, anchor.missing, {"day": None})
+    choice = choose_last(items, _follow_up(anchor))
+    if choice.empty:
+        return Result(None, f"no MRC sum after the {anchor.label}", {"day": None})
     value = judge(choice, mrc_is_60)
     day = choice.candidates[0].day if len(choice.candidates) == 1 else None
     text = "; ".join(a.mrc_text() for a in choice.candidates)
@@ -2014,7 +2033,7 @@ def _evaluate(rec: Record, params: Params, second_agents: Sequence[str]) -> dict
     out["favourable_recovery_12m"] = favourable_recovery(rec, params, 12)
     for months in (3, 6, 12):
         out[f"full_strength_{months}m"] = full_strength_at(rec, params, months)
-    out["full_strength_last"] = full_strength_last(rec)
+    out["full_strength_last"] = full_strength_last(rec, params)
     out["relapse"] = relapse(rec, params)
     out["complete_remission"] = complete_remission(rec, params, out["relapse"])
     out["ck_normalisation"] = ck_normalisation(rec, params)

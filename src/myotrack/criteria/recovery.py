@@ -13,8 +13,9 @@ Full strength reads every assessment that says something about the MRC sum: a re
 or grades of the MRC-sum muscles. One muscle graded below 5 rules out a sum of 60 ('no') even
 when other muscles were not graded; a range that still allows 60 and less is not evaluable,
 and the reason names that range (DOMAIN.md section 9). A recorded mRS always decides 0-1.
-At the last follow-up, with day ranges, every assessment that could be the last one is read
-(contract: Timing), as for complete remission.
+At the last follow-up (after the start of the first immunotherapy: an assessment at
+presentation is no follow-up), with day ranges, every assessment that could be the last one is
+read (contract: Timing), as for complete remission.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import ibis
 import ibis.expr.types as ir
 
 from myotrack.criteria.base import NE, NO, YES, Context, Criterion, num, text, truth, verdict
-from myotrack.criteria.timepoints import ROW_FIELDS, at_last, closest
+from myotrack.criteria.timepoints import ROW_FIELDS, at_last_follow_up, closest
 from myotrack.measures.mrs import favourable
 
 _CITE = "004 (Termglinchan 2024) Methods 1.4, Table 1"
@@ -66,10 +67,10 @@ CRITERIA = tuple(
     + [
         Criterion(
             "full_strength_last",
-            "Full strength (MRC sum 60) at the last assessment with an MRC sum",
+            "Full strength (MRC sum 60) at the last follow-up assessment with an MRC sum",
             _CITE,
-            {},
-            "none",
+            {"follow-up": "after the first immunotherapy start (or --anchor)"},
+            "last follow-up after the first immunotherapy",
             ("day", "mrc_sum"),
         ),
     ]
@@ -207,21 +208,33 @@ def _timepoints(ctx: Context, points: dict[str, tuple[str, float]]) -> ir.Table:
 
 
 def _last(ctx: Context) -> ir.Table:
-    """Full strength at the last assessment that says something about the MRC sum: with day
-    ranges (contract: Timing), at every one that could be the last (:func:`at_last`)."""
+    """Full strength at the last follow-up assessment that says something about the MRC sum:
+    after the start of the first immunotherapy, and with day ranges (contract: Timing) at every
+    one that could be the last (:func:`at_last_follow_up`)."""
     a = ctx.assess.filter(ctx.assess.mrc_seen)
-    full = at_last(a.select("patient_id", "day", "day_lo", "day_hi", "mrc_full"), a.mrc_full, "m")
-    last = ctx.latest.filter(ctx.latest.mrc_day.notnull()).inner_join(full, "patient_id")
+    a = a.select("patient_id", "day", "day_lo", "day_hi", "mrc_full")
+    full = at_last_follow_up(ctx, a, "mrc_full", "m")
+    last = (
+        ctx.latest.filter(ctx.latest.mrc_day.notnull())
+        .left_join(ctx.immuno_start.select("patient_id", "anchor_day", "anchor_drug"), "patient_id")
+        .select(~ibis.selectors.matches("_right$"))
+        .left_join(full, "patient_id")
+        .select(~ibis.selectors.matches("_right$"))
+    )
     last = last.select(
         "patient_id",
+        "anchor_day",
+        "anchor_drug",
         day="mrc_day",
         mrc="last_mrc",
         high="last_mrc_high",
         full="m_ok",
+        n="m_n",
         order=(last.m_n > 1) & last.m_open,
         first="m_first",
         second="m_second",
         open_day="m_unknown",
+        early="m_early",
     )
     last = last.select(
         "patient_id",
@@ -240,10 +253,14 @@ def _last(ctx: Context) -> ir.Table:
             ibis.literal(": MRC sum at most ") + num(last.high),
         ),
         undecided=last.full.isnull(),
+        anchor_day=last.anchor_day,
+        anchor_drug=last.anchor_drug,
+        n=last.n,
         order=last.order,
         first=last.first,
         second=last.second,
         open_day=last.open_day,
+        early=last.early,
     )
     j = (
         ctx.patients.select("patient_id")
@@ -256,6 +273,25 @@ def _last(ctx: Context) -> ir.Table:
             (
                 j.full_strength_last.isnull(),
                 ibis.literal("no MRC sum recorded (nor any MRC-sum muscle graded)"),
+            ),
+            (
+                j.anchor_day.isnull(),
+                ibis.literal(
+                    "needs an immunotherapy course with a start day (the follow-up is after it)"
+                ),
+            ),
+            (
+                j.n.isnull(),
+                ibis.literal("no MRC sum (nor any MRC-sum muscle graded) after the start of ")
+                + j.anchor_drug,
+            ),
+            (
+                j.undecided & j.early.notnull(),
+                ibis.literal("needs an MRC sum surely after the start of ")
+                + j.anchor_drug
+                + ": the one on day "
+                + text(j.early)
+                + " may be on or before it",
             ),
             (
                 j.undecided & j.order,
@@ -274,4 +310,14 @@ def _last(ctx: Context) -> ir.Table:
             else_=ibis.literal(""),
         ),
     )
-    return j.drop("undecided", "order", "first", "second", "open_day")
+    return j.drop(
+        "undecided",
+        "anchor_day",
+        "anchor_drug",
+        "n",
+        "order",
+        "first",
+        "second",
+        "open_day",
+        "early",
+    )

@@ -4,12 +4,16 @@
 (normal strength), CK below 1.5 times the upper limit normal, and no relapses during the
 follow-up period.'
 
-Evaluated at the last follow-up (DOMAIN.md section 9): strength at the last assessment that
-says anything about the MRC sum (a recorded sum or MRC-sum muscle grades: one muscle below 5
-rules out 60), the last CK, and the ``relapse`` criterion over the whole follow-up (a relapse
-makes it 'no'). An earlier MRC sum of 60 does not stand for a later, weaker assessment. With day ranges (contract:
-Timing) every assessment that could be the last one is read, and the condition is known when
-all of them say the same (:func:`~myotrack.criteria.timepoints.at_last`).
+Evaluated at the last follow-up (DOMAIN.md section 9): strength at the last follow-up
+assessment that says anything about the MRC sum (a recorded sum or MRC-sum muscle grades: one
+muscle below 5 rules out 60), the last follow-up CK, and the ``relapse`` criterion over the
+whole follow-up (a relapse makes it 'no'). An earlier MRC sum of 60 does not stand for a later,
+weaker assessment. Follow-up is what comes after the start of the first immunotherapy (004 1.4:
+'initial, 3-month, 6-month, 12-month, and final follow-up'): a CK or strength taken before it,
+at presentation, says nothing about remission; one that may lie on either side of it leaves
+that part open (:func:`~myotrack.criteria.timepoints.at_last_follow_up`). With day ranges
+(contract: Timing) every assessment that could be the last one is read, and the condition is
+known when all of them say the same (:func:`~myotrack.criteria.timepoints.at_last`).
 yes: all three hold; no: any one fails; not evaluable: none fails and one is unknown
 (:func:`~myotrack.criteria.base.all3`, :func:`~myotrack.criteria.base.verdict`).
 """
@@ -32,7 +36,7 @@ from myotrack.criteria.base import (
     verdict,
 )
 from myotrack.criteria.portable import rounded
-from myotrack.criteria.timepoints import at_last, ck_within
+from myotrack.criteria.timepoints import at_last_follow_up, ck_within
 from myotrack.measures.enzymes import ck_x_uln
 
 CRITERIA = (
@@ -40,8 +44,12 @@ CRITERIA = (
         "complete_remission",
         "Complete clinical and biochemical remission (MRC sum 60, CK < 1.5x ULN, no relapse)",
         "004 (Termglinchan 2024) Methods 1.4",
-        {"ck_multiple": "1.5", "relapse": "the relapse criterion"},
-        "last follow-up",
+        {
+            "ck_multiple": "1.5",
+            "relapse": "the relapse criterion",
+            "follow-up": "after the first immunotherapy start (or --anchor)",
+        },
+        "last follow-up after the first immunotherapy",
         ("mrc_sum", "ck_x_uln"),
     ),
 )
@@ -53,21 +61,45 @@ def build(ctx: Context, relapse: ir.Table) -> list[ir.Table]:
     has_ck = a.ck.notnull() | (a.ck_state.fill_null("") != "")
     spans = ("patient_id", "day", "day_lo", "day_hi")
     mrcs = a.filter(a.mrc_seen).select(*spans, "mrc_full")
-    mrc_last = at_last(mrcs, mrcs.mrc_full, "mrc")
+    mrc_last = at_last_follow_up(ctx, mrcs, "mrc_full", "mrc")
     # the last CK: a number needs its ULN; 'normal' (below 1 x ULN) needs none
     cks = a.filter(has_ck).select(*spans, "ck", "ck_uln", "ck_bound", "ck_state")
-    below = ck_within(
-        cks.ck, cks.ck_uln, cks.ck_bound, p.remission_ck_multiple, strict=True, state=cks.ck_state
+    cks = cks.mutate(
+        below=ck_within(
+            cks.ck,
+            cks.ck_uln,
+            cks.ck_bound,
+            p.remission_ck_multiple,
+            strict=True,
+            state=cks.ck_state,
+        )
     )
-    ck_last = at_last(cks, below, "ck")
+    ck_last = at_last_follow_up(ctx, cks, "below", "ck")
     j = ctx.patients.select("patient_id")
-    for t in (ctx.latest, mrc_last, ck_last, relapse.select("patient_id", "relapse")):
+    anchor = ctx.immuno_start.select("patient_id", "anchor_day", "anchor_drug")
+    for t in (ctx.latest, anchor, mrc_last, ck_last, relapse.select("patient_id", "relapse")):
         j = j.left_join(t, "patient_id").select(~ibis.selectors.matches("_right$"))
+    after = ibis.literal(" after the start of ") + j.anchor_drug
     no_relapse = truth(j.relapse == NO, j.relapse == YES)
     value = verdict(all3(j.mrc_ok, j.ck_ok, no_relapse))
     mrc_ok = j.mrc_ok
     missing = ibis.cases(
         (j.mrc_day.isnull(), ibis.literal("no MRC sum recorded (nor MRC-sum muscles graded)")),
+        (
+            j.anchor_day.isnull(),
+            ibis.literal(
+                "needs an immunotherapy course with a start day (the follow-up is after it)"
+            ),
+        ),
+        (j.mrc_n.isnull(), ibis.literal("no MRC sum (nor MRC-sum muscles graded)") + after),
+        (
+            mrc_ok.isnull() & j.mrc_early.notnull(),
+            ibis.literal("needs an MRC sum surely")
+            + after
+            + ": the one on day "
+            + text(j.mrc_early)
+            + " may be on or before it",
+        ),
         (
             mrc_ok.isnull() & (j.mrc_n > 1) & j.mrc_open,
             ibis.literal("the order of the last MRC sums (day ")
@@ -83,6 +115,15 @@ def build(ctx: Context, relapse: ir.Table) -> list[ir.Table]:
             + ") allow a sum of 60 and less",
         ),
         (j.ck_day.isnull(), ibis.literal("no CK recorded")),
+        (j.ck_n.isnull(), ibis.literal("no CK") + after),
+        (
+            j.ck_ok.isnull() & j.ck_early.notnull(),
+            ibis.literal("needs a CK surely")
+            + after
+            + ": the one on day "
+            + text(j.ck_early)
+            + " may be on or before it",
+        ),
         (
             j.ck_ok.isnull() & (j.ck_n > 1) & j.ck_open,
             ibis.literal("the order of the last CKs (day ")

@@ -12,6 +12,7 @@ from myotrack.criteria.anchors import anchor_span
 from myotrack.criteria.base import (
     Context,
     Span,
+    after3,
     agreed,
     distance,
     known,
@@ -117,15 +118,39 @@ def at_last(t: ir.Table, condition: ir.BooleanValue, name: str) -> ir.Table:
     condition unknown (only their order does), ``<name>_first`` / ``<name>_second``: the first
     and last day among them, ``<name>_unknown``: the last day among those that leave it unknown."""
     c = last_candidates(t.mutate(cond=condition))
+    return c.group_by("patient_id").aggregate(**_last_columns(c, name, agreed(c.cond)))
+
+
+def _last_columns(c: ir.Table, name: str, ok: ir.BooleanValue) -> dict[str, ir.Value]:
+    return {
+        f"{name}_ok": ok,
+        f"{name}_n": c.count(),
+        f"{name}_open": (c.cond.isnull().ifelse(1, 0).sum() == 0),
+        f"{name}_first": c.day.min(),
+        f"{name}_second": c.day.max(),
+        f"{name}_unknown": c.day.max(where=c.cond.isnull()),
+    }
+
+
+def at_last_follow_up(ctx: Context, t: ir.Table, column: str, name: str) -> ir.Table:
+    """:func:`at_last` over the follow-up: the rows of ``t`` (``patient_id``, ``day``,
+    ``day_lo``, ``day_hi``, ``column``) after the start of the patient's first immunotherapy
+    (``Context.immuno_start``; seed 004 1.4: 'initial, 3-month, 6-month, 12-month, and final
+    follow-up'). An assessment surely on or before that start is no follow-up and is left out.
+    One that may lie on either side (its day or the start is a range) may be the last
+    follow-up, or not: the condition is known when one assessment is surely follow-up and every
+    one that could be the last says the same. ``<name>_early``: the last day among the
+    candidates that may lie on or before the start. Patients without a dated first
+    immunotherapy have no row."""
+    a = t.inner_join(ctx.immuno_start, "patient_id")
+    post = after3(Span(a.day_lo, a.day_hi), anchor_span(a))
+    a = a.filter(~refuted(post))
+    a = a.select("patient_id", "day", "day_lo", "day_hi", cond=a[column], early=~known(post))
+    c = last_candidates(a)
+    sure = (~c.early).ifelse(1, 0).max() == 1
+    ok = ibis.ifelse(sure, agreed(c.cond), ibis.null("boolean"))
     return c.group_by("patient_id").aggregate(
-        **{
-            f"{name}_ok": agreed(c.cond),
-            f"{name}_n": c.count(),
-            f"{name}_open": (c.cond.isnull().ifelse(1, 0).sum() == 0),
-            f"{name}_first": c.day.min(),
-            f"{name}_second": c.day.max(),
-            f"{name}_unknown": c.day.max(where=c.cond.isnull()),
-        }
+        **_last_columns(c, name, ok), **{f"{name}_early": c.day.max(where=c.early)}
     )
 
 
