@@ -1,6 +1,6 @@
 """The assessments that could be each one's previous (base.previous_candidates) against their
 definition, computed row by row: exact days, two assessments on the same exact day, and day
-ranges (contract: Timing)."""
+ranges (contract: Timing); relapse with two assessments on one day."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import ibis
 import numpy as np
 import pandas as pd
 
+from myotrack.criteria import evaluate_tables
 from myotrack.criteria.base import (
     agreed,
     agreed_one,
@@ -18,6 +19,8 @@ from myotrack.criteria.base import (
     previous_candidates,
     truth,
 )
+from myotrack.criteria.prepare import schemas
+from tests.conftest import make
 
 _SCHEMA = {
     "patient_id": "int64",
@@ -173,3 +176,41 @@ def test_one_row_forms_equal_the_aggregates_over_one_row() -> None:
     o = o[o["prev_only"]].drop(columns="prev_only").set_index(keys).sort_index()
     assert len(o) > 50
     pd.testing.assert_frame_equal(o, g.loc[o.index], check_dtype=False)
+
+
+def _relapse_with_two_visits_on_day_30(second_mrc_sum: float) -> pd.Series:
+    """Relapse of one patient whose tables (already in a database, not validated) hold two
+    visits on day 30: MRC sums 50 and ``second_mrc_sum``, then 47.5 on day 60 with a CK above
+    the nadir and above 3x ULN."""
+    first = {"patient_id": "A", "day": 30, "ck": 400, "ck_uln": 200, "mrc_sum": 50}
+    ds = make(
+        [{"patient_id": "A"}],
+        visits=[
+            {"patient_id": "A", "day": 0, "ck": 5000, "ck_uln": 200, "mrc_sum": 40},
+            first,
+            {"patient_id": "A", "day": 60, "ck": 1000, "ck_uln": 200, "mrc_sum": 47.5},
+        ],
+        treatments=[
+            {"patient_id": "A", "drug": "prednisone", "start_day": 0},
+            {"patient_id": "A", "drug": "methotrexate", "start_day": 0},
+        ],
+    )
+    con = ibis.duckdb.connect()
+    tables = {}
+    for name in ("patients", "visits", "treatments"):
+        frame = ds.table(name)
+        if name == "visits":
+            frame = pd.concat([frame, pd.DataFrame([{**first, "mrc_sum": second_mrc_sum}])])
+        keep = [c for c in frame.columns if c in schemas()[name]]
+        tables[name] = con.create_table(name, frame[keep].dropna(axis=1, how="all"))
+    return evaluate_tables(con, tables, criteria=["relapse"]).frame.iloc[0]
+
+
+def test_relapse_with_two_assessments_on_the_same_exact_day() -> None:
+    """Both MRC sums of day 30 could be the previous one of day 60: a drop of 2.5 from 50, and
+    from 47 none, leave the drop open; from 52 and 50 both show one. The order of two
+    assessments on one day is not known."""
+    r = _relapse_with_two_visits_on_day_30(47.0)
+    assert r["relapse"] == "not_evaluable"
+    assert r["relapse__reason"].startswith("the order of the MRC sums on day 30")
+    assert _relapse_with_two_visits_on_day_30(52.0)["relapse"] == "yes"
