@@ -298,67 +298,110 @@ def within3(s: Span, lo: float, hi: float) -> ir.BooleanValue:
 _FAR = 10**9  # a null end of a range: unbounded
 
 
+def _carried(t: ir.Table) -> list[str]:
+    """The columns of ``t`` a candidate carries as ``prev_<column>``: all but the patient and
+    the day range (read only for ``prev_certain``)."""
+    return [c for c in t.columns if c not in ("patient_id", "day_lo", "day_hi")]
+
+
 def previous_order(t: ir.Table) -> ir.Table:
-    """Per row ``b`` of ``t`` (as for :func:`previous_candidates`): ``prev_bound``, the latest
-    lowest day of the rows certainly before ``b`` (null: none), and ``prev_sure``, some row is
-    certainly before ``b``. Columns ``patient_id``, ``day``, ``prev_bound``, ``prev_sure``.
+    """Per row ``b`` of ``t`` (as for :func:`previous_candidates`): ``b``'s columns, and how to
+    find the rows that could be the one before it. Its own table so that it can be stored
+    once: :func:`other_candidates` reads it four times.
 
-    One running maximum over the rows and the ``b``s sorted by day (a ``b`` sorted before the
-    rows whose highest day equals its lowest: 'certainly before' is strict). Its own table so
-    that it can be stored once: :func:`previous_candidates` reads it four times.
+    A patient whose rows lie in a strict order (sorted by lowest day, each row's highest day
+    is before the next row's lowest, and each row's ``day`` lies in its own range: exact,
+    distinct days are the common case) has one candidate per row, the row before it, certainly
+    before: its columns are here (``prev_<column>``, ``prev_in``, ``prev_certain``), with
+    ``prev_only`` true. Two rows on the same exact day, overlapping ranges or an open-ended
+    range break the order.
+
+    For the other patients' rows (``prev_only`` false, ``prev_<column>`` null): ``prev_bound``,
+    the latest lowest day of the rows certainly before ``b`` (null: none), by one running
+    maximum over the rows and the ``b``s sorted by day (a ``b`` sorted before the rows whose
+    highest day equals its lowest: 'certainly before' is strict). ``prev_sure`` for both:
+    some row is certainly before ``b``.
     """
-    lo, hi = t.day_lo.fill_null(-_FAR), t.day_hi.fill_null(_FAR)
-    rows_ = t.select(
-        "patient_id", key=hi, kind=ibis.literal(1), lo=t.day_lo, b_day=ibis.null("int64")
+    cols = [c for c in t.columns if c != "patient_id"]
+    carried = _carried(t)
+    # sorted by lowest day alone: two rows of one lowest day break the order, whatever their
+    # place (each one's next row starts no later than it ends)
+    w = ibis.window(group_by=t.patient_id, order_by=t.day_lo)
+    s = t.mutate(
+        _next=t.day_lo.lead().over(w), **{f"prev_{c}": t[c].lag().over(w) for c in carried}
     )
-    asks = t.select(
+    # null (false) when a range is open-ended: those rows take the general way
+    in_order = (s.day >= s.day_lo) & (s.day <= s.day_hi) & (s._next.isnull() | (s.day_hi < s._next))
+    s = s.mutate(_in_order=in_order.fill_null(False))
+    ordered = s.group_by("patient_id").aggregate(_ordered=(~s._in_order).ifelse(1, 0).max() == 0)
+    s = s.inner_join(ordered, "patient_id")
+    prev = [f"prev_{c}" for c in carried]
+    first = s.prev_day.isnull()  # in a strict order every day is known
+    simple = s.filter(s._ordered).select(
         "patient_id",
-        key=lo,
-        kind=ibis.literal(0),
-        lo=ibis.null(t.day_lo.type()),
-        b_day=t.day.cast("int64"),
+        *cols,
+        *prev,
+        prev_in=ibis.ifelse(first, ibis.null("boolean"), ibis.literal(True)),
+        prev_sure=~first,
+        prev_certain=~first,
+        prev_bound=ibis.null(t.day_lo.type()),
+        prev_only=ibis.literal(True),
     )
-    u = rows_.union(asks)
-    w = ibis.cumulative_window(group_by=u.patient_id, order_by=[u.key, u.kind])
-    u = u.mutate(bound=u.lo.max().over(w), n_before=u.kind.sum().over(w))
-    return u.filter(u.kind == 0).select(
-        "patient_id", day="b_day", prev_bound="bound", prev_sure=u.n_before > 0
+    g = s.filter(~s._ordered)
+    lo, hi = g.day_lo.fill_null(-_FAR), g.day_hi.fill_null(_FAR)
+    rows_ = g.select(
+        "patient_id",
+        key=hi,
+        kind=ibis.literal(1),
+        lo=g.day_lo,
+        **{c: ibis.null(g[c].type()) for c in cols},
     )
+    asks = g.select(
+        "patient_id", *cols, key=lo, kind=ibis.literal(0), lo=ibis.null(g.day_lo.type())
+    )
+    u = rows_.union(asks.select(*rows_.columns))
+    wu = ibis.cumulative_window(group_by=u.patient_id, order_by=[u.key, u.kind])
+    u = u.mutate(bound=u.lo.max().over(wu), n_before=u.kind.sum().over(wu))
+    general = u.filter(u.kind == 0).select(
+        "patient_id",
+        *cols,
+        **{p: ibis.null(simple[p].type()) for p in [*prev, "prev_in"]},
+        prev_sure=u.n_before > 0,
+        prev_certain=ibis.null("boolean"),
+        prev_bound=u.bound,
+        prev_only=ibis.literal(False),
+    )
+    return simple.union(general.select(*simple.columns))
 
 
-def previous_candidates(t: ir.Table, order: ir.Table | None = None) -> ir.Table:
-    """Every row ``b`` of ``t`` (one row per patient-day: ``patient_id``, ``day``, ``day_lo``,
-    ``day_hi`` and any other columns) with every row ``x`` of the same patient that could be the
-    one just before it: ``x`` may lie before ``b`` and no row lies certainly after ``x`` and
-    certainly before ``b``.
-
-    Columns: ``b``'s, ``x``'s prefixed ``prev_``, ``prev_in`` (a candidate: a row with
-    ``prev_in`` null, and ``x``'s columns null, is none; each ``b`` has one such row when it has
-    no candidate, and may have one beside candidates), ``prev_certain`` (``x`` certainly
-    before ``b``) and ``prev_sure`` (some row of ``t`` is certainly before ``b``: a previous
-    one surely exists; when not, ``b`` may be the first). A null end of a range is unbounded.
+def other_candidates(order: ir.Table) -> ir.Table:
+    """The rows of :func:`previous_candidates` for the ``b``s of ``order`` (a
+    :func:`previous_order`) whose patient's rows are not in a strict order (``prev_only``
+    false), from ``prev_bound``.
 
     ``x`` lies certainly after a row ``y`` certainly before ``b`` exactly when its highest day
-    is below the latest lowest day of those rows (``bound``), so the candidates are the rows
-    that may lie before ``b`` with a highest day at or above ``bound``: ``order``, the
-    :func:`previous_order` of ``t`` (computed here when not given; the engine stores it once
-    for the MRC assessments, :func:`myotrack.criteria.prepare.prepared`). A row of exact day
-    before ``b`` is then a candidate only on day ``bound`` (one on a later day before ``b``
-    would be certainly before ``b`` and raise ``bound``): an equality join. Only rows of
+    is below the latest lowest day of those rows (``prev_bound``), so the candidates are the
+    rows that may lie before ``b`` with a highest day at or above ``prev_bound``. A row of
+    exact day before ``b`` is then a candidate only on day ``prev_bound`` (one on a later day
+    before ``b`` would be certainly before ``b`` and raise it): an equality join. Only rows of
     uncertain day, and the exact rows inside an uncertain ``b``'s range, need a comparison
     with the patient's other rows, so the cost stays linear when days are exact.
     """
-    lo, hi = t.day_lo.fill_null(-_FAR), t.day_hi.fill_null(_FAR)
-    q = previous_order(t) if order is None else order
-    exact = t.day_lo.notnull() & (t.day_lo == t.day_hi)
-    kb = t.mutate(_lo=lo, _hi=hi, _exact=exact).inner_join(q, ["patient_id", "day"])
-    x = t.select(
-        prev_patient=t.patient_id,
-        **{f"prev_{c}": t[c] for c in t.columns if c != "patient_id"},
+    q = order
+    cols = [c for c in q.columns if not c.startswith("prev_") and c != "patient_id"]
+    carried = [c for c in cols if c not in ("day_lo", "day_hi")]
+    g = q.filter(~q.prev_only).select("patient_id", *cols, "prev_bound", "prev_sure")
+    lo, hi = g.day_lo.fill_null(-_FAR), g.day_hi.fill_null(_FAR)
+    exact = g.day_lo.notnull() & (g.day_lo == g.day_hi)
+    kb = g.mutate(_lo=lo, _hi=hi, _exact=exact)
+    x = g.select(
+        prev_patient=g.patient_id,
+        **{f"prev_{c}": g[c] for c in carried},
         prev_in=ibis.literal(True),
         _x_lo=lo,
         _x_hi=hi,
         _x_exact=exact,
+        _x_day_hi=g.day_hi,
     )
     exact_x = x.filter(x._x_exact)
     # every b, with the exact row on day bound (none: a row with prev_in null)
@@ -385,10 +428,48 @@ def previous_candidates(t: ir.Table, order: ir.Table | None = None) -> ir.Table:
             ux._x_hi >= kb.prev_bound.fill_null(-_FAR),  # and not before one certainly before b
         ],
     )
-    cols = [*t.columns, "prev_sure", *(c for c in x.columns if c.startswith("prev_"))]
-    cols.remove("prev_patient")
-    j = ibis.union(*(p.select(*cols) for p in (at_bound, inside, uncertain)))
-    return j.mutate(prev_certain=known(j.prev_day_hi < j.day_lo))
+    out = [c for c in q.columns if c != "prev_bound"]
+
+    def column(p: ir.Table, c: str) -> ir.Value:
+        if c == "prev_only":
+            return ibis.literal(False).name(c)
+        if c == "prev_certain":
+            return known(p._x_day_hi < p.day_lo).name(c)
+        return p[c]
+
+    return ibis.union(
+        *(p.select(*[column(p, c) for c in out]) for p in (at_bound, inside, uncertain))
+    )
+
+
+def previous_candidates(t: ir.Table) -> ir.Table:
+    """Every row ``b`` of ``t`` (one row per patient-day: ``patient_id``, ``day``, ``day_lo``,
+    ``day_hi`` and any other columns) with every row ``x`` of the same patient that could be the
+    one just before it: ``x`` may lie before ``b`` and no row lies certainly after ``x`` and
+    certainly before ``b``.
+
+    Columns: ``b``'s, ``x``'s but its day range prefixed ``prev_``, ``prev_in`` (a candidate: a
+    row with ``prev_in`` null, and ``x``'s columns null, is none; each ``b`` has one such row
+    when it has no candidate, and may have one beside candidates), ``prev_certain`` (``x``
+    certainly before ``b``), ``prev_sure`` (some row of ``t`` is certainly before ``b``: a
+    previous one surely exists; when not, ``b`` may be the first) and ``prev_only`` (this is
+    ``b``'s only row: a per-``b`` aggregate over it is the row's own value, see
+    :func:`agreed_one`). A null end of a range is unbounded.
+
+    :func:`candidate_rows` of :func:`previous_order`: the engine stores the order and
+    :func:`other_candidates` once for the MRC assessments
+    (:func:`myotrack.criteria.prepare.prepared`).
+    """
+    return candidate_rows(previous_order(t))
+
+
+def candidate_rows(order: ir.Table, others: ir.Table | None = None) -> ir.Table:
+    """:func:`previous_candidates` from the :func:`previous_order` of its rows and their
+    :func:`other_candidates` (computed here when not given). A patient whose rows lie in a
+    strict order (the common case) needs no join: each row's one candidate is in ``order``."""
+    o = other_candidates(order) if others is None else others
+    simple = order.filter(order.prev_only).drop("prev_bound")
+    return ibis.union(simple, o.select(*simple.columns))
 
 
 def last_candidates(t: ir.Table) -> ir.Table:
@@ -439,6 +520,33 @@ def order_open(condition: ir.BooleanValue, pairs: ir.Table) -> dict[str, ir.Valu
         "order_second": ibis.ifelse(
             overlapping.notnull(), pairs.day.max(), pairs.prev_day.max(where=real)
         ),
+    }
+
+
+def agreed_one(
+    condition: ir.BooleanValue, candidate: ir.BooleanValue, sure: ir.BooleanValue
+) -> ir.BooleanValue:
+    """:func:`agreed` of a group of one row (``prev_only`` of :func:`previous_candidates`), as a
+    value of that row: no aggregation."""
+    real = candidate.notnull() & candidate
+    return ibis.cases(
+        (~real | refuted(condition), ibis.literal(False)),
+        (known(condition) & sure.fill_null(False), ibis.literal(True)),
+        else_=ibis.null("boolean"),
+    )
+
+
+def order_open_one(condition: ir.BooleanValue, pairs: ir.Table) -> dict[str, ir.Value]:
+    """:func:`order_open` of a group of one row of :func:`previous_candidates` (``prev_only``),
+    as values of that row."""
+    real = pairs.prev_in.notnull()
+    none = ibis.null(pairs.prev_day.type())
+    shown = ibis.ifelse(real, pairs.prev_day, none)
+    overlapping = ibis.ifelse(real & ~pairs.prev_certain, pairs.prev_day, none)
+    return {
+        "order_open": real & ~unknown(condition),
+        "order_first": shown,
+        "order_second": ibis.ifelse(overlapping.notnull(), pairs.day, shown),
     }
 
 

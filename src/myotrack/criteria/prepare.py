@@ -31,7 +31,13 @@ import pandas as pd
 import pyarrow as pa
 
 from myotrack.criteria import anchors
-from myotrack.criteria.base import Context, Params, previous_candidates, previous_order
+from myotrack.criteria.base import (
+    Context,
+    Params,
+    candidate_rows,
+    other_candidates,
+    previous_order,
+)
 from myotrack.criteria.portable import pick_fields
 from myotrack.measures.grades import upper_bounds
 from myotrack.measures.mrc import MRC_SUM_MAX, REGIONS
@@ -299,10 +305,12 @@ def prepared(params: Params) -> dict[str, ir.Table]:
 
     ``assess``: the assessments; ``immuno``: each patient's anchor; ``latest``: each patient's
     last MRC sum, last CK (with ULN, bound and qualitative state: a CK written only 'normal'
-    counts) and last prednisone dose, and their days; ``mrc_order`` and ``mrc_previous``: the
-    assessments with an MRC sum (:func:`mrc_assessments`) with every one that could be the
-    previous (:func:`myotrack.criteria.base.previous_order` and
-    :func:`~myotrack.criteria.base.previous_candidates`), read by relapse and refractory.
+    counts) and last prednisone dose, and their days; ``mrc_order`` and ``mrc_others``: the
+    assessments with an MRC sum (:func:`mrc_assessments`), each with the one before it when
+    its patient's days are in a strict order, and the other patients' assessments with every
+    one that could be the previous (:func:`myotrack.criteria.base.previous_order` and
+    :func:`~myotrack.criteria.base.other_candidates`; together, read by relapse and
+    refractory as ``Context.mrc_previous``: :func:`~myotrack.criteria.base.candidate_rows`).
     """
     t = base_tables()
     visits, strength, treatments = t["visits"], t["strength"], t["treatments"]
@@ -385,16 +393,16 @@ def prepared(params: Params) -> dict[str, ir.Table]:
     )
     latest = m.group_by("patient_id").aggregate(**mrc, **ck, **dose)
     # the MRC assessments that could be each one's previous (relapse and refractory): the order
-    # bounds stored first, as the candidates read them four times
-    mrcs = mrc_assessments(m)
-    order = previous_order(mrcs)
-    previous = previous_candidates(mrcs, ibis.table(order.schema(), name="mrc_order"))
+    # stored first (with each one's previous when the patient's days are in a strict order),
+    # as the other patients' candidates read it four times
+    order = previous_order(mrc_assessments(m))
+    others = other_candidates(ibis.table(order.schema(), name="mrc_order"))
     return {
         "assess": a,
         "immuno": immuno,
         "latest": latest,
         "mrc_order": order,
-        "mrc_previous": previous,
+        "mrc_others": others,
     }
 
 
@@ -413,7 +421,10 @@ def build_context(params: Params, derived: Mapping[str, ir.Table]) -> Context:
     assess = ibis.table(derived["assess"].schema(), name="assess")
     immuno = ibis.table(derived["immuno"].schema(), name="immuno")
     latest = ibis.table(derived["latest"].schema(), name="latest")
-    previous = ibis.table(derived["mrc_previous"].schema(), name="mrc_previous")
+    previous = candidate_rows(
+        ibis.table(derived["mrc_order"].schema(), name="mrc_order"),
+        ibis.table(derived["mrc_others"].schema(), name="mrc_others"),
+    )
     return Context(
         t["patients"],
         t["visits"],

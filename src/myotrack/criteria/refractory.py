@@ -59,11 +59,13 @@ from myotrack.criteria.base import (
     Span,
     after3,
     agreed,
+    agreed_one,
     all3,
     arg_min,
     known,
     offset,
     order_open,
+    order_open_one,
     refuted,
     span,
     text,
@@ -223,20 +225,34 @@ def build(ctx: Context) -> list[ir.Table]:
     pairs = gc.inner_join(sa, "patient_id")
 
     # worsenings: every MRC assessment against the previous one, and reported worsenings
-    # (the previous one: every MRC assessment that could be it, base.previous_candidates,
-    # stored once for relapse and refractory)
-    pc = ctx.mrc_previous
-    drop = truth(
-        pc.prev_mrc_low - pc.mrc_high >= p.refractory_mrc_drop,
-        pc.prev_mrc_high - pc.mrc_low < p.refractory_mrc_drop,
+    # (the previous one: every MRC assessment that could be it, base.candidate_rows, stored
+    # once for relapse and refractory)
+    def drop(pc: ir.Table) -> ir.BooleanValue:
+        return truth(
+            pc.prev_mrc_low - pc.mrc_high >= p.refractory_mrc_drop,
+            pc.prev_mrc_high - pc.mrc_low < p.refractory_mrc_drop,
+        )
+
+    # an assessment whose only candidate row is its own (prev_only) needs no aggregation
+    one = ctx.mrc_previous.filter(ctx.mrc_previous.prev_only)
+    single = one.select(
+        "patient_id",
+        "day",
+        w_lo=one.day_lo,
+        w_hi=one.day_hi,
+        w_value=agreed_one(drop(one), one.prev_in, one.prev_sure),
+        compared=one.prev_in.notnull(),
+        **order_open_one(drop(one), one),
     )
-    m = pc.group_by(["patient_id", "day"]).aggregate(
+    pc = ctx.mrc_previous.filter(~ctx.mrc_previous.prev_only)
+    grouped = pc.group_by(["patient_id", "day"]).aggregate(
         w_lo=pc.day_lo.max(),
         w_hi=pc.day_hi.max(),
-        w_value=agreed(drop, pc.prev_in, pc.prev_sure),
+        w_value=agreed(drop(pc), pc.prev_in, pc.prev_sure),
         compared=pc.prev_in.notnull().ifelse(1, 0).sum() > 0,
-        **order_open(drop, pc),
+        **order_open(drop(pc), pc),
     )
+    m = single.union(grouped.select(*single.columns))
     mw = m.select(
         "patient_id",
         w_day=m.day,

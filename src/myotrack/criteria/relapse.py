@@ -64,12 +64,14 @@ from myotrack.criteria.base import (
     Span,
     after3,
     agreed,
+    agreed_one,
     all3,
     arg_min,
     ck_range,
     known,
     num,
     order_open,
+    order_open_one,
     refuted,
     span,
     text,
@@ -131,11 +133,28 @@ def _drops(ctx: Context) -> ir.Table:
     none), ``order_open`` / ``order_first`` / ``order_second``: the order leaves the drop open
     (:func:`~myotrack.criteria.base.order_open`)."""
     p = ctx.params
-    pc = ctx.mrc_previous
-    drop = truth(
-        pc.prev_mrc_low - pc.mrc_high > p.relapse_mrc_drop,
-        pc.prev_mrc_high - pc.mrc_low <= p.relapse_mrc_drop,
+
+    def drop(pc: ir.Table) -> ir.BooleanValue:
+        return truth(
+            pc.prev_mrc_low - pc.mrc_high > p.relapse_mrc_drop,
+            pc.prev_mrc_high - pc.mrc_low <= p.relapse_mrc_drop,
+        )
+
+    # an assessment whose only candidate row is its own (prev_only) needs no aggregation
+    one = ctx.mrc_previous.filter(ctx.mrc_previous.prev_only)
+    real = one.prev_in.notnull()
+    none = ibis.null(one.prev_day.type())
+    single = one.select(
+        "patient_id",
+        "day",
+        c_drop=agreed_one(drop(one), one.prev_in, one.prev_sure),
+        d_sure=one.prev_sure.fill_null(False),
+        prev_low=ibis.ifelse(real, one.prev_mrc_low, ibis.null(one.prev_mrc_low.type())),
+        prev_high=ibis.ifelse(real, one.prev_mrc_high, ibis.null(one.prev_mrc_high.type())),
+        prev_day=ibis.ifelse(real, one.prev_day, none),
+        **order_open_one(drop(one), one),
     )
+    pc = ctx.mrc_previous.filter(~ctx.mrc_previous.prev_only)
     real = pc.prev_in.notnull()
     shown = portable.pick_fields(
         {"prev_low": pc.prev_mrc_low, "prev_high": pc.prev_mrc_high, "prev_day": pc.prev_day},
@@ -143,12 +162,13 @@ def _drops(ctx: Context) -> ir.Table:
         where=real,
         largest=True,
     )
-    d = pc.group_by(["patient_id", "day"]).aggregate(
-        c_drop=agreed(drop, pc.prev_in, pc.prev_sure),
+    grouped = pc.group_by(["patient_id", "day"]).aggregate(
+        c_drop=agreed(drop(pc), pc.prev_in, pc.prev_sure),
         d_sure=pc.prev_sure.fill_null(False).ifelse(1, 0).max() == 1,
         **shown,
-        **order_open(drop, pc),
+        **order_open(drop(pc), pc),
     )
+    d = single.union(grouped.select(*single.columns))
     # an assessment that may be the first with an MRC sum has nothing sure to compare with:
     # its drop stays unknown
     return d.mutate(c_drop=ibis.ifelse(d.d_sure, d.c_drop, ibis.null("boolean"))).drop("d_sure")
