@@ -41,8 +41,16 @@ def neutralise(text: str) -> str:
     return "'" + text if is_formula_like(text) else text
 
 
+#: A cell that begins as a formula may, among cells joined by NUL (a NUL within a cell only
+#: makes a false alarm, which the check per cell then clears).
+_LEADING = re.compile("(?:^|\x00)[" + re.escape("".join(FORMULA_START)) + "]")
+
+
 def _formula_rows(texts: list[str]) -> list[int]:
-    """The rows of a column of text that could be read as a formula."""
+    """The rows of a column of text that could be read as a formula (each cell checked only
+    when one of the column's may begin as one)."""
+    if not _LEADING.search("\x00".join(texts)):
+        return []
     return [
         i for i, t in enumerate(texts) if t.startswith(FORMULA_START) and not NUMBER.fullmatch(t)
     ]
