@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from myotrack.errors import InvalidData, MyotrackError
 from myotrack.tables import TABLES, Dataset
+from myotrack.tables.dataset import object_array
 from myotrack.tables.schema import ENZYMES, REFERENCE_RANGES
 
 from .audit.models import Action
@@ -108,14 +109,14 @@ def frames_of_columns(tables: Mapping[str, Columns]) -> dict[str, pd.DataFrame]:
     out = {}
     for name, table in tables.items():
         spec = TABLES.get(name, REFERENCE_RANGES)
-        columns: dict[str, list[str]] = {}
+        columns: dict[str, np.ndarray] = {}
         for field in spec.names:
             text = _texts(table.get(field))
             if name == "visits" and field in ENZYMES:
                 bound = _texts(table.get(f"{field}_bound"))
                 state = _texts(table.get(f"{field}_state"))
                 text = [b + t if t else w for t, b, w in zip(text, bound, state, strict=True)]
-            columns[field] = text
+            columns[field] = object_array(text)
         out[name] = pd.DataFrame(columns, columns=list(spec.names), dtype=object)
     return out
 

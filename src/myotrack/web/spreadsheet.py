@@ -41,15 +41,12 @@ def neutralise(text: str) -> str:
     return "'" + text if is_formula_like(text) else text
 
 
-#: A cell that begins as a formula may, among cells joined by NUL (a NUL within a cell only
-#: makes a false alarm, which the check per cell then clears).
-_LEADING = re.compile("(?:^|\x00)[" + re.escape("".join(FORMULA_START)) + "]")
-
-
 def _formula_rows(texts: list[str]) -> list[int]:
     """The rows of a column of text that could be read as a formula (each cell checked only
-    when one of the column's may begin as one)."""
-    if not _LEADING.search("\x00".join(texts)):
+    when one of the column's begins with a formula's first character)."""
+    joined = "\x00" + "\x00".join(texts)  # a NUL within a cell is at worst a false alarm
+    leads = [c for c in FORMULA_START if c in joined]  # one character is found at once
+    if not any(f"\x00{c}" in joined for c in leads):
         return []
     return [
         i for i, t in enumerate(texts) if t.startswith(FORMULA_START) and not NUMBER.fullmatch(t)
@@ -59,8 +56,17 @@ def _formula_rows(texts: list[str]) -> list[int]:
 def _risky(column: pd.Series) -> pd.Series:
     """Where a column of text holds formula-leading cells."""
     risky = np.zeros(len(column), dtype=bool)
-    risky[_formula_rows([str(t) for t in column.tolist()])] = True
+    risky[_formula_rows(_strings(column))] = True
     return pd.Series(risky, index=column.index)
+
+
+def _strings(column: pd.Series) -> list[str]:
+    """The cells of a column as ``str``, empty for a missing one (a column of text is taken
+    as it is)."""
+    values = column.tolist()
+    if set(map(type, values)) <= {str}:
+        return values
+    return [str(v) for v in column.fillna("").tolist()]
 
 
 def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
@@ -70,7 +76,7 @@ def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
         column = out[name]
         if column.dtype != object and not pd.api.types.is_string_dtype(column.dtype):
             continue
-        risky = _risky(column.fillna(""))
+        risky = _risky(column)
         if risky.any():
             out[name] = column.where(~risky, "'" + column.astype(str))
     return out
@@ -86,11 +92,14 @@ def _column_text(name: object, column: pd.Series) -> tuple[list[str], list[int]]
     """A column and its header as workbook text (empty as ``""``, control characters as
     U+FFFD) and the rows whose text could be read as a formula (written with the quote
     prefix)."""
-    empty = column.isna().to_numpy()
-    texts = [str(name)] + [
-        "" if e else v if type(v) is str else str(v)
-        for v, e in zip(column.tolist(), empty, strict=True)
-    ]
+    values = column.tolist()
+    if set(map(type, values)) <= {str}:
+        texts = [str(name), *values]
+    else:
+        empty = column.isna().to_numpy()
+        texts = [str(name)] + [
+            "" if e else v if type(v) is str else str(v) for v, e in zip(values, empty, strict=True)
+        ]
     if ILLEGAL_CHARACTERS_RE.search("".join(texts)):
         texts = [ILLEGAL_CHARACTERS_RE.sub("\ufffd", t) for t in texts]
     return texts, _formula_rows(texts)
