@@ -4,7 +4,7 @@ Every cell is an inline string (``t="inlineStr"``), as openpyxl's write-only mod
 a cell of the second style (``s="1"``) carries Excel's quote prefix, so that editing it keeps it
 text. A sheet is made a block of rows at a time: each column's cells of the block as one list,
 then the rows joined, so that a cohort of 300,000 visits is written in seconds instead of the
-minute a cell-by-cell writer takes, with memory for one block.
+half minute a cell-by-cell writer takes, with memory for one block.
 
 The caller gives each sheet as columns of text (empty is an empty string) and the rows to
 quote; what may not be in a workbook (control characters, a formula) is the caller's to remove
