@@ -5,6 +5,9 @@ definitions one cell and one row at a time give."""
 from __future__ import annotations
 
 import math
+import tempfile
+from pathlib import Path
+from unittest import mock
 
 import numpy as np
 import pandas as pd
@@ -15,6 +18,8 @@ from myotrack.tables import TABLES
 from myotrack.tables.dataset import _fmt
 from myotrack.tables.schema import ENZYMES
 from myotrack.web.records import _text, frames_of
+from myotrack.web.spreadsheet import ILLEGAL_CHARACTERS_RE, is_formula_like
+from myotrack.web.workbook import MAX_TEXT
 
 
 def _row_text(table: str, row: dict[str, object]) -> dict[str, str]:
@@ -68,34 +73,57 @@ def test_a_float_column_is_written_as_the_reader_reads_it(values: list[float | N
     assert _fmt(column).tolist() == expected
 
 
-def _shown(value: object) -> object:
-    """A prepared workbook value: text, None, or a text cell's (value, type, quote prefix)."""
-    if value is None or isinstance(value, str):
-        return value
-    return (value.value, value.data_type, value.quotePrefix)  # type: ignore[attr-defined]
+def _read_back(value: object) -> tuple[object, str, bool] | None:
+    """What the per-cell rule makes of one value, as openpyxl reads the cell back: empty is no
+    cell; text (control characters as U+FFFD, at most 32,767 characters, line ends as XML
+    reads them) is a text cell, quote-prefixed when it could be read as a formula."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    text = ILLEGAL_CHARACTERS_RE.sub("\ufffd", str(value))
+    if text == "":
+        return None
+    shown = text[:MAX_TEXT].replace("\r\n", "\n").replace("\r", "\n")
+    return (shown, "s", is_formula_like(text))
+
+
+cells = (
+    st.none()
+    | st.text(alphabet="=+-@\t\r\n\x01\x1f &<>\"' ab1.e#/!", max_size=5)
+    | st.sampled_from(["#N/A", "-5", "=", " x ", "_x0041_", "a" * (MAX_TEXT + 5), "=" * 40_000])
+    | floats
+    | st.integers(-5, 5)
+)
 
 
 @settings(max_examples=60, deadline=None)
-@given(
-    st.lists(
-        st.tuples(
-            st.none() | st.text(alphabet="=+-@\t\r\x01\x1f ab1.e", max_size=5),
-            st.none() | floats | st.integers(-5, 5),
-        ),
-        max_size=6,
-    )
-)
-def test_workbook_cells_are_prepared_as_one_cell_at_a_time(
-    rows: list[tuple[object, object]],
+@given(st.lists(st.tuples(cells, cells), max_size=6), st.integers(1, 3))
+def test_workbook_cells_are_the_text_of_each_value(
+    rows: list[tuple[object, object]], block: int
 ) -> None:
-    """Column by column, each cell is what the per-cell rule gives (formula-leading text
-    quoted, control characters replaced, empty as None)."""
-    from openpyxl import Workbook
+    """Written column by column in blocks of rows, each cell read back is what the per-cell
+    rule gives (formula-leading text quoted, never a formula; control characters replaced;
+    empty as no cell); the header is the first row."""
+    import openpyxl
 
-    from myotrack.web.spreadsheet import _sheet_values, _text_cell
+    from myotrack.web import workbook
+    from myotrack.web.spreadsheet import write_workbook
 
-    sheet = Workbook(write_only=True).create_sheet("t")
-    frame = pd.DataFrame(rows, columns=["text", "number"], dtype=object)
-    made = [[_shown(v) for v in row] for row in _sheet_values(sheet, frame)]
-    expected = [[_shown(_text_cell(sheet, v)) for v in row] for row in rows]
-    assert made == expected
+    frame = pd.DataFrame(rows, columns=["text", "=number"], dtype=object)
+    with tempfile.TemporaryDirectory() as tmp, mock.patch.object(workbook, "BLOCK", block):
+        path = write_workbook({"t": frame, "empty": frame.iloc[:0]}, Path(tmp) / "t.xlsx")
+        book = openpyxl.load_workbook(path)
+    assert book.sheetnames == ["t", "empty"]
+    for sheet, expected_rows in ((book["t"], rows), (book["empty"], [])):
+        read = {
+            (c.row, c.column): (c.value, c.data_type, bool(c.quotePrefix))
+            for row in sheet.iter_rows()
+            for c in row
+            if c.value is not None
+        }
+        expected = {
+            (r, j): cell
+            for r, values in enumerate([("text", "=number"), *expected_rows], 1)
+            for j, value in enumerate(values, 1)
+            if (cell := _read_back(value)) is not None
+        }
+        assert read == expected

@@ -177,8 +177,14 @@ def patient_frame(
     for term in sorted(set().union(*terms.tolist()) if len(terms) else set()):
         out[f"comorbidity_{term}"] = _yes_no(terms.map(lambda s, t=term: t in s))
     out = out.join(_measures(ds)).join(_treatments(ds, regimen_days))
-    if outcomes is not None:
-        extra = outcomes.set_index("patient_id")
-        extra = extra[[c for c in extra.columns if c not in out.columns]]
-        out = out.join(extra)
-    return out.reset_index(drop=True)
+    return with_outcomes(out.reset_index(drop=True), outcomes)
+
+
+def with_outcomes(frame: pd.DataFrame, outcomes: pd.DataFrame | None) -> pd.DataFrame:
+    """A :func:`patient_frame` with the columns of ``outcomes`` it lacks, joined by
+    ``patient_id`` (``frame`` itself when there are none)."""
+    if outcomes is None:
+        return frame
+    extra = outcomes.set_index("patient_id")
+    extra = extra[[c for c in extra.columns if c not in frame.columns]]
+    return frame.join(extra, on="patient_id")

@@ -32,7 +32,7 @@ from myotrack.cohort.groups import require_columns
 from myotrack.cohort.rates import rates
 from myotrack.cohort.survival import Survival, kaplan_meier
 from myotrack.cohort.table import CohortTable
-from myotrack.cohort.variables import label, patient_frame
+from myotrack.cohort.variables import label, patient_frame, with_outcomes
 from myotrack.criteria import CRITERIA, NE, Outcomes, Params, evaluate
 from myotrack.plots.course import PatientCourse, all_courses
 from myotrack.plots.km import km_figure, km_plotly
@@ -215,8 +215,9 @@ def build_report(
     ``favourable_recovery_6m``) for Table 1's columns, Table 2 and the survival curves.
     Raises UnknownColumn when ``group_by`` is neither.
     """
+    variables = patient_frame(ds)
     if group_by and group_by not in CRITERIA:
-        known = patient_frame(ds).assign(**dict.fromkeys(CRITERIA))
+        known = variables.assign(**dict.fromkeys(CRITERIA))
         require_columns(known, [group_by])  # fail before the slow steps, naming criteria too
     n = len(ds.patients)
     if timelines is None:
@@ -242,7 +243,7 @@ def build_report(
     if outcomes is None:
         outcomes = evaluate(ds, params=params)
     tick("outcomes")
-    frame = patient_frame(ds, outcomes.frame)
+    frame = with_outcomes(variables, outcomes.frame)
     if group_by:
         require_columns(frame, [group_by])
 

@@ -133,12 +133,17 @@ class Dataset:
         return out
 
 
+def object_array(values: list[str]) -> np.ndarray:
+    """A list as a NumPy array of objects (without pandas' slower conversion of a list)."""
+    return np.fromiter(values, dtype=object, count=len(values))
+
+
 def _fmt(s: pd.Series) -> pd.Series:
     if pd.api.types.is_float_dtype(s.dtype):
         # plain floats (not NumPy scalars, which are slow one by one); NaN is not equal to itself
         vals = s.to_numpy(dtype=float, na_value=np.nan).tolist()
         text = [("" if x != x else (str(int(x)) if x.is_integer() else repr(x))) for x in vals]
-        return pd.Series(text, index=s.index, dtype=object)
+        return pd.Series(object_array(text), index=s.index, dtype=object)
     return s.astype(object).where(s.notna(), "").astype(str)
 
 

@@ -38,7 +38,7 @@ from .events.models import Event
 from .observations.models import Observation
 from .patients.models import Patient
 from .policy import Perm, policy
-from .records import frames_of
+from .records import Columns, frames_of_columns
 from .spreadsheet import write_csv, write_workbook
 from .treatments.models import Treatment
 from .visits.models import ReferenceRange, StrengthGrade, Visit
@@ -52,66 +52,69 @@ FORMATS = ("zip", "xlsx", "redcap", "fhir")
 LOSSES = "not_exported.txt"
 
 
-def _rows(
-    model: Any, fields: Sequence[str], patients: models.QuerySet[Patient]
-) -> list[dict[str, object]]:
-    """The rows of one table of these patients, read as plain values (no model instances):
-    ``patient_id`` and ``fields``, in patient id order, then as entered."""
-    names = ("patient_id", *fields)
+def _columns(model: Any, fields: Sequence[str], patients: models.QuerySet[Patient]) -> Columns:
+    """The rows of one table of these patients as columns of plain values (no model
+    instances): ``patient_id`` and ``fields``, in patient id order, then as entered."""
     qs = (
         model.objects.filter(patient__in=patients)
         .order_by("patient__code", "pk")
         .values_list("patient__code", *fields)
     )
-    return [dict(zip(names, values, strict=True)) for values in qs]
+    return _as_columns(("patient_id", *fields), list(qs))
+
+
+def _as_columns(names: Sequence[str], rows: list[tuple[object, ...]]) -> Columns:
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in names]
+    return Columns(len(rows), dict(zip(names, columns, strict=True)))
 
 
 #: What a ``reference_ranges`` row is read from (the site by its name).
 RANGE_FIELDS = ("site__name", "lab", "analyte", "uln", "source")
 
 
-def reference_rows(patients: models.QuerySet[Patient]) -> list[dict[str, object]]:
-    """The reference ranges of the sites of these patients, as ``reference_ranges`` rows."""
+def reference_columns(patients: models.QuerySet[Patient]) -> Columns:
+    """The reference ranges of the sites of these patients, as ``reference_ranges`` columns."""
     ranges = ReferenceRange.objects.filter(site__in=patients.values("site"))
-    names = ("site", *RANGE_FIELDS[1:])
-    return [
-        dict(zip(names, values, strict=True))
-        for values in ranges.order_by("site__name", "lab", "analyte").values_list(*RANGE_FIELDS)
-    ]
+    rows = ranges.order_by("site__name", "lab", "analyte").values_list(*RANGE_FIELDS)
+    return _as_columns(("site", *RANGE_FIELDS[1:]), list(rows))
 
 
-def patient_rows(live: models.QuerySet[Patient]) -> list[dict[str, object]]:
-    """These patients as rows of the ``patients`` table, in patient id order."""
-    names = ("patient_id", "site", *Patient.CONTRACT_FIELDS)
+def patient_columns(live: models.QuerySet[Patient]) -> Columns:
+    """These patients as columns of the ``patients`` table, in patient id order."""
     qs = live.order_by("code").values_list("code", "site__name", *Patient.CONTRACT_FIELDS)
-    return [dict(zip(names, values, strict=True)) for values in qs]
+    return _as_columns(("patient_id", "site", *Patient.CONTRACT_FIELDS), list(qs))
 
 
 def dataset_for(patients: models.QuerySet[Patient], identified: bool = False) -> Dataset:
     """The six tables of these (live) patients and their sites' reference ranges (when any),
     validated; free text only when ``identified``."""
     live = patients.filter(deleted_at__isnull=True)
-    tables: dict[str, list[dict[str, object]]] = {
-        "patients": patient_rows(live),
-        "visits": _rows(Visit, Visit.STORED_FIELDS, live),
-        "strength": _rows(StrengthGrade, StrengthGrade.CONTRACT_FIELDS, live),
-        "treatments": _rows(Treatment, Treatment.CONTRACT_FIELDS, live),
-        "events": _rows(Event, Event.CONTRACT_FIELDS, live),
-        "observations": _rows(Observation, Observation.CONTRACT_FIELDS, live),
+    tables: dict[str, Columns] = {
+        "patients": patient_columns(live),
+        "visits": _columns(Visit, Visit.STORED_FIELDS, live),
+        "strength": _columns(StrengthGrade, StrengthGrade.CONTRACT_FIELDS, live),
+        "treatments": _columns(Treatment, Treatment.CONTRACT_FIELDS, live),
+        "events": _columns(Event, Event.CONTRACT_FIELDS, live),
+        "observations": _columns(Observation, Observation.CONTRACT_FIELDS, live),
     }
-    ranges = reference_rows(live)
-    if ranges:
+    ranges = reference_columns(live)
+    if ranges.length:
         tables[REFERENCE_RANGES.name] = ranges
     if not identified:
-        for table, columns in FREE_TEXT.items():
-            for row in tables[table]:
-                for column in columns:
-                    row[column] = None
+        for table, names in FREE_TEXT.items():
+            part = tables[table]
+            blank = {n: [None] * part.length for n in names}
+            tables[table] = Columns(part.length, {**part.values, **blank})
         # what day 0 is may be written with a date; kept only for published (cited) cases
-        for row in tables["patients"]:
-            if not row.get("source"):
-                row["index_event"] = None
-    return Dataset.from_frames(name="registry", **frames_of(tables))
+        patients_ = tables["patients"]
+        kept = [
+            event if source else None
+            for event, source in zip(
+                patients_.get("index_event"), patients_.get("source"), strict=True
+            )
+        ]
+        tables["patients"] = Columns(patients_.length, {**patients_.values, "index_event": kept})
+    return Dataset.from_frames(name="registry", **frames_of_columns(tables))
 
 
 def identifiers_frame(patients: models.QuerySet[Patient]) -> pd.DataFrame:

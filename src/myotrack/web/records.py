@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from myotrack.errors import InvalidData, MyotrackError
 from myotrack.tables import TABLES, Dataset
+from myotrack.tables.dataset import object_array
 from myotrack.tables.schema import ENZYMES, REFERENCE_RANGES
 
 from .audit.models import Action
@@ -66,26 +67,56 @@ def _text(value: object) -> str:
 
 
 def frames_of(tables: Mapping[str, Sequence[Mapping[str, object]]]) -> dict[str, pd.DataFrame]:
-    """Rows of contract tables (and ``reference_ranges``) as the text frames a file would give,
-    made column by column: contract columns only, each enzyme as reported.
+    """Rows of contract tables (and ``reference_ranges``) as the text frames a file would give:
+    :func:`frames_of_columns` of the rows' columns."""
+    return frames_of_columns(
+        {
+            name: Columns(len(rows), {f: [r.get(f) for r in rows] for f in _fields(name)})
+            for name, rows in tables.items()
+        }
+    )
+
+
+@dataclass(frozen=True)
+class Columns:
+    """One table as columns: ``length`` rows, a column by field (an absent field is unknown
+    in every row)."""
+
+    length: int
+    values: Mapping[str, Sequence[object]]
+
+    def get(self, field: str) -> Sequence[object]:
+        found = self.values.get(field)
+        return [None] * self.length if found is None else found
+
+
+def _fields(name: str) -> tuple[str, ...]:
+    """The fields a table's text is made from: its columns, and for visits each enzyme's
+    bound and state."""
+    names = TABLES.get(name, REFERENCE_RANGES).names
+    if name != "visits":
+        return tuple(names)
+    return (*names, *(f"{e}_{part}" for e in ENZYMES for part in ("bound", "state")))
+
+
+def frames_of_columns(tables: Mapping[str, Columns]) -> dict[str, pd.DataFrame]:
+    """Columns of contract tables (and ``reference_ranges``) as the text frames a file would
+    give, made column by column: contract columns only, each enzyme as reported.
 
     A stored visit gives each enzyme as its number, ``<enzyme>_bound`` and ``<enzyme>_state``
     ('>' + 10000 is '>10000', an empty number with 'normal' is 'normal'); text from a form
     is passed on as written."""
     out = {}
-    for name, rows in tables.items():
+    for name, table in tables.items():
         spec = TABLES.get(name, REFERENCE_RANGES)
-
-        def column(field: str, rows: Sequence[Mapping[str, object]] = rows) -> list[str]:
-            return _texts([r.get(field) for r in rows])
-
-        columns: dict[str, list[str]] = {}
+        columns: dict[str, np.ndarray] = {}
         for field in spec.names:
-            text = column(field)
+            text = _texts(table.get(field))
             if name == "visits" and field in ENZYMES:
-                bound, state = column(f"{field}_bound"), column(f"{field}_state")
+                bound = _texts(table.get(f"{field}_bound"))
+                state = _texts(table.get(f"{field}_state"))
                 text = [b + t if t else w for t, b, w in zip(text, bound, state, strict=True)]
-            columns[field] = text
+            columns[field] = object_array(text)
         out[name] = pd.DataFrame(columns, columns=list(spec.names), dtype=object)
     return out
 

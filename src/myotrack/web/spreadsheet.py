@@ -6,9 +6,10 @@ skip a leading tab or carriage return first: a value typed into the registry suc
 
 - CSV: such a cell gets a leading single quote, as OWASP advises; a number (``-5``, ``+2.5``,
   ``-1e3``) is left as it is, so a day before the index date stays a number.
-- Workbook: every value is written as a text string, never as a formula; a formula-leading one
-  also carries Excel's quote prefix, so that editing the cell keeps it text. Characters a
-  workbook cannot hold (control characters) become U+FFFD instead of failing the export.
+- Workbook (:mod:`myotrack.web.workbook`): every value is written as a text string, never as
+  a formula (nor as an error value: ``#N/A`` is text); a formula-leading one also carries
+  Excel's quote prefix, so that editing the cell keeps it text. Characters a workbook cannot
+  hold (control characters) become U+FFFD instead of failing the export.
 
 https://owasp.org/www-community/attacks/CSV_Injection
 """
@@ -21,9 +22,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+from .workbook import TextSheet, write_text_workbook
 
 #: What a spreadsheet may read as the start of a formula.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -40,13 +41,32 @@ def neutralise(text: str) -> str:
     return "'" + text if is_formula_like(text) else text
 
 
+def _formula_rows(texts: list[str]) -> list[int]:
+    """The rows of a column of text that could be read as a formula (each cell checked only
+    when one of the column's begins with a formula's first character)."""
+    joined = "\x00" + "\x00".join(texts)  # a NUL within a cell is at worst a false alarm
+    leads = [c for c in FORMULA_START if c in joined]  # one character is found at once
+    if not any(f"\x00{c}" in joined for c in leads):
+        return []
+    return [
+        i for i, t in enumerate(texts) if t.startswith(FORMULA_START) and not NUMBER.fullmatch(t)
+    ]
+
+
 def _risky(column: pd.Series) -> pd.Series:
-    """Where a column of text holds formula-leading cells (checked per cell only there)."""
-    text = column.astype(str)
-    lead = text.str[:1].isin(FORMULA_START)
-    if not lead.any():
-        return lead
-    return lead & ~text.str.fullmatch(NUMBER.pattern).fillna(False).astype(bool)
+    """Where a column of text holds formula-leading cells."""
+    risky = np.zeros(len(column), dtype=bool)
+    risky[_formula_rows(_strings(column))] = True
+    return pd.Series(risky, index=column.index)
+
+
+def _strings(column: pd.Series) -> list[str]:
+    """The cells of a column as ``str``, empty for a missing one (a column of text is taken
+    as it is)."""
+    values = column.tolist()
+    if set(map(type, values)) <= {str}:
+        return values
+    return [str(v) for v in column.fillna("").tolist()]
 
 
 def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
@@ -56,7 +76,7 @@ def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
         column = out[name]
         if column.dtype != object and not pd.api.types.is_string_dtype(column.dtype):
             continue
-        risky = _risky(column.fillna(""))
+        risky = _risky(column)
         if risky.any():
             out[name] = column.where(~risky, "'" + column.astype(str))
     return out
@@ -68,46 +88,33 @@ def write_csv(frame: pd.DataFrame, path: Path) -> Path:
     return path
 
 
-def _text_cell(sheet: object, value: object) -> object:
-    """A value for a write-only sheet: empty as None, text as text (never a formula)."""
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return None
-    text = ILLEGAL_CHARACTERS_RE.sub("\ufffd", str(value))
-    if text == "":
-        return None
-    if not is_formula_like(text):
-        return text  # openpyxl keeps a str that does not begin with '=' as text
-    cell = WriteOnlyCell(sheet, value=text)  # type: ignore[arg-type]
-    cell.data_type = "s"
-    cell.quotePrefix = True
-    return cell
-
-
-def _sheet_values(sheet: object, frame: pd.DataFrame) -> list[list[object]]:
-    """The frame's columns as :func:`_text_cell` gives each value, made column by column:
-    a plain str or None for most cells, a quote-prefixed text cell where the text could be
-    read as a formula."""
-    columns: list[list[object]] = []
-    for name in frame.columns:
-        column = frame[name]
+def _column_text(name: object, column: pd.Series) -> tuple[list[str], list[int]]:
+    """A column and its header as workbook text (empty as ``""``, control characters as
+    U+FFFD) and the rows whose text could be read as a formula (written with the quote
+    prefix)."""
+    values = column.tolist()
+    if set(map(type, values)) <= {str}:
+        texts = [str(name), *values]
+    else:
         empty = column.isna().to_numpy()
-        text = column.astype(object).where(~empty, "").astype(str)
-        text = text.str.replace(ILLEGAL_CHARACTERS_RE, "\ufffd", regex=True)
-        risky = _risky(text).to_numpy()
-        values: list[object] = [None if t == "" else t for t in text.tolist()]
-        for i in np.flatnonzero(risky):
-            values[i] = _text_cell(sheet, values[i])
-        columns.append(values)
-    return [list(row) for row in zip(*columns, strict=True)]
+        texts = [str(name)] + [
+            "" if e else v if type(v) is str else str(v) for v, e in zip(values, empty, strict=True)
+        ]
+    if ILLEGAL_CHARACTERS_RE.search("".join(texts)):
+        texts = [ILLEGAL_CHARACTERS_RE.sub("\ufffd", t) for t in texts]
+    return texts, _formula_rows(texts)
 
 
 def write_workbook(sheets: Mapping[str, pd.DataFrame], path: Path) -> Path:
     """Frames of text as the sheets of one workbook, every cell a text string."""
-    book = Workbook(write_only=True)
+    made = []
     for name, frame in sheets.items():
-        sheet = book.create_sheet(name)
-        sheet.append([str(c) for c in frame.columns])
-        for row in _sheet_values(sheet, frame):
-            sheet.append(row)
-    book.save(path)
-    return path
+        columns = [_column_text(c, frame.iloc[:, j]) for j, c in enumerate(frame.columns)]
+        made.append(
+            TextSheet(
+                name=name,
+                columns=[texts for texts, _ in columns],
+                quoted=[set(rows) for _, rows in columns],
+            )
+        )
+    return write_text_workbook(made, path)

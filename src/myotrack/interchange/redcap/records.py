@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import csv
 import io
-import operator
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -427,19 +426,81 @@ def _lab(value: str, vm: FieldMap, qm: FieldMap) -> _Encoding:
 
 
 def _rows_csv(columns: Sequence[str], rows: Sequence[Mapping[str, str]]) -> str:
-    """A header and rows as CSV text, quoted as pandas' ``to_csv`` quotes (minimal, "\\n")."""
+    """A header and rows as CSV text, quoted as pandas' ``to_csv`` quotes (minimal, "\\n").
+
+    A row is mostly empty: it is written as its own values between runs of commas, the runs
+    learnt once per set of fields (any field not in ``columns`` is left out)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(columns)
-    writer.writerows(_cells(columns, rows))
+    at = {c: i for i, c in enumerate(columns)}
+    shapes: dict[tuple[str, ...], tuple[list[int], list[str]]] = {}
+    lines = []
+    for r in rows:
+        fields = tuple(r)
+        shape = shapes.get(fields)
+        if shape is None:
+            shape = shapes[fields] = _shape(fields, at, len(columns))
+        order, runs = shape
+        values = list(r.values())
+        line = [runs[0]]
+        for j, run in zip(order, runs[1:], strict=True):
+            value = values[j]
+            if _MAY_NEED_QUOTES.search(value):
+                value = _field(value)
+            line.append(value)
+            line.append(run)
+        lines.append("".join(line))
+    buffer.write("".join(lines))
     return buffer.getvalue()
 
 
-def _cells(columns: Sequence[str], rows: Sequence[Mapping[str, str]]) -> list[tuple[str, ...]]:
-    """Every row's value of each column, in order; '' where the row has none."""
-    blank = dict.fromkeys(columns, "")
-    pick = operator.itemgetter(*columns)
-    return [pick({**blank, **r}) for r in rows]
+#: A field the csv module may quote (the delimiter, the quote, a line end): it writes those.
+_MAY_NEED_QUOTES = re.compile(r'[,"\r\n]')
+
+
+def _field(value: str) -> str:
+    """One non-empty field as the csv module writes it in a row of several."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow([value])
+    return buffer.getvalue()[:-1]
+
+
+def _shape(
+    fields: tuple[str, ...], at: Mapping[str, int], width: int
+) -> tuple[list[int], list[str]]:
+    """Where a row of these fields puts its values: the fields' order by column (those in
+    ``columns``), and the commas before, between and after them (with the line end)."""
+    known = sorted((at[f], j) for j, f in enumerate(fields) if f in at)
+    runs, last = [], 0
+    for place, _ in known:
+        runs.append("," * (place - last))
+        last = place
+    runs.append("," * (width - 1 - last) + "\n")
+    return [j for _, j in known], runs
+
+
+def _cells(columns: Sequence[str], rows: Sequence[Mapping[str, str]]) -> list[list[str]]:
+    """Every row's value of each column, in order; '' where the row has none.
+
+    A row fills only its own fields (any other is left out): where each goes is learnt once
+    per set of fields (rows of one form share theirs), and the row is a copy of an empty row
+    with those set."""
+    blank = [""] * len(columns)
+    at = {c: i for i, c in enumerate(columns)}
+    places: dict[tuple[str, ...], list[int | None]] = {}
+    out = []
+    for r in rows:
+        fields = tuple(r)
+        where = places.get(fields)
+        if where is None:
+            where = places[fields] = [at.get(c) for c in fields]
+        cells = blank.copy()
+        for i, value in zip(where, r.values(), strict=True):
+            if i is not None:
+                cells[i] = value
+        out.append(cells)
+    return out
 
 
 def records_csv(
