@@ -10,10 +10,11 @@ muscle below 5 rules out 60), the last follow-up CK, and the ``relapse`` criteri
 whole follow-up (a relapse makes it 'no'). An earlier MRC sum of 60 does not stand for a later,
 weaker assessment. Follow-up is what comes after the start of the first immunotherapy (004 1.4:
 'initial, 3-month, 6-month, 12-month, and final follow-up'): a CK or strength taken before it,
-at presentation, says nothing about remission; one that may lie on either side of it leaves
-that part open (:func:`~myotrack.criteria.timepoints.at_last_follow_up`). With day ranges
-(contract: Timing) every assessment that could be the last one is read, and the condition is
-known when all of them say the same (:func:`~myotrack.criteria.timepoints.at_last`).
+at presentation, says nothing about remission; one that may lie on either side of it may be
+the last follow-up or not: it decides with the others when they agree, and one assessment must
+lie surely after the start (:func:`~myotrack.criteria.timepoints.at_last_follow_up`). With day
+ranges (contract: Timing) every assessment that could be the last one is read, and the
+condition is known when all of them say the same (:func:`~myotrack.criteria.timepoints.at_last`).
 yes: all three hold; no: any one fails; not evaluable: none fails and one is unknown
 (:func:`~myotrack.criteria.base.all3`, :func:`~myotrack.criteria.base.verdict`).
 """
