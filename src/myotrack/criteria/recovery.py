@@ -26,7 +26,13 @@ import ibis
 import ibis.expr.types as ir
 
 from myotrack.criteria.base import NE, NO, YES, Context, Criterion, num, text, truth, verdict
-from myotrack.criteria.timepoints import ROW_FIELDS, at_last_follow_up, closest
+from myotrack.criteria.timepoints import (
+    ROW_FIELDS,
+    at_last_follow_up,
+    closest,
+    follow_up_cases,
+    no_anchor_case,
+)
 from myotrack.measures.mrs import favourable
 
 _CITE = "004 (Termglinchan 2024) Methods 1.4, Table 1"
@@ -214,110 +220,51 @@ def _last(ctx: Context) -> ir.Table:
     a = ctx.assess.filter(ctx.assess.mrc_seen)
     a = a.select("patient_id", "day", "day_lo", "day_hi", "mrc_full")
     full = at_last_follow_up(ctx, a, "mrc_full", "m")
-    last = (
-        ctx.latest.filter(ctx.latest.mrc_day.notnull())
-        .left_join(ctx.immuno_start.select("patient_id", "anchor_day", "anchor_drug"), "patient_id")
-        .select(~ibis.selectors.matches("_right$"))
-        .left_join(full, "patient_id")
-        .select(~ibis.selectors.matches("_right$"))
+    anchor = ctx.immuno_start.select("patient_id", "anchor_day", "anchor_drug")
+    j = ctx.patients.select("patient_id")
+    for t in (ctx.latest, anchor, full):
+        j = j.left_join(t, "patient_id").select(~ibis.selectors.matches("_right$"))
+    why = (
+        ibis.literal("visits day ")
+        + text(j.mrc_day)
+        + ibis.ifelse(
+            j.last_mrc.notnull(),
+            ibis.literal(": MRC sum ") + num(j.last_mrc),
+            ibis.literal(": MRC sum at most ") + num(j.last_mrc_high),
+        )
     )
-    last = last.select(
-        "patient_id",
-        "anchor_day",
-        "anchor_drug",
-        day="mrc_day",
-        mrc="last_mrc",
-        high="last_mrc_high",
-        full="m_ok",
-        n="m_n",
-        order=(last.m_n > 1) & last.m_open,
-        first="m_first",
-        second="m_second",
-        open_day="m_unknown",
-        early="m_early",
-    )
-    last = last.select(
+    undecided = j.m_ok.isnull()
+    return j.select(
         "patient_id",
         full_strength_last=ibis.cases(
-            (last.full, ibis.literal(YES)),
-            (~last.full, ibis.literal(NO)),
+            (j.m_ok, ibis.literal(YES)),
+            (~j.m_ok, ibis.literal(NO)),
             else_=ibis.literal(NE),
         ),
-        full_strength_last__day=last.day,
-        full_strength_last__mrc_sum=last.mrc,
-        full_strength_last__why=ibis.literal("visits day ")
-        + text(last.day)
-        + ibis.ifelse(
-            last.mrc.notnull(),
-            ibis.literal(": MRC sum ") + num(last.mrc),
-            ibis.literal(": MRC sum at most ") + num(last.high),
-        ),
-        undecided=last.full.isnull(),
-        anchor_day=last.anchor_day,
-        anchor_drug=last.anchor_drug,
-        n=last.n,
-        order=last.order,
-        first=last.first,
-        second=last.second,
-        open_day=last.open_day,
-        early=last.early,
-    )
-    j = (
-        ctx.patients.select("patient_id")
-        .left_join(last, "patient_id")
-        .select(~ibis.selectors.matches("_right$"))
-    )
-    j = j.mutate(
-        full_strength_last=j.full_strength_last.fill_null(NE),
+        full_strength_last__day=j.mrc_day,
+        full_strength_last__mrc_sum=j.last_mrc,
+        full_strength_last__why=ibis.ifelse(j.mrc_day.notnull(), why, ibis.null("string")),
         full_strength_last__reason=ibis.cases(
             (
-                j.full_strength_last.isnull(),
+                j.mrc_day.isnull(),
                 ibis.literal("no MRC sum recorded (nor any MRC-sum muscle graded)"),
             ),
+            no_anchor_case(j),
+            *follow_up_cases(j, "m", "no MRC sum (nor any MRC-sum muscle graded)", "an MRC sum"),
             (
-                j.anchor_day.isnull(),
-                ibis.literal(
-                    "needs an immunotherapy course with a start day (the follow-up is after it)"
-                ),
-            ),
-            (
-                j.n.isnull(),
-                ibis.literal("no MRC sum (nor any MRC-sum muscle graded) after the start of ")
-                + j.anchor_drug,
-            ),
-            (
-                j.undecided & j.early.notnull(),
-                ibis.literal("needs an MRC sum surely after the start of ")
-                + j.anchor_drug
-                + ": the one on day "
-                + text(j.early)
-                + " may be on or before it",
-            ),
-            (
-                j.undecided & j.order,
+                undecided & (j.m_n > 1) & j.m_open,
                 ibis.literal("the order of the last MRC sums (day ")
-                + text(j.first)
+                + text(j.m_first)
                 + " and day "
-                + text(j.second)
+                + text(j.m_second)
                 + ") is uncertain: their day ranges overlap",
             ),
             (
-                j.undecided,
+                undecided,
                 ibis.literal("the last MRC grades (day ")
-                + text(j.open_day)
+                + text(j.m_unknown)
                 + ") allow a sum of 60 and less",
             ),
             else_=ibis.literal(""),
         ),
-    )
-    return j.drop(
-        "undecided",
-        "anchor_day",
-        "anchor_drug",
-        "n",
-        "order",
-        "first",
-        "second",
-        "open_day",
-        "early",
     )

@@ -37,7 +37,12 @@ from myotrack.criteria.base import (
     verdict,
 )
 from myotrack.criteria.portable import rounded
-from myotrack.criteria.timepoints import at_last_follow_up, ck_within
+from myotrack.criteria.timepoints import (
+    at_last_follow_up,
+    ck_within,
+    follow_up_cases,
+    no_anchor_case,
+)
 from myotrack.measures.enzymes import ck_x_uln
 
 CRITERIA = (
@@ -80,27 +85,13 @@ def build(ctx: Context, relapse: ir.Table) -> list[ir.Table]:
     anchor = ctx.immuno_start.select("patient_id", "anchor_day", "anchor_drug")
     for t in (ctx.latest, anchor, mrc_last, ck_last, relapse.select("patient_id", "relapse")):
         j = j.left_join(t, "patient_id").select(~ibis.selectors.matches("_right$"))
-    after = ibis.literal(" after the start of ") + j.anchor_drug
     no_relapse = truth(j.relapse == NO, j.relapse == YES)
     value = verdict(all3(j.mrc_ok, j.ck_ok, no_relapse))
     mrc_ok = j.mrc_ok
     missing = ibis.cases(
         (j.mrc_day.isnull(), ibis.literal("no MRC sum recorded (nor MRC-sum muscles graded)")),
-        (
-            j.anchor_day.isnull(),
-            ibis.literal(
-                "needs an immunotherapy course with a start day (the follow-up is after it)"
-            ),
-        ),
-        (j.mrc_n.isnull(), ibis.literal("no MRC sum (nor MRC-sum muscles graded)") + after),
-        (
-            mrc_ok.isnull() & j.mrc_early.notnull(),
-            ibis.literal("needs an MRC sum surely")
-            + after
-            + ": the one on day "
-            + text(j.mrc_early)
-            + " may be on or before it",
-        ),
+        no_anchor_case(j),
+        *follow_up_cases(j, "mrc", "no MRC sum (nor MRC-sum muscles graded)", "an MRC sum"),
         (
             mrc_ok.isnull() & (j.mrc_n > 1) & j.mrc_open,
             ibis.literal("the order of the last MRC sums (day ")
@@ -116,15 +107,7 @@ def build(ctx: Context, relapse: ir.Table) -> list[ir.Table]:
             + ") allow a sum of 60 and less",
         ),
         (j.ck_day.isnull(), ibis.literal("no CK recorded")),
-        (j.ck_n.isnull(), ibis.literal("no CK") + after),
-        (
-            j.ck_ok.isnull() & j.ck_early.notnull(),
-            ibis.literal("needs a CK surely")
-            + after
-            + ": the one on day "
-            + text(j.ck_early)
-            + " may be on or before it",
-        ),
+        *follow_up_cases(j, "ck", "no CK", "a CK"),
         (
             j.ck_ok.isnull() & (j.ck_n > 1) & j.ck_open,
             ibis.literal("the order of the last CKs (day ")

@@ -19,6 +19,7 @@ from myotrack.criteria.base import (
     last_candidates,
     offset,
     refuted,
+    text,
     within3,
 )
 from myotrack.criteria.portable import pick_fields
@@ -152,6 +153,35 @@ def at_last_follow_up(ctx: Context, t: ir.Table, column: str, name: str) -> ir.T
     return c.group_by("patient_id").aggregate(
         **_last_columns(c, name, ok), **{f"{name}_early": c.day.max(where=c.early)}
     )
+
+
+def no_anchor_case(j: ir.Table) -> tuple[ir.BooleanValue, ir.StringValue]:
+    """The reason of a last-follow-up criterion for a patient without a dated first
+    immunotherapy (``j`` has ``anchor_day``)."""
+    return (
+        j.anchor_day.isnull(),
+        ibis.literal("needs an immunotherapy course with a start day (the follow-up is after it)"),
+    )
+
+
+def follow_up_cases(
+    j: ir.Table, name: str, none: str, some: str
+) -> list[tuple[ir.BooleanValue, ir.StringValue]]:
+    """The reasons :func:`at_last_follow_up`'s columns ``<name>_*`` give (``j`` also has
+    ``anchor_drug``): no assessment (``none``, e.g. 'no CK') after the start, or the last
+    ones undecided while one may lie on or before it (``some``, e.g. 'a CK')."""
+    after = ibis.literal(" after the start of ") + j.anchor_drug
+    return [
+        (j[f"{name}_n"].isnull(), ibis.literal(none) + after),
+        (
+            j[f"{name}_ok"].isnull() & j[f"{name}_early"].notnull(),
+            ibis.literal(f"needs {some} surely")
+            + after
+            + ": the one on day "
+            + text(j[f"{name}_early"])
+            + " may be on or before it",
+        ),
+    ]
 
 
 #: The first candidate's columns ``<name>_row_<field>``: its day and day range, and :func:`_ROW`.
