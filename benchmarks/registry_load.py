@@ -7,6 +7,8 @@ many logged-in users at once.
 1. The database: ``--postgres-url`` names a server; the test makes (and drops afterwards) a
    database ``myotrack_load_<patients>`` on it, or keeps and reuses it with ``--reuse``.
    Without it, a throw-away server is started with ``scripts/postgres.sh`` (stopped at the end).
+   Then every patient's outcomes are stored, as the registry's background refresh does after an
+   import (:mod:`myotrack.web.analysis.refresh`; timed and printed, not part of the test).
 2. ``--patients`` synthetic patients (``myotrack.synth.generate``: 14 visits each, grades,
    treatments, events) are added with ``bulk_create``, each row made as the importer makes it
    (its ``normalised`` and ``assign``), without audit records: not timed, not through the web
@@ -16,8 +18,10 @@ many logged-in users at once.
 4. ``--users`` threads log in (the log-in form with its CSRF token; then the session cookie)
    and for ``--duration`` seconds each repeats: pick a request from the mix, time it, pause
    ``--pause`` seconds. The mix (weights out of 20): the patient list with a search (5),
-   a patient page (7), the visit form (3) and its POST with a new visit (3), the cohort page
-   of a search that about 1% of the patients match (2). Each user enters visits for patients of their own only (user
+   a patient page (7) followed at once by the two parts its script loads after it (the
+   timeline, the published evidence; each its own row, '  its ...'), the visit form (3) and
+   its POST with a new visit (3), the cohort page of a search that about 1% of the patients
+   match (2). Each user enters visits for patients of their own only (user
    *u* takes the patients *u*, *u + users*, ...), with a new day each time, so two visits never
    collide. A request is an error when its status is not the expected one (200; 302 to the
    patient page after a visit) or it fails.
@@ -70,6 +74,12 @@ MIX = {
     "visit entry": 3,
     "cohort page": 2,
 }
+#: The server's threads and drawing processes, as 'myotrack serve' starts them by default
+#: (MYOTRACK_THREADS, MYOTRACK_RENDER_PROCESSES), unless set in the environment.
+THREADS = int(os.environ.get("MYOTRACK_THREADS", "16"))
+DRAWING_PROCESSES = int(os.environ.get("MYOTRACK_RENDER_PROCESSES", "1"))
+#: The parts of the patient page that its script loads after it (each ``<page>/<part>/?part=1``).
+PARTS = ("timeline", "evidence")
 VISITS = 14  # per synthetic patient: the fewest myotrack.synth makes (monthly to 12 months)
 BATCH = 2000
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -186,10 +196,12 @@ def populate(db: Database, patients: int, users: int, seed: int, reuse: bool) ->
     from django.contrib.auth.hashers import make_password
     from django.contrib.auth.models import User
     from django.db import connection, transaction
+    from django.db.models import Max
 
     from myotrack.synth import generate
     from myotrack.web.accounts.models import Profile, Role, Site
     from myotrack.web.patients.models import Patient
+    from myotrack.web.visits.models import Visit
 
     started = time.perf_counter()
     site, _ = Site.objects.get_or_create(name=SITE)
@@ -199,6 +211,13 @@ def populate(db: Database, patients: int, users: int, seed: int, reuse: bool) ->
     if have == 0:
         with transaction.atomic():
             bulk_add(generate(patients, seed, VISITS), site)
+    # the registry's background refresh after an import (or at server start), done here so the
+    # clock starts with every patient's outcomes stored, as in a registry that is running
+    from myotrack.web.analysis.refresh import refresh_stale
+
+    computed = time.perf_counter()
+    refreshed = refresh_stale()
+    computed = time.perf_counter() - computed
     hashed = make_password(PASSWORD)  # one hash for every user: hashing is slow on purpose
     names = [f"load{u:03d}" for u in range(users)]
     existing = set(User.objects.filter(username__in=names).values_list("username", flat=True))
@@ -216,8 +235,11 @@ def populate(db: Database, patients: int, users: int, seed: int, reuse: bool) ->
         "users": names,
         "patients": pks,
         "codes": codes,
+        "last_day": max(Visit.objects.aggregate(last=Max("day"))["last"] or 0, 5000),
         "seconds": time.perf_counter() - started,
         "created": have == 0,
+        "refreshed": refreshed,
+        "refresh_seconds": computed,
     }
 
 
@@ -363,7 +385,9 @@ def run_user(
     mine = pks[index::users] or pks
     endpoints = list(MIX)
     weights = [MIX[e] for e in endpoints]
-    day = 5000 + index  # beyond the synthetic visits (under 3 years); one new day each time
+    # beyond every visit in the database (the synthetic ones and those of an earlier run with
+    # --reuse); one new day each time
+    day = int(setup["last_day"]) + 1 + index  # type: ignore[call-overload]
     token = ""
     visit_for: int | None = None
     while time.monotonic() < until:
@@ -406,6 +430,18 @@ def run_user(
             problem = f"{method} {path.split('?')[0]}: {type(err).__name__}: {err}"
             body = ""
         results.add(endpoint, time.perf_counter() - started, problem)
+        if endpoint == "patient page" and problem is None:
+            for part in PARTS:  # as the page's script loads them, at once
+                started = time.perf_counter()
+                problem = None
+                part_path = f"{path}{part}/?part=1"
+                try:
+                    status, _, _ = browser.request("GET", part_path)
+                    if status != 200:
+                        problem = f"GET {part_path}: status {status}"
+                except Exception as err:  # counted and shown
+                    problem = f"GET {part_path}: {type(err).__name__}: {err}"
+                results.add(f"  its {part}", time.perf_counter() - started, problem)
         if endpoint == "visit form":
             found = CSRF_INPUT.search(body)
             token = found.group(1) if found else ""
@@ -425,6 +461,8 @@ def warm_up(port: int, setup: dict[str, object]) -> float:
     browser.login(names[-1])
     for path in (
         f"/patients/{pks[0]}/",
+        f"/patients/{pks[0]}/timeline/?part=1",
+        f"/patients/{pks[0]}/evidence/?part=1",
         "/patients/?q=01",
         f"/patients/{pks[0]}/visits/new/",
         "/cohort/?q=01",
@@ -484,6 +522,10 @@ class CpuMeter:
         own = int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])
         return own + sum(_ticks(p) for p in _children(self.postmaster))
 
+    def _drawing(self) -> dict[int, int]:
+        """Ticks of each of the server's child processes (its drawing processes)."""
+        return {pid: _ticks(pid) for pid in _children(self.server_pid)}
+
     def start(self) -> None:
         self.t0 = time.monotonic()
         self.server0, self.pg0, self.machine0 = (
@@ -491,14 +533,17 @@ class CpuMeter:
             self._postgres(),
             _machine(),
         )
+        self.drawing0 = self._drawing()
 
     def stop(self) -> dict[str, float]:
         wall = time.monotonic() - self.t0
         busy1, total1 = _machine()
         busy0, total0 = self.machine0
         cores = os.cpu_count() or 1
+        drawing = sum(t - self.drawing0.get(pid, 0) for pid, t in self._drawing().items())
         return {
             "server_pct": 100 * (_ticks(self.server_pid) - self.server0) / CLK_TCK / wall,
+            "drawing_pct": 100 * drawing / CLK_TCK / wall,
             "postgres_pct": (
                 100 * (self._postgres() - self.pg0) / CLK_TCK / wall
                 if self.postmaster is not None
@@ -546,7 +591,8 @@ def run_level(
     wall = time.monotonic() - started
     cpu = meter.stop()
     rows = []
-    for endpoint in [*MIX, "log-in"]:
+    order = [e for m in MIX for e in (m, *(f"  its {p}" for p in PARTS if m == "patient page"))]
+    for endpoint in [*order, "log-in"]:
         times = results.timings.get(endpoint)
         if not times:
             continue
@@ -595,7 +641,8 @@ def print_level(level: dict[str, object], patients: int) -> None:
             f"{r['p99']:>9.0f}{r['errors']:>8}  {verdict}"
         )
     print(
-        f"CPU (% of one core): server {cpu['server_pct']:.0f}, PostgreSQL "
+        f"CPU (% of one core): server {cpu['server_pct']:.0f}, its drawing processes "
+        f"{cpu['drawing_pct']:.0f}, PostgreSQL "
         f"{_pct(cpu['postgres_pct'])}; whole machine {cpu['machine_pct']:.0f} of "
         f"{100 * cpu['cores']:.0f} (load test, server, PostgreSQL and anything else running); "
         f"load average {level['loadavg']:.1f}"
@@ -624,6 +671,12 @@ def limit_of(level: dict[str, object], threads: int) -> str:
             f"the machine's CPU: {cpu['machine_pct']:.0f}% of {100 * cpu['cores']:.0f}% busy "
             f"(server {cpu['server_pct']:.0f}%, PostgreSQL {_pct(cpu['postgres_pct'])}, the "
             "rest is the load test and other processes)"
+        )
+    if cpu["drawing_pct"] > 80 * DRAWING_PROCESSES:
+        return (
+            f"the drawing processes' CPU: {cpu['drawing_pct']:.0f}% for "
+            f"{DRAWING_PROCESSES} (MYOTRACK_RENDER_PROCESSES): the parts of the patient pages "
+            "wait for them, and threads wait for the parts"
         )
     if cpu["server_pct"] > 80:
         return (
@@ -663,11 +716,15 @@ def main(argv: list[str] | None = None) -> int:
             f"database: {len(setup['patients']):,} patients {made} ({setup['seconds']:.0f} s), "  # type: ignore[arg-type]
             f"{max_users} users; load average before: {os.getloadavg()[0]:.1f}"
         )
+        print(
+            f"outcomes stored beforehand (the background refresh): {setup['refreshed']:,} "
+            f"patients in {setup['refresh_seconds']:.0f} s"
+        )
         port = free_port()
         server = start_server(db, port, home)
         print(f"warm-up (first request of each page): {warm_up(port, setup):.0f} s")
         meter = CpuMeter(server.pid, db.postmaster_pid())
-        threads = 4  # waitress' threads as 'myotrack serve' starts it (server.serve)
+        threads = THREADS
         levels = [run_level(args.users, args, port, setup, meter)]
         print_level(levels[0], args.patients)
         if args.ramp:

@@ -121,6 +121,9 @@ def test_enter_a_patient_and_import_workbooks(
         page.locator("tr[data-criterion='full_strength_last'] td.value").inner_text().strip()
         == "yes"
     )
+    page.wait_for_selector("figure.timeline svg")  # loaded by the page's script after it
+    page.wait_for_selector("#evidence div.part:not([data-part])")  # loaded too
+    assert "could not be loaded" not in page.locator("#evidence").inner_text()
     timeline = page.locator("figure.timeline svg")
     assert timeline.count() == 1 and timeline.bounding_box()["height"] > 200
     page.screenshot(path=str(output_dir / "patient-page.png"), full_page=True)

@@ -154,7 +154,9 @@ def test_entry_pages_take_the_new_fields(
     assert "anti srp" in detail and "line blot" in detail
     assert "per course" in detail and "90 (81..99)" in detail
     assert "proximal lower limb r 4-5" in detail  # the region row, its side edited to right
-    assert "could not be computed" not in detail  # the timeline of a relapse without a day
+    assert "could not be computed" not in detail
+    timeline = client.get(reverse("patients:timeline", kwargs=kw) + "?part=1").content.decode()
+    assert "<svg" in timeline and "could not be computed" not in timeline  # a relapse without a day
 
 
 def test_a_warning_is_shown_on_save_and_does_not_block(

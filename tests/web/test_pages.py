@@ -205,6 +205,6 @@ def test_a_dollar_in_a_patient_id_does_not_break_the_timeline(
 
     patient = add_patient(users["data_manager"], sites["A"], r"P$\frac$-1")
     client.force_login(users["data_manager"])
-    page = client.get(reverse("patients:detail", kwargs={"patient": patient.pk}))
+    page = client.get(reverse("patients:timeline", kwargs={"patient": patient.pk}) + "?part=1")
     assert page.status_code == 200
     assert page.context["timeline_error"] == "" and "<svg" in page.context["timeline"]

@@ -1,5 +1,6 @@
-"""The patient page reads the patient's outcomes once (criteria and timeline share them), and
-again after a change of the patient."""
+"""The patient page reads the patient's outcomes once (its criteria and its timeline part
+share them), and again after a change of the patient; the parts that take a while load after
+the page."""
 
 from __future__ import annotations
 
@@ -31,7 +32,8 @@ def test_one_reading_of_the_outcomes_per_page_and_a_new_one_after_a_change(
     url = reverse("patients:detail", kwargs={"patient": patient.pk})
     page = client.get(url)
     assert page.status_code == 200
-    assert page.context["timeline_error"] == "" and "<svg" in page.context["timeline"]
+    timeline = client.get(reverse("patients:timeline", kwargs={"patient": patient.pk}) + "?part=1")
+    assert timeline.context["timeline_error"] == "" and "<svg" in timeline.context["timeline"]
     assert calls == [[patient.code]]
     client.get(url)
     assert calls == [[patient.code]]  # nothing changed: the kept outcomes
@@ -52,7 +54,7 @@ def test_the_page_does_not_wait_for_the_published_cases_to_be_prepared(
     monkeypatch.setattr(lookup, "_preparing", [])
     patient = patients["A"]
     client.force_login(users["data_manager"])
-    url = reverse("patients:detail", kwargs={"patient": patient.pk})
+    url = reverse("patients:evidence", kwargs={"patient": patient.pk}) + "?part=1"
     page = client.get(url)
     assert page.status_code == 200 and page.context["evidence"] is None
     assert "being prepared" in page.context["evidence_error"]
@@ -62,3 +64,39 @@ def test_the_page_does_not_wait_for_the_published_cases_to_be_prepared(
     assert lookup.corpus_ready()
     page = client.get(url)
     assert page.context["evidence_error"] == "" and page.context["evidence"] is not None
+
+
+def test_the_page_loads_its_slow_parts_after_it(
+    client: Client, users: dict[str, Any], patients: dict[str, Any], monkeypatch: Any
+) -> None:
+    """The page itself neither draws the timeline nor compares the published patients; it
+    names the URLs of both (loaded by its script, linked without one). Each part is a page of
+    its own without ``?part=1``, and is refused to a user who may not see the patient."""
+    from myotrack.web.patients import views
+
+    def refuse(*args: Any) -> Any:
+        raise AssertionError("computed by the page itself")
+
+    patient = patients["A"]
+    kw = {"patient": patient.pk}
+    client.force_login(users["data_manager"])
+    with monkeypatch.context() as m:
+        m.setattr(views, "timeline_svg", refuse)
+        m.setattr(views, "evidence_for", refuse)
+        page = client.get(reverse("patients:detail", kwargs=kw)).content.decode()
+    assert "parts.js" in page
+    for name in ("timeline", "evidence"):
+        part = reverse(f"patients:{name}", kwargs=kw)
+        assert f'data-part="{part}?part=1"' in page and f'href="{part}"' in page
+        alone = client.get(part + "?part=1").content.decode()
+        whole = client.get(part).content.decode()
+        assert "<html" not in alone and "<h1" not in alone and "<html" in whole
+        assert alone.strip() and alone.strip() in whole
+    assert (
+        "<svg" in client.get(reverse("patients:timeline", kwargs=kw) + "?part=1").content.decode()
+    )
+    client.force_login(users["manager_b"])
+    refused = client.get(reverse("patients:detail", kwargs=kw)).status_code
+    assert refused in (403, 404)
+    for name in ("timeline", "evidence"):
+        assert client.get(reverse(f"patients:{name}", kwargs=kw) + "?part=1").status_code == refused

@@ -92,6 +92,8 @@ def test_the_url_walk_covers_every_patient_page(patients: dict[str, Any]) -> Non
     urls = patient_urls(patients["B"])
     for expected in (
         "patients:detail",
+        "patients:timeline",
+        "patients:evidence",
         "patients:edit",
         "patients:delete",
         "patients:history",
@@ -165,6 +167,8 @@ def test_lists_and_exports_hold_only_the_users_sites(
 #: (url name, roles of site A that may open it); everyone else gets 403.
 PAGES = [
     ("patients:detail", {"viewer", "data_entry", "data_manager", "administrator"}),
+    ("patients:timeline", {"viewer", "data_entry", "data_manager", "administrator"}),
+    ("patients:evidence", {"viewer", "data_entry", "data_manager", "administrator"}),
     ("patients:export", {"viewer", "data_entry", "data_manager", "administrator"}),
     ("analysis:patient_outcomes", {"viewer", "data_entry", "data_manager", "administrator"}),
     ("patients:edit", {"data_entry", "data_manager", "administrator"}),

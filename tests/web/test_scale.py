@@ -201,3 +201,55 @@ def test_the_report_of_a_large_cohort_has_no_timelines(
     assert 'id="patient-1"' not in large
     assert "Timelines and therapy lines are drawn for 0 of the 5 patients." in large
     assert "Table 1" in large
+
+
+def test_the_background_refresh_computes_the_stale_patients_only(
+    cohort: dict[str, Any], users: dict[str, Any], engine_calls: list[list[str]]
+) -> None:
+    """The refresh computes every patient without a current row, in batches, and then nothing
+    until a patient changes; what it stores is what a fresh evaluation gives."""
+    from myotrack.web.analysis import refresh
+    from myotrack.web.visits.services import save_visit
+
+    assert len(refresh.stale_patients()) == 5
+    seen: list[tuple[int, int]] = []
+    assert refresh.refresh_stale(batch=2, progress=lambda d, t: seen.append((d, t))) == 5
+    assert seen == [(2, 5), (4, 5), (5, 5)]
+    assert [len(c) for c in engine_calls] == [2, 2, 1]
+    assert evaluated(engine_calls) == sorted(cohort)
+    assert refresh.stale_patients() == [] and refresh.refresh_stale() == 0
+    save_visit(users["data_manager"], cohort["PA-3"], {"date": "2023-10-01", "ck": "150"}, [])
+    assert refresh.stale_patients() == [cohort["PA-3"].pk]
+    engine_calls.clear()
+    assert refresh.refresh_stale() == 1 and engine_calls == [["PA-3"]]
+    everyone = Patient.objects.all()
+    stored = outcome_cache.outcomes_for(everyone).frame
+    pd.testing.assert_frame_equal(stored, evaluate(dataset_for(everyone)).frame)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_refresher_thread_runs_at_start_and_when_woken(
+    users: dict[str, Any], sites: dict[str, Any]
+) -> None:
+    """The server's refresher computes the stale rows when it starts and again when woken
+    (after an import), in its own thread and database connection."""
+    import time
+
+    from myotrack.web.analysis import refresh
+
+    def wait_until_current(n: int) -> None:
+        deadline = time.monotonic() + 120
+        while refresh.stale_patients() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert refresh.stale_patients() == [] and PatientOutcome.objects.count() == n
+
+    add_patient(users["data_manager"], sites["A"], "PA-1")
+    refresh.start()
+    try:
+        wait_until_current(1)
+        add_patient(users["data_manager"], sites["A"], "PA-2")
+        refresh.wake()
+        wait_until_current(2)
+    finally:
+        refresh.stop()
+    assert not any(t.is_alive() for t in refresh._threads)

@@ -44,6 +44,7 @@ from myotrack.tables.schema import ENZYMES, REFERENCE_RANGES
 
 from . import intake
 from .accounts.models import Site
+from .analysis import refresh
 from .audit.models import Action
 from .audit.services import record
 from .bulk import create_rows
@@ -432,6 +433,7 @@ def commit(user: Any, token: str, filename: str, site: Site) -> Preview:
         summary=f"imported {filename}: {counts['patients']} patients",
     )
     transaction.on_commit(lambda: discard(token, filename))
+    transaction.on_commit(refresh.wake)  # their outcomes, in the background
     return Preview(token, filename, site.name, [], counts, ds.patient_ids)
 
 

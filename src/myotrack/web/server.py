@@ -124,11 +124,14 @@ def application() -> Any:
     return WSGIHandler()
 
 
-def serve(host: str = "127.0.0.1", port: int = 8000, threads: int = 4) -> None:
+def serve(host: str = "127.0.0.1", port: int = 8000, threads: int | None = None) -> None:
     """Serve the registry with waitress until interrupted, with the worker threads of the
     background jobs (:mod:`myotrack.web.jobs`; the jobs a killed server left running are
-    failed first) and, in the background, the preparation of the published cases for the
-    similar-case lookup. A request body larger than an
+    failed first), the drawing processes of the patient pages' timelines and similar-case
+    lookup (:mod:`myotrack.web.analysis.render`) and, in the background, the outcomes of the
+    patients whose stored ones are stale (:mod:`myotrack.web.analysis.refresh`). ``threads``
+    (``MYOTRACK_THREADS`` by default) serve requests; one that waits for a drawing process holds
+    a thread but no CPU. A request body larger than an
     upload may be (plus the form around it) is refused before it is read whole. Behind a TLS
     proxy (``MYOTRACK_PROXY_SSL_HEADER``) waitress keeps the proxy's ``X-Forwarded-Proto`` from
     ``MYOTRACK_TRUSTED_PROXY`` (it drops forwarding headers from anyone else)."""
@@ -143,16 +146,22 @@ def serve(host: str = "127.0.0.1", port: int = 8000, threads: int = 4) -> None:
         }
     from myotrack.evidence.lookup import prepare_corpus
 
+    from .analysis import refresh, render
     from .jobs import workers
 
     workers.start(settings.JOB_WORKERS)
-    prepare_corpus()  # the published cases of the similar-case lookup, in the background
+    # the timelines and the similar-case lookup (with its published cases), in processes of
+    # their own; in this one when there are none
+    render.start(settings.RENDER_PROCESSES)
+    if not render.started():
+        prepare_corpus()  # in the background
+    refresh.start()  # the stored outcomes of new or changed patients, in the background
     try:
         waitress_serve(
             application(),
             host=host,
             port=port,
-            threads=threads,
+            threads=threads or settings.THREADS,
             ident="myotrack",
             max_request_body_size=settings.IMPORT_MAX_UPLOAD_BYTES + FORM_BYTES,
             **proxy,
@@ -161,6 +170,9 @@ def serve(host: str = "127.0.0.1", port: int = 8000, threads: int = 4) -> None:
         raise ServerError(
             f"cannot listen on {host}:{port} ({err.strerror}); choose another --port"
         ) from err
+    finally:
+        refresh.stop()
+        render.stop()
 
 
 def create_admin(username: str) -> str:

@@ -34,6 +34,11 @@
   ``MYOTRACK_JOB_WORKERS`` worker threads of each server process (default 2); a user has at
   most ``MYOTRACK_JOB_LIMIT`` jobs queued or running (default 2); a finished job and its file
   are kept ``MYOTRACK_JOB_KEEP_HOURS`` (default 24).
+- ``MYOTRACK_THREADS``: threads of ``myotrack serve`` that serve requests (default 16). Each
+  holds a database connection; a request that waits for a drawing process holds a thread.
+- ``MYOTRACK_RENDER_PROCESSES``: processes of ``myotrack serve`` that draw the patient pages'
+  timelines and compare patients with the published ones (default 1; 0 does it in the
+  server's own process), at a lower priority than the server (:mod:`myotrack.web.analysis.render`).
 - ``MYOTRACK_JOB_DIR``: the folder of finished jobs' files (default ``jobs`` in the data
   folder); ``MYOTRACK_IMPORT_DIR``: the folder of staged imports (default ``imports`` in the
   data folder). With server processes on several machines, each must be a folder all of them
@@ -237,6 +242,12 @@ IMPORT_KEEP_HOURS = _number("MYOTRACK_IMPORT_KEEP_HOURS", 24)
 JOB_DIR = _folder("MYOTRACK_JOB_DIR", HOME / "jobs")
 JOB_THRESHOLD = _number("MYOTRACK_JOB_THRESHOLD", 200)
 JOB_WORKERS = _number("MYOTRACK_JOB_WORKERS", 2)
+THREADS = _number("MYOTRACK_THREADS", 16)
+RENDER_PROCESSES = (
+    0
+    if os.environ.get("MYOTRACK_RENDER_PROCESSES", "").strip() == "0"
+    else _number("MYOTRACK_RENDER_PROCESSES", 1)
+)
 JOB_LIMIT_PER_USER = _number("MYOTRACK_JOB_LIMIT", 2)
 JOB_KEEP_HOURS = _number("MYOTRACK_JOB_KEEP_HOURS", 24)
 

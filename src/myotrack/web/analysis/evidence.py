@@ -1,7 +1,8 @@
 """The evidence lookup for a registry patient: :mod:`myotrack.evidence` on the patient's rows.
 
-The published cases are prepared once per server process, in the background from start-up
-(:func:`myotrack.evidence.lookup.prepare_corpus`): a page asked for before they are ready
+The published cases are prepared once per process that compares (the server's drawing
+processes, :mod:`.render`, as they start; else this process, in the background from its first
+page, :func:`myotrack.evidence.lookup.prepare_corpus`): a page asked for before they are ready
 says so instead of waiting for them."""
 
 from __future__ import annotations
@@ -9,10 +10,11 @@ from __future__ import annotations
 from django.core.cache import cache
 
 from myotrack.errors import MyotrackError
-from myotrack.evidence import EvidenceResult, find_evidence, profile_from_source
-from myotrack.evidence.lookup import corpus_ready, prepare_corpus
+from myotrack.evidence import EvidenceResult
+from myotrack.evidence.lookup import prepare_corpus
 
 from ..patients.models import Patient
+from . import render
 from .outcomes import CACHE_SECONDS, dataset_of, patient_versions
 
 TOP_MATCHES = 5
@@ -31,13 +33,13 @@ def evidence_for(patient: Patient) -> EvidenceResult:
     key = f"myotrack:evidence:{patient.pk}:{patient_versions(one).get(patient.pk, '')}"
     result: EvidenceResult | None = cache.get(key)
     if result is None:
-        if not corpus_ready():
-            prepare_corpus()
+        if not render.ready():
+            if not render.started():
+                prepare_corpus()
             raise EvidencePreparing(
                 "The published cases are being prepared for the comparison (once after the "
                 "server starts); reload the page in a few seconds."
             )
-        ds = dataset_of(patient)
-        result = find_evidence(profile_from_source(ds, patient.code), exclude=[patient.code])
+        result = render.run(render.compare, dataset_of(patient), patient.code)
         cache.set(key, result, CACHE_SECONDS)
     return result

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import io
-
 import pandas as pd
 from django.core.cache import cache
 
-from myotrack.plots.course import patient_course
-from myotrack.plots.timeline import timeline_figure
-
 from ..patients.models import Patient
+from . import render
 from .outcomes import CACHE_SECONDS, dataset_of, patient_outcomes, patient_versions
 
 
 def timeline_svg(patient: Patient) -> str:
-    """CK, strength, prednisone and the courses over time, relapses marked; cached until a change."""
+    """CK, strength, prednisone and the courses over time, relapses marked; cached until a change.
+    Drawn in a drawing process when the server has them (:mod:`.render`)."""
     one = Patient.objects.filter(pk=patient.pk)
     key = f"myotrack:timeline:{patient.pk}:{patient_versions(one).get(patient.pk, '')}"
     svg: str | None = cache.get(key)
@@ -30,10 +27,6 @@ def timeline_svg(patient: Patient) -> str:
             and pd.notna(row.iloc[0]["relapse__first_day"])  # a reported relapse without a day
         ):
             relapse = (float(row.iloc[0]["relapse__first_day"]),)
-        figure = timeline_figure(patient_course(dataset_of(patient), patient.code, relapse))
-        buffer = io.StringIO()
-        figure.savefig(buffer, format="svg", metadata={"Date": None})
-        text = buffer.getvalue()
-        svg = text[text.index("<svg") :]
+        svg = render.run(render.draw_timeline, dataset_of(patient), patient.code, relapse)
         cache.set(key, svg, CACHE_SECONDS)
     return svg

@@ -76,10 +76,11 @@ def patient_list(request: HttpRequest) -> HttpResponse:
 
 
 def patient_detail(request: HttpRequest, patient: int) -> HttpResponse:
+    """The patient's record and outcomes. The parts that take a while to compute the first
+    time after a change (the timeline, the published evidence) are loaded by the page after it
+    (:func:`patient_timeline`, :func:`patient_evidence`), so the record shows at once."""
     obj = policy.patient(request.user, patient)
     results, outcome_error = safely("outcomes", lambda: patient_results(obj))
-    evidence, evidence_error = safely("evidence lookup", lambda: evidence_for(obj))
-    timeline, timeline_error = safely("timeline", lambda: timeline_svg(obj))
     return render(
         request,
         "patients/detail.html",
@@ -91,11 +92,45 @@ def patient_detail(request: HttpRequest, patient: int) -> HttpResponse:
             "observations": Observation.objects.filter(patient=obj),
             "results": results or [],
             "outcome_error": outcome_error,
+        },
+    )
+
+
+def _part(
+    request: HttpRequest, patient: Patient, template: str, heading: str, context: dict[str, Any]
+) -> HttpResponse:
+    """A part of the patient page: alone with ``?part=1`` (the page loads it), else as a page
+    of its own (the page links to it when the browser runs no scripts)."""
+    context = {"patient": patient, "heading": heading, "part": template, **context}
+    if request.GET.get("part") == "1":
+        return render(request, template, context)
+    return render(request, "patients/part.html", context)
+
+
+def patient_timeline(request: HttpRequest, patient: int) -> HttpResponse:
+    obj = policy.patient(request.user, patient)
+    timeline, timeline_error = safely("timeline", lambda: timeline_svg(obj))
+    return _part(
+        request,
+        obj,
+        "patients/_timeline.html",
+        "Timeline",
+        {"timeline": timeline, "timeline_error": timeline_error},
+    )
+
+
+def patient_evidence(request: HttpRequest, patient: int) -> HttpResponse:
+    obj = policy.patient(request.user, patient)
+    evidence, evidence_error = safely("evidence lookup", lambda: evidence_for(obj))
+    return _part(
+        request,
+        obj,
+        "patients/_evidence.html",
+        "Published evidence",
+        {
             "evidence": evidence,
             "evidence_matches": evidence.comparable[:TOP_MATCHES] if evidence is not None else (),
             "evidence_error": evidence_error,
-            "timeline": timeline,
-            "timeline_error": timeline_error,
         },
     )
 

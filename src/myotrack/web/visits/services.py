@@ -95,13 +95,17 @@ def save_visit(
     named = {key: str(grades[i][2] or "").strip() for key, i in places.items()}
     mine = list(StrengthGrade.objects.filter(visit=visit)) if visit is not None else []
     kept = [g for g in mine if _key(g.muscle, g.side) not in named]
-    others = list(Visit.objects.filter(patient=patient).exclude(pk=visit.pk if visit else None))
+    # the patient's rows with their patient (each row names it): one query each, not one per row
+    others = list(
+        Visit.objects.filter(patient=patient)
+        .exclude(pk=visit.pk if visit else None)
+        .select_related("patient")
+    )
+    grades_of = StrengthGrade.objects.filter(patient=patient).select_related("patient")
     if visit is None:
-        other_grades = [g.row() for g in StrengthGrade.objects.filter(patient=patient)]
+        other_grades = [g.row() for g in grades_of]
     else:
-        other_grades = [
-            g.row() for g in StrengthGrade.objects.filter(patient=patient).exclude(visit=visit)
-        ]
+        other_grades = [g.row() for g in grades_of.exclude(visit=visit)]
     index = len(others)
     problems: list[RowProblem] = []
     row: dict[str, object] = {k: data.get(k) for k in VISIT_FIELDS}

@@ -1,0 +1,121 @@
+"""The slow parts of a patient page, drawn in processes of their own.
+
+Drawing the timeline (matplotlib) and comparing a patient with the published patients take a
+few tenths of a second of CPU each, in Python: in the server's own process they would hold its
+interpreter lock, and every other request would wait for them. ``myotrack serve`` therefore
+starts ``MYOTRACK_RENDER_PROCESSES`` processes (default 1; :func:`start`) that do only this,
+at a lower scheduling priority than the server (``nice``), so the server's requests go first on
+a busy machine and the parts of pages wait instead. The request gathers the patient's rows and
+hands them over (:func:`draw_timeline`, :func:`compare`); the process returns the SVG text or
+the comparison. Nothing else crosses: no database, no Django.
+
+Without :func:`start` (tests, management commands) both are computed in the calling thread.
+Each process prepares the published cases once when it starts; :func:`ready` says whether they
+are prepared (the page says so while they are not).
+"""
+
+from __future__ import annotations
+
+import io
+import multiprocessing
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any, TypeVar
+
+from myotrack.errors import MyotrackError
+from myotrack.evidence import EvidenceResult, find_evidence, profile_from_source
+from myotrack.evidence.lookup import corpus, corpus_ready
+from myotrack.plots.course import patient_course
+from myotrack.plots.timeline import timeline_figure
+from myotrack.tables import Dataset
+
+T = TypeVar("T")
+
+#: How much lower the drawing processes' priority is than the server's (``os.nice``).
+NICENESS = 10
+#: Seconds a request waits for its part before it gives up (the page says so).
+WAIT_SECONDS = 120.0
+
+_lock = threading.Lock()
+_pool: list[ProcessPoolExecutor] = []
+_ready: list[Any] = []  # a multiprocessing Event: the published cases are prepared
+
+
+class RenderBusy(MyotrackError):
+    """A part of a page waited longer than :data:`WAIT_SECONDS` for a drawing process."""
+
+
+def draw_timeline(ds: Dataset, code: str, relapse: tuple[float, ...]) -> str:
+    """The patient's timeline (:func:`myotrack.plots.timeline.timeline_figure`) as SVG text."""
+    figure = timeline_figure(patient_course(ds, code, relapse))
+    buffer = io.StringIO()
+    figure.savefig(buffer, format="svg", metadata={"Date": None})
+    text = buffer.getvalue()
+    return text[text.index("<svg") :]
+
+
+def compare(ds: Dataset, code: str) -> EvidenceResult:
+    """The patient compared with the published patients (the patient left out)."""
+    return find_evidence(profile_from_source(ds, code), exclude=[code])
+
+
+def _initialise(ready: Any) -> None:
+    if hasattr(os, "nice"):
+        os.nice(NICENESS)
+    corpus()  # the published cases, once per process
+    ready.set()
+
+
+def start(processes: int) -> None:
+    """Start the drawing processes (once per server process); 0 draws in the request."""
+    with _lock:
+        if _pool or processes <= 0:
+            return
+        # a new interpreter, not a fork of a process that runs threads
+        context = multiprocessing.get_context("spawn")
+        ready = context.Event()
+        _pool.append(
+            ProcessPoolExecutor(
+                max_workers=processes,
+                mp_context=context,
+                initializer=_initialise,
+                initargs=(ready,),
+            )
+        )
+        _ready[:] = [ready]
+        _pool[0].submit(int)  # start the processes now, not at the first page
+
+
+def stop() -> None:
+    with _lock:
+        for pool in _pool:
+            pool.shutdown(wait=True, cancel_futures=True)
+        _pool.clear()
+        _ready.clear()
+
+
+def started() -> bool:
+    return bool(_pool)
+
+
+def ready() -> bool:
+    """Whether the published cases are prepared where the comparison runs."""
+    return _ready[0].is_set() if _ready else corpus_ready()
+
+
+def run(function: Callable[..., T], *args: object) -> T:
+    """``function(*args)`` in a drawing process when they are started, else here."""
+    pool = _pool[0] if _pool else None
+    if pool is None:
+        return function(*args)
+    future = pool.submit(function, *args)
+    try:
+        return future.result(timeout=WAIT_SECONDS)
+    except TimeoutError:
+        future.cancel()
+        raise RenderBusy(
+            f"the server is busy: this part was not ready within {WAIT_SECONDS:.0f} s; "
+            "reload the page later"
+        ) from None
