@@ -15,7 +15,7 @@ from django.test import Client
 from django.urls import reverse
 
 from myotrack.web.analysis import render
-from myotrack.web.analysis.outcomes import dataset_of
+from myotrack.web.analysis.outcomes import frames_of
 
 pytestmark = pytest.mark.django_db
 
@@ -43,7 +43,7 @@ def test_the_parts_drawn_in_a_process_of_their_own_equal_those_drawn_here(
     drawing: None, client: Client, users: dict[str, Any], patients: dict[str, Any]
 ) -> None:
     patient = patients["A"]
-    ds = dataset_of(patient)
+    ds = frames_of(patient)
     assert render.started()
     here = render.draw_timeline(ds, patient.code, ())
     assert same_figure(render.run(render.draw_timeline, ds, patient.code, ())) == same_figure(here)

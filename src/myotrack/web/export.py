@@ -88,6 +88,14 @@ def patient_columns(live: models.QuerySet[Patient]) -> Columns:
 def dataset_for(patients: models.QuerySet[Patient], identified: bool = False) -> Dataset:
     """The six tables of these (live) patients and their sites' reference ranges (when any),
     validated; free text only when ``identified``."""
+    return Dataset.from_frames(name="registry", **registry_frames(patients, identified))
+
+
+def registry_frames(
+    patients: models.QuerySet[Patient], identified: bool = False
+) -> dict[str, pd.DataFrame]:
+    """The tables of :func:`dataset_for` as read, before they are validated (what a process
+    without the database needs to make the dataset)."""
     live = patients.filter(deleted_at__isnull=True)
     tables: dict[str, Columns] = {
         "patients": patient_columns(live),
@@ -114,7 +122,7 @@ def dataset_for(patients: models.QuerySet[Patient], identified: bool = False) ->
             )
         ]
         tables["patients"] = Columns(patients_.length, {**patients_.values, "index_event": kept})
-    return Dataset.from_frames(name="registry", **frames_of_columns(tables))
+    return frames_of_columns(tables)
 
 
 def identifiers_frame(patients: models.QuerySet[Patient]) -> pd.DataFrame:

@@ -15,7 +15,7 @@ from myotrack.evidence.lookup import prepare_corpus
 
 from ..patients.models import Patient
 from . import render
-from .outcomes import CACHE_SECONDS, dataset_of, patient_versions
+from .outcomes import CACHE_SECONDS, frames_of, patient_versions
 
 TOP_MATCHES = 5
 
@@ -40,6 +40,6 @@ def evidence_for(patient: Patient) -> EvidenceResult:
                 "The published cases are being prepared for the comparison (once after the "
                 "server starts); reload the page in a few seconds."
             )
-        result = render.run(render.compare, dataset_of(patient), patient.code)
+        result = render.run(render.compare, frames_of(patient), patient.code)
         cache.set(key, result, CACHE_SECONDS)
     return result

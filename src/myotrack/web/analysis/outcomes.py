@@ -25,10 +25,9 @@ from django.db.models import Count, Max, Q
 
 import myotrack
 from myotrack.criteria import CRITERIA, ORDER, Outcomes, evaluate
-from myotrack.tables import Dataset
 
 from ..audit.models import AuditRecord
-from ..export import dataset_for
+from ..export import dataset_for, registry_frames
 from ..patients.models import Patient
 from .indatabase import available, evaluate_in_database
 from .models import PatientOutcome
@@ -89,16 +88,10 @@ def patient_versions(live: models.QuerySet[Patient]) -> dict[int, str]:
     }
 
 
-def dataset_of(patient: Patient) -> Dataset:
-    """One patient's :func:`~myotrack.web.export.dataset_for` (de-identified), cached until a
-    change of the patient."""
-    one = Patient.objects.filter(pk=patient.pk)
-    key = f"myotrack:dataset:{patient.pk}:{patient_versions(one).get(patient.pk, '')}"
-    ds: Dataset | None = cache.get(key)
-    if ds is None:
-        ds = dataset_for(one)
-        cache.set(key, ds, CACHE_SECONDS)
-    return ds
+def frames_of(patient: Patient) -> dict[str, pd.DataFrame]:
+    """One patient's tables as read (de-identified), not yet validated
+    (:func:`~myotrack.web.export.registry_frames`)."""
+    return registry_frames(Patient.objects.filter(pk=patient.pk))
 
 
 # --- the stored rows -----------------------------------------------------------------------

@@ -5,9 +5,11 @@ few tenths of a second of CPU each, in Python: in the server's own process they 
 interpreter lock, and every other request would wait for them. ``myotrack serve`` therefore
 starts ``MYOTRACK_RENDER_PROCESSES`` processes (default 1; :func:`start`) that do only this,
 at a lower scheduling priority than the server (``nice``), so the server's requests go first on
-a busy machine and the parts of pages wait instead. The request gathers the patient's rows and
-hands them over (:func:`draw_timeline`, :func:`compare`); the process returns the SVG text or
-the comparison. Nothing else crosses: no database, no Django.
+a busy machine and the parts of pages wait instead. The request reads the patient's rows
+(:func:`myotrack.web.export.registry_frames`, a few milliseconds) and hands them over
+(:func:`draw_timeline`, :func:`compare`); the process validates them into the dataset (most of
+the CPU after the drawing itself) and returns the SVG text or the comparison. Nothing else
+crosses: no database, no Django.
 
 Without :func:`start` (tests, management commands) both are computed in the calling thread.
 Each process prepares the published cases once when it starts; :func:`ready` says whether they
@@ -23,6 +25,8 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, TypeVar
+
+import pandas as pd
 
 from myotrack.errors import MyotrackError
 from myotrack.evidence import EvidenceResult, find_evidence, profile_from_source
@@ -47,18 +51,27 @@ class RenderBusy(MyotrackError):
     """A part of a page waited longer than :data:`WAIT_SECONDS` for a drawing process."""
 
 
-def draw_timeline(ds: Dataset, code: str, relapse: tuple[float, ...]) -> str:
+#: A patient's tables as the registry reads them (:func:`myotrack.web.export.registry_frames`).
+Frames = dict[str, pd.DataFrame]
+
+
+def dataset(frames: Frames) -> Dataset:
+    """The frames validated (:func:`myotrack.web.export.dataset_for`'s dataset)."""
+    return Dataset.from_frames(name="registry", **frames)
+
+
+def draw_timeline(frames: Frames, code: str, relapse: tuple[float, ...]) -> str:
     """The patient's timeline (:func:`myotrack.plots.timeline.timeline_figure`) as SVG text."""
-    figure = timeline_figure(patient_course(ds, code, relapse))
+    figure = timeline_figure(patient_course(dataset(frames), code, relapse))
     buffer = io.StringIO()
     figure.savefig(buffer, format="svg", metadata={"Date": None})
     text = buffer.getvalue()
     return text[text.index("<svg") :]
 
 
-def compare(ds: Dataset, code: str) -> EvidenceResult:
+def compare(frames: Frames, code: str) -> EvidenceResult:
     """The patient compared with the published patients (the patient left out)."""
-    return find_evidence(profile_from_source(ds, code), exclude=[code])
+    return find_evidence(profile_from_source(dataset(frames), code), exclude=[code])
 
 
 def _initialise(ready: Any) -> None:

@@ -7,7 +7,7 @@ from django.core.cache import cache
 
 from ..patients.models import Patient
 from . import render
-from .outcomes import CACHE_SECONDS, dataset_of, patient_outcomes, patient_versions
+from .outcomes import CACHE_SECONDS, frames_of, patient_outcomes, patient_versions
 
 
 def timeline_svg(patient: Patient) -> str:
@@ -27,6 +27,6 @@ def timeline_svg(patient: Patient) -> str:
             and pd.notna(row.iloc[0]["relapse__first_day"])  # a reported relapse without a day
         ):
             relapse = (float(row.iloc[0]["relapse__first_day"]),)
-        svg = render.run(render.draw_timeline, dataset_of(patient), patient.code, relapse)
+        svg = render.run(render.draw_timeline, frames_of(patient), patient.code, relapse)
         cache.set(key, svg, CACHE_SECONDS)
     return svg
