@@ -229,13 +229,16 @@ def test_the_background_refresh_computes_the_stale_patients_only(
 
 @pytest.mark.django_db(transaction=True)
 def test_the_refresher_thread_runs_at_start_and_when_woken(
-    users: dict[str, Any], sites: dict[str, Any]
+    users: dict[str, Any], sites: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The server's refresher computes the stale rows when it starts and again when woken
-    (after an import), in its own thread and database connection."""
+    """The server's refresher learns the outcomes table's columns and computes the stale rows
+    when it starts, and again when woken (after an import), in its own thread and database
+    connection."""
     import time
 
     from myotrack.web.analysis import refresh
+
+    monkeypatch.setattr(outcome_cache, "_layout", [])  # as in a server just started
 
     def wait_until_current(n: int) -> None:
         deadline = time.monotonic() + 120
@@ -247,6 +250,10 @@ def test_the_refresher_thread_runs_at_start_and_when_woken(
     refresh.start()
     try:
         wait_until_current(1)
+        deadline = time.monotonic() + 120
+        while not outcome_cache._layout and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert [c for c, _ in outcome_cache._layout[:2]] == ["patient_id", "refractory"]
         add_patient(users["data_manager"], sites["A"], "PA-2")
         refresh.wake()
         wait_until_current(2)

@@ -3,7 +3,9 @@ patient's outcomes instead of computing them.
 
 A server process starts one thread (:func:`start`) that computes the outcomes of every live
 patient whose stored row is missing or stale (:func:`refresh_stale`), in batches, when the
-server starts and whenever it is woken (:func:`wake`: after an import). A page that needs a
+server starts and whenever it is woken (:func:`wake`: after an import). As it starts it also
+learns the columns of the outcomes table (:func:`~.outcomes.layout`), which the first cohort
+report would otherwise wait for. A page that needs a
 patient whose row is still stale computes it itself, as before; both store the same row. The
 thread works at the pace of one batch at a time, so requests are served between batches.
 """
@@ -19,7 +21,7 @@ from django.db import close_old_connections, connections
 
 from ..patients.models import Patient
 from .models import PatientOutcome
-from .outcomes import outcomes_for, patient_versions
+from .outcomes import layout, outcomes_for, patient_versions
 
 log = logging.getLogger("myotrack.web.analysis")
 
@@ -70,6 +72,7 @@ def _loop() -> None:
         try:
             close_old_connections()
             done = refresh_stale()
+            layout()  # what the outcomes table's columns are, once (the first report needs it)
             if done:
                 log.info("outcomes computed in the background for %d patients", done)
         except Exception as err:  # the database went away ...: at the next wake-up
