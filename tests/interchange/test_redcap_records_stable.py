@@ -127,7 +127,7 @@ def test_frame_and_text_agree(
     st.lists(
         st.dictionaries(
             st.sampled_from(["a", "b", "c", "d", "not_a_column"]),
-            st.text(alphabet=',"\r\n \tab\u2028', max_size=4),
+            st.text(alphabet=',"\r\n \tab%s\u2028', max_size=4),
         ),
         max_size=5,
     )
@@ -137,7 +137,7 @@ def test_sparse_rows_are_written_as_the_csv_module_writes_them(
 ) -> None:
     """Rows written as their own values between runs of commas are the csv module's rows
     (minimal quoting, '\\n'), whatever the order of their fields; a field outside the
-    columns is left out."""
+    columns is left out; a value such as '%s' is written as it is."""
     columns = ["a", "b", "c", "d"]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")

@@ -34,6 +34,7 @@ from myotrack.tables.schema import REFERENCE_RANGES
 
 from .audit.models import Action
 from .audit.services import record
+from .collector import collector_paused
 from .events.models import Event
 from .observations.models import Observation
 from .patients.models import Patient
@@ -42,6 +43,7 @@ from .records import Columns, frames_of_columns
 from .spreadsheet import write_csv, write_workbook
 from .treatments.models import Treatment
 from .visits.models import ReferenceRange, StrengthGrade, Visit
+from .workbook import LEVEL
 
 #: Free-text columns left empty in de-identified data.
 FREE_TEXT = {"treatments": ("note",), "events": ("note",), "observations": ("note",)}
@@ -154,6 +156,23 @@ def export_bytes(
         raise ValueError(f"unknown export format {fmt!r}")
     policy.require(user, Perm.EXPORT_IDENTIFIED if identified else Perm.EXPORT)
     visible = patients.filter(pk__in=policy.patients(user).values("pk"))
+    with collector_paused():
+        ds, data = _export(visible, fmt, identified)
+    pks = list(visible.values_list("pk", "site_id"))
+    with transaction.atomic():
+        record(
+            user,
+            Action.EXPORT,
+            patient_pk=pks[0][0] if len(pks) == 1 else None,
+            site_pk=pks[0][1] if len({s for _, s in pks}) == 1 else None,
+            after={"patients": ds.patient_ids, "format": fmt, "identified": identified},
+            summary=f"exported {len(ds.patient_ids)} patients ({'identified' if identified else 'de-identified'}, {fmt})",
+        )
+    return data
+
+
+def _export(visible: models.QuerySet[Patient], fmt: str, identified: bool) -> tuple[Dataset, bytes]:
+    """The dataset of these patients and the file of the format."""
     ds = dataset_for(visible, identified=identified)
     tables = ds.to_text_frames()
     extra = {IDENTIFIERS: identifiers_frame(visible)} if identified else {}
@@ -170,17 +189,7 @@ def export_bytes(
                     path = write_csv(frame, Path(tmp) / f"{name}.csv")
                     archive.write(path, path.name)
             data = buffer.getvalue()
-    pks = list(visible.values_list("pk", "site_id"))
-    with transaction.atomic():
-        record(
-            user,
-            Action.EXPORT,
-            patient_pk=pks[0][0] if len(pks) == 1 else None,
-            site_pk=pks[0][1] if len({s for _, s in pks}) == 1 else None,
-            after={"patients": ds.patient_ids, "format": fmt, "identified": identified},
-            summary=f"exported {len(ds.patient_ids)} patients ({'identified' if identified else 'de-identified'}, {fmt})",
-        )
-    return data
+    return ds, data
 
 
 def _interchange_zip(
@@ -223,7 +232,7 @@ def _interchange_zip(
     for name, frame in extra.items():
         files[f"{name}.csv"] = write_csv(frame, tmp / f"{name}.csv").read_bytes()
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=LEVEL) as archive:
         for name, body in files.items():
             archive.writestr(name, body)
     return buffer.getvalue()

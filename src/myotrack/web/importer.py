@@ -48,6 +48,7 @@ from .analysis import refresh
 from .audit.models import Action
 from .audit.services import record
 from .bulk import create_rows
+from .collector import collector_paused
 from .events.models import Event
 from .observations.models import Observation
 from .patients.models import Patient
@@ -571,6 +572,7 @@ def _columns(
     return ids, [{k: values[k][i] for k in fields} for i in range(n)]
 
 
+@collector_paused()
 def add_dataset(
     user: Any,
     ds: Dataset,

@@ -124,9 +124,9 @@ def frames_of_columns(tables: Mapping[str, Columns]) -> dict[str, pd.DataFrame]:
 def _texts(values: Sequence[object]) -> list[str]:
     """:func:`_text` of each value of one column. A registry column holds one type: text,
     whole numbers and floats take a short way, anything else :func:`_text` itself."""
-    kinds = {type(v) for v in values} - {type(None)}
+    kinds = set(map(type, values)) - {type(None)}
     if kinds <= {str}:
-        return ["" if t is None else t.strip() for t in cast("Sequence[str | None]", values)]
+        return [t.strip() if t else "" for t in cast("Sequence[str | None]", values)]
     if kinds <= {int}:
         return ["" if v is None else str(v) for v in values]
     if kinds <= {float}:

@@ -22,12 +22,15 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from functools import lru_cache
+from operator import itemgetter
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
 import pandas as pd
 
 from myotrack.errors import InvalidData, Problem, SourceNotFound
@@ -246,22 +249,27 @@ class _Writer:
         columns = [c for c in self.names[table] if c != "patient_id"]
         out: list[dict[str, str]] = [{} for _ in range(len(frame))]
         losses: dict[int, list[Loss]] = {}
-        lossy = []
         for col in columns:
             values = frame[col].tolist()
+            filled = np.flatnonzero(np.fromiter(values, dtype=object, count=len(values)) != "")
+            filled_rows = filled.tolist()
             codes = {v: self.encoding(table, col, v) for v in dict.fromkeys(values) if v != ""}
-            self.cells += len(values) - values.count("")
-            for r, v in zip(out, values, strict=True):
-                if v != "":
-                    r.update(codes[v][0])
-            if any(loss is not None for _, loss in codes.values()):
-                lossy.append((col, values, codes))
-        for i, key in enumerate(keys if lossy else ()):
-            for col, values, codes in lossy:
-                v = values[i]
-                loss = codes[v][1] if v != "" else None
+            self.cells += len(filled_rows)
+            fields = {name for pairs, _ in codes.values() for name, _ in pairs}
+            if len(fields) == 1 and all(len(pairs) == 1 for pairs, _ in codes.values()):
+                (field,) = fields  # one field each: its value set straight
+                one = {v: pairs[0][1] for v, (pairs, _) in codes.items()}
+                for i in filled_rows:
+                    out[i][field] = one[values[i]]
+            else:
+                for i in filled_rows:
+                    out[i].update(codes[values[i]][0])
+            # columns in order, so each row's losses are in column order
+            lost = {v: loss for v, (_, loss) in codes.items() if loss is not None}
+            for i in filled_rows if lost else ():
+                loss = lost.get(values[i])
                 if loss is not None:
-                    losses.setdefault(i, []).append(Loss(table, key, col, v, *loss))
+                    losses.setdefault(i, []).append(Loss(table, keys[i], col, values[i], *loss))
         return out, losses
 
     def row(
@@ -316,22 +324,30 @@ class _Writer:
         strength_names = self.names["strength"]
         family = [c for c in day_family("visits", "day") if c in strength_names]
         encoded, visit_losses = self.encode_table("visits", visits, self.keys["visits"])
-        visit_rows = _records(visits, self.names["visits"])
-        instances: dict[tuple[str, ...], tuple[list[int], _Grades]] = {}
-        for i, rec in enumerate(visit_rows):
-            k = (rec["patient_id"], *(rec[c] for c in family))
-            instances.setdefault(k, ([], []))[0][:] = [i]
+        cols = {c: visits[c].tolist() for c in self.names["visits"]}
+        # each visit day's instance: the last visit of that day (first place kept), by column
+        last = dict(
+            zip(
+                zip(cols["patient_id"], *(cols[c] for c in family), strict=True),
+                range(len(visits)),
+                strict=True,
+            )
+        )
+        instances: dict[tuple[str, ...], tuple[int | None, _Grades]] = {
+            k: (i, []) for k, i in last.items()
+        }
         for rec, key in zip(_records(strength, strength_names), self.keys["strength"], strict=True):
             k = (rec["patient_id"], *(rec[c] for c in family))
-            instances.setdefault(k, ([], []))[1].append((rec, key))
-        used = {visit[0] for visit, _ in instances.values() if visit}
+            found = instances.get(k)
+            if found is None:
+                found = instances[k] = (None, [])
+            found[1].append((rec, key))
         own = [c for c in self.names["visits"] if c not in ("patient_id", *family)]
         # a visit repeating another's day is replaced by it, its values neither written nor counted
         columns = [c for c in self.names["visits"] if c != "patient_id"]
-        for i, rec in enumerate(visit_rows):
-            if i not in used:
-                self.cells -= sum(1 for c in columns if rec[c] != "")
-                visit_losses.pop(i, None)
+        for unused in sorted(set(range(len(visits))) - set(last.values())):
+            self.cells -= sum(1 for c in columns if cols[c][unused] != "")
+            visit_losses.pop(unused, None)
         out = []
         counter: dict[str, int] = {}
         form = form_of("visits").name
@@ -344,17 +360,16 @@ class _Writer:
             pid = k[0]
             counter[pid] = counter.get(pid, 0) + 1
             r = self.row(pid, VISIT_EVENT, form if self.classic else "", counter[pid])
-            if visit:
-                i = visit[0]
-                rec, key = visit_rows[i], self.keys["visits"][i]
+            if visit is not None:
+                i = visit
                 r.update(encoded[i])
                 self.losses += visit_losses.get(i, [])
-                if grades and not any(rec[c] for c in own):
+                if grades and not any(cols[c][i] for c in own):
                     self.lose(
                         "visits",
-                        key,
+                        self.keys["visits"][i],
                         WHOLE_ROW,
-                        rec["day"],
+                        cols["day"][i],
                         "a visit with nothing but its day is read back as the day of its grades",
                     )
             elif grades:
@@ -391,7 +406,7 @@ class _Writer:
                     )
                 if rec["side"] not in grid_sides(rec["muscle"])[0]:
                     r[GRID_SWITCH] = "1"
-            for col in extra_cols:
+            for col in extra_cols if grades else ():
                 values = [
                     (rec[col], grid_field(rec["muscle"], rec["side"]))
                     for rec, _ in grades
@@ -430,54 +445,66 @@ def _rows_csv(columns: Sequence[str], rows: Sequence[Mapping[str, str]]) -> str:
 
     A row is mostly empty: it is written as its own values between runs of commas, the runs
     learnt once per set of fields (any field not in ``columns`` is left out)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(columns)
     at = {c: i for i, c in enumerate(columns)}
-    shapes: dict[tuple[str, ...], tuple[list[int], list[str]]] = {}
-    lines = []
+    shapes: dict[tuple[str, ...], tuple[Callable[[tuple[str, ...]], tuple[str, ...]], str]] = {}
+    quoted = lru_cache(maxsize=None)(_quoted)  # once per distinct value of this file
+    lines = [_line(columns)]
     for r in rows:
         fields = tuple(r)
         shape = shapes.get(fields)
         if shape is None:
             shape = shapes[fields] = _shape(fields, at, len(columns))
-        order, runs = shape
-        values = list(r.values())
-        line = [runs[0]]
-        for j, run in zip(order, runs[1:], strict=True):
-            value = values[j]
-            if _MAY_NEED_QUOTES.search(value):
-                value = _field(value)
-            line.append(value)
-            line.append(run)
-        lines.append("".join(line))
-    buffer.write("".join(lines))
-    return buffer.getvalue()
+        pick, line = shape
+        values = pick(tuple(r.values()))
+        # a row's values are looked at together, and one by one only when one may need quotes
+        if _MAY_NEED_QUOTES.search("".join(values)):
+            values = tuple(map(quoted, values))
+        lines.append(line % values)
+    return "".join(lines)
 
 
 #: A field the csv module may quote (the delimiter, the quote, a line end): it writes those.
 _MAY_NEED_QUOTES = re.compile(r'[,"\r\n]')
 
 
+def _line(values: Sequence[str]) -> str:
+    """One row as the csv module writes it (minimal quoting, "\\n")."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow(values)
+    return buffer.getvalue()
+
+
 def _field(value: str) -> str:
     """One non-empty field as the csv module writes it in a row of several."""
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerow([value])
-    return buffer.getvalue()[:-1]
+    return _line([value])[:-1]
+
+
+def _quoted(value: str) -> str:
+    """A field as written in a row: quoted only where the csv module quotes it."""
+    return _field(value) if _MAY_NEED_QUOTES.search(value) else value
 
 
 def _shape(
     fields: tuple[str, ...], at: Mapping[str, int], width: int
-) -> tuple[list[int], list[str]]:
-    """Where a row of these fields puts its values: the fields' order by column (those in
-    ``columns``), and the commas before, between and after them (with the line end)."""
+) -> tuple[Callable[[tuple[str, ...]], tuple[str, ...]], str]:
+    """Where a row of these fields puts its values: what picks them in column order (those
+    in ``columns``) from the row's values, and the line they fill (``%s`` each, with the
+    commas before, between and after them and the line end)."""
     known = sorted((at[f], j) for j, f in enumerate(fields) if f in at)
-    runs, last = [], 0
+    line, last = [], 0
     for place, _ in known:
-        runs.append("," * (place - last))
+        line.append("," * (place - last) + "%s")
         last = place
-    runs.append("," * (width - 1 - last) + "\n")
-    return [j for _, j in known], runs
+    line.append("," * (width - 1 - last) + "\n")
+    return _picker([j for _, j in known]), "".join(line)
+
+
+def _picker(order: list[int]) -> Callable[[tuple[str, ...]], tuple[str, ...]]:
+    """What takes the values at ``order`` from a row's values, as a tuple (of one or none
+    too, which ``itemgetter`` does not give)."""
+    if len(order) > 1:
+        return itemgetter(*order)
+    return lambda values: tuple(values[j] for j in order)
 
 
 def _cells(columns: Sequence[str], rows: Sequence[Mapping[str, str]]) -> list[list[str]]:
