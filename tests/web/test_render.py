@@ -28,8 +28,9 @@ def same_figure(svg: str) -> str:
     )
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def drawing() -> Iterator[None]:
+    """One drawing process for the module's tests (each prepares the published cases)."""
     render.start(1)
     deadline = time.monotonic() + 300
     while not render.ready() and time.monotonic() < deadline:
@@ -37,6 +38,13 @@ def drawing() -> Iterator[None]:
     assert render.ready()
     yield
     render.stop()
+
+
+@pytest.fixture
+def drawing_again(drawing: None) -> None:
+    """The module's drawing process, started again if a test stopped it."""
+    if not render.started():
+        render.start(1)
 
 
 def test_the_parts_drawn_in_a_process_of_their_own_equal_those_drawn_here(
@@ -69,7 +77,11 @@ def test_the_parts_drawn_in_a_process_of_their_own_equal_those_drawn_here(
 
 
 def test_a_part_that_waits_too_long_says_so(
-    drawing: None, client: Client, users: dict[str, Any], patients: dict[str, Any], monkeypatch: Any
+    drawing_again: None,
+    client: Client,
+    users: dict[str, Any],
+    patients: dict[str, Any],
+    monkeypatch: Any,
 ) -> None:
     monkeypatch.setattr(render, "WAIT_SECONDS", 0.0)
     monkeypatch.setattr(render, "draw_timeline", slow_timeline)
@@ -84,3 +96,29 @@ def test_a_part_that_waits_too_long_says_so(
 def slow_timeline(ds: Any, code: str, relapse: tuple[float, ...]) -> str:
     time.sleep(5)
     return ""
+
+
+def test_a_drawing_process_that_dies_is_replaced(
+    drawing_again: None, client: Client, users: dict[str, Any], patients: dict[str, Any]
+) -> None:
+    """A drawing process killed (out of memory, by an operator) breaks its pool: the part
+    that saw it says so, new processes are started, and the next part is drawn."""
+    import multiprocessing
+    import os
+    import signal
+
+    (process,) = multiprocessing.active_children()  # the one drawing process
+    broken = render._pool[0]
+    assert process.pid is not None
+    os.kill(process.pid, signal.SIGKILL)
+    client.force_login(users["data_manager"])
+    url = reverse("patients:timeline", kwargs={"patient": patients["A"].pk}) + "?part=1"
+    deadline = time.monotonic() + 60
+    part = client.get(url)
+    while "stopped and was started again" not in part.context["timeline_error"]:
+        assert time.monotonic() < deadline, part.context["timeline_error"]
+        cache.clear()
+        part = client.get(url)
+    assert render.started() and render._pool[0] is not broken
+    cache.clear()
+    assert "<svg" in client.get(url).context["timeline"]

@@ -24,6 +24,7 @@ import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
 import pandas as pd
@@ -44,6 +45,7 @@ WAIT_SECONDS = 120.0
 
 _lock = threading.Lock()
 _pool: list[ProcessPoolExecutor] = []
+_processes: list[int] = []  # how many were asked for
 _ready: list[Any] = []  # a multiprocessing Event: the published cases are prepared
 
 
@@ -98,6 +100,7 @@ def start(processes: int) -> None:
             )
         )
         _ready[:] = [ready]
+        _processes[:] = [processes]
         _pool[0].submit(int)  # start the processes now, not at the first page
 
 
@@ -107,6 +110,18 @@ def stop() -> None:
             pool.shutdown(wait=True, cancel_futures=True)
         _pool.clear()
         _ready.clear()
+
+
+def _restart(broken: ProcessPoolExecutor) -> None:
+    """New drawing processes in place of a broken pool (once, whichever request saw it)."""
+    with _lock:
+        if not _pool or _pool[0] is not broken:
+            return  # already replaced (or stopped)
+        processes = _processes[0]
+        broken.shutdown(wait=False, cancel_futures=True)
+        _pool.clear()
+        _ready.clear()
+    start(processes)
 
 
 def started() -> bool:
@@ -123,9 +138,15 @@ def run(function: Callable[..., T], *args: object) -> T:
     pool = _pool[0] if _pool else None
     if pool is None:
         return function(*args)
-    future = pool.submit(function, *args)
     try:
+        future = pool.submit(function, *args)
         return future.result(timeout=WAIT_SECONDS)
+    except BrokenProcessPool:  # a drawing process died (killed, out of memory): new ones
+        _restart(pool)
+        raise RenderBusy(
+            "the process that draws this part stopped and was started again; reload the page "
+            "in a few seconds"
+        ) from None
     except TimeoutError:
         future.cancel()
         raise RenderBusy(
