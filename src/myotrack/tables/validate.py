@@ -299,5 +299,7 @@ def check_and_convert(
     )
     if REFERENCE_RANGES.name in raws:
         frames[REFERENCE_RANGES.name] = ranges
+    if release:
+        pa.default_memory_pool().release_unused()  # what the checks took, for what comes next
     step("validate", total, total)
     return frames, out.problems
