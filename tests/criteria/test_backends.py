@@ -19,7 +19,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from myotrack.criteria import ORDER, Params, evaluate, evaluate_tables, plan
+from myotrack.criteria import ORDER, Params, engine, evaluate, evaluate_tables, plan
 from myotrack.criteria.engine import connect
 from myotrack.criteria.prepare import arrow_tables, schemas
 from myotrack.criteria.reads import read_columns
@@ -106,6 +106,18 @@ def test_duckdb_through_ibis_gives_the_same_outcomes() -> None:
     con = ibis.duckdb.connect()
     for params in (Params(), OTHER):
         assert_same(evaluate(cohort(), params=params, backend=con).frame, reference(params), "ibis")
+
+
+def test_duckdb_beyond_its_memory_ceiling_gives_the_same_outcomes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A ceiling too low for a statement: the statement runs again without it, same outcomes."""
+    lifted: list[object] = []
+    lift = engine._lift_ceiling
+    monkeypatch.setattr(engine, "MEMORY_LIMIT", "1MB")
+    monkeypatch.setattr(engine, "_lift_ceiling", lambda con: (lifted.append(con), lift(con)))
+    assert_same(evaluate(cohort()).frame, reference(), "duckdb, 1 MB")
+    assert len(lifted) >= 1
 
 
 def _contract_tables(con: object, ds: Dataset) -> dict[str, ibis.Table]:

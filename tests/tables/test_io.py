@@ -205,3 +205,20 @@ def test_rows_with_more_cells_than_column_names_are_a_problem_not_a_shift(
     problem = _only_problem(_patients_csv(tmp_path, b"patient_id,sex\nP1,F,\nP2,M,\n"))
     assert (problem.file, problem.row) == ("patients.csv", 2)
     assert "more cells than row 1 has column names" in problem.rule
+
+
+def test_a_given_up_source_loses_its_text_once_typed_and_types_the_same() -> None:
+    from myotrack.tables.io import raw_tables
+    from myotrack.tables.validate import check_and_convert
+
+    kept, given_up = raw_tables(seed_folder("004")), raw_tables(seed_folder("004"))
+    want, want_problems = check_and_convert(kept)
+    got, got_problems = check_and_convert(given_up, release=True)
+    assert got_problems == want_problems
+    for name in TABLES:
+        pd.testing.assert_frame_equal(got[name], want[name])
+    assert {"patients", "visits", "strength"} <= set(kept)
+    for name in set(kept) & set(TABLES):
+        assert len(kept[name].frame.columns) > 0
+        assert given_up[name].frame.empty  # the text is gone, the row numbers stay
+        assert list(given_up[name].rows) == list(kept[name].rows)

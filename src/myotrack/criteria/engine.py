@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 import ibis
@@ -73,6 +74,41 @@ def connect() -> duckdb.DuckDBPyConnection:
     )
     con.execute("SET enable_progress_bar = false")  # a library prints nothing
     return con
+
+
+#: DuckDB's working memory in an evaluation of :func:`evaluate`: beyond it, its temporary
+#: tables and the intermediate results of joins, aggregates and sorts go to a temporary folder
+#: on disk (removed after). A 100,000-patient cohort's outcomes query would otherwise take some
+#: 1.7 GB on top of the tables. A statement that cannot run within it (DuckDB cannot spill
+#: every operator) is run again without the ceiling: a large cohort costs memory, not an error.
+MEMORY_LIMIT = "1GB"
+
+_T = TypeVar("_T")
+
+
+def _ceiling(con: duckdb.DuckDBPyConnection, folder: str) -> None:
+    """Spill to ``folder`` beyond :data:`MEMORY_LIMIT` (documented DuckDB settings)."""
+    con.execute("SET temp_directory = '{}'".format(folder.replace("'", "''")))
+    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+
+
+def _lift_ceiling(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("RESET memory_limit")  # DuckDB's default: most of the machine's memory
+
+
+def _within_memory(con: duckdb.DuckDBPyConnection, run: Callable[[], _T]) -> _T:
+    """``run()``; once more without the memory ceiling if DuckDB runs out of memory (a failed
+    statement changes nothing: each runs in a transaction of its own)."""
+    try:
+        return run()
+    except duckdb.OutOfMemoryException:
+        _lift_ceiling(con)
+        return run()
+
+
+def _close(con: duckdb.DuckDBPyConnection, spill: tempfile.TemporaryDirectory[str]) -> None:
+    con.close()
+    spill.cleanup()
 
 
 @dataclass(frozen=True)
@@ -264,27 +300,31 @@ def evaluate(
             drop(backend, created)
     pl = plan(wanted, p)
     con = connect()
+    spill = tempfile.TemporaryDirectory(prefix="myotrack-engine-")
     # one worker per evaluation: scores the core set while DuckDB (which releases the GIL) runs
     # the outcomes query, and closes the connection while the results are converted
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="myotrack-engine")
     scoring: Future[pd.DataFrame] | None = None
     try:
+        _ceiling(con, spill.name)
         for name, table in arrow_tables(ds, pl.columns).items():
             con.register(name, table)
         for name, sql in pl.prepared:
-            con.execute(f'CREATE TEMP TABLE "{name}" AS {sql}')
+            stored = f'CREATE TEMP TABLE "{name}" AS {sql}'
+            _within_memory(con, functools.partial(con.execute, stored))
         if pl.coreset_sql is not None:
-            pairs = con.execute(pl.coreset_sql).df()
+            coreset_sql = pl.coreset_sql
+            pairs = _within_memory(con, lambda: con.execute(coreset_sql).df())
             immuno = con.execute("SELECT patient_id FROM immuno").df()
             keys = pd.Series(np.arange(len(ds.patients)))
             scoring = pool.submit(coreset.finish, pairs, immuno, keys, p)
-        result = con.sql(pl.outcomes_sql).to_arrow_table()
+        result = _within_memory(con, lambda: con.sql(pl.outcomes_sql).to_arrow_table())
         core = scoring.result() if scoring is not None else None
     finally:
         if scoring is not None:
             scoring.cancel()
         # freeing a large cohort's tables takes a while: done while the results are converted
-        pool.submit(con.close)
+        pool.submit(_close, con, spill)
         pool.shutdown(wait=False)
     return _finish(result, core, pl, ds.patients["patient_id"].to_numpy(dtype=object))
 

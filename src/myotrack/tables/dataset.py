@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, MutableMapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -152,8 +152,11 @@ def to_text(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({str(c): _fmt(frame[c]) for c in frame.columns}, index=range(len(frame)))
 
 
-def build(raws: Mapping[str, RawTable], name: str, progress: Progress | None = None) -> Dataset:
-    frames, problems = check_and_convert(raws, progress)
+def build(
+    raws: MutableMapping[str, RawTable], name: str, progress: Progress | None = None
+) -> Dataset:
+    """The Dataset of ``raws`` (given up: their text is dropped as each table is typed)."""
+    frames, problems = check_and_convert(raws, progress, release=True)
     if any(not p.is_warning for p in problems):
         raise InvalidData(problems)
     ranges = frames.pop(REFERENCE_RANGES.name, None)

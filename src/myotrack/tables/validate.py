@@ -12,10 +12,11 @@ the value and travel with the dataset.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, MutableMapping
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from myotrack.errors import Problem
 from myotrack.tables import parsing, terms
@@ -159,7 +160,9 @@ def _merge(
 ) -> pd.Series:
     """A companion column given directly and read from its main column must agree."""
     both = given.notna().to_numpy() & written.notna().to_numpy()
-    differ = both & (given.astype(object) != written.astype(object)).to_numpy()
+    differ = both.copy()
+    if both.any():  # compared as Python values only where both are given (often nowhere)
+        differ[both] = (given[both].astype(object) != written[both].astype(object)).to_numpy()
     main = name.removesuffix("_earliest").removesuffix("_latest")
     rule = (
         f"{name} disagrees with what {main} says"
@@ -244,13 +247,16 @@ def _prepared(name: str, spec: TableSpec, raw: RawTable | None, out: Collector) 
 
 
 def check_and_convert(
-    raws: Mapping[str, RawTable], progress: Progress | None = None
+    raws: Mapping[str, RawTable], progress: Progress | None = None, *, release: bool = False
 ) -> tuple[dict[str, pd.DataFrame], list[Problem]]:
     """Typed contract frames for every table and the list of problems (no errors = valid).
 
     ``raws`` may also hold ``reference_ranges``: returned under that name, and used to give a
     lab value without its ULN the range of its patient's site and laboratory.
-    ``progress('validate', done, total)`` is called after each table.
+    ``progress('validate', done, total)`` is called after each table. ``release``: ``raws`` is
+    the caller's to give up (a dict): each contract table's text is dropped from it once the
+    table is typed (its label and row numbers stay), so that a large source's text is not held
+    while the other tables and the rules across them are checked.
     """
     total = len(TABLES) + 2  # the tables, the reference ranges, the rules across tables
     step = progress or (lambda stage, done, total: None)
@@ -270,6 +276,12 @@ def check_and_convert(
         raw = _prepared(name, spec, raws.get(name), out)
         ages = None if name == "patients" else functools.partial(_ages, frames["patients"], raw)
         frames[name] = _convert_table(spec, raw, out, ages)
+        if release and name in raws:
+            assert isinstance(raws, MutableMapping)
+            raws[name] = RawTable(raw.label, pd.DataFrame(), raw.rows)
+            del raw, ages
+            # Arrow's allocator keeps freed memory for itself: handed back for the typed columns
+            pa.default_memory_pool().release_unused()
         step("validate", len(frames), total)
     ranges_raw = _prepared(
         REFERENCE_RANGES.name, REFERENCE_RANGES, raws.get(REFERENCE_RANGES.name), out
@@ -287,5 +299,7 @@ def check_and_convert(
     )
     if REFERENCE_RANGES.name in raws:
         frames[REFERENCE_RANGES.name] = ranges
+    if release:
+        pa.default_memory_pool().release_unused()  # what the checks took, for what comes next
     step("validate", total, total)
     return frames, out.problems
