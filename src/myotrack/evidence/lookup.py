@@ -168,21 +168,30 @@ class Corpus:
 def data_version() -> tuple[tuple[str, int, int], ...]:
     """The evidence data's version: every data file's path, size and modification time, in
     path order (the order of ``sorted(DATA_DIR.rglob("*"))``: by path parts). Read on every
-    lookup, so walked with :func:`os.walk` rather than :mod:`pathlib`."""
-    found: list[tuple[str, ...]] = []
-    for root, _, names in os.walk(DATA_DIR):
-        folder = os.path.relpath(root, DATA_DIR)
-        parts = () if folder == os.curdir else tuple(folder.split(os.sep))
-        found += [(*parts, n) for n in names]
+    lookup, so walked with :func:`os.scandir` rather than :mod:`pathlib`."""
+    found: list[tuple[tuple[str, ...], os.DirEntry[str]]] = []
+    _walk(str(DATA_DIR), (), found)
     out = []
-    for parts in sorted(found):
+    for parts, entry in sorted(found, key=lambda f: f[0]):
         try:
-            st = os.stat(os.path.join(DATA_DIR, *parts))
+            st = entry.stat()
         except OSError:  # a broken link is not a data file
             continue
         if stat.S_ISREG(st.st_mode):
             out.append(("/".join(parts), st.st_size, st.st_mtime_ns))
     return tuple(out)
+
+
+def _walk(
+    folder: str, parts: tuple[str, ...], found: list[tuple[tuple[str, ...], os.DirEntry[str]]]
+) -> None:
+    """Every entry under ``folder`` but its folders (links to folders are entries, not walked)."""
+    with os.scandir(folder) as entries:
+        for e in entries:
+            if e.is_dir(follow_symlinks=False):
+                _walk(e.path, (*parts, e.name), found)
+            else:
+                found.append(((*parts, e.name), e))
 
 
 _corpus: list[Corpus] = []
