@@ -45,3 +45,14 @@ def test_the_corpus_is_built_once_and_again_when_the_data_changes(
     rebuilt = lookup.corpus()
     assert rebuilt is not first and rebuilt.version == changed
     assert rebuilt.dataset.patient_ids == first.dataset.patient_ids
+
+
+def test_the_data_version_lists_the_files_as_pathlib_does() -> None:
+    """Every data file under the evidence folder, in the order of sorted(rglob('*'))."""
+    expected = tuple(
+        (str(p.relative_to(lookup.DATA_DIR)), st.st_size, st.st_mtime_ns)
+        for p in sorted(lookup.DATA_DIR.rglob("*"))
+        if p.is_file() and (st := p.stat())
+    )
+    assert lookup.data_version() == expected
+    assert any("/" in path for path, _, _ in expected)  # files in folders are listed too

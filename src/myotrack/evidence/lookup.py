@@ -56,14 +56,23 @@ reported and the engine's response shares; the study-level results on the same t
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 import pandas as pd
 
-from myotrack.evidence.base import DATA_DIR, _evidence, citation, load_evidence, sources
+from myotrack.evidence.base import (
+    DATA_DIR,
+    _evidence,
+    citation,
+    load_evidence,
+    load_studies,
+    sources,
+)
 from myotrack.evidence.presentation import NOT_ADVICE, EvidenceResult
 from myotrack.evidence.profile import (
     NOT_TREATMENT,
@@ -75,8 +84,8 @@ from myotrack.evidence.profile import (
 )
 from myotrack.evidence.safety import safety_notes
 from myotrack.evidence.similarity import (
-    Courses,
     Match,
+    Published,
     ScorePart,
     Weights,
     _rank,
@@ -87,12 +96,17 @@ from myotrack.evidence.similarity import (
 from myotrack.evidence.summary import (
     DEFAULT_ENGINE_CRITERIA,
     ENGINE_CRITERIA,
+    AdverseEvent,
     EngineCount,
+    Studies,
     TherapyEvidence,
     _engine,
     _studies,
     _therapies,
+    adverse_events,
     exact_interval,
+    prepare_studies,
+    verdict_rows,
 )
 from myotrack.tables import Dataset
 
@@ -122,23 +136,62 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Corpus:
-    """The published cases as every lookup reads them: the dataset, each patient's ordered
-    courses (:func:`~.similarity.prepare_courses`) and the criteria engine's verdicts on every
-    patient (the engine judges each patient on their own rows)."""
+    """The published cases as every lookup reads them: the dataset; each patient to compare
+    with their ordered courses, as plain values (:func:`~.similarity.prepare_courses`); the
+    criteria engine's verdicts on every patient (the engine judges each patient on their own
+    rows), as a frame and per patient (:func:`~.summary.verdict_rows`); the adverse events
+    (:func:`~.summary.adverse_events`) and the study-level results with their intervals
+    (:func:`~.summary.prepare_studies`)."""
 
     version: tuple[tuple[str, int, int], ...]
     dataset: Dataset
-    courses: dict[object, Courses]
+    published: tuple[Published, ...]
     verdicts: pd.DataFrame
+    verdict_rows: dict[str, dict[str, object]]
+    adverse_events: tuple[AdverseEvent, ...]
+    studies: Studies
+
+    @classmethod
+    def build(cls, version: tuple[tuple[str, int, int], ...], ds: Dataset) -> Corpus:
+        verdicts = _engine(ds, ds.patient_ids)
+        return cls(
+            version,
+            ds,
+            prepare_courses(ds),
+            verdicts,
+            verdict_rows(verdicts),
+            adverse_events(ds.events),
+            prepare_studies(load_studies()),
+        )
 
 
 def data_version() -> tuple[tuple[str, int, int], ...]:
-    """The evidence data's version: every data file's path, size and modification time."""
-    return tuple(
-        (str(p.relative_to(DATA_DIR)), st.st_size, st.st_mtime_ns)
-        for p in sorted(DATA_DIR.rglob("*"))
-        if p.is_file() and (st := p.stat())
-    )
+    """The evidence data's version: every data file's path, size and modification time, in
+    path order (the order of ``sorted(DATA_DIR.rglob("*"))``: by path parts). Read on every
+    lookup, so walked with :func:`os.scandir` rather than :mod:`pathlib`."""
+    found: list[tuple[tuple[str, ...], os.DirEntry[str]]] = []
+    _walk(str(DATA_DIR), (), found)
+    out = []
+    for parts, entry in sorted(found, key=lambda f: f[0]):
+        try:
+            st = entry.stat()
+        except OSError:  # a broken link is not a data file
+            continue
+        if stat.S_ISREG(st.st_mode):
+            out.append(("/".join(parts), st.st_size, st.st_mtime_ns))
+    return tuple(out)
+
+
+def _walk(
+    folder: str, parts: tuple[str, ...], found: list[tuple[tuple[str, ...], os.DirEntry[str]]]
+) -> None:
+    """Every entry under ``folder`` but its folders (links to folders are entries, not walked)."""
+    with os.scandir(folder) as entries:
+        for e in entries:
+            if e.is_dir(follow_symlinks=False):
+                _walk(e.path, (*parts, e.name), found)
+            else:
+                found.append(((*parts, e.name), e))
 
 
 _corpus: list[Corpus] = []
@@ -152,8 +205,7 @@ def corpus() -> Corpus:
         if not _corpus or _corpus[0].version != version:
             if _corpus:
                 _evidence.cache_clear()
-            ds = load_evidence()
-            made = Corpus(version, ds, prepare_courses(ds), _engine(ds, ds.patient_ids))
+            made = Corpus.build(version, load_evidence())
             _corpus[:] = [made]
         return _corpus[0]
 
@@ -199,19 +251,21 @@ def find_evidence(
     w = weights or Weights()
     if evidence is None:
         published = corpus()
-        ds = published.dataset
-        matches, after_rows = _rank(profile, ds, exclude, w, published.courses)
+        matches, after_rows = _rank(profile, published.dataset, exclude, w, published.published)
         comparable = [m for m in matches if m.comparable and m.after]
-        verdicts = published.verdicts.loc[[m.patient_id for m in comparable]]
+        therapies = _therapies(
+            published.adverse_events, comparable, after_rows, published.verdict_rows
+        )
+        study_rows: Studies | None = published.studies
     else:
-        ds = evidence
-        matches, after_rows = _rank(profile, ds, exclude, w)
+        matches, after_rows = _rank(profile, evidence, exclude, w)
         comparable = [m for m in matches if m.comparable and m.after]
-        verdicts = _engine(ds, [m.patient_id for m in comparable])
-    therapies = _therapies(ds, comparable, after_rows, verdicts)
+        verdicts = verdict_rows(_engine(evidence, [m.patient_id for m in comparable]))
+        therapies = _therapies(adverse_events(evidence.events), comparable, after_rows, verdicts)
+        study_rows = None
     wanted = {t.therapy for t in therapies} | set(drugs(candidates))
     notes = safety_notes(sorted(wanted), profile.comorbidities)
-    studies = _studies(profile, wanted | set(profile.failed))
+    studies = _studies(profile, wanted | set(profile.failed), study_rows)
     known = {s.seed for s in sources()}
     seeds = sorted(
         (

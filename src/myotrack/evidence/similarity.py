@@ -5,10 +5,9 @@ rules and weights."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 
 from myotrack.evidence.base import load_duplicates, load_evidence, seed_of
@@ -90,13 +89,92 @@ class Match:
         return "; ".join(f"{p.name}: {p.text} ({p.points:g}/{p.weight:g})" for p in self.parts)
 
 
+@dataclass(frozen=True)
+class Courses:
+    """One published patient's courses as a comparison reads them, as plain values: in order
+    (:func:`ordered`), without the drugs that are not treatments. Each field holds one value
+    per course: the drug, its :func:`match_group`, the response the authors reported
+    (:func:`text_or_none`), ``line`` and ``start_day`` (:func:`float_or_none`), whether it is
+    part of a procedure (:func:`procedure_part`) and its source."""
+
+    drug: tuple[str, ...] = ()
+    group: tuple[str, ...] = ()
+    said: tuple[str | None, ...] = ()
+    line: tuple[float | None, ...] = ()
+    start: tuple[float | None, ...] = ()
+    part: tuple[bool, ...] = ()
+    source: tuple[object, ...] = ()
+
+    def __len__(self) -> int:
+        return len(self.drug)
+
+
+@dataclass(frozen=True)
+class Published:
+    """A published patient as a comparison reads them: what does not depend on the profile."""
+
+    patient_id: str
+    antibody: str | None  # None when not given or 'unknown'
+    comorbidities: frozenset[str]
+    age: float | None
+    sex: str | None
+    onset_is_day_0: bool  # ``index_event`` empty: day 0 is symptom onset
+    source: str
+    courses: Courses
+
+
+def _courses(c: pd.DataFrame) -> Courses:
+    drug = c["drug"].tolist()
+    protocol = c["protocol"].tolist()
+    return Courses(
+        tuple(drug),
+        tuple(match_group(d, p) for d, p in zip(drug, protocol, strict=True)),
+        tuple(text_or_none(r) for r in c["reported_response"].tolist()),
+        tuple(float_or_none(x) for x in c["line"].tolist()),
+        tuple(float_or_none(x) for x in c["start_day"].tolist()),
+        tuple(procedure_part(r) for _, r in c.iterrows()),
+        tuple(c["source"].tolist()),
+    )
+
+
+def prepare_courses(ds: Dataset) -> tuple[Published, ...]:
+    """Every patient of ``ds`` to compare, in the order of ``ds.patients``: each person once
+    (a patient reported twice, ``duplicates.csv``, is compared under its first report)."""
+    skip = set(load_duplicates()["patient_id"])
+    by_patient: dict[object, Courses] = {}
+    for pid, g in ds.treatments.groupby("patient_id", sort=False):
+        c = ordered(g)
+        by_patient[pid] = _courses(c[~c["drug"].isin(NOT_TREATMENT)])
+    out = []
+    for pat in ds.patients.to_dict("records"):
+        pid = str(pat["patient_id"])
+        if pid in skip:
+            continue
+        ab = text_or_none(pat["antibody"])
+        raw = text_or_none(pat["comorbidities"])
+        out.append(
+            Published(
+                pid,
+                None if ab == "unknown" else ab,
+                frozenset(raw.split(";")) if raw else frozenset(),
+                float_or_none(pat["age_at_onset"]),
+                text_or_none(pat["sex"]),
+                text_or_none(pat["index_event"]) is None,
+                str(pat["source"] or ""),
+                by_patient.get(pid, Courses()),
+            )
+        )
+    return tuple(out)
+
+
 def _score(
-    profile: Profile, pat: pd.Series, courses: pd.DataFrame, w: Weights
+    profile: Profile, pat: Published, w: Weights, wanted: set[str]
 ) -> tuple[float, tuple[ScorePart, ...], bool, int, float | None]:
-    """Score parts, comparability, the matching index and the coverage of the profile's therapies."""
+    """Score parts, comparability, the matching index and the coverage of the profile's
+    therapies; ``wanted``: the match groups of the profile's therapies."""
     parts: list[ScorePart] = []
-    ab = text_or_none(pat["antibody"])
-    ab = None if ab == "unknown" else ab
+    courses = pat.courses
+    ab = pat.antibody
     if profile.antibody:
         if ab is None:
             parts.append(ScorePart("antibody", w.antibody, None, "unknown"))
@@ -110,17 +188,15 @@ def _score(
                     f"{ab} {'=' if same else '!='} {profile.antibody}",
                 )
             )
-    groups = [match_group(d, p) for d, p in zip(courses["drug"], courses["protocol"], strict=True)]
-    said = [text_or_none(r) for r in courses["reported_response"]]
-    wanted = {match_group(d) for d in profile.failed}
-    # a course the authors say worked is not a failure of that therapy
-    failed = [g if r != "yes" else None for g, r in zip(groups, said, strict=True)]
-    worked = sorted(
-        {g for g, r in zip(groups, said, strict=True) if g in wanted and r == "yes"}
-        - {g for g in failed if g}
-    )
     m, coverage = -1, None
     if wanted:
+        groups, said = courses.group, courses.said
+        # a course the authors say worked is not a failure of that therapy
+        failed = [g if r != "yes" else None for g, r in zip(groups, said, strict=True)]
+        worked = sorted(
+            {g for g, r in zip(groups, said, strict=True) if g in wanted and r == "yes"}
+            - {g for g in failed if g}
+        )
         seen: set[str] = set()
         for i, g in enumerate(failed):
             if g:
@@ -143,8 +219,7 @@ def _score(
         parts.append(ScorePart("therapies received", w.prior, coverage, text))
     if profile.comorbidities:
         mine = set(profile.comorbidities)
-        raw = text_or_none(pat["comorbidities"])
-        theirs = set(raw.split(";")) if raw else set()
+        theirs = pat.comorbidities
         shared = mine & theirs
         parts.append(
             ScorePart(
@@ -155,7 +230,7 @@ def _score(
             )
         )
     if profile.age is not None:
-        age = float_or_none(pat["age_at_onset"])
+        age = pat.age
         if age is None:
             parts.append(ScorePart("age", w.age, None, "unknown"))
         else:
@@ -168,7 +243,7 @@ def _score(
                 )
             )
     if profile.sex:
-        sex = text_or_none(pat["sex"])
+        sex = pat.sex
         if sex in (None, "unknown"):
             parts.append(ScorePart("sex", w.sex, None, "unknown"))
         else:
@@ -179,10 +254,10 @@ def _score(
             )
     if profile.disease_years is not None:
         years = None
-        if text_or_none(pat["index_event"]) is None:
+        if pat.onset_is_day_0:
             for idx in (m + 1, m):
                 if 0 <= idx < len(courses):
-                    start = float_or_none(courses["start_day"].iloc[idx])
+                    start = courses.start[idx]
                     if start is not None:
                         years = start / 365.25
                         break
@@ -205,42 +280,35 @@ def _score(
     return score, tuple(parts), comparable, m, coverage
 
 
-def _end_of_line(courses: pd.DataFrame, m: int) -> int:
+def _end_of_line(courses: Courses, m: int) -> int:
     """The last course given together with course ``m`` (same ``line``): none of them is 'next'."""
     if m < 0:
         return m
-    line = float_or_none(courses["line"].iloc[m])
+    lines = courses.line
+    line = lines[m]
     if line is None:
         return m
-    lines = [float_or_none(x) for x in courses["line"]]
     while m + 1 < len(lines) and lines[m + 1] == line:
         m += 1
     return m
 
 
-def _point_text(courses: pd.DataFrame, m: int) -> str:
+def _point_text(courses: Courses, m: int) -> str:
     if m < 0:
         return "before the first course"
-    r = courses.iloc[m]
-    line = float_or_none(r["line"])
+    line = courses.line[m]
     where = f"line {line:g}" if line is not None else f"course {m + 1}"
-    return f"after {where} ({r['drug']})"
+    return f"after {where} ({courses.drug[m]})"
 
 
-#: One published patient's courses as a comparison reads them: in order (:func:`ordered`),
-#: without the drugs that are not treatments, and which of them are part of a procedure.
-Courses = tuple[pd.DataFrame, np.ndarray]
+@dataclass(frozen=True)
+class After:
+    """The courses a published patient received after the matching point (the parts of a
+    procedure left out), in order: drug, the response the authors reported, source."""
 
-
-def prepare_courses(ds: Dataset) -> dict[object, Courses]:
-    """Every patient's :data:`Courses`, by patient id: what does not depend on the profile."""
-    out: dict[object, Courses] = {}
-    for pid, g in ds.treatments.groupby("patient_id", sort=False):
-        c = ordered(g)
-        c = c[~c["drug"].isin(NOT_TREATMENT)]
-        parts = np.array([procedure_part(r) for _, r in c.iterrows()], dtype=bool)
-        out[pid] = (c, parts)
-    return out
+    drug: tuple[str, ...]
+    said: tuple[str | None, ...]
+    source: tuple[object, ...]
 
 
 def _rank(
@@ -248,25 +316,30 @@ def _rank(
     ds: Dataset,
     exclude: Iterable[str],
     w: Weights,
-    courses: Mapping[object, Courses] | None = None,
-) -> tuple[list[Match], dict[str, pd.DataFrame]]:
-    """``courses``: :func:`prepare_courses` of ``ds`` (computed here when not given)."""
-    # a patient reported twice (duplicates.csv) is compared once, under its first report
-    skip = set(exclude) | set(load_duplicates()["patient_id"])
-    courses_by = prepare_courses(ds) if courses is None else courses
-    empty: Courses = (ds.treatments.iloc[0:0], np.zeros(0, dtype=bool))
+    published: Sequence[Published] | None = None,
+) -> tuple[list[Match], dict[str, After]]:
+    """The ranked patients and, for the comparable ones who received something after the
+    matching point, those courses. ``published``: :func:`prepare_courses` of ``ds`` (computed
+    here when not given)."""
+    skip = set(exclude)
+    wanted = {match_group(d) for d in profile.failed}
     matches: list[Match] = []
-    after_rows: dict[str, pd.DataFrame] = {}
-    for _, pat in ds.patients.iterrows():
-        pid = str(pat["patient_id"])
+    after_rows: dict[str, After] = {}
+    for pat in prepare_courses(ds) if published is None else published:
+        pid = pat.patient_id
         if pid in skip:
             continue
-        c, procedure = courses_by.get(pid, empty)
-        score, parts, is_comparable, m, _ = _score(profile, pat, c, w)
-        after = c.iloc[m + 1 :]
+        c = pat.courses
+        score, parts, is_comparable, m, _ = _score(profile, pat, w, wanted)
         # the parts of a procedure (autoHCT conditioning) are the procedure, not next therapies
-        after = after[~procedure[m + 1 :]] if len(after) else after
-        after_rows[pid] = after
+        after = [i for i in range(m + 1, len(c)) if not c.part[i]]
+        drugs_after = tuple(dict.fromkeys(c.drug[i] for i in after))
+        if is_comparable and drugs_after:
+            after_rows[pid] = After(
+                tuple(c.drug[i] for i in after),
+                tuple(c.said[i] for i in after),
+                tuple(c.source[i] for i in after),
+            )
         matches.append(
             Match(
                 pid,
@@ -275,9 +348,9 @@ def _rank(
                 parts,
                 is_comparable,
                 _point_text(c, m),
-                tuple(dict.fromkeys(c.iloc[: m + 1]["drug"])),
-                tuple(dict.fromkeys(after["drug"])),
-                str(pat["source"] or ""),
+                tuple(dict.fromkeys(c.drug[: m + 1])),
+                drugs_after,
+                pat.source,
             )
         )
     matches.sort(key=lambda x: (-x.score, -len(x.after), x.patient_id))

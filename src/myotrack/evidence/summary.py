@@ -4,16 +4,17 @@ events and the study-level results on the same therapies."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 from scipy.stats import binomtest
 
 from myotrack.criteria import evaluate
 from myotrack.evidence.base import load_studies
 from myotrack.evidence.profile import Profile, text_or_none
-from myotrack.evidence.similarity import Match
+from myotrack.evidence.similarity import After, Match
 from myotrack.tables import Dataset
 from myotrack.tables.vocab import canonical_drug
 
@@ -93,17 +94,74 @@ def _engine(ds: Dataset, ids: Sequence[str]) -> pd.DataFrame:
     return evaluate(ds.subset(ids), criteria=crits).frame.set_index("patient_id")
 
 
+#: The criteria engine's verdicts as the summary reads them: per patient id, column -> value.
+Verdicts = Mapping[str, Mapping[str, object]]
+
+
+def verdict_rows(verdicts: pd.DataFrame) -> dict[str, dict[str, object]]:
+    """:func:`_engine`'s frame as :data:`Verdicts`."""
+    columns = {str(c): verdicts[c].tolist() for c in verdicts.columns}
+    return {
+        str(pid): {c: values[i] for c, values in columns.items()}
+        for i, pid in enumerate(verdicts.index)
+    }
+
+
+#: The kinds of event counted as adverse events of a therapy.
+ADVERSE = ("adverse_event", "death")
+
+
+@dataclass(frozen=True)
+class AdverseEvent:
+    """An event of kind :data:`ADVERSE`, as the summary reads it."""
+
+    patient_id: object
+    treatment: object
+    term: object
+    source: object
+
+
+def adverse_events(events: pd.DataFrame) -> tuple[AdverseEvent, ...]:
+    """The events of kind :data:`ADVERSE`, in the order of ``events``."""
+    ev = events[events["kind"].isin(list(ADVERSE))]
+    return tuple(
+        AdverseEvent(*row)
+        for row in zip(
+            ev["patient_id"].tolist(),
+            ev["treatment"].tolist(),
+            ev["term"].tolist(),
+            ev["source"].tolist(),
+            strict=True,
+        )
+    )
+
+
+def _terms(ev: Sequence[AdverseEvent]) -> tuple[tuple[str, int], ...]:
+    """Per term (in term order), the number of patients, most first; ties keep the term order
+    (pandas' ``groupby("term")["patient_id"].nunique().sort_values(ascending=False)``)."""
+    by_term: dict[str, set[object]] = {}
+    for e in ev:
+        if text_or_none(e.term) is not None:
+            by_term.setdefault(e.term, set()).add(e.patient_id)  # type: ignore[arg-type]
+    terms = sorted(by_term)
+    n = np.array([len(by_term[t]) for t in terms], dtype=np.int64)
+    # pandas' descending sort: the reversed values sorted, reversed (ties stay in order)
+    order = np.arange(len(terms))[::-1][n[::-1].argsort(kind="quicksort")][::-1]
+    return tuple((str(terms[i]), int(n[i])) for i in order)
+
+
 def _therapies(
-    ds: Dataset,
+    events: Sequence[AdverseEvent],
     comparable: Sequence[Match],
-    after_rows: dict[str, pd.DataFrame],
-    verdicts: pd.DataFrame,
+    after_rows: Mapping[str, After],
+    verdicts: Verdicts,
 ) -> tuple[TherapyEvidence, ...]:
+    """``events``: :func:`adverse_events`; ``after_rows``: the courses after the matching point
+    of every comparable patient; ``verdicts``: the engine's, at least on those patients."""
     by_drug: dict[str, list[str]] = {}
     for m in comparable:
         for d in m.after:
             by_drug.setdefault(d, []).append(m.patient_id)
-    events = ds.events
     out = []
     for drug, pids in by_drug.items():
         engine = []
@@ -111,7 +169,7 @@ def _therapies(
             counts = {"yes": 0, "no": 0, "not_evaluable": 0}
             rows = []
             for pid in pids:
-                r = verdicts.loc[pid]
+                r = verdicts[pid]
                 anchor = text_or_none(r.get(f"{crit}__anchor_drug"))
                 if anchor != drug:
                     value, why = (
@@ -130,26 +188,27 @@ def _therapies(
         reported = {"yes": 0, "partial": 0, "no": 0, "not reported": 0}
         cites: list[str] = []
         for pid in pids:
-            first = after_rows[pid][after_rows[pid]["drug"] == drug].iloc[0]
-            said = text_or_none(first["reported_response"])
+            a = after_rows[pid]
+            given = [i for i, d in enumerate(a.drug) if d == drug]
+            said = a.said[given[0]]
             reported[said if said in ("yes", "partial", "no") else "not reported"] += 1
-            for s in after_rows[pid].loc[after_rows[pid]["drug"] == drug, "source"]:
-                cites.append(f"{pid}: {s}")
-        ev = events[
-            events["patient_id"].isin(pids)
-            & (events["treatment"] == drug)
-            & (events["kind"].isin(["adverse_event", "death"]))
+            for i in given:
+                cites.append(f"{pid}: {a.source[i]}")
+        who = set(pids)
+        ev = [
+            e
+            for e in events
+            if e.patient_id in who and isinstance(e.treatment, str) and e.treatment == drug
         ]
-        terms = ev.groupby("term")["patient_id"].nunique().sort_values(ascending=False)
-        for pid, s in zip(ev["patient_id"], ev["source"], strict=True):
-            cites.append(f"{pid}: {s}")
+        for e in ev:
+            cites.append(f"{e.patient_id}: {e.source}")
         out.append(
             TherapyEvidence(
                 drug,
                 tuple(pids),
                 tuple(engine),
                 tuple(reported.items()),
-                tuple((str(t), int(n)) for t, n in terms.items()),
+                _terms(ev),
                 tuple(dict.fromkeys(cites)),
             )
         )
@@ -157,18 +216,56 @@ def _therapies(
     return tuple(out)
 
 
-def _studies(profile: Profile, therapies: set[str]) -> pd.DataFrame:
-    s = load_studies()
-    th = s["therapy"].str.split(";").map(lambda xs: {canonical_drug(x) or x for x in xs})
-    keep = th.map(lambda xs: bool(xs & therapies))
+def _rounded_interval(k: object, n: object) -> tuple[float | None, float | None]:
+    """The exact 95% interval of k of n, rounded to 3 places; (None, None) without both counts."""
+    ci = None if pd.isna(k) or pd.isna(n) else exact_interval(int(k), int(n))  # type: ignore[call-overload]
+    return (None, None) if ci is None else (round(ci[0], 3), round(ci[1], 3))
+
+
+@dataclass(frozen=True)
+class Studies:
+    """The study-level results (:func:`~.base.load_studies`) as the lookup reads them: per row,
+    its therapies (canonical names, or as written), its antibody text and (when prepared with
+    them) the rounded exact 95% interval of n_responding of n_treated."""
+
+    frame: pd.DataFrame
+    therapies: tuple[frozenset[str], ...]
+    antibody: tuple[str, ...]
+    intervals: tuple[tuple[float | None, float | None], ...] | None
+
+
+def prepare_studies(s: pd.DataFrame, intervals: bool = True) -> Studies:
+    """``s`` (:func:`~.base.load_studies`) as :class:`Studies`; ``intervals=False`` leaves the
+    intervals to be computed for the rows a lookup keeps."""
+    return Studies(
+        s,
+        tuple(frozenset(canonical_drug(x) or x for x in t.split(";")) for t in s["therapy"]),
+        tuple(s["antibody"]),
+        tuple(
+            _rounded_interval(k, n) for k, n in zip(s["n_responding"], s["n_treated"], strict=True)
+        )
+        if intervals
+        else None,
+    )
+
+
+def _studies(profile: Profile, therapies: set[str], studies: Studies | None = None) -> pd.DataFrame:
+    """The study-level results on these therapies (and the profile's antibody, or 'not
+    specified'), with their intervals; ``studies``: :func:`prepare_studies` of
+    :func:`~.base.load_studies` (read here when not given)."""
+    s = prepare_studies(load_studies(), intervals=False) if studies is None else studies
+    keep = [bool(t & therapies) for t in s.therapies]
     if profile.antibody:
-        keep &= s["antibody"].str.contains(profile.antibody, regex=False) | s[
-            "antibody"
-        ].str.contains("not specified", regex=False)
-    out = s[keep].reset_index(drop=True)
-    lows, highs = [], []
-    for k, n in zip(out["n_responding"], out["n_treated"], strict=True):
-        ci = None if pd.isna(k) or pd.isna(n) else exact_interval(int(k), int(n))
-        lows.append(None if ci is None else round(ci[0], 3))
-        highs.append(None if ci is None else round(ci[1], 3))
-    return out.assign(ci_low=lows, ci_high=highs)
+        ab = profile.antibody
+        keep = [
+            k and (ab in a or "not specified" in a) for k, a in zip(keep, s.antibody, strict=True)
+        ]
+    out = s.frame[np.array(keep, dtype=bool)].reset_index(drop=True)
+    if s.intervals is None:
+        cis = [
+            _rounded_interval(k, n)
+            for k, n in zip(out["n_responding"], out["n_treated"], strict=True)
+        ]
+    else:
+        cis = [s.intervals[i] for i, k in enumerate(keep) if k]
+    return out.assign(ci_low=[lo for lo, _ in cis], ci_high=[hi for _, hi in cis])
