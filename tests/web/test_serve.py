@@ -111,6 +111,87 @@ def test_serve_demo_loads_the_published_cases_and_serves_them(tmp_path: Path) ->
         )
         listed = opener.open(request, timeout=60).read().decode()
         assert "Patients" in listed and expected[0] in listed
+        # a patient page's parts, drawn by the server's drawing process
+        first = re.search(r'href="(/patients/\d+/)"', listed)
+        assert first, listed
+        drawing = children(proc.pid)
+        assert drawing, "no drawing process"
+        timeline = opener.open(f"{base}{first.group(1)}timeline/?part=1", timeout=120).read()
+        assert b"<svg" in timeline and b"could not" not in timeline
+        evidence = ""
+        for _ in range(120):  # the drawing process prepares the published cases as it starts
+            evidence = (
+                opener.open(f"{base}{first.group(1)}evidence/?part=1", timeout=120).read().decode()
+            )
+            if "being prepared" not in evidence:
+                break
+            time.sleep(0.5)
+        assert "Profile:" in evidence, evidence
     finally:
-        proc.terminate()
+        proc.terminate()  # SIGTERM, as a service manager stops it
+        proc.wait(timeout=60)
+    deadline = time.monotonic() + 30
+    while any(alive(pid) for pid in drawing) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(alive(pid) for pid in drawing), "the drawing processes outlived the server"
+
+
+def test_the_drawing_processes_end_with_a_killed_server(tmp_path: Path) -> None:
+    """A server killed outright (SIGKILL: no clean-up runs) does not leave its drawing
+    processes behind."""
+    script = (
+        "from myotrack.web.analysis import render\n"
+        "import multiprocessing, time\n"
+        "if __name__ == '__main__':\n"
+        "    render.start(1)\n"
+        "    render.run(int)\n"
+        "    print(*[p.pid for p in multiprocessing.active_children()], flush=True)\n"
+        "    time.sleep(600)\n"
+    )
+    path = tmp_path / "server.py"
+    path.write_text(script)
+    # the pool's resource tracker outlives the killed process and warns of the semaphores it
+    # cleans up: kept in a file, shown if the test fails
+    log = (tmp_path / "stderr.txt").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, str(path)],
+        stdout=subprocess.PIPE,
+        stderr=log,
+        text=True,
+        env=clean_env(tmp_path),
+    )
+    try:
+        assert proc.stdout is not None
+        pids = [int(p) for p in proc.stdout.readline().split()]
+        assert pids and all(alive(p) for p in pids), (tmp_path / "stderr.txt").read_text()
+    finally:
+        proc.kill()
         proc.wait(timeout=30)
+        log.close()
+    deadline = time.monotonic() + 30
+    while any(alive(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(alive(p) for p in pids), "a drawing process outlived its killed server"
+
+
+def children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (from /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(stat[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    """Whether the process runs (a zombie waiting to be reaped has ended)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"

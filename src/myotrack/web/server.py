@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 import secrets
+import signal
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -156,6 +158,9 @@ def serve(host: str = "127.0.0.1", port: int = 8000, threads: int | None = None)
     if not render.started():
         prepare_corpus()  # in the background
     refresh.start()  # the stored outcomes of new or changed patients, in the background
+    if threading.current_thread() is threading.main_thread():
+        # a stop asked for by the system (SIGTERM) ends as Ctrl+C does: through the clean-up
+        signal.signal(signal.SIGTERM, _stop_serving)
     try:
         waitress_serve(
             application(),
@@ -171,8 +176,12 @@ def serve(host: str = "127.0.0.1", port: int = 8000, threads: int | None = None)
             f"cannot listen on {host}:{port} ({err.strerror}); choose another --port"
         ) from err
     finally:
-        refresh.stop()
+        refresh.stop(timeout=5)
         render.stop()
+
+
+def _stop_serving(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def create_admin(username: str) -> str:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import io
 import multiprocessing
+import multiprocessing.connection
 import os
 import threading
 from collections.abc import Callable
@@ -76,7 +77,22 @@ def compare(frames: Frames, code: str) -> EvidenceResult:
     return find_evidence(profile_from_source(dataset(frames), code), exclude=[code])
 
 
+def _exit_with_parent() -> None:
+    """End this drawing process when the server process ends, however it ends (a killed
+    server runs no clean-up, and the pool's queue would keep its processes waiting)."""
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        multiprocessing.connection.wait([parent.sentinel])
+        os._exit(0)
+
+    threading.Thread(target=watch, name="myotrack-render-parent", daemon=True).start()
+
+
 def _initialise(ready: Any) -> None:
+    _exit_with_parent()
     if hasattr(os, "nice"):
         os.nice(NICENESS)
     corpus()  # the published cases, once per process
