@@ -76,7 +76,7 @@ MIX = {
 }
 #: The server's threads and drawing processes, as 'myotrack serve' starts them by default
 #: (MYOTRACK_THREADS, MYOTRACK_RENDER_PROCESSES), unless set in the environment.
-THREADS = int(os.environ.get("MYOTRACK_THREADS", "16"))
+THREADS = int(os.environ.get("MYOTRACK_THREADS", "32"))
 DRAWING_PROCESSES = int(os.environ.get("MYOTRACK_RENDER_PROCESSES", "1"))
 #: The parts of the patient page that its script loads after it (each ``<page>/<part>/?part=1``).
 PARTS = ("timeline", "evidence")

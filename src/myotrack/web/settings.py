@@ -34,7 +34,7 @@
   ``MYOTRACK_JOB_WORKERS`` worker threads of each server process (default 2); a user has at
   most ``MYOTRACK_JOB_LIMIT`` jobs queued or running (default 2); a finished job and its file
   are kept ``MYOTRACK_JOB_KEEP_HOURS`` (default 24).
-- ``MYOTRACK_THREADS``: threads of ``myotrack serve`` that serve requests (default 16). Each
+- ``MYOTRACK_THREADS``: threads of ``myotrack serve`` that serve requests (default 32). Each
   holds a database connection; a request that waits for a drawing process holds a thread.
 - ``MYOTRACK_RENDER_PROCESSES``: processes of ``myotrack serve`` that draw the patient pages'
   timelines and compare patients with the published ones (default 1; 0 does it in the
@@ -242,7 +242,7 @@ IMPORT_KEEP_HOURS = _number("MYOTRACK_IMPORT_KEEP_HOURS", 24)
 JOB_DIR = _folder("MYOTRACK_JOB_DIR", HOME / "jobs")
 JOB_THRESHOLD = _number("MYOTRACK_JOB_THRESHOLD", 200)
 JOB_WORKERS = _number("MYOTRACK_JOB_WORKERS", 2)
-THREADS = _number("MYOTRACK_THREADS", 16)
+THREADS = _number("MYOTRACK_THREADS", 32)
 RENDER_PROCESSES = (
     0
     if os.environ.get("MYOTRACK_RENDER_PROCESSES", "").strip() == "0"
