@@ -10,6 +10,13 @@ import logging
 import traceback
 
 
+def raised_at(err: BaseException) -> str:
+    """' at FILE:LINE' where ``err`` was raised ('' without a traceback): the place to log
+    with the error's type, never its message."""
+    frames = traceback.extract_tb(err.__traceback__)
+    return f" at {frames[-1].filename}:{frames[-1].lineno}" if frames else ""
+
+
 class WithoutPatientData(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if getattr(record, "without_patient_data", False):

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import logging
 import threading
-import traceback
 from collections.abc import Callable
 
 from django.db import close_old_connections, connections
 
+from ..logs import raised_at
 from ..patients.models import Patient
 from .models import PatientOutcome
 from .outcomes import layout, outcomes_for, patient_versions
@@ -76,9 +76,7 @@ def _loop() -> None:
             if done:
                 log.info("outcomes computed in the background for %d patients", done)
         except Exception as err:  # the database went away ...: at the next wake-up
-            frames = traceback.extract_tb(err.__traceback__)
-            place = f" at {frames[-1].filename}:{frames[-1].lineno}" if frames else ""
-            log.error("background outcomes: %s%s", type(err).__name__, place)
+            log.error("background outcomes: %s%s", type(err).__name__, raised_at(err))
         finally:
             connections.close_all()
 

@@ -8,11 +8,12 @@ could hold patient data).
 from __future__ import annotations
 
 import logging
-import traceback
 from collections.abc import Callable
 from typing import TypeVar
 
 from myotrack.errors import MyotrackError
+
+from ..logs import raised_at
 
 T = TypeVar("T")
 log = logging.getLogger("myotrack.web.analysis")
@@ -25,8 +26,7 @@ def safely(what: str, compute: Callable[[], T]) -> tuple[T | None, str]:
     except MyotrackError as err:
         return None, str(err)
     except Exception as err:  # a defect: keep the page, report where
-        frames = traceback.extract_tb(err.__traceback__)
-        place = f" at {frames[-1].filename}:{frames[-1].lineno}" if frames else ""
+        place = raised_at(err)
         log.error("%s failed: %s%s", what, type(err).__name__, place)
         return (
             None,

@@ -15,7 +15,6 @@ import logging
 import os
 import secrets
 import socket
-import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,7 @@ from django.utils import timezone
 
 from myotrack.errors import MyotrackError
 
+from ..logs import raised_at
 from .models import UNFINISHED, Job, Kind, Status
 
 log = logging.getLogger("myotrack.jobs")
@@ -124,8 +124,7 @@ def _user_message(err: BaseException) -> str:
         return str(err)[:300]
     if isinstance(err, PermissionDenied):
         return "you no longer have the right to do this"
-    frames = traceback.extract_tb(err.__traceback__)
-    place = f" at {frames[-1].filename}:{frames[-1].lineno}" if frames else ""
+    place = raised_at(err)
     log.error("job failed: %s%s", type(err).__name__, place)
     if isinstance(err, MyotrackError):
         return f"the data could not be processed ({type(err).__name__}); the error was logged"
