@@ -197,3 +197,39 @@ def test_a_column_with_nothing_written_costs_one_shared_read_only_array(tmp_path
         ldh[0] = 1.0
     assert visits["ck"].tolist()[0] == 4500.0 and np.isnan(visits["ck"].tolist()[1])
     assert visits["ldh_bound"].tolist() == ["", ""] and visits["ldh_state"].tolist() == ["", ""]
+
+
+def _from_frames(frames: dict[str, pd.DataFrame]) -> tuple[Dataset | None, list[Problem]]:
+    try:
+        ds = Dataset.from_frames(name="form", **frames)
+    except InvalidData as err:
+        return None, err.problems
+    return ds, list(ds.warnings)
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(tables=st.fixed_dictionaries({name: _table(name) for name in _COLUMNS}))
+def test_frames_of_python_text_read_as_their_cells_one_by_one(
+    tables: dict[str, list[list[str]]],
+) -> None:
+    """``Dataset.from_frames`` takes text columns as Arrow text (``arrow_text``) and a table
+    without rows as absent: the same tables and problems as every cell parsed as a Python
+    object, with missing cells (None) among the text."""
+    from myotrack.tables import dataset as tds
+
+    frames = {}
+    for name, (header, *rows) in tables.items():
+        cells = [[None if c == "" and i % 2 else c for c in r] for i, r in enumerate(rows)]
+        frames[name] = pd.DataFrame(cells, columns=header, dtype=object)
+    fast, fast_problems = _from_frames(frames)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(tds, "arrow_text", lambda frame: frame)
+        mp.setattr(parsing, "nothing_written", lambda s: False)
+        mp.setattr(parsing, "_plain_numbers", lambda text: None)
+        slow, slow_problems = _from_frames(frames)
+    assert fast_problems == slow_problems
+    _same(fast, slow)

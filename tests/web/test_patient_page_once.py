@@ -22,9 +22,9 @@ def test_one_reading_of_the_outcomes_per_page_and_a_new_one_after_a_change(
     calls: list[list[str]] = []
     real = outcomes_module.outcomes_for
 
-    def counted(qs: Any) -> Any:
+    def counted(qs: Any, *args: Any) -> Any:
         calls.append(sorted(qs.values_list("code", flat=True)))
-        return real(qs)
+        return real(qs, *args)
 
     monkeypatch.setattr(outcomes_module, "outcomes_for", counted)
     patient = patients["A"]

@@ -124,6 +124,59 @@ def test_a_new_reference_range_re_evaluates_the_sites_patients(
     pd.testing.assert_frame_equal(after.frame, evaluate(dataset_for(everyone)).frame)
 
 
+def test_one_patients_version_is_its_entry_among_all(
+    cohort: dict[str, Any], users: dict[str, Any], sites: dict[str, Any]
+) -> None:
+    """``patient_version`` (one query, for a patient's page) is the patient's entry of
+    ``patient_versions`` (every patient's, for the cohort), and changes when they do: a visit
+    of the patient, not of another one; a reference range of the patient's site."""
+    from myotrack.web.records import save_audited
+    from myotrack.web.visits.models import ReferenceRange
+    from myotrack.web.visits.services import save_visit
+
+    seen: list[dict[int, str]] = []
+
+    def agree() -> None:
+        every = outcome_cache.patient_versions(Patient.objects.all())
+        assert {p.pk: outcome_cache.patient_version(p) for p in cohort.values()} == every
+        seen.append(every)
+
+    agree()
+    save_visit(users["data_manager"], cohort["PA-2"], {"day": "30", "ck": "900"}, [])
+    agree()
+    save_audited(
+        users["administrator"],
+        ReferenceRange(site=sites["B"], lab="", analyte="ck", uln=190.0),
+        None,
+    )
+    agree()
+    first, visit, ranges = seen
+    pa2, pb1 = cohort["PA-2"].pk, cohort["PB-1"].pk
+    assert [pk for pk in first if first[pk] != visit[pk]] == [pa2]
+    assert sorted(pk for pk in visit if visit[pk] != ranges[pk]) == sorted(
+        p.pk for p in cohort.values() if p.site_id == sites["B"].pk
+    )
+    assert ranges[pb1].split("|")[2] != "0.0" and first[pb1].split("|")[2] == "0.0"
+
+
+def test_prepare_builds_what_the_first_evaluation_would(
+    cohort: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``prepare`` (the refresher's first pass, as the server starts) builds the criteria for
+    the registry's database (PostgreSQL) and in-process (SQLite, and the outcomes table's
+    columns): the first evaluation afterwards builds none."""
+    from myotrack.criteria import engine
+
+    monkeypatch.setattr(outcome_cache, "_layout", [])  # as in a server just started
+    engine.plan.cache_clear()
+    outcome_cache.prepare()
+    built = engine.plan.cache_info().misses
+    assert built >= 1 and outcome_cache._layout
+    outcome_cache.outcomes_for(Patient.objects.all())
+    assert engine.plan.cache_info().misses == built
+    assert PatientOutcome.objects.count() == len(cohort)
+
+
 def test_deleted_and_filtered_patients(
     cohort: dict[str, Any], users: dict[str, Any], engine_calls: list[list[str]]
 ) -> None:
@@ -233,7 +286,7 @@ def test_the_refresher_thread_runs_at_start_and_when_woken(
 ) -> None:
     """The server's refresher learns the outcomes table's columns and computes the stale rows
     when it starts, and again when woken (after an import), in its own thread and database
-    connection."""
+    connection; after its first pass (only) it calls what the server gave it (``settle``)."""
     import time
 
     from myotrack.web.analysis import refresh
@@ -247,16 +300,19 @@ def test_the_refresher_thread_runs_at_start_and_when_woken(
         assert refresh.stale_patients() == [] and PatientOutcome.objects.count() == n
 
     add_patient(users["data_manager"], sites["A"], "PA-1")
-    refresh.start()
+    settled: list[bool] = []  # whether the columns were known when the server settled
+    refresh.start(then=lambda: settled.append(bool(outcome_cache._layout)))
     try:
         wait_until_current(1)
         deadline = time.monotonic() + 120
-        while not outcome_cache._layout and time.monotonic() < deadline:
+        while not settled and time.monotonic() < deadline:
             time.sleep(0.2)
+        assert settled == [True]
         assert [c for c, _ in outcome_cache._layout[:2]] == ["patient_id", "refractory"]
         add_patient(users["data_manager"], sites["A"], "PA-2")
         refresh.wake()
         wait_until_current(2)
+        assert settled == [True]  # once, after the first pass only
     finally:
         refresh.stop()
     assert not any(t.is_alive() for t in refresh._threads)

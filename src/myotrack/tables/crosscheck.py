@@ -26,6 +26,8 @@ def _mask_problems(
     values: pd.Series | None = None,
     severity: Literal["error", "warning"] = "error",
 ) -> None:
+    if not mask.any():  # the usual case, without making a table for it
+        return
     raw = RawTable(label, pd.DataFrame(), rows)
     out.add_many(raw, mask, column, rule, values, severity)
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from myotrack.errors import InvalidData, Problem
 from myotrack.tables.problems import Progress
@@ -104,7 +105,9 @@ class Dataset:
             if table not in TABLES and table != REFERENCE_RANGES.name:
                 raise ValueError(f"unknown table {table!r}")
             raws[table] = RawTable(
-                f"{name}: {table}", frame.reset_index(drop=True), np.arange(2, len(frame) + 2)
+                f"{name}: {table}",
+                arrow_text(frame.reset_index(drop=True)),
+                np.arange(2, len(frame) + 2),
             )
         return build(raws, name)
 
@@ -131,6 +134,32 @@ class Dataset:
                 cols[c] = txt
             out[spec.name] = pd.DataFrame(cols)
         return out
+
+
+def arrow_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """The columns of Python text (str or missing in every cell) as Arrow text, as the file
+    readers give them; any other column as it is.
+
+    The converters read Arrow text without a Python object per cell, and would each convert
+    a column of str objects again (a form's or a registry patient's few rows paid that fixed
+    cost per column and rule, for every table)."""
+    if frame.columns.duplicated().any():  # the converters name the column twice as it is
+        return frame
+    columns = {}
+    for name in frame.columns:
+        column = frame[name]
+        if column.dtype == object and pd.api.types.infer_dtype(column, skipna=True) in (
+            "string",
+            "empty",
+        ):
+            column = pd.Series(
+                pd.arrays.ArrowStringArray(
+                    pa.array(column.to_numpy(), pa.large_string(), from_pandas=True)
+                ),
+                index=column.index,
+            )
+        columns[name] = column
+    return pd.DataFrame(columns, index=frame.index, copy=False)
 
 
 def object_array(values: list[str]) -> np.ndarray:

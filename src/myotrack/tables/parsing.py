@@ -36,8 +36,10 @@ def blank_mask(s: pd.Series) -> np.ndarray:
 
 
 def nothing_written(s: pd.Series) -> bool:
-    """True when a column read as Arrow text has no character in any cell (found in Arrow
-    without touching the cells; any other column is parsed cell by cell)."""
+    """True when a column has no cell, or is read as Arrow text with no character in any cell
+    (found in Arrow without touching the cells; any other column is parsed cell by cell)."""
+    if len(s) == 0:
+        return True
     if s.dtype != "string[pyarrow]":
         return False
     longest = pc.max(pc.binary_length(pa.array(s.array))).as_py()
@@ -262,7 +264,7 @@ def _plain_numbers(text: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
     cells = pa.array(text.array)
     if pc.any(pc.match_substring(cells, "e", ignore_case=True)).as_py():
         return None
-    empty = pc.equal(cells, "")
+    empty = pc.fill_null(pc.equal(cells, ""), True)  # a missing cell is a blank one
     try:
         numbers = pc.cast(pc.if_else(empty, pa.scalar(None, cells.type), cells), pa.float64())
     except pa.ArrowInvalid:

@@ -157,7 +157,8 @@ def serve(host: str = "127.0.0.1", port: int = 8000, threads: int | None = None)
     render.start(settings.RENDER_PROCESSES)
     if not render.started():
         prepare_corpus()  # in the background
-    refresh.start()  # the stored outcomes of new or changed patients, in the background
+    # the stored outcomes of new or changed patients, in the background; then settle()
+    refresh.start(then=settle)
     if threading.current_thread() is threading.main_thread():
         # a stop asked for by the system (SIGTERM) ends as Ctrl+C does: through the clean-up
         signal.signal(signal.SIGTERM, _stop_serving)
@@ -178,6 +179,26 @@ def serve(host: str = "127.0.0.1", port: int = 8000, threads: int | None = None)
     finally:
         refresh.stop(timeout=5)
         render.stop()
+
+
+def settle() -> None:
+    """Once the server has started (after the first pass of the background refresh, which
+    builds what evaluating patients needs: :func:`myotrack.web.analysis.outcomes.prepare`):
+    every page's view and template loaded, then the cyclic garbage collector kept off all
+    that the process holds (:func:`~myotrack.web.collector.freeze_started`), so that its full
+    collections, which stop every thread, walk what requests made since and not the 400,000
+    objects the process lives with."""
+    from django.conf import settings
+    from django.template.loader import get_template
+    from django.urls import get_resolver
+
+    from .collector import freeze_started
+
+    get_resolver().url_patterns  # noqa: B018 (imports every view)
+    for folder in (Path(d) for t in settings.TEMPLATES for d in t["DIRS"]):
+        for path in sorted(folder.rglob("*.html")):
+            get_template(path.relative_to(folder).as_posix())
+    freeze_started()
 
 
 def _stop_serving(signum: int, frame: object) -> None:

@@ -15,7 +15,7 @@ from myotrack.evidence.lookup import prepare_corpus
 
 from ..patients.models import Patient
 from . import render
-from .outcomes import CACHE_SECONDS, frames_of, patient_versions
+from .outcomes import CACHE_SECONDS, frames_of, patient_version
 
 TOP_MATCHES = 5
 
@@ -29,8 +29,7 @@ def evidence_for(patient: Patient) -> EvidenceResult:
 
     Cached until the patient changes (every change writes an audit record). Raises
     EvidencePreparing (and starts the preparation) while the published cases are not ready."""
-    one = Patient.objects.filter(pk=patient.pk)
-    key = f"myotrack:evidence:{patient.pk}:{patient_versions(one).get(patient.pk, '')}"
+    key = f"myotrack:evidence:{patient.pk}:{patient_version(patient)}"
     result: EvidenceResult | None = cache.get(key)
     if result is None:
         if not render.ready():

@@ -24,7 +24,8 @@ from django.db import models, transaction
 from django.db.models import Count, Max, Q
 
 import myotrack
-from myotrack.criteria import CRITERIA, ORDER, Outcomes, evaluate
+from myotrack.criteria import CRITERIA, ORDER, Outcomes, evaluate, plan
+from myotrack.criteria.base import Params
 
 from ..audit.models import AuditRecord
 from ..export import dataset_for, registry_frames
@@ -88,6 +89,24 @@ def patient_versions(live: models.QuerySet[Patient]) -> dict[int, str]:
     }
 
 
+def patient_version(patient: Patient) -> str:
+    """One live patient's :func:`patient_versions` entry, in one query (the patient's site is
+    known): what a page of the patient keys its kept parts by."""
+    own = Q(patient_pk=patient.pk)
+    ranges = Q(model=RANGE_MODEL, site_pk=patient.site_id)
+    found = AuditRecord.objects.filter(own | ranges).aggregate(
+        own_newest=Max("pk", filter=own),
+        own_n=Count("pk", filter=own),
+        ranges_newest=Max("pk", filter=ranges),
+        ranges_n=Count("pk", filter=ranges),
+    )
+    trails = [
+        f"{found[f'{k}_newest']}.{found[f'{k}_n']}" if found[f"{k}_n"] else "0.0"
+        for k in ("own", "ranges")
+    ]
+    return f"{ENGINE_VERSION}|{trails[0]}|{trails[1]}"
+
+
 def frames_of(patient: Patient) -> dict[str, pd.DataFrame]:
     """One patient's tables as read (de-identified), not yet validated
     (:func:`~myotrack.web.export.registry_frames`)."""
@@ -111,6 +130,16 @@ def layout() -> list[tuple[str, str]]:
     """The columns of the outcomes table with their dtypes (an empty dataset's evaluation
     tells them when no evaluation has yet)."""
     return _layout or _learn(evaluate(dataset_for(Patient.objects.none())).frame)
+
+
+def prepare() -> None:
+    """What evaluating the registry's patients builds once per process, built now: the
+    criteria in-process (with them the outcomes table's columns, :func:`layout`) and, on
+    PostgreSQL, compiled for its database (:func:`~.indatabase.evaluate_in_database`). The
+    first page that evaluates a patient would otherwise wait for it (seconds)."""
+    layout()
+    if available():
+        plan(tuple(ORDER), Params(), "postgres")
 
 
 def _cell(value: object) -> object:
@@ -157,11 +186,17 @@ def _store(fresh: pd.DataFrame, pks: dict[str, int], versions: dict[int, str]) -
     return rows
 
 
-def outcomes_for(patients: models.QuerySet[Patient]) -> Outcomes:
+def outcomes_for(
+    patients: models.QuerySet[Patient], versions: dict[int, str] | None = None
+) -> Outcomes:
     """Every criterion for every (live) patient of the queryset, in patient id order: the
-    stored rows that are current, and the stale ones evaluated in one engine call."""
+    stored rows that are current, and the stale ones evaluated in one engine call.
+
+    ``versions`` are the patients' :func:`patient_versions` when the caller has just read
+    them (before the rows: a change meanwhile leaves the rows stale, never the version)."""
     live = patients.filter(deleted_at__isnull=True)
-    versions = patient_versions(live)  # before the rows are read: a change meanwhile is stale
+    if versions is None:
+        versions = patient_versions(live)
     codes = dict(live.order_by("code").values_list("pk", "code"))
     rows: dict[int, list[object]] = {}
     for pk, stored, values in PatientOutcome.objects.filter(
@@ -185,14 +220,16 @@ def outcomes_for(patients: models.QuerySet[Patient]) -> Outcomes:
     return Outcomes(frame, tuple(c for c in ORDER if c in frame.columns))
 
 
-def patient_outcomes(patient: Patient) -> Outcomes:
+def patient_outcomes(patient: Patient, version: str | None = None) -> Outcomes:
     """One patient's :func:`outcomes_for`, kept in the server process until a change of the
-    patient: the parts of the patient page (criteria, timeline) read it once."""
-    one = Patient.objects.filter(pk=patient.pk)
-    key = f"myotrack:outcomes:{patient.pk}:{patient_versions(one).get(patient.pk, '')}"
+    patient: the parts of the patient page (criteria, timeline) read it once. ``version`` is
+    the patient's :func:`patient_version` when the caller has just read it."""
+    if version is None:
+        version = patient_version(patient)
+    key = f"myotrack:outcomes:{patient.pk}:{version}"
     outcomes: Outcomes | None = cache.get(key)
     if outcomes is None:
-        outcomes = outcomes_for(one)
+        outcomes = outcomes_for(Patient.objects.filter(pk=patient.pk), {patient.pk: version})
         cache.set(key, outcomes, CACHE_SECONDS)
     return outcomes
 

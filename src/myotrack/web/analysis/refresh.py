@@ -4,8 +4,9 @@ patient's outcomes instead of computing them.
 A server process starts one thread (:func:`start`) that computes the outcomes of every live
 patient whose stored row is missing or stale (:func:`refresh_stale`), in batches, when the
 server starts and whenever it is woken (:func:`wake`: after an import). As it starts it also
-learns the columns of the outcomes table (:func:`~.outcomes.layout`), which the first cohort
-report would otherwise wait for. A page that needs a
+builds what evaluating patients needs once per process (:func:`~.outcomes.prepare`: the
+columns of the outcomes table, the criteria compiled for the registry's database), which the
+first patient page or cohort report would otherwise wait for. A page that needs a
 patient whose row is still stale computes it itself, as before; both store the same row. The
 thread works at the pace of one batch at a time, so requests are served between batches.
 """
@@ -15,13 +16,14 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from typing import Any
 
 from django.db import close_old_connections, connections
 
 from ..logs import raised_at
 from ..patients.models import Patient
 from .models import PatientOutcome
-from .outcomes import layout, outcomes_for, patient_versions
+from .outcomes import outcomes_for, patient_versions, prepare
 
 log = logging.getLogger("myotrack.web.analysis")
 
@@ -62,8 +64,9 @@ def wake() -> None:
     _wakeup.set()
 
 
-def _loop() -> None:
+def _loop(then: Callable[[], Any] | None) -> None:
     _wakeup.set()  # once at start
+    first = True
     while not _stop.is_set():
         _wakeup.wait()
         _wakeup.clear()
@@ -72,23 +75,32 @@ def _loop() -> None:
         try:
             close_old_connections()
             done = refresh_stale()
-            layout()  # what the outcomes table's columns are, once (the first report needs it)
+            if first:
+                prepare()
             if done:
                 log.info("outcomes computed in the background for %d patients", done)
         except Exception as err:  # the database went away ...: at the next wake-up
             log.error("background outcomes: %s%s", type(err).__name__, raised_at(err))
         finally:
             connections.close_all()
+        if first and then is not None:
+            first = False
+            try:
+                then()
+            except Exception as err:  # never the end of the refresher
+                log.error("after the first refresh: %s%s", type(err).__name__, raised_at(err))
+        first = False
 
 
-def start() -> None:
-    """Start this process's refresher (once); it refreshes at once."""
+def start(then: Callable[[], Any] | None = None) -> None:
+    """Start this process's refresher (once); it refreshes at once, then calls ``then`` (once,
+    after its first pass: the server's :func:`~myotrack.web.server.settle`)."""
     with _lock:
         if _threads and _threads[0].is_alive():
             _wakeup.set()
             return
         _stop.clear()
-        thread = threading.Thread(target=_loop, name="myotrack-outcomes", daemon=True)
+        thread = threading.Thread(target=_loop, args=(then,), name="myotrack-outcomes", daemon=True)
         thread.start()
         _threads[:] = [thread]
 

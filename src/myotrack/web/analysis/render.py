@@ -37,6 +37,8 @@ from myotrack.plots.course import patient_course
 from myotrack.plots.timeline import timeline_figure
 from myotrack.tables import Dataset
 
+from ..collector import freeze_started
+
 T = TypeVar("T")
 
 #: How much lower the drawing processes' priority is than the server's (``os.nice``).
@@ -96,6 +98,7 @@ def _initialise(ready: Any) -> None:
     if hasattr(os, "nice"):
         os.nice(NICENESS)
     corpus()  # the published cases, once per process
+    freeze_started()  # they, and what draws, live as long as the process
     ready.set()
 
 

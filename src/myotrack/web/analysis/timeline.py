@@ -7,17 +7,17 @@ from django.core.cache import cache
 
 from ..patients.models import Patient
 from . import render
-from .outcomes import CACHE_SECONDS, frames_of, patient_outcomes, patient_versions
+from .outcomes import CACHE_SECONDS, frames_of, patient_outcomes, patient_version
 
 
 def timeline_svg(patient: Patient) -> str:
     """CK, strength, prednisone and the courses over time, relapses marked; cached until a change.
     Drawn in a drawing process when the server has them (:mod:`.render`)."""
-    one = Patient.objects.filter(pk=patient.pk)
-    key = f"myotrack:timeline:{patient.pk}:{patient_versions(one).get(patient.pk, '')}"
+    version = patient_version(patient)
+    key = f"myotrack:timeline:{patient.pk}:{version}"
     svg: str | None = cache.get(key)
     if svg is None:
-        frame = patient_outcomes(patient).frame
+        frame = patient_outcomes(patient, version).frame
         row = frame[frame["patient_id"] == patient.code]
         relapse: tuple[float, ...] = ()
         if (
