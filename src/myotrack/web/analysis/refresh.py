@@ -84,7 +84,6 @@ def _loop(then: Callable[[], Any] | None) -> None:
         finally:
             connections.close_all()
         if first and then is not None:
-            first = False
             try:
                 then()
             except Exception as err:  # never the end of the refresher
