@@ -98,9 +98,7 @@ def _convert_table(
         # a column with nothing written reads as an absent one (the same typed columns), at once;
         # a required one only when the table has no row (no cell can then be missing)
         if col.name not in present or (
-            shortcuts
-            and (not col.required or n == 0)
-            and parsing.nothing_written(frame[col.name])
+            shortcuts and (not col.required or n == 0) and parsing.nothing_written(frame[col.name])
         ):
             if col.required and col.name not in present:
                 out.add(
