@@ -35,6 +35,7 @@ from django.db import connection, models
 from myotrack.criteria import ORDER, Outcomes, evaluate_tables, plan
 from myotrack.criteria.backends import GRADE_COLUMNS
 from myotrack.criteria.base import Params
+from myotrack.criteria.engine import Plan
 from myotrack.criteria.prepare import schemas
 from myotrack.tables.schema import ENZYMES
 
@@ -70,9 +71,15 @@ def backend() -> Iterator[Any]:
     yield ibis.postgres.from_connection(connection.connection)
 
 
+def database_plan(params: Params) -> Plan:
+    """Every criterion built for the registry's database (cached per process by
+    :func:`myotrack.criteria.plan`: :func:`~.outcomes.prepare` builds it as the server starts)."""
+    return plan(tuple(ORDER), params, "postgres")
+
+
 def _columns(params: Params) -> dict[str, list[str]]:
     """Per table, the columns the criteria read (the patient's id apart)."""
-    reads = plan(tuple(ORDER), params, "postgres").columns
+    reads = database_plan(params).columns
     engine = schemas()
     return {
         name: [c for c in engine[name] if c in reads[name] and c != "patient_id"] for name in MODELS

@@ -24,13 +24,13 @@ from django.db import models, transaction
 from django.db.models import Count, Max, Q
 
 import myotrack
-from myotrack.criteria import CRITERIA, ORDER, Outcomes, evaluate, plan
+from myotrack.criteria import CRITERIA, ORDER, Outcomes, evaluate
 from myotrack.criteria.base import Params
 
 from ..audit.models import AuditRecord
 from ..export import dataset_for, registry_frames
 from ..patients.models import Patient
-from .indatabase import available, evaluate_in_database
+from .indatabase import available, database_plan, evaluate_in_database
 from .models import PatientOutcome
 
 CACHE_SECONDS = 3600
@@ -70,9 +70,18 @@ def version(pks: list[int]) -> int:
     return int(records.aggregate(v=Max("pk"))["v"] or 0)
 
 
+def _trail_text(newest: object, n: int) -> str:
+    """An audit trail in a version: its newest record and how many (none: '0.0')."""
+    return f"{newest}.{n}" if n else "0.0"
+
+
+def _version(own: str, ranges: str) -> str:
+    return f"{ENGINE_VERSION}|{own}|{ranges}"
+
+
 def _trail(records: models.QuerySet[AuditRecord], key: str) -> dict[int, str]:
     grouped = records.values(key).annotate(newest=Max("pk"), n=Count("pk")).order_by()
-    return {int(r[key]): f"{r['newest']}.{r['n']}" for r in grouped}
+    return {int(r[key]): _trail_text(r["newest"], r["n"]) for r in grouped}
 
 
 def patient_versions(live: models.QuerySet[Patient]) -> dict[int, str]:
@@ -83,10 +92,8 @@ def patient_versions(live: models.QuerySet[Patient]) -> dict[int, str]:
         AuditRecord.objects.filter(model=RANGE_MODEL, site_pk__in=live.values("site_id")),
         "site_pk",
     )
-    return {
-        pk: f"{ENGINE_VERSION}|{own.get(pk, '0.0')}|{ranges.get(site, '0.0')}"
-        for pk, site in sites.items()
-    }
+    none = _trail_text(None, 0)
+    return {pk: _version(own.get(pk, none), ranges.get(site, none)) for pk, site in sites.items()}
 
 
 def patient_version(patient: Patient) -> str:
@@ -100,11 +107,10 @@ def patient_version(patient: Patient) -> str:
         ranges_newest=Max("pk", filter=ranges),
         ranges_n=Count("pk", filter=ranges),
     )
-    trails = [
-        f"{found[f'{k}_newest']}.{found[f'{k}_n']}" if found[f"{k}_n"] else "0.0"
-        for k in ("own", "ranges")
-    ]
-    return f"{ENGINE_VERSION}|{trails[0]}|{trails[1]}"
+    return _version(
+        _trail_text(found["own_newest"], found["own_n"]),
+        _trail_text(found["ranges_newest"], found["ranges_n"]),
+    )
 
 
 def frames_of(patient: Patient) -> dict[str, pd.DataFrame]:
@@ -139,7 +145,7 @@ def prepare() -> None:
     first page that evaluates a patient would otherwise wait for it (seconds)."""
     layout()
     if available():
-        plan(tuple(ORDER), Params(), "postgres")
+        database_plan(Params())
 
 
 def _cell(value: object) -> object:
