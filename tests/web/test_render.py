@@ -76,14 +76,6 @@ def test_the_parts_drawn_in_a_process_of_their_own_equal_those_drawn_here(
     assert not render.started()
 
 
-def test_a_drawing_process_keeps_the_collector_off_what_it_prepared(drawing_again: None) -> None:
-    """Once it has prepared the published cases, a drawing process keeps the collector off
-    them (``gc.freeze``): its full collections walk a drawing's objects, not the corpus."""
-    import gc
-
-    assert render.run(gc.get_freeze_count) > 100_000
-
-
 def test_a_part_that_waits_too_long_says_so(
     drawing_again: None,
     client: Client,
@@ -130,3 +122,14 @@ def test_a_drawing_process_that_dies_is_replaced(
     assert render.started() and render._pool[0] is not broken
     cache.clear()
     assert "<svg" in client.get(url).context["timeline"]
+
+
+def test_a_drawing_process_keeps_the_collector_off_what_it_prepared(drawing_again: None) -> None:
+    """Once it has prepared the published cases, a drawing process keeps the collector off
+    them (``gc.freeze``): its full collections walk a drawing's objects, not the corpus.
+    Last in the module: run before ``test_a_part_that_waits_too_long_says_so`` it would leave
+    a drawing process ready to take that test's slow function, which a drawing process cannot
+    import, and die of it."""
+    import gc
+
+    assert render.run(gc.get_freeze_count) > 100_000
