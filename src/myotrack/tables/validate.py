@@ -151,9 +151,20 @@ def _convert_table(
         columns[name] = _merge(raw, name, columns[name], value, out)
     if spec.name == "treatments":
         _dose_needs_unit(raw, frame, columns, out)
-    # arrays, not Series: the frame gets a fresh row index without copying (or consolidating)
-    # the columns, which reset_index would do
-    return pd.DataFrame({k: v.array for k, v in {**columns, **derived}.items()}, copy=False)
+    # the frame gets a fresh row index without copying (or consolidating) the columns, which
+    # reset_index would do
+    index = pd.RangeIndex(n)
+    return pd.DataFrame(
+        {k: _reindexed(v, index) for k, v in {**columns, **derived}.items()}, copy=False
+    )
+
+
+def _reindexed(s: pd.Series, index: pd.Index) -> pd.Series:
+    """``s``'s values under ``index`` (of its length), not copied: an extension array as it is, a
+    NumPy array with its dtype given (from an array of unstated type, pandas would scan an
+    object column for missing values and for dates: seconds for a large visit table)."""
+    values = s.array if isinstance(s.dtype, pd.api.extensions.ExtensionDtype) else s.to_numpy()
+    return pd.Series(values, index=index, dtype=s.dtype, copy=False)
 
 
 def _merge(
