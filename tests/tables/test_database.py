@@ -220,3 +220,31 @@ def test_synthetic_cohorts_round_trip_through_a_database(tmp_path: Path, seed: i
         pd.testing.assert_frame_equal(
             back.to_text_frames()[name], _sorted(ds.to_text_frames()[name], name)
         )
+
+
+def test_courses_started_the_same_day_are_told_apart_alike_in_and_out_of_the_database(
+    tmp_path: Path,
+) -> None:
+    """Two high-dose glucocorticoid courses started the same day (line 1 prednisone, line 2
+    methylprednisolone) either of which makes the patient refractory: the deciding course is
+    the first in the order of entry, and a database has no order of its own. Read from the
+    database (patient, start day, line, drug, ...) and evaluated in it, the courses are numbered
+    alike, so the 'why' names the same course (prednisone, line 1; not the first by name)."""
+    folder = tmp_path / "ties"
+    folder.mkdir()
+    (folder / "patients.csv").write_text("patient_id,weight_kg\nP1,60\n")
+    (folder / "treatments.csv").write_text(
+        "patient_id,drug,start_day,end_day,line,dose,dose_unit,schedule\n"
+        "P1,azathioprine,10,400,3,100,mg,daily\n"
+        "P1,methylprednisolone,0,90,2,1,mg/kg,daily\n"
+        "P1,prednisone,0,90,1,1,mg/kg,daily\n"
+    )
+    (folder / "visits.csv").write_text("patient_id,day,mrc_sum\nP1,0,50\nP1,60,58\nP1,120,52\n")
+    path = tmp_path / "ties.duckdb"
+    load_duckdb(path, read_source(folder))
+    source = _source(path, None)
+    inside = run_in_database(source.con, contract_tables(source), criteria=["refractory"])
+    read = evaluate(read_database(source), criteria=["refractory"])
+    assert inside.frame["refractory"].tolist() == ["yes"]
+    assert inside.frame["refractory__why"].tolist() == read.frame["refractory__why"].tolist()
+    assert "after prednisone and azathioprine" in inside.frame["refractory__why"].iloc[0]

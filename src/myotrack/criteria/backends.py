@@ -24,6 +24,8 @@ from myotrack.criteria.prepare import arrow_tables, schemas
 from myotrack.errors import MyotrackError
 from myotrack.measures.grades import parse_grade, upper_bounds
 from myotrack.tables import Dataset
+from myotrack.tables.database import row_order
+from myotrack.tables.schema import TABLES as CONTRACT
 from myotrack.tables.spark import spark_session
 
 __all__ = ["TABLES", "drop", "keyed", "spark_session", "store", "stored", "unique", "upload"]
@@ -152,7 +154,8 @@ def keyed(con: Any, tables: Mapping[str, ir.Table]) -> tuple[dict[str, ir.Table]
     the order of the ids); ``strength`` grades are parsed by the same grammar as the readers'
     (the distinct grades are read, parsed here and joined back); ``treatments.entry`` (order of
     entry, breaking ties between courses started the same day) is taken from the table when it
-    has it, else the courses' order by patient, start day and drug.
+    has it, else the courses' order as :func:`myotrack.tables.database.read_database` reads
+    them (patient, start day, line, drug, then every other column).
 
     Returns the tables by contract name and the patients' ids by key (``pid``, ``key``; cached:
     the caller releases it).
@@ -188,9 +191,8 @@ def keyed(con: Any, tables: Mapping[str, ir.Table]) -> tuple[dict[str, ir.Table]
         if name == "strength":
             t = _graded(con, t)
         if name == "treatments" and "entry" not in t.columns:
-            order = (
-                [t.patient_id, t.start_day, t.drug] if "start_day" in t.columns else [t.patient_id]
-            )
+            # the order in which read_database gives the courses (by the contract's columns)
+            order = row_order(name, [c for c in t.columns if c in CONTRACT[name].names])
             t = t.mutate(entry=ibis.row_number().over(order_by=order))
         j = t.inner_join(ids, t.patient_id.cast("string") == ids.pid)
         values = {

@@ -26,7 +26,7 @@ shown, including in the text of a driver's own error.
 from __future__ import annotations
 
 import urllib.parse
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -309,6 +309,17 @@ _ORDER = {
     "observations": ("patient_id", "day", "sequence", "code"),
     "reference_ranges": ("site", "lab", "analyte"),
 }
+def row_order(name: str, columns: Sequence[str]) -> list[str]:
+    """The columns that order the rows of table ``name`` read from a database: its keys
+    (:data:`_ORDER`), then every other column, so that ties too come in the same order on every
+    run and backend (Ibis puts missing values last on every backend). The criteria number the
+    courses of a treatment table in the database by the same order
+    (:func:`myotrack.criteria.backends.keyed`): evaluated in the database or read from it, two
+    courses started the same day are told apart alike."""
+    keys = [c for c in _ORDER.get(name, ()) if c in columns]
+    return keys + [c for c in columns if c not in keys]
+
+
 #: the day column that locates a row in a message
 _DAY = {
     "visits": "day",
@@ -323,10 +334,8 @@ def _fetch(name: str, expr: ir.Table, label: str) -> pd.DataFrame:
     """The rows of ``expr`` in the order of patient and day (then of every other column, so
     that the order is the same on every run and backend), every cell as the text a CSV file
     would hold ('' for NULL; 3, not 3.0), cast by Arrow column by column."""
-    keys = [c for c in _ORDER.get(name, ()) if c in expr.columns]
-    order = keys + [c for c in expr.columns if c not in keys]  # ties too: the same every time
     try:
-        table = expr.order_by(order).to_pyarrow()
+        table = expr.order_by(row_order(name, expr.columns)).to_pyarrow()
     except Exception as err:  # a driver's own error: say which table it was reading
         raise DatabaseError(f"reading {label} failed: {str(err).strip()}") from None
     text = pa.table(
