@@ -309,6 +309,8 @@ _ORDER = {
     "observations": ("patient_id", "day", "sequence", "code"),
     "reference_ranges": ("site", "lab", "analyte"),
 }
+
+
 def row_order(name: str, columns: Sequence[str]) -> list[str]:
     """The columns that order the rows of table ``name`` read from a database: its keys
     (:data:`_ORDER`), then every other column, so that ties too come in the same order on every
