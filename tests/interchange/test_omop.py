@@ -203,11 +203,17 @@ def test_selection_rules(cdm: Cdm) -> None:
 
 
 def test_outcomes_run_on_the_extract(cdm: Cdm) -> None:
-    """The criteria run on the Dataset; what a CDM cannot hold (mRS, MRC) is not evaluable."""
+    """The criteria run on the Dataset; what a CDM cannot hold (mRS, MRC) is not evaluable.
+    Run in the CDM's database on the extract's expressions (CK written with its operator,
+    '<200', read by the readers' grammar there), they give the same table."""
     from myotrack.criteria import evaluate
+    from myotrack.tables.database import run_in_database
 
-    out = evaluate(read_omop(cdm, BOTH)).frame.set_index("patient_id")
+    frame = evaluate(read_omop(cdm, BOTH)).frame
+    out = frame.set_index("patient_id")
     assert out.loc["1", "favourable_recovery_6m"] == "not_evaluable"
+    inside = run_in_database(cdm.con, extract(cdm, BOTH).tables).frame
+    pd.testing.assert_frame_equal(inside, frame)
 
 
 def test_expressions_have_the_contract_columns(cdm: Cdm) -> None:
@@ -244,3 +250,40 @@ def test_vocabulary_schema_apart() -> None:
         con.raw_sql(f"DROP TABLE cdm.{t}")
     ds = read_omop(Cdm(con, "cdm", "vocab"), BOTH)
     assert ds.patient_ids == ["1", "2", "4"]
+
+
+@pytest.mark.spark
+def test_a_cdm_in_spark_reads_and_evaluates_as_on_duckdb(
+    spark_backend: Any, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The same CDM in a Spark catalog (``--omop spark:...``): the extraction runs in Spark and
+    gives the DuckDB CDM's tables (the values above, worked out by hand), CK read with its
+    operator ('<' 200) included; the criteria evaluated in Spark on the extract give the
+    outcomes the in-process engine gives on DuckDB's, 'why' texts included."""
+    from ibis.backends.pyspark.datatypes import PySparkSchema
+
+    from myotrack.criteria import evaluate
+    from myotrack.tables.database import run_in_database
+
+    duck = _duckdb()
+    session = spark_backend._session
+    name = f"cdm_{uuid.uuid4().hex[:8]}"
+    folder = tmp_path_factory.mktemp("spark-cdm") / name
+    session.sql(f"CREATE DATABASE {name} LOCATION '{folder}'")
+    try:
+        for (table,) in duck.raw_sql(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'cdm'"
+        ).fetchall():
+            t = duck.table(table, database="cdm")
+            rows = [tuple(r.values()) for r in t.to_pyarrow().to_pylist()]
+            frame = session.createDataFrame(rows, PySparkSchema.from_ibis(t.schema()))
+            frame.write.saveAsTable(f"{name}.{table}")
+        spark_cdm, duck_cdm = Cdm(spark_backend, name), Cdm(duck, "cdm")
+        read, expected = read_omop(spark_cdm, BOTH), read_omop(duck_cdm, BOTH)
+        for table in ("patients", "visits", "strength", "treatments", "events", "observations"):
+            pd.testing.assert_frame_equal(read.table(table), expected.table(table))
+        assert "<" in set(read.visits["ck_bound"])
+        inside = run_in_database(spark_backend, extract(spark_cdm, BOTH).tables)
+        pd.testing.assert_frame_equal(inside.frame, evaluate(expected).frame)
+    finally:
+        session.sql(f"DROP DATABASE IF EXISTS {name} CASCADE")

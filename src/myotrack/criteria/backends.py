@@ -25,6 +25,7 @@ from myotrack.errors import MyotrackError
 from myotrack.measures.grades import parse_grade, upper_bounds
 from myotrack.tables import Dataset
 from myotrack.tables.database import row_order
+from myotrack.tables.labs import LabError, LabValue, parse_lab
 from myotrack.tables.schema import TABLES as CONTRACT
 from myotrack.tables.spark import spark_session
 
@@ -190,6 +191,8 @@ def keyed(con: Any, tables: Mapping[str, ir.Table]) -> tuple[dict[str, ir.Table]
             raise MyotrackError(f"the {name} table has no 'patient_id' column")
         if name == "strength":
             t = _graded(con, t)
+        if name == "visits":
+            t = _labs(con, t, cols)
         if name == "treatments" and "entry" not in t.columns:
             # the order in which read_database gives the courses (by the contract's columns)
             order = row_order(name, [c for c in t.columns if c in CONTRACT[name].names])
@@ -205,6 +208,47 @@ def keyed(con: Any, tables: Mapping[str, ir.Table]) -> tuple[dict[str, ir.Table]
 
 def _pa_type(kind: str) -> pa.DataType:
     return {"int64": pa.int64(), "float64": pa.float64()}.get(kind, pa.string())
+
+
+def _labs(con: Any, t: ir.Table, engine: Mapping[str, str]) -> ir.Table:
+    """``t`` with each laboratory column the engine reads that is written as text ('<200',
+    '4,500', 'normal'; an OMOP extract writes a value with its operator) read by the readers'
+    grammar (:func:`myotrack.tables.labs.parse_lab`): the distinct texts are read, parsed here
+    and joined back as the number and, where the engine reads them, ``<lab>_bound`` and
+    ``<lab>_state``. A column of numbers is taken as it is."""
+    labs = [
+        c.name
+        for c in CONTRACT["visits"].columns
+        if c.kind == "lab"
+        and c.name in engine
+        and c.name in t.columns
+        and t[c.name].type().is_string()
+        and f"{c.name}_bound" not in t.columns
+    ]
+    for name in labs:
+        written = t[name].strip()
+        texts = con.to_pyarrow(t.select(v=written).distinct())["v"].to_pylist()
+        texts = sorted(v for v in texts if v)
+        values: list[LabValue] = []
+        for v in texts:
+            try:
+                values.append(parse_lab(v))
+            except LabError as err:
+                raise MyotrackError(f"visits.{name}: {err}") from err
+        parsed = {
+            f"{name}__text": pa.array(texts, type=pa.string()),
+            f"{name}__value": pa.array([v.value for v in values], type=pa.float64()),
+            f"{name}__bound": pa.array([v.bound for v in values], type=pa.string()),
+            f"{name}__state": pa.array([v.state for v in values], type=pa.string()),
+        }
+        lookup = ibis.memtable(pa.table(parsed))
+        j = t.left_join(lookup, written == lookup[f"{name}__text"])
+        read = {name: j[f"{name}__value"]}
+        read |= {
+            f"{name}_{k}": j[f"{name}__{k}"] for k in ("bound", "state") if f"{name}_{k}" in engine
+        }
+        t = j.select(*[c for c in t.columns if c != name], **read)
+    return t
 
 
 #: The columns parsed from ``strength.grade`` (the readers' names).
