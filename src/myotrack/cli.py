@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from myotrack.interchange.sources import SourceSpec
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from myotrack.cli_render import Steps
 
 app = typer.Typer(
@@ -159,6 +161,25 @@ def _steps(quiet: bool) -> Steps:
     from myotrack.cli_render import Steps
 
     return Steps(err, enabled=not quiet and err.is_terminal)
+
+
+def _print_csv(frame: pd.DataFrame) -> None:
+    """``frame`` as CSV on standard output (DuckDB's writer: see ``write_frame_csv``)."""
+    import shutil
+    import tempfile
+
+    from myotrack.tables.io import write_frame_csv
+
+    with tempfile.TemporaryDirectory(prefix="myotrack-csv-") as folder:
+        path = write_frame_csv(frame, Path(folder) / "out.csv")
+        out = getattr(sys.stdout, "buffer", None)
+        sys.stdout.flush()
+        with path.open("rb") as written:
+            if out is None:
+                sys.stdout.write(written.read().decode("utf-8"))
+            else:
+                shutil.copyfileobj(written, out)
+                out.flush()
 
 
 # --- tables -------------------------------------------------------------------------------
@@ -333,7 +354,7 @@ def outcomes(
                 result = run_in_database(con, tables, criteria=ids, params=Params(anchor=anchor))
     frame = result.frame
     if fmt is Format.csv:
-        sys.stdout.write(frame.to_csv(index=False))
+        _print_csv(frame)
     elif fmt is Format.json:
         sys.stdout.write(frame.to_json(orient="records", indent=2) + "\n")
     else:

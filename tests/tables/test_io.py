@@ -19,6 +19,7 @@ from myotrack.tables import (
     write_excel,
     write_template,
 )
+from myotrack.tables.io import write_frame_csv
 from myotrack.tables.schema import REFERENCE_RANGES
 from tests.conftest import seed_folder
 
@@ -222,3 +223,71 @@ def test_a_given_up_source_loses_its_text_once_typed_and_types_the_same() -> Non
         assert len(kept[name].frame.columns) > 0
         assert given_up[name].frame.empty  # the text is gone, the row numbers stay
         assert list(given_up[name].rows) == list(kept[name].rows)
+
+
+_CELL = st.text(alphabet=st.characters(blacklist_categories=["Cs"], blacklist_characters="\r\x00"))
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    texts=st.lists(st.one_of(st.none(), _CELL.filter(lambda t: not t.startswith("#"))), max_size=6),
+    numbers=st.lists(st.one_of(st.none(), st.floats(allow_nan=True, allow_infinity=True))),
+    whole=st.lists(st.one_of(st.none(), st.integers(-(2**62), 2**62))),
+    only_text=st.booleans(),
+)
+def test_a_frame_written_by_duckdb_is_the_text_pandas_writes(
+    tmp_path: Path,
+    texts: list[str | None],
+    numbers: list[float | None],
+    whole: list[int | None],
+    only_text: bool,
+) -> None:
+    """``write_frame_csv`` against ``DataFrame.to_csv(index=False)``, the writer it replaces:
+    text (empty, quoted, multi-line, any script), floats (NaN, infinities, the shortest repr),
+    nullable whole numbers, in columns of any length padded with empty cells; a frame of one
+    column (whose empty rows pandas writes as '""')."""
+    n = max(len(texts), len(numbers), len(whole))
+    frame = pd.DataFrame(
+        {
+            "text": pd.Series(texts + [None] * (n - len(texts)), dtype=object),
+            "number, as written": pd.Series(numbers + [None] * (n - len(numbers)), dtype=float),
+            "whole": pd.array(whole + [None] * (n - len(whole)), dtype="Int64"),
+            "none": pd.Series([None] * n, dtype=object),
+        }
+    )
+    if only_text:
+        frame = frame[["text"]]
+    written = write_frame_csv(frame, tmp_path / "out.csv")
+    assert written.read_bytes().decode("utf-8") == frame.to_csv(index=False)
+
+
+def test_the_duckdb_writer_quotes_what_pandas_leaves_bare_and_reads_back_alike(
+    tmp_path: Path,
+) -> None:
+    """A carriage return inside a text, or a text starting with '#': DuckDB quotes the cell,
+    pandas does not; both files read back as the same cells. A boolean column (which DuckDB
+    would write as 'true') is left to pandas."""
+    frame = pd.DataFrame({"note": ["a\rb", "# heading", "plain"], "n": [1.5, 2.0, None]})
+    written = write_frame_csv(frame, tmp_path / "out.csv").read_bytes().decode("utf-8")
+    assert written == 'note,n\n"a\rb",1.5\n"# heading",2.0\nplain,\n'
+    back = pd.read_csv(tmp_path / "out.csv", keep_default_na=False, dtype=str)
+    assert back["note"].tolist() == frame["note"].tolist()
+    flags = pd.DataFrame({"flag": [True, False]})
+    assert write_frame_csv(flags, tmp_path / "f.csv").read_bytes().decode() == flags.to_csv(
+        index=False
+    )
+
+
+def test_published_outcomes_written_by_duckdb_are_the_text_pandas_writes(
+    tmp_path: Path,
+) -> None:
+    """Every published case's outcomes table (every criterion with its details and 'why'
+    texts): the CSV of ``myotrack outcomes --format csv`` is byte for byte what pandas wrote."""
+    from myotrack.criteria import evaluate
+    from myotrack.evidence.lookup import corpus
+
+    frame = evaluate(corpus().dataset).frame
+    written = write_frame_csv(frame, tmp_path / "out.csv")
+    assert written.read_bytes().decode("utf-8") == frame.to_csv(index=False)

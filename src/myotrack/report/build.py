@@ -40,6 +40,7 @@ from myotrack.plots.style import save
 from myotrack.plots.swimmer import swimmer_figure, swimmer_plotly
 from myotrack.plots.timeline import timeline_figure, timeline_plotly, undated_text
 from myotrack.tables import Dataset
+from myotrack.tables.io import write_frame_csv
 
 #: progress(stage, done, total): called as the report is built (e.g. to drive a progress bar).
 Progress = Callable[[str, int, int], None]
@@ -168,7 +169,7 @@ def _write_figures(
         table.to_csv(path)
         written.append(path)
     path = figures_dir / "outcomes.csv"
-    outcomes.frame.to_csv(path, index=False)
+    write_frame_csv(outcomes.frame, path)
     written.append(path)
     figures = [("swimmer", swimmer_figure(courses))]
     if survival is not None and len(survival.data):

@@ -364,6 +364,65 @@ def write_csv_folder(ds: Dataset, path: str | Path) -> Path:
     return p
 
 
+def _plain_type(t: pa.DataType) -> bool:
+    """A type whose cells DuckDB's CSV writer writes as pandas does (shortest round-trip floats,
+    'inf', whole numbers, text quoted only when it must be)."""
+    return bool(
+        pa.types.is_string(t)
+        or pa.types.is_large_string(t)
+        or pa.types.is_integer(t)
+        or pa.types.is_floating(t)
+        or pa.types.is_null(t)
+    )
+
+
+def write_frame_csv(frame: pd.DataFrame, path: str | Path) -> Path:
+    """``frame`` as a CSV file without its index, the text ``frame.to_csv(index=False)`` writes.
+
+    Written by DuckDB's multi-threaded CSV writer (a 100,000-patient outcomes table, 82 columns:
+    1.5 s instead of 2.6 s), which writes floats, whole numbers and empty cells as pandas does.
+    An empty text is written as an empty cell (DuckDB would write ``""``), as pandas does. DuckDB
+    also quotes a text holding a carriage return or starting with ``#``, which pandas leaves
+    bare: each reads back as the same cell. A frame with any other kind of column (dates,
+    booleans, mixed objects), or of fewer than two columns, is written by pandas.
+    """
+    import duckdb
+
+    p = Path(path)
+    try:
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        table = None
+    if (
+        table is None
+        or table.num_columns < 2  # pandas writes an empty row of one column as '""'
+        or not all(_plain_type(t) for t in table.schema.types)
+        or len(set(table.column_names)) != len(table.column_names)
+    ):
+        frame.to_csv(p, index=False)
+        return p
+    table = pa.table(
+        [
+            pc.if_else(pc.equal(c, ""), pa.scalar(None, c.type), c)
+            if pa.types.is_string(c.type) or pa.types.is_large_string(c.type)
+            else c
+            for c in table.columns
+        ],
+        names=table.column_names,
+    )
+    con = duckdb.connect(
+        config={"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+    )
+    try:
+        con.execute("SET enable_progress_bar = false")
+        con.register("frame", table)
+        target = str(p).replace("'", "''")
+        con.execute(f"COPY frame TO '{target}' (FORMAT csv, HEADER, DELIMITER ',')")
+    finally:
+        con.close()
+    return p
+
+
 def write_excel(ds: Dataset, path: str | Path, dictionary: bool = True) -> Path:
     """Write the tables as sheets of one workbook, with a data-dictionary sheet."""
     from myotrack.tables.template import dictionary_frame  # local: template imports io
