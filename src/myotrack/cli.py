@@ -163,6 +163,23 @@ def _steps(quiet: bool) -> Steps:
     return Steps(err, enabled=not quiet and err.is_terminal)
 
 
+#: Files of this many bytes take about as long to read as the criteria take to compile in a
+#: process of their own (its start included): larger sources compile them beside the read.
+LONG_READ_BYTES = 16 * 2**20
+
+
+def _long_read(path: Path | None) -> bool:
+    """Whether ``path`` (a file or a folder of files) holds :data:`LONG_READ_BYTES` or more."""
+    if path is None:
+        return False
+    try:
+        if path.is_file():
+            return path.stat().st_size >= LONG_READ_BYTES
+        return sum(p.stat().st_size for p in path.iterdir() if p.is_file()) >= LONG_READ_BYTES
+    except OSError:  # named by the reader
+        return False
+
+
 def _print_csv(frame: pd.DataFrame) -> None:
     """``frame`` as CSV on standard output (DuckDB's writer: see ``write_frame_csv``)."""
     import shutil
@@ -333,6 +350,10 @@ def outcomes(
 
     spec = _spec(source, db, schema, omop, cdm_schema, vocab_schema, conditions, antibodies, match)
     ids = [c.strip() for c in only.split(",") if c.strip()] if only else None
+    if backend is Backend.duckdb and _long_read(spec.path):
+        from myotrack.criteria import compile_ahead
+
+        compile_ahead(ids, Params(anchor=anchor))  # beside the read, on another core
     with _steps(quiet) as steps:
         ds = read_spec(spec, progress=steps.update)  # validated whole, whichever backend runs
         with steps.working(f"evaluating criteria for {len(ds.patients):,} patients"):

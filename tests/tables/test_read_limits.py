@@ -13,10 +13,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from openpyxl import Workbook
 
 from myotrack.errors import MyotrackError
-from myotrack.tables import read_source
+from myotrack.tables import limits, read_source
 from myotrack.tables.io import raw_tables
 from myotrack.tables.limits import Limits, ReadRefused, shortened
 
@@ -322,3 +324,32 @@ def test_the_web_passes_its_own_limits_to_the_same_code() -> None:
     limits = intake.Limits(columns=2, prefix=intake.IMPORT_PREFIX)
     assert isinstance(limits, Limits)
     assert limits.setting("COLUMNS") == "MYOTRACK_IMPORT_MAX_COLUMNS"
+
+
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    data=st.binary(max_size=64).map(
+        lambda b: b.translate(bytes(b"a,\n\r"[i % 4] for i in range(256)))
+    ),
+    chunk=st.integers(1, 8),
+    columns=st.integers(1, 12),
+    cells=st.integers(1, 40),
+)
+def test_the_longest_line_is_found_as_bytes_split_finds_it(
+    monkeypatch: pytest.MonkeyPatch, data: bytes, chunk: int, columns: int, cells: int
+) -> None:
+    """``longest_line`` (NumPy, a chunk at a time: here chunks of 1 to 8 bytes, so that lines
+    straddle them) against ``bytes.split``; and the shortcut it allows (a file whose lines are
+    shorter than the column limit has no row over it) decides as counting the commas does."""
+    monkeypatch.setattr(limits, "_LINE_CHUNK", chunk)
+    lines = data.split(b"\n")
+    assert limits.longest_line(data) == max(map(len, lines))
+    lim = Limits(columns=columns, cell_chars=cells)
+    by_counting = (
+        data.count(b"\n") + data.count(b"\r") <= lim.rows + 1
+        and max(map(len, lines)) <= cells
+        and max(line.count(b",") for line in lines) < columns
+    )
+    assert limits._plainly_within(data, lim) == by_counting

