@@ -264,8 +264,9 @@ _LINE_CHUNK = 1 << 24
 def longest_line(data: bytes) -> int:
     """The length in bytes of the longest line of ``data``, lines split at each ``\\n`` as
     ``bytes.split`` splits them (``max(map(len, data.split(b"\\n")))``), found with NumPy a
-    chunk at a time instead of making an object of every line (0.05 s instead of 0.5 s for the
-    visits of 100,000 patients)."""
+    chunk at a time instead of making an object of every line (the 147 MB visit file of
+    100,000 synthetic patients: 0.06 s instead of 0.34 s; with the comma count it spares, the
+    file's check takes 0.16 s instead of 0.9 s)."""
     view = np.frombuffer(data, dtype=np.uint8)
     longest, start = 0, 0  # where the line being measured starts
     for lo in range(0, len(view), _LINE_CHUNK):
