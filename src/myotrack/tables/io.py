@@ -185,8 +185,8 @@ def _without_empty_records(label: str, frame: pd.DataFrame) -> RawTable:
     keep = np.zeros(len(frame), dtype=bool)
     for _, column in frame.items():
         keep |= _filled(column)
-    if keep.all():  # the usual case: no copy of the table
-        return RawTable(label, frame, rows)
+        if keep.all():  # the usual case (every record has an id): the other columns unread
+            return RawTable(label, frame, rows)
     return RawTable(label, frame[keep].reset_index(drop=True), rows[keep])
 
 
