@@ -178,14 +178,18 @@ def _plan(criteria: tuple[str, ...], params: Params, backend: str) -> Plan:
     ctx = build_context(params, derived)
     parts: list[ir.Table] = []
 
+    staged: list[tuple[str, ir.Table]] = []
     if "refractory" in wanted:
-        parts += refractory.build(ctx)
+        # stored: its join of every course pair with every worsening is the largest of the
+        # plan, and done apart from the others it needs none of their memory
+        (ref,) = refractory.build(ctx)
+        staged.append(("refractory_out", ref))
+        parts.append(ibis.table(ref.schema(), name="refractory_out"))
     if "definite_response" in wanted:
         parts += response.build(ctx)
     if "rtx_response" in wanted:
         parts += rtx.build(ctx)
     parts += recovery.build(ctx, wanted)
-    staged: list[tuple[str, ir.Table]] = []
     if wanted & {"relapse", "complete_remission"}:
         rows: ir.Table | None = None
         if not portable.row_lists():
