@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 import zipfile
 from pathlib import Path
 from xml.etree.ElementTree import ParseError
@@ -33,6 +32,7 @@ from myotrack.tables.limits import (
     check_file_size,
     check_workbook,
     open_archive,
+    plainly_quoted,
     read_member,
     shortened,
 )
@@ -68,22 +68,6 @@ def _read_csv(data: bytes, label: str) -> RawTable:
     return _without_empty_records(label, frame)
 
 
-#: A quoted cell as both parsers read it alike: it starts a line or follows a comma, ends a line
-#: or comes before a comma, and a quote inside it is doubled.
-_QUOTED_CELL = re.compile(rb'(?<![^,\n])"[^"]*(?:""[^"]*)*"(?=[,\r\n]|\Z)')
-
-
-def _plainly_quoted(data: bytes) -> bool:
-    """True when every quote of ``data`` belongs to a well-formed quoted cell (or there is none).
-
-    A stray quote ('2"a', '"a"b') is read differently by the two parsers: such a file is left to
-    pandas, whose reading the messages follow.
-    """
-    if b'"' not in data:
-        return True
-    return b'"' not in _QUOTED_CELL.sub(b"", data)
-
-
 def _arrow_csv(data: bytes) -> pd.DataFrame | None:
     """Every cell as Arrow text, read by Arrow's multi-threaded parser (4x faster than pandas).
 
@@ -97,7 +81,7 @@ def _arrow_csv(data: bytes) -> pd.DataFrame | None:
     of the file (most columns of a large visit table are empty): it costs no memory per column,
     and the validator sees at once that it holds nothing.
     """
-    if b"\x00" in data or not _plainly_quoted(data):
+    if b"\x00" in data or not plainly_quoted(data):
         return None
     try:
         header = next(csv.reader(io.StringIO(data[: data.find(b"\n") + 1].decode("utf-8-sig"))))

@@ -240,13 +240,54 @@ def check_csv(path: Path, label: str, limits: Limits) -> None:
         check_csv_text(handle, label, limits)
 
 
+_OPENS = (b",", b"\n")  # what a quoted cell follows (or it starts the file)
+_CLOSES = (b",", b"\r", b"\n")  # what follows a quoted cell (or it ends the file)
+
+
+def _quoted_texts(data: bytes) -> list[bytes] | None:
+    """What lies between the quotes of each quoted cell of ``data``, when every quote belongs
+    to a well-formed quoted cell: one that starts the file or follows a comma or line break,
+    ends the file or comes before a comma or line break, with each quote inside it doubled
+    (``"daily, tapered"``, ``"4"" tall"``); else None (a stray quote: ``2"a``, ``"a"b``).
+
+    The pieces of ``data`` split at every quote alternate outside and inside: an empty piece
+    between two insides is a doubled quote; any other outside piece must close the cell
+    before it and open the one after it.
+    """
+    pieces = data.split(b'"')
+    if len(pieces) == 1:
+        return []
+    if len(pieces) % 2 == 0:  # an odd number of quotes
+        return None
+    first, last = pieces[0], pieces[-1]
+    if first and not first.endswith(_OPENS):
+        return None
+    if last and not last.startswith(_CLOSES):
+        return None
+    for outside in pieces[2:-1:2]:
+        if outside and not (outside.startswith(_CLOSES) and outside.endswith(_OPENS)):
+            return None
+    return pieces[1::2]
+
+
+def plainly_quoted(data: bytes) -> bool:
+    """True when every quote of ``data`` belongs to a well-formed quoted cell (or there is
+    none): such a file is read alike by Arrow's and pandas' parsers (see
+    :func:`_quoted_texts`)."""
+    return b'"' not in data or _quoted_texts(data) is not None
+
+
 def _plainly_within(data: bytes, limits: Limits) -> bool:
     """Whether the bytes alone show a CSV file within the limits, without parsing it: with no
-    quote character every line is one record and every comma a separator, so no cell is longer
-    than the longest line (in bytes, never fewer than its characters), no row has more columns
-    than its line's commas and one, and there are no more records than line breaks and one."""
+    quote character, or only well-formed quoted cells none of which holds a line break, every
+    line is one record and each of its cells lies within it (a comma inside quotes only adds
+    to the count), so no cell is longer than the longest line (in bytes, never fewer than its
+    characters), no row has more columns than its line's commas and one, and there are no more
+    records than line breaks and one."""
     if b'"' in data:
-        return False
+        inside = _quoted_texts(data)
+        if inside is None or any(b"\n" in t or b"\r" in t for t in inside):
+            return False
     if data.count(b"\n") + data.count(b"\r") > limits.rows + 1:
         return False
     longest = longest_line(data)
