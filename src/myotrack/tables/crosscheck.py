@@ -50,7 +50,8 @@ def cross_checks(
         "duplicate patient_id: each patient appears once in the patients table",
         ids,
     )
-    known = set(ids.dropna())
+    # an array, not a set: pandas would make an array of a set for each table
+    known = ids.dropna().to_numpy(dtype=object)
     for name in ("visits", "strength", "treatments", "events", "observations"):
         if name not in frames:
             continue
