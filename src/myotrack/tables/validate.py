@@ -62,7 +62,9 @@ class _Unknown:
             if fill is None
             else (lambda: np.full(self.n, fill, dtype=object))
         )
-        return pd.Series(self._shared(repr(fill), make), index=self.index, copy=False)
+        # dtype given: of an array of unstated type pandas would scan every cell for dates
+        array = self._shared(repr(fill), make)
+        return pd.Series(array, index=self.index, dtype=object, copy=False)
 
     def column(self, col: Column) -> pd.Series:
         if col.kind in ("int", "day"):
