@@ -360,15 +360,31 @@ def _plain_type(t: pa.DataType) -> bool:
     )
 
 
+#: Characters for which DuckDB's CSV writer quotes a text and pandas does not.
+_DUCKDB_QUOTES = ("#", "\r")
+
+
+def _quoted_by_duckdb(table: pa.Table) -> bool:
+    """Whether a column name or a text cell of ``table`` holds one of :data:`_DUCKDB_QUOTES`."""
+    if any(c in name for name in table.column_names for c in _DUCKDB_QUOTES):
+        return True
+    return any(
+        pc.any(pc.match_substring(column, c)).as_py()
+        for column in table.columns
+        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type)
+        for c in _DUCKDB_QUOTES
+    )
+
+
 def write_frame_csv(frame: pd.DataFrame, path: str | Path) -> Path:
     """``frame`` as a CSV file without its index, the text ``frame.to_csv(index=False)`` writes.
 
     Written by DuckDB's multi-threaded CSV writer (a 100,000-patient outcomes table, 82 columns:
-    1.5 s instead of 2.6 s), which writes floats, whole numbers and empty cells as pandas does.
-    An empty text is written as an empty cell (DuckDB would write ``""``), as pandas does. DuckDB
-    also quotes a text holding a carriage return or starting with ``#``, which pandas leaves
-    bare: each reads back as the same cell. A frame with any other kind of column (dates,
-    booleans, mixed objects), or of fewer than two columns, is written by pandas.
+    1.5 s instead of 2.6 s), which writes floats, whole numbers, text and empty cells as pandas
+    does; an empty text is written as an empty cell (DuckDB would write ``""``). DuckDB quotes a
+    text holding a ``#`` or a carriage return, which pandas leaves bare: a frame with one (in a
+    cell or a column name) is written by pandas, as is a frame with any other kind of column
+    (dates, booleans, mixed objects) or of fewer than two columns.
     """
     import duckdb
 
@@ -382,12 +398,13 @@ def write_frame_csv(frame: pd.DataFrame, path: str | Path) -> Path:
         or table.num_columns < 2  # pandas writes an empty row of one column as '""'
         or not all(_plain_type(t) for t in table.schema.types)
         or len(set(table.column_names)) != len(table.column_names)
+        or _quoted_by_duckdb(table)
     ):
         frame.to_csv(p, index=False)
         return p
     table = pa.table(
         [
-            pc.if_else(pc.equal(c, ""), pa.scalar(None, c.type), c)
+            pc.if_else(pc.equal(pc.binary_length(c), 0), pa.scalar(None, c.type), c)
             if pa.types.is_string(c.type) or pa.types.is_large_string(c.type)
             else c
             for c in table.columns
