@@ -5,6 +5,7 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -19,7 +20,7 @@ from myotrack.tables import (
     write_excel,
     write_template,
 )
-from myotrack.tables.io import write_frame_csv
+from myotrack.tables.io import _as_duckdb_writes, write_frame_csv
 from myotrack.tables.schema import REFERENCE_RANGES
 from tests.conftest import seed_folder
 
@@ -266,23 +267,41 @@ def test_a_frame_written_by_duckdb_is_the_text_pandas_writes(
     )
     if only_text:
         frame = frame[["text"]]
+    elif not any(c in (t or "") for t in texts for c in "#\r"):
+        assert _as_duckdb_writes(frame, tmp_path / "out.csv") is not None, "DuckDB writes it"
     written = write_frame_csv(frame, tmp_path / "out.csv")
     assert written.read_bytes().decode("utf-8") == frame.to_csv(index=False)
 
 
-def test_what_duckdb_would_quote_and_pandas_not_is_written_by_pandas(tmp_path: Path) -> None:
-    """DuckDB quotes a text holding '#' or a carriage return, pandas does not: such a frame (a
-    cell or a column name), like one with a boolean column (DuckDB would write 'true'), is
-    written by pandas, its text the same."""
+def test_what_duckdb_would_write_otherwise_is_written_by_pandas(tmp_path: Path) -> None:
+    """Each frame DuckDB would write otherwise than pandas is written by pandas, its text the
+    same: a text holding '#' or a carriage return (DuckDB quotes it; in a cell or a column
+    name), a boolean column (DuckDB writes 'true'), an object column of numbers (Arrow makes
+    1 a double), 16-bit floats, an empty column name (DuckDB names it), names that repeat but
+    for case (DuckDB renames one), a header of two levels, a compressed file."""
     frames = [
         pd.DataFrame({"note": ["a\rb", "plain"], "n": [1.5, None]}),
         pd.DataFrame({"note": ["site #2", "plain"], "n": [1.5, None]}),
         pd.DataFrame({"note #": ["plain", "plain"], "n": [1.5, None]}),
         pd.DataFrame({"flag": [True, False], "n": [1.5, None]}),
+        pd.DataFrame({"a": pd.Series([1, 2.5], dtype=object), "b": ["x", "y"]}),
+        pd.DataFrame({"a": np.array([1.5, 2.25], dtype=np.float16), "b": ["x", "y"]}),
+        pd.DataFrame({"": [1.0], "b": ["x"]}),
+        pd.DataFrame([[1.0, 2.0]], columns=["A", "a"]),
+        pd.DataFrame([[1, 2]], columns=pd.MultiIndex.from_tuples([("a", "x"), ("a", "y")])),
     ]
     for frame in frames:
+        assert _as_duckdb_writes(frame, tmp_path / "out.csv") is None
         written = write_frame_csv(frame, tmp_path / "out.csv").read_bytes().decode("utf-8")
         assert written == frame.to_csv(index=False)
+    plain = pd.DataFrame({"note": ["plain", ""], "n": [1.5, None]})
+    assert _as_duckdb_writes(plain, tmp_path / "out.csv") is not None
+    assert _as_duckdb_writes(plain, tmp_path / "out.csv.gz") is None
+    write_frame_csv(plain, tmp_path / "out.csv.gz")
+    assert pd.read_csv(tmp_path / "out.csv.gz", keep_default_na=False)["note"].tolist() == [
+        "plain",
+        "",
+    ]
 
 
 def test_published_outcomes_written_by_duckdb_are_the_text_pandas_writes(
@@ -294,5 +313,6 @@ def test_published_outcomes_written_by_duckdb_are_the_text_pandas_writes(
     from myotrack.evidence.lookup import corpus
 
     frame = evaluate(corpus().dataset).frame
+    assert _as_duckdb_writes(frame, tmp_path / "out.csv") is not None, "DuckDB writes it"
     written = write_frame_csv(frame, tmp_path / "out.csv")
     assert written.read_bytes().decode("utf-8") == frame.to_csv(index=False)

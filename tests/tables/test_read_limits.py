@@ -337,9 +337,10 @@ def test_the_web_passes_its_own_limits_to_the_same_code() -> None:
     chunk=st.integers(1, 8),
     columns=st.integers(1, 12),
     cells=st.integers(1, 40),
+    rows=st.integers(1, 20),
 )
 def test_the_longest_line_is_found_as_bytes_split_finds_it(
-    monkeypatch: pytest.MonkeyPatch, data: bytes, chunk: int, columns: int, cells: int
+    monkeypatch: pytest.MonkeyPatch, data: bytes, chunk: int, columns: int, cells: int, rows: int
 ) -> None:
     """``longest_line`` (NumPy, a chunk at a time: here chunks of 1 to 8 bytes, so that lines
     straddle them) against ``bytes.split``; and the shortcut it allows (a file whose lines are
@@ -347,9 +348,9 @@ def test_the_longest_line_is_found_as_bytes_split_finds_it(
     monkeypatch.setattr(limits, "_LINE_CHUNK", chunk)
     lines = data.split(b"\n")
     assert limits.longest_line(data) == max(map(len, lines))
-    lim = Limits(columns=columns, cell_chars=cells)
+    lim = Limits(rows=rows, columns=columns, cell_chars=cells)
     by_counting = (
-        data.count(b"\n") + data.count(b"\r") <= lim.rows + 1
+        data.count(b"\n") + data.count(b"\r") <= lim.rows
         and max(map(len, lines)) <= cells
         and max(line.count(b",") for line in lines) < columns
     )
@@ -381,15 +382,33 @@ def test_quoting_is_judged_as_the_regular_expression_judged_it(pieces: list[byte
 
 
 @settings(max_examples=1000, deadline=None)
-@given(pieces=_QUOTING, columns=st.integers(1, 6), cells=st.integers(1, 12))
+@given(
+    pieces=_QUOTING,
+    columns=st.integers(1, 6),
+    cells=st.integers(1, 12),
+    rows=st.integers(1, 4),
+)
 def test_a_quoted_file_is_plainly_within_only_where_the_csv_reader_agrees(
-    pieces: list[bytes], columns: int, cells: int
+    pieces: list[bytes], columns: int, cells: int, rows: int
 ) -> None:
-    """A file with quotes is passed without parsing only when its quoting is plain and no
-    quoted cell holds a line break; then the CSV reader finds it within the limits too."""
+    """A file passed without parsing (with quotes: only when its quoting is plain and no
+    quoted cell holds a line break) is one the CSV reader finds within the limits too: rows,
+    columns and cells."""
     data = b"".join(pieces)
-    lim = Limits(columns=columns, cell_chars=cells)
+    lim = Limits(rows=rows, columns=columns, cell_chars=cells)
     if limits._plainly_within(data, lim):
         limits.check_csv_text(io.StringIO(data.decode(), newline=""), "t.csv", lim)
         if b'"' in data:
             assert limits.plainly_quoted(data)
+
+
+def test_a_file_one_row_over_the_limit_is_refused_without_a_final_line_break() -> None:
+    """Three rows below the header and no final line break: three line breaks, one record
+    more than the rows allowed (2), with or without quotes."""
+    for data in (
+        b"patient_id,sex\nP1,F\nP2,M\nP3,F",
+        b'patient_id,sex\n"P1",F\n"P2",M\n"P3",F',
+    ):
+        with pytest.raises(ReadRefused, match="more than 2 rows"):
+            limits.check_csv_bytes(data, "patients.csv", Limits(rows=2))
+        limits.check_csv_bytes(data, "patients.csv", Limits(rows=3))

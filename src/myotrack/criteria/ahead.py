@@ -1,28 +1,33 @@
 """A plan compiled in a process of its own (:func:`myotrack.criteria.engine.compile_ahead`).
 
-Run as ``python -m myotrack.criteria.ahead``: reads the pickled (criteria, parameters) on
-standard input, writes the pickled :class:`~myotrack.criteria.engine.Compiled` on standard
-output, and exits 0; anything else exits non-zero with nothing written (the caller then
-compiles the plan itself and says what is wrong).
+Run as ``python -P -m myotrack.criteria.ahead FILE``: reads the pickled (criteria,
+parameters) on standard input, writes the pickled :class:`~myotrack.criteria.engine.Compiled`
+to ``FILE`` (whole or not at all: written beside it, then renamed) and exits 0. Anything else
+exits non-zero with nothing written, and the caller compiles the plan itself (and raises
+whatever is wrong, if anything is).
 """
 
 from __future__ import annotations
 
+import os
 import pickle
 import signal
 import sys
+from pathlib import Path
 
 
-def main() -> int:
+def main(target: str) -> int:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # an interrupt is the caller's to handle
     from myotrack.criteria.engine import compile_sql
 
-    criteria, params = pickle.loads(sys.stdin.buffer.read())  # from our caller
+    criteria, params = pickle.loads(sys.stdin.buffer.read())  # sent by our caller
     compiled = compile_sql(criteria, params)
-    sys.stdout.buffer.write(pickle.dumps(compiled))
-    sys.stdout.buffer.flush()
+    path = Path(target)
+    part = path.with_name(path.name + ".part")
+    part.write_bytes(pickle.dumps(compiled))
+    os.replace(part, path)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1]))

@@ -12,12 +12,14 @@ import atexit
 import dataclasses
 import functools
 import pickle
+import shutil
 import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
 import duckdb
@@ -258,9 +260,27 @@ def compile_sql(criteria: tuple[str, ...], params: Params) -> Compiled:
     return Compiled(pl.criteria, pl.columns, pl.prepared, pl.outcomes_sql, pl.coreset_sql)
 
 
+@dataclass
+class _Ahead:
+    """A compiler process and the folder it writes the plan into."""
+
+    worker: subprocess.Popen[bytes]
+    folder: Path
+
+    @property
+    def plan_file(self) -> Path:
+        return self.folder / "plan.pickle"
+
+    def close(self, stop: bool = False) -> None:
+        if stop and self.worker.poll() is None:
+            self.worker.kill()
+        self.worker.wait()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
 #: Plans being compiled in a process of their own (:func:`compile_ahead`), by criteria and
 #: parameters.
-_AHEAD: dict[tuple[tuple[str, ...], Params], subprocess.Popen[bytes]] = {}
+_AHEAD: dict[tuple[tuple[str, ...], Params], _Ahead] = {}
 
 
 def compile_ahead(criteria: Iterable[str] | None = None, params: Params | None = None) -> None:
@@ -269,55 +289,61 @@ def compile_ahead(criteria: Iterable[str] | None = None, params: Params | None =
     Building and compiling every criterion takes some 3 s of Python; a caller about to read a
     large source (the ``outcomes`` command) starts it first, so that it runs beside the read
     on a second core, and the :func:`evaluate` that follows takes it. The process is this
-    Python running :mod:`myotrack.criteria.ahead` (nothing of the caller's program is run
-    again); it receives the criteria and parameters and sends back the plan's text. If it fails
-    or dies, :func:`evaluate` compiles the plan itself; one still running when this process
-    ends is stopped.
+    Python running :mod:`myotrack.criteria.ahead` with ``-P`` (no folder of the caller's, the
+    current one included, is searched for modules); it is sent the criteria and parameters,
+    writes the plan's text to a file of a temporary folder and ends. If it fails or dies, or
+    what it wrote cannot be read, :func:`evaluate` compiles the plan itself; a plan nobody took
+    is removed, and a process still running stopped, when this process ends.
     """
     p = params or Params()
     key = (tuple(ORDER) if criteria is None else tuple(criteria), p)
     if key in _AHEAD or any(cid not in CRITERIA for cid in key[0]):
         return  # an unknown criterion is named by evaluate
+    folder = Path(tempfile.mkdtemp(prefix="myotrack-plan-"))
     try:
         worker = subprocess.Popen(
-            [sys.executable, "-m", "myotrack.criteria.ahead"],
+            [sys.executable, "-P", "-m", "myotrack.criteria.ahead", str(folder / "plan.pickle")],
             stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
     except OSError:  # no process to be had: evaluate compiles the plan
+        shutil.rmtree(folder, ignore_errors=True)
         return
+    ahead = _Ahead(worker, folder)
     assert worker.stdin is not None
     try:
         worker.stdin.write(pickle.dumps(key))
         worker.stdin.close()
-    except OSError:
-        worker.kill()
-        worker.wait()
+    except OSError:  # it ended at once
+        ahead.close(stop=True)
         return
     if not _AHEAD:
         atexit.register(_stop_ahead)
-    _AHEAD[key] = worker
+    _AHEAD[key] = ahead
 
 
 def _stop_ahead() -> None:
     while _AHEAD:
-        _, worker = _AHEAD.popitem()
-        worker.kill()
-        worker.wait()
+        _, ahead = _AHEAD.popitem()
+        ahead.close(stop=True)
 
 
 def _compiled(criteria: tuple[str, ...], params: Params) -> Compiled:
     """The compiled plan: from :func:`compile_ahead`'s process when one was started, else here."""
-    worker = _AHEAD.pop((criteria, params), None)
-    if worker is not None:
-        assert worker.stdout is not None
-        with worker.stdout:
-            sent = worker.stdout.read()
-        if worker.wait() == 0:
-            got = pickle.loads(sent)  # written by this Python's own child
-            if isinstance(got, Compiled):
-                return got
+    key = (criteria, params)
+    ahead = _AHEAD.get(key)
+    if ahead is not None:
+        try:
+            if ahead.worker.wait() == 0:
+                got = pickle.loads(ahead.plan_file.read_bytes())  # written by our own child
+                if isinstance(got, Compiled):
+                    return got
+        except Exception:  # nothing usable: compiled here, which says what is wrong
+            pass
+        finally:
+            _AHEAD.pop(key, None)
+            ahead.close(stop=True)
     return compile_sql(criteria, params)
 
 

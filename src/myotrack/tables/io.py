@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import zipfile
 from pathlib import Path
 from xml.etree.ElementTree import ParseError
@@ -349,13 +350,13 @@ def write_csv_folder(ds: Dataset, path: str | Path) -> Path:
 
 
 def _plain_type(t: pa.DataType) -> bool:
-    """A type whose cells DuckDB's CSV writer writes as pandas does (shortest round-trip floats,
+    """A type whose cells DuckDB's CSV writer writes as pandas does (shortest round-trip doubles,
     'inf', whole numbers, text quoted only when it must be)."""
     return bool(
         pa.types.is_string(t)
         or pa.types.is_large_string(t)
         or pa.types.is_integer(t)
-        or pa.types.is_floating(t)
+        or pa.types.is_float64(t)
         or pa.types.is_null(t)
     )
 
@@ -376,41 +377,67 @@ def _quoted_by_duckdb(table: pa.Table) -> bool:
     )
 
 
+def _as_duckdb_writes(frame: pd.DataFrame, path: Path) -> pa.Table | None:
+    """``frame`` as the Arrow table DuckDB writes as pandas would, or None where it would not."""
+    if (
+        os.linesep != "\n"  # pandas ends each line with the system's line break
+        or path.suffix.lower() != ".csv"  # pandas compresses a .gz, .bz2, .zip ... file
+        or isinstance(frame.columns, pd.MultiIndex)  # pandas writes a header row per level
+        or len(frame.columns) < 2  # pandas writes an empty row of one column as '""'
+    ):
+        return None
+    try:
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return None
+    names = table.column_names
+    if (
+        not all(names)  # DuckDB names an unnamed column
+        or len({n.lower() for n in names}) != len(names)  # DuckDB renames 'a' beside 'A'
+        or not all(_plain_type(t) for t in table.schema.types)
+        # an object column of numbers (1 and 2.5): Arrow doubles, which pandas writes as given
+        or any(
+            pd.api.types.is_object_dtype(frame.dtypes.iloc[i]) and not _text_or_null(t)
+            for i, t in enumerate(table.schema.types)
+        )
+        or _quoted_by_duckdb(table)
+    ):
+        return None
+    # an empty text is written as an empty cell, as pandas writes it (DuckDB would write "")
+    return pa.table(
+        [
+            pc.if_else(pc.equal(pc.binary_length(c), 0), pa.scalar(None, c.type), c)
+            if _text_or_null(c.type) and not pa.types.is_null(c.type)
+            else c
+            for c in table.columns
+        ],
+        names=names,
+    )
+
+
+def _text_or_null(t: pa.DataType) -> bool:
+    return bool(pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_null(t))
+
+
 def write_frame_csv(frame: pd.DataFrame, path: str | Path) -> Path:
     """``frame`` as a CSV file without its index, the text ``frame.to_csv(index=False)`` writes.
 
     Written by DuckDB's multi-threaded CSV writer (a 100,000-patient outcomes table, 82 columns:
-    1.5 s instead of 2.6 s), which writes floats, whole numbers, text and empty cells as pandas
-    does; an empty text is written as an empty cell (DuckDB would write ``""``). DuckDB quotes a
-    text holding a ``#`` or a carriage return, which pandas leaves bare: a frame with one (in a
-    cell or a column name) is written by pandas, as is a frame with any other kind of column
-    (dates, booleans, mixed objects) or of fewer than two columns.
+    1.5 s instead of 2.6 s), which writes doubles, whole numbers, text and empty cells as pandas
+    does; an empty text is written as an empty cell (DuckDB would write ``""``). Every frame it
+    would write otherwise is written by pandas (:func:`_as_duckdb_writes`): a text holding a
+    ``#`` or a carriage return (DuckDB quotes it, pandas does not), a column of another kind
+    (dates, booleans, an object column of numbers, 32-bit floats), fewer than two columns,
+    column names that are empty, repeat but for case or have several levels, a file name
+    whose ending makes pandas compress it, a system whose line break is not ``\\n``.
     """
     import duckdb
 
     p = Path(path)
-    try:
-        table = pa.Table.from_pandas(frame, preserve_index=False)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
-        table = None
-    if (
-        table is None
-        or table.num_columns < 2  # pandas writes an empty row of one column as '""'
-        or not all(_plain_type(t) for t in table.schema.types)
-        or len(set(table.column_names)) != len(table.column_names)
-        or _quoted_by_duckdb(table)
-    ):
+    table = _as_duckdb_writes(frame, p)
+    if table is None:
         frame.to_csv(p, index=False)
         return p
-    table = pa.table(
-        [
-            pc.if_else(pc.equal(pc.binary_length(c), 0), pa.scalar(None, c.type), c)
-            if pa.types.is_string(c.type) or pa.types.is_large_string(c.type)
-            else c
-            for c in table.columns
-        ],
-        names=table.column_names,
-    )
     con = duckdb.connect(
         config={"autoinstall_known_extensions": False, "autoload_known_extensions": False}
     )
@@ -419,6 +446,8 @@ def write_frame_csv(frame: pd.DataFrame, path: str | Path) -> Path:
         con.register("frame", table)
         target = str(p).replace("'", "''")
         con.execute(f"COPY frame TO '{target}' (FORMAT csv, HEADER, DELIMITER ',')")
+    except duckdb.Error:  # whatever DuckDB cannot write, pandas writes
+        frame.to_csv(p, index=False)
     finally:
         con.close()
     return p

@@ -283,12 +283,14 @@ def _plainly_within(data: bytes, limits: Limits) -> bool:
     line is one record and each of its cells lies within it (a comma inside quotes only adds
     to the count), so no cell is longer than the longest line (in bytes, never fewer than its
     characters), no row has more columns than its line's commas and one, and there are no more
-    records than line breaks and one."""
+    rows below the header than line breaks."""
     if b'"' in data:
         inside = _quoted_texts(data)
         if inside is None or any(b"\n" in t or b"\r" in t for t in inside):
             return False
-    if data.count(b"\n") + data.count(b"\r") > limits.rows + 1:
+    # no more records than line breaks and one, the header among them: no more rows below it
+    # than line breaks
+    if data.count(b"\n") + data.count(b"\r") > limits.rows:
         return False
     longest = longest_line(data)
     if longest > limits.cell_chars:
