@@ -49,6 +49,7 @@ from myotrack.criteria.prepare import arrow_tables, build_context, prepared, sch
 from myotrack.criteria.reads import read_columns, unbound_names
 from myotrack.errors import UnknownCriterion
 from myotrack.tables import Dataset
+from myotrack.tables.io import local_duckdb
 
 _MODULES = (refractory, response, rtx, recovery, relapse, remission, ck, coreset)
 
@@ -75,11 +76,7 @@ assert set(ORDER) == set(CRITERIA), "every criterion has a place in the outcomes
 
 def connect() -> duckdb.DuckDBPyConnection:
     """An in-process DuckDB connection that never installs or loads extensions."""
-    con = duckdb.connect(
-        config={"autoinstall_known_extensions": False, "autoload_known_extensions": False}
-    )
-    con.execute("SET enable_progress_bar = false")  # a library prints nothing
-    return con
+    return local_duckdb()
 
 
 #: DuckDB's working memory in an evaluation of :func:`evaluate`: beyond it, its temporary
@@ -260,6 +257,10 @@ def compile_sql(criteria: tuple[str, ...], params: Params) -> Compiled:
     return Compiled(pl.criteria, pl.columns, pl.prepared, pl.outcomes_sql, pl.coreset_sql)
 
 
+#: The file in which the compiler's process writes the plan, in a temporary folder of its own.
+_PLAN_FILE = "plan.pickle"
+
+
 @dataclass
 class _Ahead:
     """A compiler process and the folder it writes the plan into."""
@@ -269,7 +270,7 @@ class _Ahead:
 
     @property
     def plan_file(self) -> Path:
-        return self.folder / "plan.pickle"
+        return self.folder / _PLAN_FILE
 
     def close(self, stop: bool = False) -> None:
         if stop and self.worker.poll() is None:
@@ -302,7 +303,7 @@ def compile_ahead(criteria: Iterable[str] | None = None, params: Params | None =
     folder = Path(tempfile.mkdtemp(prefix="myotrack-plan-"))
     try:
         worker = subprocess.Popen(
-            [sys.executable, "-P", "-m", "myotrack.criteria.ahead", str(folder / "plan.pickle")],
+            [sys.executable, "-P", "-m", "myotrack.criteria.ahead", str(folder / _PLAN_FILE)],
             stdin=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -318,11 +319,10 @@ def compile_ahead(criteria: Iterable[str] | None = None, params: Params | None =
     except OSError:  # it ended at once
         ahead.close(stop=True)
         return
-    if not _AHEAD:
-        atexit.register(_stop_ahead)
     _AHEAD[key] = ahead
 
 
+@atexit.register
 def _stop_ahead() -> None:
     while _AHEAD:
         _, ahead = _AHEAD.popitem()

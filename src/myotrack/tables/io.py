@@ -14,6 +14,7 @@ import io
 import os
 import zipfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 from xml.etree.ElementTree import ParseError
 from xml.parsers.expat import ExpatError
 
@@ -40,6 +41,9 @@ from myotrack.tables.limits import (
 from myotrack.tables.problems import Progress
 from myotrack.tables.schema import REFERENCE_RANGES, TABLES
 from myotrack.tables.validate import RawTable, check_and_convert
+
+if TYPE_CHECKING:
+    import duckdb
 
 #: The tables a source may hold: the contract's and the laboratories' reference ranges.
 READABLE = (*TABLES, REFERENCE_RANGES.name)
@@ -349,15 +353,27 @@ def write_csv_folder(ds: Dataset, path: str | Path) -> Path:
     return p
 
 
+def local_duckdb() -> duckdb.DuckDBPyConnection:
+    """An in-process DuckDB connection that never installs or loads extensions and prints no
+    progress bar (a library prints nothing)."""
+    import duckdb
+
+    con = duckdb.connect(
+        config={"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+    )
+    con.execute("SET enable_progress_bar = false")
+    return con
+
+
+def _is_text(t: pa.DataType) -> bool:
+    return bool(pa.types.is_string(t) or pa.types.is_large_string(t))
+
+
 def _plain_type(t: pa.DataType) -> bool:
     """A type whose cells DuckDB's CSV writer writes as pandas does (shortest round-trip doubles,
     'inf', whole numbers, text quoted only when it must be)."""
     return bool(
-        pa.types.is_string(t)
-        or pa.types.is_large_string(t)
-        or pa.types.is_integer(t)
-        or pa.types.is_float64(t)
-        or pa.types.is_null(t)
+        _is_text(t) or pa.types.is_integer(t) or pa.types.is_float64(t) or pa.types.is_null(t)
     )
 
 
@@ -372,7 +388,7 @@ def _quoted_by_duckdb(table: pa.Table) -> bool:
     return any(
         pc.any(pc.match_substring(column, c)).as_py()
         for column in table.columns
-        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type)
+        if _is_text(column.type)
         for c in _DUCKDB_QUOTES
     )
 
@@ -397,7 +413,8 @@ def _as_duckdb_writes(frame: pd.DataFrame, path: Path) -> pa.Table | None:
         or not all(_plain_type(t) for t in table.schema.types)
         # an object column of numbers (1 and 2.5): Arrow doubles, which pandas writes as given
         or any(
-            pd.api.types.is_object_dtype(frame.dtypes.iloc[i]) and not _text_or_null(t)
+            pd.api.types.is_object_dtype(frame.dtypes.iloc[i])
+            and not (_is_text(t) or pa.types.is_null(t))
             for i, t in enumerate(table.schema.types)
         )
         or _quoted_by_duckdb(table)
@@ -407,16 +424,12 @@ def _as_duckdb_writes(frame: pd.DataFrame, path: Path) -> pa.Table | None:
     return pa.table(
         [
             pc.if_else(pc.equal(pc.binary_length(c), 0), pa.scalar(None, c.type), c)
-            if _text_or_null(c.type) and not pa.types.is_null(c.type)
+            if _is_text(c.type)
             else c
             for c in table.columns
         ],
         names=names,
     )
-
-
-def _text_or_null(t: pa.DataType) -> bool:
-    return bool(pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_null(t))
 
 
 def write_frame_csv(frame: pd.DataFrame, path: str | Path) -> Path:
@@ -438,11 +451,8 @@ def write_frame_csv(frame: pd.DataFrame, path: str | Path) -> Path:
     if table is None:
         frame.to_csv(p, index=False)
         return p
-    con = duckdb.connect(
-        config={"autoinstall_known_extensions": False, "autoload_known_extensions": False}
-    )
+    con = local_duckdb()
     try:
-        con.execute("SET enable_progress_bar = false")
         con.register("frame", table)
         target = str(p).replace("'", "''")
         con.execute(f"COPY frame TO '{target}' (FORMAT csv, HEADER, DELIMITER ',')")
