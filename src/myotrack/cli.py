@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 if TYPE_CHECKING:
     import pandas as pd
+    import pyarrow as pa
 
     from myotrack.cli_render import Steps
 
@@ -180,15 +181,16 @@ def _long_read(path: Path | None) -> bool:
         return False
 
 
-def _print_csv(frame: pd.DataFrame) -> None:
-    """``frame`` as CSV on standard output (DuckDB's writer: see ``write_frame_csv``)."""
+def _print_csv(frame: pd.DataFrame, arrow: pa.Table | None = None) -> None:
+    """``frame`` as CSV on standard output (DuckDB's writer: see ``write_frame_csv``, which
+    also says what ``arrow`` is)."""
     import shutil
     import tempfile
 
     from myotrack.tables.io import write_frame_csv
 
     with tempfile.TemporaryDirectory(prefix="myotrack-csv-") as folder:
-        path = write_frame_csv(frame, Path(folder) / "out.csv")
+        path = write_frame_csv(frame, Path(folder) / "out.csv", arrow)
         out = getattr(sys.stdout, "buffer", None)
         sys.stdout.flush()
         with path.open("rb") as written:
@@ -375,7 +377,7 @@ def outcomes(
                 result = run_in_database(con, tables, criteria=ids, params=Params(anchor=anchor))
     frame = result.frame
     if fmt is Format.csv:
-        _print_csv(frame)
+        _print_csv(frame, result.arrow)
     elif fmt is Format.json:
         sys.stdout.write(frame.to_json(orient="records", indent=2) + "\n")
     else:

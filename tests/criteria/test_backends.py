@@ -101,6 +101,24 @@ def test_spark_gives_the_duckdb_outcomes(spark_backend: object) -> None:
     assert_same(got, reference(), "spark")
 
 
+def test_the_outcomes_in_arrow_are_the_frame_converted() -> None:
+    """``Outcomes.arrow``, which the CSV writers take instead of the frame, is the frame as
+    ``pa.Table.from_pandas`` converts it (types included): every criterion, a few with the
+    core set's columns and without, in-process and through Ibis."""
+    runs = (
+        {},
+        {"criteria": ("relapse", "tis")},
+        {"criteria": ("imacs_doi", "full_strength_6m")},
+        {"backend": ibis.duckdb.connect()},
+    )
+    for kwargs in runs:
+        got = evaluate(cohort(), **kwargs)  # type: ignore[arg-type]
+        assert got.arrow is not None
+        want = pa.Table.from_pandas(got.frame, preserve_index=False)
+        assert got.arrow.schema.remove_metadata() == want.schema.remove_metadata(), kwargs
+        assert got.arrow.equals(want), kwargs
+
+
 def test_duckdb_through_ibis_gives_the_same_outcomes() -> None:
     """The path every other backend takes (tables uploaded, derived tables cached), on DuckDB."""
     con = ibis.duckdb.connect()

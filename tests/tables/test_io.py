@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -312,7 +313,42 @@ def test_published_outcomes_written_by_duckdb_are_the_text_pandas_writes(
     from myotrack.criteria import evaluate
     from myotrack.evidence.lookup import corpus
 
-    frame = evaluate(corpus().dataset).frame
+    result = evaluate(corpus().dataset)
+    frame = result.frame
     assert _as_duckdb_writes(frame, tmp_path / "out.csv") is not None, "DuckDB writes it"
     written = write_frame_csv(frame, tmp_path / "out.csv")
     assert written.read_bytes().decode("utf-8") == frame.to_csv(index=False)
+    # and from the engine's own Arrow table, which is the frame's conversion
+    assert result.arrow is not None
+    assert result.arrow.equals(pa.Table.from_pandas(frame, preserve_index=False))
+    written = write_frame_csv(frame, tmp_path / "arrow.csv", result.arrow)
+    assert written.read_bytes().decode("utf-8") == frame.to_csv(index=False)
+
+
+def test_an_arrow_table_of_other_columns_or_rows_is_not_written(tmp_path: Path) -> None:
+    """``write_frame_csv``'s ``arrow`` is taken only with the frame's columns and rows: a frame
+    changed after its Arrow table was made is converted again, and written as it now is."""
+    frame = pd.DataFrame({"a": ["x", "y"], "b": [1.5, 2.0]})
+    arrow = pa.Table.from_pandas(frame, preserve_index=False)
+    more = frame.assign(c=["p", "q"])
+    fewer = frame.iloc[:1]
+    for changed in (more, fewer, frame[["b", "a"]]):
+        written = write_frame_csv(changed, tmp_path / "out.csv", arrow).read_bytes()
+        assert written.decode("utf-8") == changed.to_csv(index=False)
+
+
+def test_a_character_is_found_in_text_cells_by_way_of_the_character_buffer() -> None:
+    """``_holds``: the character buffer as a whole is searched first; a hit there is confirmed
+    cell by cell, as a slice's buffer holds its neighbours' characters (found there, in no
+    cell of the slice: false); empty, missing and large text."""
+    from myotrack.tables.io import _holds
+
+    cells = pa.array(["site #2", "plain", None, ""])
+    assert _holds(cells, "#")
+    assert not _holds(cells, "\r")
+    assert not _holds(cells.slice(1), "#"), "the '#' of the cell before the slice"
+    assert _holds(cells.slice(0, 1), "#")
+    assert not _holds(pa.array([None, None], pa.string()), "#")
+    assert not _holds(pa.array(["", ""]), "#")
+    assert _holds(pa.array(["a", "b\rc"], pa.large_string()), "\r")
+    assert _holds(pa.chunked_array([["a"], ["b#"]]).chunks[1], "#")

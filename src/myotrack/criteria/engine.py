@@ -349,10 +349,17 @@ def _compiled(criteria: tuple[str, ...], params: Params) -> Compiled:
 
 @dataclass(frozen=True)
 class Outcomes:
-    """The outcomes table: one row per patient, a column per criterion, detail columns after."""
+    """The outcomes table: one row per patient, a column per criterion, detail columns after.
+
+    ``arrow``: the same table in Arrow, as ``pa.Table.from_pandas(frame, preserve_index=False)``
+    gives it, when the engine made the outcomes (None otherwise): the CSV writers take it
+    instead of converting every text again. It is the frame as returned; a caller that changes
+    ``frame`` uses ``frame`` alone.
+    """
 
     frame: pd.DataFrame
     criteria: tuple[str, ...]
+    arrow: pa.Table | None = dataclasses.field(default=None, repr=False, compare=False)
 
     def why(self, patient_id: str) -> dict[str, dict[str, object]]:
         """For one patient: per criterion, its value, reason, deciding rows and details."""
@@ -589,9 +596,11 @@ def _finish(
     # integers stay nullable integers, text is object with None
     converted = pa.table(fixed).to_pandas(types_mapper=_INT64.get, split_blocks=True)
     columns: dict[str, pd.Series] = dict(converted.items())
+    columns_from_core: set[str] = set()
     if core is not None:
         if keys is not None:  # the core set comes in the keys' order: the patients' order
             core = core.reset_index(drop=True)
+        columns_from_core = {str(c) for c in core.columns if c != "patient_id"}
         columns |= {str(c): s for c, s in core.items() if c != "patient_id"}
     out: dict[str, object] = {"patient_id": np.asarray(patient_ids, dtype=object).copy()}
     for cid in pl.criteria:
@@ -600,7 +609,29 @@ def _finish(
         for c in sorted(c for c in columns if c.startswith(cid + "__")):
             out[c] = _values(columns[c])
     # copy=False: the columns are not copied into one block per type
-    return Outcomes(pd.DataFrame(out, copy=False), pl.criteria)
+    frame = pd.DataFrame(out, copy=False)
+    made = {c: a for c, a in fixed.items() if c != "patient_id" and c not in columns_from_core}
+    return Outcomes(frame, pl.criteria, _as_arrow(frame, made))
+
+
+def _as_arrow(frame: pd.DataFrame, made: Mapping[str, pa.Array]) -> pa.Table:
+    """``frame`` in Arrow as ``pa.Table.from_pandas`` converts it: the columns ``made`` from
+    the backend's (normalised) Arrow results as they are, which converting their pandas
+    columns back gives again (text, 64-bit integers, doubles without NaN, booleans; a column
+    of Python objects that are all missing converts to Arrow's null type), and the others (the
+    patient ids, the core set's) converted."""
+    names = [str(c) for c in frame.columns]
+    others = [c for c in names if c not in made]
+    converted = pa.Table.from_pandas(frame[others], preserve_index=False) if others else None
+    columns = []
+    for c in names:
+        if c not in made:
+            columns.append(converted.column(c))  # type: ignore[union-attr]
+        elif made[c].null_count == len(made[c]) and frame[c].dtype == object:
+            columns.append(pa.nulls(len(made[c])))
+        else:
+            columns.append(made[c])
+    return pa.table(columns, names=names)
 
 
 def _values(s: pd.Series) -> object:

@@ -169,7 +169,7 @@ def _write_figures(
         table.to_csv(path)
         written.append(path)
     path = figures_dir / "outcomes.csv"
-    write_frame_csv(outcomes.frame, path)
+    write_frame_csv(outcomes.frame, path, outcomes.arrow)
     written.append(path)
     figures = [("swimmer", swimmer_figure(courses))]
     if survival is not None and len(survival.data):
