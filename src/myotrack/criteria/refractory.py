@@ -284,15 +284,22 @@ def build(ctx: Context) -> list[ir.Table]:
         w_second=ibis.null(mw.w_second.type()),
     )
     w = mw.union(ew)
-    x = pairs.inner_join(w, "patient_id")
-    w_span = Span(x.w_lo, x.w_hi)
-    # w >= start + days for every day of both (an undated worsening: unknown)
-    gc_timing = truth(x.w_lo >= x.c_hi + days, x.w_hi < x.c_lo + days)
-    s_timing = after3(w_span, Span(x.s_lo, x.s_hi))
-    vote = all3(x.gc_ok, gc_timing, s_timing, x.s_ok, x.w_value)
-    followup = known(gc_timing) & known(s_timing) & ~x.reported
-    x = x.mutate(vote=vote, followup=followup, exposed=ibis.greatest(x.c_day + days, x.s_day))
-    xv = x.filter(x.compared)
+
+    def timing(
+        w: Span, c_lo: ir.IntegerValue, c_hi: ir.IntegerValue, second: Span
+    ) -> tuple[ir.BooleanValue, ir.BooleanValue]:
+        """A worsening ``days`` after the glucocorticoid start and after the second agent's,
+        for every day of each (an undated worsening: unknown)."""
+        return truth(w.lo >= c_hi + days, w.hi < c_lo + days), after3(w, second)
+
+    # each pair with each worsening that may be one (compared, its drop not refuted): a
+    # refuted one makes every pair's vote false, which no count below reads (the unrecorded
+    # course's day, one per patient, is read only where an unknown vote of its pairs is)
+    wv = w.filter(w.compared & ~refuted(w.w_value))
+    xv = pairs.inner_join(wv, "patient_id")
+    gc_timing, s_timing = timing(Span(xv.w_lo, xv.w_hi), xv.c_lo, xv.c_hi, Span(xv.s_lo, xv.s_hi))
+    vote = all3(xv.gc_ok, gc_timing, s_timing, xv.s_ok, xv.w_value)
+    xv = xv.mutate(vote=vote, exposed=ibis.greatest(xv.c_day + days, xv.s_day))
     # the deciding pair: the earliest worsening, then the first glucocorticoid course and second
     # agent in the record (a unique key, so every backend picks the same row)
     first = ibis.struct({"w": xv.w_day.fill_null(xv.w_lo), "c": xv.c_entry, "s": xv.s_entry})
@@ -319,7 +326,13 @@ def build(ctx: Context) -> list[ir.Table]:
         u_unnamed_second=arg_min(xv.s_drug, xv.s_entry, where=unknown(xv.vote) & unknown(xv.s_ok)),
         u_drug=arg_min(xv.c_drug, xv.c_entry, where=unknown(xv.vote) & unknown(xv.gc_ok)),
     )
-    fu = x.group_by("patient_id").aggregate(n_followup=x.followup.ifelse(1, 0).sum())
+    # follow-up: a pair with an MRC assessment (a drop or not) known to lie after both starts;
+    # only whether there is one counts, so the pairs are semi-joined, not joined with each
+    pr = pairs.select("patient_id", "c_lo", "c_hi", "s_lo", "s_hi")
+    wf = w.filter(~w.reported).select(f_patient="patient_id", f_lo="w_lo", f_hi="w_hi")
+    f_gc, f_second = timing(Span(wf.f_lo, wf.f_hi), pr.c_lo, pr.c_hi, Span(pr.s_lo, pr.s_hi))
+    timed = pr.semi_join(wf, [pr.patient_id == wf.f_patient, known(f_gc) & known(f_second)])
+    fu = timed.select("patient_id").distinct().mutate(n_followup=ibis.literal(1, "int64"))
     g = gc.group_by("patient_id").aggregate(
         n_gc=gc.count(), n_gc_false=refuted(gc.gc_ok).ifelse(1, 0).sum()
     )
