@@ -69,6 +69,30 @@ def test_group_by_and_figures(ds002: Dataset, tmp_path: Path) -> None:
     assert all(p.stat().st_size > 0 for p in report.files)
 
 
+def test_outcomes_given_to_the_report_are_written_as_their_frame_now_is(
+    ds002: Dataset, tmp_path: Path
+) -> None:
+    """The report's outcomes.csv of outcomes the caller evaluated and then changed in place is
+    the changed frame (their Arrow table, made by the engine, is of the frame before); of
+    outcomes it evaluates itself, the frame it evaluated."""
+    import pandas as pd
+
+    from myotrack.criteria import evaluate
+
+    outcomes = evaluate(ds002)
+    outcomes.frame.loc[0, "refractory__reason"] = "changed by the caller"
+    build_report(ds002, outcomes=outcomes, figures_dir=tmp_path / "given")
+    written = (tmp_path / "given" / "outcomes.csv").read_text(encoding="utf-8")
+    assert written == outcomes.frame.to_csv(index=False)
+    assert "changed by the caller" in written
+    build_report(ds002, figures_dir=tmp_path / "own")
+    own = pd.read_csv(tmp_path / "own" / "outcomes.csv", keep_default_na=False)
+    assert "changed by the caller" not in set(own["refractory__reason"])
+    assert (tmp_path / "own" / "outcomes.csv").read_text(encoding="utf-8") == evaluate(
+        ds002
+    ).frame.to_csv(index=False)
+
+
 def test_grouping_without_two_groups_explains_the_missing_table2(ds002: Dataset) -> None:
     report = build_report(ds002, group_by="relapse")  # not evaluable for all five 002 patients
     assert "table2" not in report.tables

@@ -243,6 +243,8 @@ def build_report(
     figure = _Figures()
     if outcomes is None:
         outcomes = evaluate(ds, params=params)
+    else:  # written from the frame, which the caller may have changed since it was evaluated
+        outcomes = Outcomes(outcomes.frame, outcomes.criteria)
     tick("outcomes")
     frame = with_outcomes(variables, outcomes.frame)
     if group_by:
