@@ -338,17 +338,17 @@ def test_an_arrow_table_of_other_columns_or_rows_is_not_written(tmp_path: Path) 
 
 
 def test_a_character_is_found_in_text_cells_by_way_of_the_character_buffer() -> None:
-    """``_holds``: the character buffer as a whole is searched first; a hit there is confirmed
+    """``holds``: the character buffer as a whole is searched first; a hit there is confirmed
     cell by cell, as a slice's buffer holds its neighbours' characters (found there, in no
     cell of the slice: false); empty, missing and large text."""
-    from myotrack.tables.io import _holds
+    from myotrack.tables.parsing import holds
 
     cells = pa.array(["site #2", "plain", None, ""])
-    assert _holds(cells, "#")
-    assert not _holds(cells, "\r")
-    assert not _holds(cells.slice(1), "#"), "the '#' of the cell before the slice"
-    assert _holds(cells.slice(0, 1), "#")
-    assert not _holds(pa.array([None, None], pa.string()), "#")
-    assert not _holds(pa.array(["", ""]), "#")
-    assert _holds(pa.array(["a", "b\rc"], pa.large_string()), "\r")
-    assert _holds(pa.chunked_array([["a"], ["b#"]]).chunks[1], "#")
+    assert holds(cells, "#")
+    assert not holds(cells, "\r")
+    assert not holds(cells.slice(1), "#"), "the '#' of the cell before the slice"
+    assert holds(cells.slice(0, 1), "#")
+    assert not holds(pa.array([None, None], pa.string()), "#")
+    assert not holds(pa.array(["", ""]), "#")
+    assert holds(pa.array(["a", "b\rc"], pa.large_string()), "\r")
+    assert holds(pa.chunked_array([["a"], ["b#"]]).chunks[1], "#")

@@ -596,12 +596,14 @@ def _finish(
     # integers stay nullable integers, text is object with None
     converted = pa.table(fixed).to_pandas(types_mapper=_INT64.get, split_blocks=True)
     columns: dict[str, pd.Series] = dict(converted.items())
-    columns_from_core: set[str] = set()
+    made = {c: a for c, a in fixed.items() if c != "patient_id"}  # the frame's, unless the core's
     if core is not None:
         if keys is not None:  # the core set comes in the keys' order: the patients' order
             core = core.reset_index(drop=True)
-        columns_from_core = {str(c) for c in core.columns if c != "patient_id"}
-        columns |= {str(c): s for c, s in core.items() if c != "patient_id"}
+        for c, s in core.items():
+            if c != "patient_id":
+                columns[str(c)] = s
+                made.pop(str(c), None)
     out: dict[str, object] = {"patient_id": np.asarray(patient_ids, dtype=object).copy()}
     for cid in pl.criteria:
         out[cid] = _values(columns[cid])
@@ -610,7 +612,6 @@ def _finish(
             out[c] = _values(columns[c])
     # copy=False: the columns are not copied into one block per type
     frame = pd.DataFrame(out, copy=False)
-    made = {c: a for c, a in fixed.items() if c != "patient_id" and c not in columns_from_core}
     return Outcomes(frame, pl.criteria, _as_arrow(frame, made))
 
 
@@ -621,12 +622,14 @@ def _as_arrow(frame: pd.DataFrame, made: Mapping[str, pa.Array]) -> pa.Table:
     of Python objects that are all missing converts to Arrow's null type), and the others (the
     patient ids, the core set's) converted."""
     names = [str(c) for c in frame.columns]
-    others = [c for c in names if c not in made]
-    converted = pa.Table.from_pandas(frame[others], preserve_index=False) if others else None
+    # the patient ids are never made: there is always a column to convert
+    converted = pa.Table.from_pandas(
+        frame[[c for c in names if c not in made]], preserve_index=False
+    )
     columns = []
     for c in names:
         if c not in made:
-            columns.append(converted.column(c))  # type: ignore[union-attr]
+            columns.append(converted.column(c))
         elif made[c].null_count == len(made[c]) and frame[c].dtype == object:
             columns.append(pa.nulls(len(made[c])))
         else:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
@@ -241,10 +241,8 @@ def build_report(
             progress(stage, done[stage], steps[stage])
 
     figure = _Figures()
-    if outcomes is None:
-        outcomes = evaluate(ds, params=params)
-    else:  # written from the frame, which the caller may have changed since it was evaluated
-        outcomes = Outcomes(outcomes.frame, outcomes.criteria)
+    # a caller's outcomes are written from their frame, which it may have changed since
+    outcomes = evaluate(ds, params=params) if outcomes is None else replace(outcomes, arrow=None)
     tick("outcomes")
     frame = with_outcomes(variables, outcomes.frame)
     if group_by:

@@ -38,6 +38,7 @@ from myotrack.tables.limits import (
     read_member,
     shortened,
 )
+from myotrack.tables.parsing import empty_text, holds
 from myotrack.tables.problems import Progress
 from myotrack.tables.schema import REFERENCE_RANGES, TABLES
 from myotrack.tables.validate import RawTable, check_and_convert
@@ -386,26 +387,11 @@ def _quoted_by_duckdb(table: pa.Table) -> bool:
     if any(c in name for name in table.column_names for c in _DUCKDB_QUOTES):
         return True
     return any(
-        _holds(chunk, c)
+        holds(column, c)
         for column in table.columns
         if _is_text(column.type)
-        for chunk in column.chunks
         for c in _DUCKDB_QUOTES
     )
-
-
-def _holds(text: pa.Array, char: str) -> bool:
-    """Whether a cell of the Arrow text array ``text`` holds ``char`` (one ASCII character).
-
-    Its characters are first looked for in the array's character buffer as a whole, several
-    times faster than cell by cell: every cell's characters are in it (with, for a slice, those
-    of the cells around it), so a character not in it is in no cell; one in it is looked for
-    cell by cell.
-    """
-    data = text.buffers()[2]  # validity, offsets, characters (Arrow's layout of text)
-    if data is None or not (np.frombuffer(data, dtype=np.uint8) == ord(char)).any():
-        return False
-    return bool(pc.any(pc.match_substring(text, char)).as_py())
 
 
 def _as_duckdb_writes(
@@ -444,9 +430,7 @@ def _as_duckdb_writes(
     # an empty text is written as an empty cell, as pandas writes it (DuckDB would write "")
     return pa.table(
         [
-            pc.if_else(pc.equal(pc.binary_length(c), 0), pa.scalar(None, c.type), c)
-            if _is_text(c.type)
-            else c
+            pc.if_else(empty_text(c), pa.scalar(None, c.type), c) if _is_text(c.type) else c
             for c in table.columns
         ],
         names=names,
