@@ -357,13 +357,21 @@ def outcomes(
 
         compile_ahead(ids, Params(anchor=anchor))  # beside the read, on another core
     with _steps(quiet) as steps:
-        ds = read_spec(spec, progress=steps.update)  # validated whole, whichever backend runs
-        with steps.working(f"evaluating criteria for {len(ds.patients):,} patients"):
+        # validated whole, whichever backend runs; held only in this list, so that the
+        # evaluation, which the dataset is handed over to, can free it as DuckDB copies it
+        read = [read_spec(spec, progress=steps.update)]
+        with steps.working(f"evaluating criteria for {len(read[0].patients):,} patients"):
             if backend is Backend.duckdb:
-                result = evaluate(ds, criteria=ids, params=Params(anchor=anchor))
+                result = evaluate(
+                    read.pop(), criteria=ids, params=Params(anchor=anchor), handed_over=True
+                )
             elif backend is Backend.spark and not spec.in_spark:
                 result = evaluate(
-                    ds, criteria=ids, params=Params(anchor=anchor), backend=_spark(spark_master)
+                    read.pop(),
+                    criteria=ids,
+                    params=Params(anchor=anchor),
+                    backend=_spark(spark_master),
+                    handed_over=True,
                 )
             else:
                 from myotrack.tables.database import backend_name, run_in_database

@@ -10,6 +10,8 @@ each evaluation on it a couple of minutes on this machine.
 from __future__ import annotations
 
 import functools
+import gc
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +24,7 @@ import pytest
 from myotrack.criteria import ORDER, Params, engine, evaluate, evaluate_tables, plan
 from myotrack.criteria.engine import connect
 from myotrack.criteria.prepare import arrow_tables, schemas
-from myotrack.criteria.reads import read_columns
+from myotrack.criteria.reads import read_columns, unbound_names
 from myotrack.evidence.base import load_evidence
 from myotrack.synth import generate
 from myotrack.tables import Dataset, read_source
@@ -136,6 +138,74 @@ def test_duckdb_beyond_its_memory_ceiling_gives_the_same_outcomes(
     monkeypatch.setattr(engine, "_lift_ceiling", lambda con: (lifted.append(con), lift(con)))
     assert_same(evaluate(cohort()).frame, reference(), "duckdb, 1 MB")
     assert len(lifted) >= 1
+
+
+def test_duckdb_copies_its_inputs_in_parts_and_frees_the_dataset_handed_over(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The input tables copied into DuckDB a few thousand rows at a time (compressed, with a
+    checkpoint after each part), the dataset handed over freed before they are, the derived
+    tables dropped after their last reader: the same outcomes."""
+    make = lambda: Dataset.concat([generate(300, seed=11), published()], name="small")  # noqa: E731
+    want = evaluate(make()).frame
+    freed: list[bool] = []
+    load = engine._load
+
+    def spy(con: Any, tables: dict[str, pa.Table], copy: bool) -> None:
+        gc.collect()
+        freed.append(handed() is None)
+        load(con, tables, copy)
+        assert tables == {}  # each table is let go once copied
+
+    monkeypatch.setattr(engine, "COPY_ABOVE", 0)
+    monkeypatch.setattr(engine, "_BATCH", 2_000)
+    monkeypatch.setattr(engine, "_load", spy)
+    given = [make()]
+    assert len(given[0].visits) > 3 * engine._BATCH  # copied in several parts
+    handed = weakref.ref(given[0])
+    assert_same(evaluate(given.pop(), handed_over=True).frame, want, "duckdb, copied in parts")
+    assert freed == [True]
+
+
+def test_duckdb_reads_the_tables_of_a_dataset_the_caller_keeps_in_place(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Not handed over, the dataset's tables are registered, not copied (the copy would only
+    cost time: the dataset stays); handed over, they are copied (and let go)."""
+    left: list[tuple[int, int]] = []
+    load = engine._load
+
+    def spy(con: Any, tables: dict[str, pa.Table], copy: bool) -> None:
+        given = len(tables)
+        load(con, tables, copy)
+        left.append((given, len(tables)))
+
+    monkeypatch.setattr(engine, "COPY_ABOVE", 0)
+    monkeypatch.setattr(engine, "_load", spy)
+    ds = Dataset.concat([generate(50, seed=3), published()], name="kept")
+    kept = evaluate(ds).frame
+    ((given, registered),) = left
+    assert registered == given > 0  # every table registered, none copied
+    assert_same(evaluate(ds, handed_over=True).frame, kept, "duckdb, copied")
+    assert left[1] == (given, 0)
+
+
+@pytest.mark.parametrize(
+    "criteria", [tuple(ORDER), ("relapse",), ("refractory",), ("complete_remission", "tis")]
+)
+def test_a_derived_table_is_released_after_its_last_reader(criteria: tuple[str, ...]) -> None:
+    """Released once, by the last derived table that reads it; never one that a later one,
+    the core set or the outcomes read (they would fail); the rest are kept to the end."""
+    pl = plan(criteria, Params())
+    names = [n for n, _ in pl.tables]
+    end = unbound_names([pl.outcomes] + ([pl.coreset] if pl.coreset is not None else []))
+    released = [n for done in pl.released for n in done]
+    assert len(released) == len(set(released))
+    assert set(released) == set(names) - end
+    for i, ((_, expr), done) in enumerate(zip(pl.tables, pl.released, strict=True)):
+        later = unbound_names([e for _, e in pl.tables[i + 1 :]]) | end
+        assert set(done) <= unbound_names([expr]) - later
+    assert released, "a plan with nothing to release tests nothing"
 
 
 def _contract_tables(con: object, ds: Dataset) -> dict[str, ibis.Table]:

@@ -84,7 +84,7 @@ def connect() -> duckdb.DuckDBPyConnection:
 #: on disk (removed after). A 100,000-patient cohort's outcomes query would otherwise take some
 #: 1.7 GB on top of the tables. A statement that cannot run within it (DuckDB cannot spill
 #: every operator) is run again without the ceiling: a large cohort costs memory, not an error.
-MEMORY_LIMIT = "1GB"
+MEMORY_LIMIT = "700MB"
 
 _T = TypeVar("_T")
 
@@ -122,7 +122,9 @@ class Plan:
     ``outcomes``: every criterion's part left-joined to the patients (one row per patient, in no
     particular order); ``coreset``: the core set pairs, scored in Python; ``columns``: per input
     table, the columns the plan reads (only those are loaded), read from the expressions
-    (:func:`myotrack.criteria.reads.read_columns`). For DuckDB the same compiled to SQL once:
+    (:func:`myotrack.criteria.reads.read_columns`); ``released``: per derived table, in the
+    same order, the derived tables that no later one, nor the core set or the outcomes, reads
+    (freed once it is stored). For DuckDB the same compiled to SQL once:
     ``prepared`` (name, SQL), ``outcomes_sql``, ``coreset_sql``. See docs/engine.md.
     """
 
@@ -133,6 +135,7 @@ class Plan:
     coreset: ir.Table | None
     criteria: tuple[str, ...]
     columns: dict[str, frozenset[str]]
+    released: tuple[tuple[str, ...], ...] = ()
     prepared: tuple[tuple[str, str], ...] = ()
     outcomes_sql: str = ""
     coreset_sql: str | None = None
@@ -227,7 +230,14 @@ def _plan(criteria: tuple[str, ...], params: Params, backend: str) -> Plan:
         for t, cols in engine.items()
     }
     pl = Plan(
-        backend, params, tables, outcomes, core, tuple(c for c in ORDER if c in wanted), columns
+        backend,
+        params,
+        tables,
+        outcomes,
+        core,
+        tuple(c for c in ORDER if c in wanted),
+        columns,
+        _released(tables, [outcomes] + ([core] if core is not None else [])),
     )
     if backend in SQL_BACKENDS:
         pl = dataclasses.replace(
@@ -239,6 +249,21 @@ def _plan(criteria: tuple[str, ...], params: Params, backend: str) -> Plan:
     return pl
 
 
+def _released(
+    tables: tuple[tuple[str, ir.Table], ...], last_read: list[ir.Table]
+) -> tuple[tuple[str, ...], ...]:
+    """Per derived table, the derived tables read for the last time by it (see :class:`Plan`):
+    a table read by the core set or the outcomes is kept to the end."""
+    names = {name for name, _ in tables}
+    last: dict[str, int] = {}
+    for i, (_, expr) in enumerate(tables):
+        for name in unbound_names([expr]) & names:
+            last[name] = i
+    for name in unbound_names(last_read) & names:
+        last[name] = len(tables)
+    return tuple(tuple(n for n, _ in tables if last.get(n) == i) for i in range(len(tables)))
+
+
 @dataclass(frozen=True)
 class Compiled:
     """A plan compiled to DuckDB SQL: all that :func:`evaluate` runs (plain values, so that
@@ -246,6 +271,7 @@ class Compiled:
 
     criteria: tuple[str, ...]
     columns: dict[str, frozenset[str]]
+    released: tuple[tuple[str, ...], ...]
     prepared: tuple[tuple[str, str], ...]
     outcomes_sql: str
     coreset_sql: str | None
@@ -254,7 +280,9 @@ class Compiled:
 def compile_sql(criteria: tuple[str, ...], params: Params) -> Compiled:
     """The DuckDB plan of ``criteria`` as text (the plan is built and cached: :func:`plan`)."""
     pl = plan(criteria, params)
-    return Compiled(pl.criteria, pl.columns, pl.prepared, pl.outcomes_sql, pl.coreset_sql)
+    return Compiled(
+        pl.criteria, pl.columns, pl.released, pl.prepared, pl.outcomes_sql, pl.coreset_sql
+    )
 
 
 #: The file in which the compiler's process writes the plan, in a temporary folder of its own.
@@ -400,6 +428,8 @@ def evaluate(
     params: Params | None = None,
     ids: Iterable[str] | None = None,
     backend: Any = None,
+    *,
+    handed_over: bool = False,
 ) -> Outcomes:
     """Evaluate criteria for every patient of ``ds`` (or the patients ``ids``).
 
@@ -407,6 +437,11 @@ def evaluate(
     spark_session())``, ``ibis.duckdb.connect()``) to run the criteria in; the dataset's tables
     are loaded into it under names of their own for the evaluation and dropped after. Default:
     a private in-process DuckDB.
+
+    ``handed_over``: the caller keeps no other reference to ``ds`` (``evaluate(read_source(
+    path), handed_over=True)``), so that the in-process DuckDB copies a large cohort's tables
+    (compressed) and the dataset is freed while the criteria run: less memory, some time
+    more. Otherwise DuckDB reads the dataset's tables where they are.
     """
     if ids is not None:
         ds = ds.subset(ids)
@@ -421,6 +456,12 @@ def evaluate(
         finally:
             drop(backend, created)
     compiled = _compiled(wanted, p)
+    patient_ids = ds.patients["patient_id"].to_numpy(dtype=object)
+    keys = pd.Series(np.arange(len(patient_ids)))
+    inputs = arrow_tables(ds, compiled.columns)
+    # from here on only the Arrow tables: a dataset the caller handed over (``evaluate(
+    # read_source(path))``) is freed as its tables are copied into DuckDB
+    del ds
     con = connect()
     spill = tempfile.TemporaryDirectory(prefix="myotrack-engine-")
     # one worker per evaluation: scores the core set while DuckDB (which releases the GIL) runs
@@ -429,16 +470,16 @@ def evaluate(
     scoring: Future[pd.DataFrame] | None = None
     try:
         _ceiling(con, spill.name)
-        for name, table in arrow_tables(ds, compiled.columns).items():
-            con.register(name, table)
-        for name, sql in compiled.prepared:
+        _within_memory(con, functools.partial(_load, con, inputs, copy=handed_over))
+        for (name, sql), done in zip(compiled.prepared, compiled.released, strict=True):
             stored = f'CREATE TEMP TABLE "{name}" AS {sql}'
             _within_memory(con, functools.partial(con.execute, stored))
+            for read in done:  # its memory is the later queries'
+                con.execute(f'DROP TABLE "{read}"')
         if compiled.coreset_sql is not None:
             coreset_sql = compiled.coreset_sql
             pairs = _within_memory(con, lambda: con.execute(coreset_sql).df())
             immuno = con.execute("SELECT patient_id FROM immuno").df()
-            keys = pd.Series(np.arange(len(ds.patients)))
             scoring = pool.submit(coreset.finish, pairs, immuno, keys, p)
         result = _within_memory(con, lambda: con.sql(compiled.outcomes_sql).to_arrow_table())
         core = scoring.result() if scoring is not None else None
@@ -448,7 +489,55 @@ def evaluate(
         # freeing a large cohort's tables takes a while: done while the results are converted
         pool.submit(_close, con, spill)
         pool.shutdown(wait=False)
-    return _finish(result, core, compiled, ds.patients["patient_id"].to_numpy(dtype=object))
+    return _finish(result, core, compiled, patient_ids)
+
+
+#: The in-memory database the engine's input tables are copied into, compressed (DuckDB's
+#: documented in-memory compression, DuckDB 1.4 and later: ``ATTACH ':memory:' (COMPRESS)``,
+#: applied at each ``CHECKPOINT``).
+_INPUTS = "myotrack_inputs"
+
+#: Rows copied (and compressed) at a time: DuckDB holds at most this many uncompressed.
+_BATCH = 500_000
+
+#: Input tables of a dataset handed over are read where they are below this many bytes in all
+#: (Arrow's count), not copied: copying costs time (0.1 s at 10,000 synthetic patients, 1.5 s
+#: at 100,000) and saves little memory below it.
+COPY_ABOVE = 256 * 2**20
+
+
+def _load(con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table], copy: bool) -> None:
+    """The Arrow tables as tables of ``con`` under their names: registered (read in place)
+    unless ``copy`` and :data:`COPY_ABOVE` bytes or more in all; else each copied into a
+    compressed in-memory database of ``con`` and removed from ``tables`` once copied.
+
+    The copies are compressed, so that DuckDB holds the input tables in a fraction of their
+    Arrow size and within its memory ceiling, and the Arrow tables (with the dataset, if
+    nothing else holds it) are freed one by one. The derived tables stay temporary tables (not
+    compressed: each is read soon after it is made). Run again after an out-of-memory error,
+    a table already copied is not copied again."""
+    if not copy or sum(t.nbytes for t in tables.values()) < COPY_ABOVE:
+        for name, table in tables.items():
+            con.register(name, table)
+        return
+    if not con.execute(
+        "SELECT 1 FROM duckdb_databases() WHERE database_name = ?", [_INPUTS]
+    ).fetchall():
+        con.execute(f"ATTACH ':memory:' AS {_INPUTS} (COMPRESS)")
+        con.execute(f"USE {_INPUTS}")
+    for name in list(tables):
+        table = tables[name]
+        for start in range(0, max(len(table), 1), _BATCH):
+            con.register("myotrack_input", table.slice(start, _BATCH))
+            try:
+                if start == 0:
+                    con.execute(f'CREATE OR REPLACE TABLE "{name}" AS FROM myotrack_input')
+                else:
+                    con.execute(f'INSERT INTO "{name}" FROM myotrack_input')
+            finally:
+                con.unregister("myotrack_input")
+            con.execute(f"CHECKPOINT {_INPUTS}")
+        del tables[name], table
 
 
 def evaluate_tables(
@@ -485,12 +574,13 @@ def _run(
     """The plan run in ``con`` on ``given`` (the engine's tables there): derived tables stored
     (:func:`myotrack.criteria.backends.store`), released at the end."""
     bound = dict(given)
-    releases: list[Callable[[], None]] = []
+    releases: dict[str, Callable[[], None]] = {}
     try:
-        for name, expr in pl.tables:
-            t, release = store(con, _bind(expr, bound))
-            releases.append(release)
+        for (name, expr), done in zip(pl.tables, pl.released, strict=True):
+            t, releases[name] = store(con, _bind(expr, bound))
             bound[name] = t
+            for read in done:  # no later step reads it
+                releases.pop(read)()
         core = None
         if pl.coreset is not None:
             pairs = _frame(con.to_pyarrow(_bind(pl.coreset, bound)))
@@ -498,7 +588,7 @@ def _run(
             core = coreset.finish(pairs, immuno, keys, pl.params)
         result = con.to_pyarrow(_bind(pl.outcomes, bound))
     finally:
-        for release in releases:
+        for release in releases.values():
             release()
     return _finish(result, core, pl, patient_ids, keys)
 
@@ -518,12 +608,13 @@ def _run_sql(
             con.create_table(name, obj=table, temp=True)
             made.append(name)
             _analyse(con, name)
-        for name, sql in pl.prepared:
+        for (name, sql), done in zip(pl.prepared, pl.released, strict=True):
             _drop_temporary(con, [name])
             with con.begin() as cur:
                 cur.execute(f'CREATE TEMPORARY TABLE "{name}" AS {sql}')
             made.append(name)
             _analyse(con, name)
+            _drop_temporary(con, done)  # no later step reads them
         core = None
         if pl.coreset is not None and pl.coreset_sql is not None:
             pairs = _frame(_fetch(con, pl.coreset_sql, pl.coreset.schema()))

@@ -68,10 +68,12 @@ def closest(
     ``<name>_row_<field>`` (the first candidate: day, its range, mRS and MRC sum; ROW_FIELDS).
     """
     p = ctx.params
-    a = anchored(ctx)
     w = float(p.window_days)
     target = months * p.month_days
-    b = a.filter(present(a).fill_null(False))
+    # the assessments that count, then their anchors (not the other way round): each kind of
+    # assessment is joined apart, only its own rows
+    s = ctx.assess
+    b = s.filter(present(s).fill_null(False)).inner_join(ctx.immuno_start, "patient_id")
     o = offset(Span(b.day_lo, b.day_hi), anchor_span(b))
     # the offsets (whole days) as doubles: compared with and subtracted from the target (a
     # double) in floating point, not as decimals (DuckDB reads 182.64 as a DECIMAL and casts
