@@ -357,8 +357,8 @@ def outcomes(
 
         compile_ahead(ids, Params(anchor=anchor))  # beside the read, on another core
     with _steps(quiet) as steps:
-        # validated whole, whichever backend runs; held only in this list, so that the
-        # evaluation, which the dataset is handed over to, can free it as DuckDB copies it
+        # validated whole, whichever backend runs; held only in this list, so that an
+        # evaluation in DuckDB, which it is handed over to, can free it as DuckDB copies it
         read = [read_spec(spec, progress=steps.update)]
         with steps.working(f"evaluating criteria for {len(read[0].patients):,} patients"):
             if backend is Backend.duckdb:
@@ -371,7 +371,6 @@ def outcomes(
                     criteria=ids,
                     params=Params(anchor=anchor),
                     backend=_spark(spark_master),
-                    handed_over=True,
                 )
             else:
                 from myotrack.tables.database import backend_name, run_in_database

@@ -459,8 +459,8 @@ def evaluate(
     patient_ids = ds.patients["patient_id"].to_numpy(dtype=object)
     keys = pd.Series(np.arange(len(patient_ids)))
     inputs = arrow_tables(ds, compiled.columns)
-    # from here on only the Arrow tables: a dataset the caller handed over (``evaluate(
-    # read_source(path))``) is freed as its tables are copied into DuckDB
+    # from here on only the Arrow tables: a dataset handed over (``handed_over``) is freed as
+    # its tables are copied into DuckDB
     del ds
     con = connect()
     spill = tempfile.TemporaryDirectory(prefix="myotrack-engine-")
@@ -572,7 +572,7 @@ def _run(
     con: Any, pl: Plan, given: Mapping[str, ir.Table], keys: pd.Series, patient_ids: np.ndarray
 ) -> Outcomes:
     """The plan run in ``con`` on ``given`` (the engine's tables there): derived tables stored
-    (:func:`myotrack.criteria.backends.store`), released at the end."""
+    (:func:`myotrack.criteria.backends.store`), each released once no later step reads it."""
     bound = dict(given)
     releases: dict[str, Callable[[], None]] = {}
     try:
