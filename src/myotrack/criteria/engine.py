@@ -214,9 +214,8 @@ def _plan(criteria: tuple[str, ...], params: Params, backend: str) -> Plan:
         parts += ck.build(ctx)
     core = coreset.pairs(ctx) if wanted & {"tis", "imacs_doi"} else None
     outcomes = _outcomes(ctx.patients, parts)
-    later: list[ir.Table] = (
-        [e for _, e in staged] + [outcomes] + ([core] if core is not None else [])
-    )
+    end: list[ir.Table] = [outcomes] + ([core] if core is not None else [])
+    later = [e for _, e in staged] + end
     # a derived table is stored only when a later query, or a later derived table, reads it
     kept: list[tuple[str, ir.Table]] = []
     for name, expr in reversed(list(derived.items())):
@@ -237,7 +236,7 @@ def _plan(criteria: tuple[str, ...], params: Params, backend: str) -> Plan:
         core,
         tuple(c for c in ORDER if c in wanted),
         columns,
-        _released(tables, [outcomes] + ([core] if core is not None else [])),
+        _released(tables, end),
     )
     if backend in SQL_BACKENDS:
         pl = dataclasses.replace(

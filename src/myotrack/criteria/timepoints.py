@@ -40,9 +40,10 @@ def pick(
     return t.group_by("patient_id").aggregate(**agg)
 
 
-def anchored(ctx: Context) -> ir.Table:
-    """Assessments joined to their patient's first immunotherapy (``anchor_day``, ``anchor_drug``)."""
-    return ctx.assess.inner_join(ctx.immuno_start, "patient_id")
+def anchored(ctx: Context, assess: ir.Table | None = None) -> ir.Table:
+    """Assessments (``assess``: some of ``ctx.assess``; default all) joined to their patient's
+    first immunotherapy (``anchor_day``, ``anchor_drug``)."""
+    return (ctx.assess if assess is None else assess).inner_join(ctx.immuno_start, "patient_id")
 
 
 def closest(
@@ -72,8 +73,7 @@ def closest(
     target = months * p.month_days
     # the assessments that count, then their anchors (not the other way round): each kind of
     # assessment is joined apart, only its own rows
-    s = ctx.assess
-    b = s.filter(present(s).fill_null(False)).inner_join(ctx.immuno_start, "patient_id")
+    b = anchored(ctx, ctx.assess.filter(present(ctx.assess).fill_null(False)))
     o = offset(Span(b.day_lo, b.day_hi), anchor_span(b))
     # the offsets (whole days) as doubles: compared with and subtracted from the target (a
     # double) in floating point, not as decimals (DuckDB reads 182.64 as a DECIMAL and casts
