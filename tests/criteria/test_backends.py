@@ -295,3 +295,15 @@ def test_columns_are_followed_through_filters_joins_and_renames() -> None:
     # DISTINCT reads every column it keeps
     d = u.select("patient_id", "z").distinct().count().as_table()
     assert read_columns([d]) == {"u": {"patient_id", "z"}}
+
+
+def test_stored_relapse_rows_hold_what_a_candidate_carries() -> None:
+    """Where the candidates are filtered from stored rows (no lists of structs: PostgreSQL,
+    Spark), the stored table holds the assessments with what a candidate carries and the
+    conditions, not every assessment column (the others would be written and never read)."""
+    from myotrack.criteria.relapse import _CANDIDATE
+
+    pl = plan(("relapse",), Params(), "postgres")
+    rows = dict(pl.tables)["relapse_rows"]
+    assert set(rows.columns) == {"patient_id", "c_after", "c_high", "c_open", *_CANDIDATE}
+    assert not {"mrs", "prednisone_mg_day", "mrc_full", "upper_min"} & set(rows.columns)

@@ -29,6 +29,33 @@ def test_float_column_nan_is_null_and_values_are_kept() -> None:
     assert _arrow_column(pd.Series([np.nan, np.nan]), "float64").to_pylist() == [None, None]
 
 
+def test_columns_with_nothing_written_share_one_null_array_per_type() -> None:
+    """Every all-null column of one type and length is one array (its buffers counted once
+    by Arrow), typed as the engine's schema says; a column with a value keeps its own."""
+    ds = make(
+        [{"patient_id": "A"}, {"patient_id": "B"}],
+        visits=[
+            {"patient_id": "A", "day": 1, "ck": 900},
+            {"patient_id": "B", "day": 2, "ck": None},
+            {"patient_id": "B", "day": 3, "ck": 40, "mmt8": 72},
+        ],
+    )
+    visits = arrow_tables(ds)["visits"]
+    empty = ["ldh", "ldh_uln", "alt", "haq"]  # floats, nothing written
+    for c in [*empty, "day_earliest", "day_latest"]:
+        assert visits.column(c).null_count == 3, c
+    assert {visits.schema.field(c).type for c in empty} == {pa.float64()}
+    assert visits.schema.field("day_earliest").type == pa.int64()
+    assert visits.column("ck").to_pylist() == [900.0, None, 40.0]
+    assert visits.column("mmt8").to_pylist() == [None, None, 72.0]
+
+    def size(cols: list[str]) -> int:  # a buffer referenced twice counted once
+        return visits.select(cols).get_total_buffer_size()
+
+    assert size(empty) == size(["ldh"]) > 0
+    assert size(["day_earliest", "day_latest"]) == size(["day_earliest"]) > 0
+
+
 def test_text_runs_are_the_same_whether_or_not_equal_values_share_one_object() -> None:
     """Runs are first found by address; equal text in distinct objects gives the same result."""
     shared = np.array(["P1"] * 4 + ["P2"] * 4 + [None] * 2, dtype=object)

@@ -515,7 +515,7 @@ def _load(con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table], copy: boo
     nothing else holds it) are freed one by one. The derived tables stay temporary tables (not
     compressed: each is read soon after it is made). Run again after an out-of-memory error,
     a table already copied is not copied again."""
-    if not copy or sum(t.nbytes for t in tables.values()) < COPY_ABOVE:
+    if not copy or sum(t.get_total_buffer_size() for t in tables.values()) < COPY_ABOVE:
         for name, table in tables.items():
             con.register(name, table)
         return

@@ -175,6 +175,7 @@ def arrow_tables(
     SQL names it, DuckDB never reads it, and it costs no memory). Default: every engine column.
     """
     out: dict[str, pa.Table] = {}
+    nulls: dict[tuple[pa.DataType, int], pa.Array] = {}
     ids = pd.Index(ds.patients["patient_id"].to_numpy(dtype=object))
     for name, cols in schemas().items():
         frame = ds.table(name)
@@ -199,6 +200,8 @@ def arrow_tables(
             else:
                 s = frame[col] if col in frame.columns else pd.Series([None] * len(frame))
                 arr = _arrow_column(s, typ)
+                if arr.null_count == len(arr) > 0:  # one all-null array per type and length
+                    arr = nulls.setdefault((arr.type, len(arr)), arr)
             arrays.append(arr)
             fields.append(pa.field(col, arr.type))
         out[name] = pa.Table.from_arrays(arrays, schema=pa.schema(fields))

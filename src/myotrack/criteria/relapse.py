@@ -115,9 +115,13 @@ def rows(ctx: Context) -> ir.Table:
     p = ctx.params
     a = anchored(ctx)
     a = a.filter(_has_ck(a) | a.mrc_seen)
+    # the assessments that may lie after the anchor, with what a candidate carries, before
+    # the join: it then holds only those rows and columns (the filter reads the assessment's
+    # columns alone, so it commutes with the left join)
+    a = a.filter(~refuted(after3(Span(a.day_lo, a.day_hi), anchor_span(a))))
+    a = a.select("patient_id", *(c for c in _CANDIDATE if c in a.columns))
     a = a.left_join(_drops(ctx), ["patient_id", "day"]).select(~ibis.selectors.matches("_right$"))
     after = after3(Span(a.day_lo, a.day_hi), anchor_span(a))
-    a = a.filter(~refuted(after))
     high = compare_expr(
         a.ck, a.ck_bound, a.ck_state, a.ck_uln, "above", multiple=p.relapse_ck_multiple
     )
