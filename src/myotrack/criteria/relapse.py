@@ -118,14 +118,14 @@ def rows(ctx: Context) -> ir.Table:
     # the assessments that may lie after the anchor, with what a candidate carries, before
     # the join: it then holds only those rows and columns (the filter reads the assessment's
     # columns alone, so it commutes with the left join)
-    a = a.filter(~refuted(after3(Span(a.day_lo, a.day_hi), anchor_span(a))))
+    a = a.mutate(c_after=after3(Span(a.day_lo, a.day_hi), anchor_span(a)))
+    a = a.filter(~refuted(a.c_after))
     a = a.select("patient_id", *(c for c in _CANDIDATE if c in a.columns))
     a = a.left_join(_drops(ctx), ["patient_id", "day"]).select(~ibis.selectors.matches("_right$"))
-    after = after3(Span(a.day_lo, a.day_hi), anchor_span(a))
     high = compare_expr(
         a.ck, a.ck_bound, a.ck_state, a.ck_uln, "above", multiple=p.relapse_ck_multiple
     )
-    return a.mutate(c_after=after, c_high=high, c_open=all3(after, high, a.c_drop))
+    return a.mutate(c_high=high, c_open=all3(a.c_after, high, a.c_drop))
 
 
 def _drops(ctx: Context) -> ir.Table:
