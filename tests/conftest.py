@@ -13,6 +13,10 @@ import pytest
 
 from myotrack.tables import Dataset, read_source
 
+# every plan compiled by the tests (and the processes they start) is compiled, not read from
+# the user's cache; tests/criteria/test_plans.py turns the cache on in a folder of its own
+os.environ["MYOTRACK_NO_CACHE"] = "1"
+
 EVIDENCE = Path(__file__).resolve().parents[1] / "src" / "myotrack" / "evidence" / "data"
 
 

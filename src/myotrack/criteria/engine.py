@@ -34,6 +34,7 @@ import pyarrow.compute as pc
 from myotrack.criteria import (
     ck,
     coreset,
+    plans,
     portable,
     recovery,
     refractory,
@@ -327,6 +328,8 @@ def compile_ahead(criteria: Iterable[str] | None = None, params: Params | None =
     key = (tuple(ORDER) if criteria is None else tuple(criteria), p)
     if key in _AHEAD or any(cid not in CRITERIA for cid in key[0]):
         return  # an unknown criterion is named by evaluate
+    if _kept(*key) is not None:
+        return  # compiled by an earlier process
     folder = Path(tempfile.mkdtemp(prefix="myotrack-plan-"))
     try:
         worker = subprocess.Popen(
@@ -357,21 +360,82 @@ def _stop_ahead() -> None:
 
 
 def _compiled(criteria: tuple[str, ...], params: Params) -> Compiled:
-    """The compiled plan: from :func:`compile_ahead`'s process when one was started, else here."""
-    key = (criteria, params)
-    ahead = _AHEAD.get(key)
-    if ahead is not None:
-        try:
-            if ahead.worker.wait() == 0:
-                got = pickle.loads(ahead.plan_file.read_bytes())  # written by our own child
-                if isinstance(got, Compiled):
-                    return got
-        except Exception:  # nothing usable: compiled here, which says what is wrong
-            pass
-        finally:
-            _AHEAD.pop(key, None)
-            ahead.close(stop=True)
-    return compile_sql(criteria, params)
+    """The compiled plan: from :func:`compile_ahead`'s process when one was started (and kept
+    in the cache), else :func:`_kept_or_compiled`."""
+    ahead = _AHEAD.pop((criteria, params), None)
+    got = None if ahead is None else _taken(ahead)
+    if got is None:
+        return _kept_or_compiled(criteria, params)
+    plans.save(plans.key(criteria, params), _as_json(got))
+    return got
+
+
+@functools.lru_cache(maxsize=64)
+def _kept_or_compiled(criteria: tuple[str, ...], params: Params) -> Compiled:
+    """The plan from the cache (:mod:`myotrack.criteria.plans`), else compiled here and kept
+    there; once per process (a server's later evaluations read no file)."""
+    got = _kept(criteria, params)
+    if got is None:
+        got = compile_sql(criteria, params)
+        plans.save(plans.key(criteria, params), _as_json(got))
+    return got
+
+
+def _taken(ahead: _Ahead) -> Compiled | None:
+    """What the compiler's process wrote, if it ended well and wrote a plan; it is gone after."""
+    try:
+        if ahead.worker.wait() == 0:
+            got = pickle.loads(ahead.plan_file.read_bytes())  # written by our own child
+            if isinstance(got, Compiled):
+                return got
+    except Exception:  # nothing usable: compiled here, which says what is wrong
+        pass
+    finally:
+        ahead.close(stop=True)
+    return None
+
+
+def _kept(criteria: tuple[str, ...], params: Params) -> Compiled | None:
+    """The plan in the cache, if one is kept and has a plan's shape (else None: compiled)."""
+    got = plans.load(plans.key(criteria, params))
+    if got is None:
+        return None
+    try:
+        compiled = Compiled(
+            _texts(got["criteria"]),
+            {_text(t): frozenset(_texts(cols)) for t, cols in got["columns"].items()},
+            tuple(_texts(names) for names in got["released"]),
+            tuple((_text(name), _text(sql)) for name, sql in got["prepared"]),
+            _text(got["outcomes_sql"]),
+            None if got["coreset_sql"] is None else _text(got["coreset_sql"]),
+        )
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
+    return compiled if compiled.criteria == criteria else None
+
+
+def _text(value: object) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"not a text: {value!r}")
+    return value
+
+
+def _texts(values: object) -> tuple[str, ...]:
+    if not isinstance(values, list):
+        raise TypeError(f"not a list: {values!r}")
+    return tuple(_text(v) for v in values)
+
+
+def _as_json(compiled: Compiled) -> dict[str, Any]:
+    """The plan as plain JSON values (read back by :func:`_kept`)."""
+    return {
+        "criteria": list(compiled.criteria),
+        "columns": {t: sorted(cols) for t, cols in compiled.columns.items()},
+        "released": [list(names) for names in compiled.released],
+        "prepared": [list(pair) for pair in compiled.prepared],
+        "outcomes_sql": compiled.outcomes_sql,
+        "coreset_sql": compiled.coreset_sql,
+    }
 
 
 @dataclass(frozen=True)
