@@ -117,8 +117,25 @@ def test_the_key_changes_with_every_thing_the_plan_depends_on(
                 "coreset_sql": None,
             }
         ),
+        json.dumps(
+            {
+                "criteria": ["relapse", "tis"],
+                "columns": {},
+                "released": [[]],
+                "prepared": [],
+                "outcomes_sql": "SELECT 1",
+                "coreset_sql": None,
+            }
+        ),
     ],
-    ids=["not-json", "not-an-object", "fields-missing", "other-criteria", "not-a-name"],
+    ids=[
+        "not-json",
+        "not-an-object",
+        "fields-missing",
+        "other-criteria",
+        "not-a-name",
+        "released-not-per-table",
+    ],
 )
 def test_a_file_that_is_not_this_plan_is_compiled_again_and_replaced(
     cache: Path, content: str

@@ -411,7 +411,8 @@ def _kept(criteria: tuple[str, ...], params: Params) -> Compiled | None:
         )
     except (KeyError, TypeError, ValueError, AttributeError):
         return None
-    return compiled if compiled.criteria == criteria else None
+    whole = len(compiled.released) == len(compiled.prepared)  # one entry per derived table
+    return compiled if whole and compiled.criteria == criteria else None
 
 
 def _text(value: object) -> str:
