@@ -91,42 +91,28 @@ def test_the_key_changes_with_every_thing_the_plan_depends_on(
     assert plans.digest(package) != before
 
 
+def _shaped(**changed: object) -> str:
+    """A plan file of this test's criteria, empty but for what ``changed`` sets."""
+    plan: dict[str, object] = {
+        "criteria": list(CRITERIA),
+        "columns": {},
+        "released": [],
+        "prepared": [],
+        "outcomes_sql": "SELECT 1",
+        "coreset_sql": None,
+    }
+    return json.dumps(plan | changed)
+
+
 @pytest.mark.parametrize(
     "content",
     [
         "not json",
         json.dumps(["a list"]),
         json.dumps({"criteria": ["relapse", "tis"]}),
-        json.dumps(
-            {
-                "criteria": ["relapse"],
-                "columns": {},
-                "released": [],
-                "prepared": [],
-                "outcomes_sql": "SELECT 1",
-                "coreset_sql": None,
-            }
-        ),
-        json.dumps(
-            {
-                "criteria": ["relapse", "tis"],
-                "columns": {"visits": [1]},
-                "released": [],
-                "prepared": [],
-                "outcomes_sql": "SELECT 1",
-                "coreset_sql": None,
-            }
-        ),
-        json.dumps(
-            {
-                "criteria": ["relapse", "tis"],
-                "columns": {},
-                "released": [[]],
-                "prepared": [],
-                "outcomes_sql": "SELECT 1",
-                "coreset_sql": None,
-            }
-        ),
+        _shaped(criteria=["relapse"]),
+        _shaped(columns={"visits": [1]}),
+        _shaped(released=[[]]),
     ],
     ids=[
         "not-json",
