@@ -169,6 +169,7 @@ def test_prepare_builds_what_the_first_evaluation_would(
 
     monkeypatch.setattr(outcome_cache, "_layout", [])  # as in a server just started
     engine.plan.cache_clear()
+    engine._kept_or_compiled.cache_clear()  # nor a compiled plan in memory
     outcome_cache.prepare()
     built = engine.plan.cache_info().misses
     assert built >= 1 and outcome_cache._layout
