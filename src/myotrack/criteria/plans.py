@@ -78,6 +78,7 @@ def digest(root: Path) -> str:
     return h.hexdigest()
 
 
+@functools.cache  # read from the installed metadata once per process
 def _version(name: str) -> str:
     try:
         return version(name)
