@@ -2,7 +2,7 @@
 
     python benchmarks/backends.py [--sizes 10000,100000] [--backends duckdb,postgres,spark]
         [--postgres-url URL] [--spark-master local[*]] [--spark-driver-memory 4g]
-        [--data-dir DIR] [--repeat 2] [--no-all]
+        [--data-dir DIR] [--repeat 2] [--no-all] [--memory-limit 4GB]
 
 For each size a synthetic cohort (``myotrack.synth.generate``, 50 visits per patient) is
 written as a CSV folder beforehand (not timed). Then, per backend, a fresh child process:
@@ -14,7 +14,9 @@ written as a CSV folder beforehand (not timed). Then, per backend, a fresh child
    fetched and converted; on DuckDB ``evaluate``, which includes the load);
 4. *rel+rec*: relapse and favourable recovery at 6 months alone, the engine against one
    hand-written query of the same two criteria on the same backend and the same loaded
-   tables (``references.backend_sql``), and whether the two agree for every patient;
+   tables (``references.backend_sql``), and whether the two agree for every patient. On
+   DuckDB both work within the same memory: the engine's ceiling (700 MB, or
+   ``--memory-limit``, which sets ``MYOTRACK_MEMORY_LIMIT``);
 5. *peak RSS*: the child's ``ru_maxrss`` (the Python process: for PostgreSQL the server's
    memory is not in it, for Spark the JVM's is not).
 
@@ -67,7 +69,7 @@ def child(
     from engine import _best, _rss_mb, _timed
     from myotrack.criteria import ORDER, Params, evaluate
     from myotrack.criteria.backends import drop, upload
-    from myotrack.criteria.engine import _run, plan
+    from myotrack.criteria.engine import _run, memory_limit, plan
     from myotrack.tables import read_source
     from references import CRITERIA, backend_sql, duckdb_reference
 
@@ -87,7 +89,9 @@ def child(
         if with_all:
             _, out["all_s"] = _best(repeat, evaluate, ds)
         engine, out["rr_s"] = _best(repeat, evaluate, ds, criteria=CRITERIA)
-        ref, out["ref_s"] = _best(repeat, duckdb_reference, ds)
+        limit = memory_limit()
+        out["memory_limit"] = limit
+        ref, out["ref_s"] = _best(repeat, duckdb_reference, ds, None, limit)
     else:
         name = con.name
         pl_all = plan(tuple(ORDER), Params(), name)
@@ -166,6 +170,11 @@ def main(argv: list[str] | None = None) -> int:
         "--spark-driver-memory", help="the Spark driver's heap (e.g. 8g; Spark's default: 1g)"
     )
     ap.add_argument("--no-all", action="store_true", help="skip every-criterion timing")
+    ap.add_argument(
+        "--memory-limit",
+        help="DuckDB's working memory for the engine and the hand-written query (e.g. 4GB; "
+        "the engine's default: 700MB)",
+    )
     ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
@@ -179,6 +188,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     from engine import machine_speed, prepare
+
+    if args.memory_limit:  # read by the engine in each child (MYOTRACK_MEMORY_LIMIT)
+        os.environ["MYOTRACK_MEMORY_LIMIT"] = args.memory_limit
 
     root = Path(args.data_dir or tempfile.mkdtemp(prefix="myotrack-bench-"))
     root.mkdir(parents=True, exist_ok=True)
@@ -224,10 +236,11 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(r)
             print(
                 f"  {backend} at {size:,} patients: rel+rec {r['rr_s']:.2f} s, hand-written "
-                f"{r['ref_s']:.2f} s, wall {r['wall_s']:.0f} s",
+                f"{r['ref_s']:.2f} s, wall {r['wall_s']:.0f} s"
+                + (f", both within {r['memory_limit']}" if "memory_limit" in r else ""),
                 flush=True,
             )
-    head = ("backend", "patients", "load s", "all criteria s", "peak RSS MB")
+    head: tuple[str, ...] = ("backend", "patients", "load s", "all criteria s", "peak RSS MB")
     head += ("rel+rec engine s", "hand-written s", "engine/hand", "target", "agree")
     table = []
     for r in rows:

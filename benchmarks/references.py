@@ -340,12 +340,17 @@ LEFT JOIN recovery rc USING (patient_id)
 """
 
 
-def duckdb_reference(ds: Dataset, params: Params | None = None) -> pd.DataFrame:
-    """Relapse and favourable recovery at 6 months by one hand-written DuckDB query."""
+def duckdb_reference(
+    ds: Dataset, params: Params | None = None, memory_limit: str | None = None
+) -> pd.DataFrame:
+    """Relapse and favourable recovery at 6 months by one hand-written DuckDB query, within
+    ``memory_limit`` (DuckDB's size text; None: DuckDB's default, most of the machine's)."""
     con = duckdb.connect(
         config={"autoinstall_known_extensions": False, "autoload_known_extensions": False}
     )
     con.execute("SET enable_progress_bar = false")
+    if memory_limit is not None:
+        con.execute(f"SET memory_limit = '{memory_limit}'")
     try:
         for name in ("patients", "visits", "strength", "treatments", "events"):
             con.register(name, ds.table(name))

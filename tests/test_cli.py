@@ -39,6 +39,19 @@ def test_missing_source_is_one_line_without_traceback() -> None:
     assert r.stderr.strip() == "error: /no/such/folder: no such file or folder"
 
 
+def test_a_memory_setting_that_is_not_a_size_is_one_line_before_any_work(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Refused before the source is read (a folder that does not exist is not reported)."""
+    monkeypatch.setenv("MYOTRACK_MEMORY_LIMIT", "lots")
+    r = run("outcomes", "/no/such/folder")
+    assert r.returncode == 1 and r.stdout == ""
+    assert r.stderr.strip() == (
+        "error: MYOTRACK_MEMORY_LIMIT='lots' is not a size: write a number and a unit, "
+        "such as 700MB, 4GB or 1.5GiB"
+    )
+
+
 def test_validate_lists_every_problem_and_exits_1(tmp_path: Path) -> None:
     (tmp_path / "patients.csv").write_text("patient_id,sex\nP1,F\nP1,Q\n")
     r = run("validate", str(tmp_path))

@@ -352,6 +352,10 @@ def outcomes(
 
     spec = _spec(source, db, schema, omop, cdm_schema, vocab_schema, conditions, antibodies, match)
     ids = [c.strip() for c in only.split(",") if c.strip()] if only else None
+    if backend is Backend.duckdb:
+        from myotrack.criteria.engine import memory_limit
+
+        memory_limit()  # a setting that is not a size refused before the source is read
     if backend is Backend.duckdb and _long_read(spec.path):
         from myotrack.criteria import compile_ahead
 

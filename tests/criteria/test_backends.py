@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import gc
+import re
 import weakref
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from myotrack.criteria import ORDER, Params, engine, evaluate, evaluate_tables, 
 from myotrack.criteria.engine import connect
 from myotrack.criteria.prepare import arrow_tables, schemas
 from myotrack.criteria.reads import read_columns, unbound_names
+from myotrack.errors import MyotrackError
 from myotrack.evidence.base import load_evidence
 from myotrack.synth import generate
 from myotrack.tables import Dataset, read_source
@@ -138,6 +140,41 @@ def test_duckdb_beyond_its_memory_ceiling_gives_the_same_outcomes(
     monkeypatch.setattr(engine, "_lift_ceiling", lambda con: (lifted.append(con), lift(con)))
     assert_same(evaluate(cohort()).frame, reference(), "duckdb, 1 MB")
     assert len(lifted) >= 1
+
+
+@pytest.mark.parametrize(
+    ("setting", "seen"), [(None, "667.5 MiB"), ("64GB", "59.6 GiB"), (" 1.5gib ", "1.5 GiB")]
+)
+def test_duckdb_works_within_the_memory_the_variable_sets(
+    monkeypatch: pytest.MonkeyPatch, setting: str | None, seen: str
+) -> None:
+    """``MYOTRACK_MEMORY_LIMIT`` (else 700 MB) is DuckDB's ceiling while the criteria run, as
+    DuckDB reports its setting (700 MB = 667.5 MiB; units of 1000 and of 1024, any case)."""
+    if setting is None:
+        monkeypatch.delenv(engine.MEMORY_VARIABLE, raising=False)
+    else:
+        monkeypatch.setenv(engine.MEMORY_VARIABLE, setting)
+    limits: list[str] = []
+    load = engine._load
+
+    def spy(con: Any, tables: dict[str, pa.Table], copy: bool) -> None:
+        limits.append(con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0])
+        load(con, tables, copy)
+
+    monkeypatch.setattr(engine, "_load", spy)
+    evaluate(published(), criteria=["relapse"])
+    assert limits == [seen]
+
+
+@pytest.mark.parametrize("setting", ["12", "lots", "1G", "-1GB", "4 GB of it", "0x10MB"])
+def test_a_memory_setting_that_is_not_a_size_is_refused_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch, setting: str
+) -> None:
+    monkeypatch.setenv(engine.MEMORY_VARIABLE, setting)
+    with pytest.raises(
+        MyotrackError, match=rf"MYOTRACK_MEMORY_LIMIT='{re.escape(setting)}' is not a size"
+    ):
+        evaluate(published(), criteria=["relapse"])
 
 
 def test_duckdb_copies_its_inputs_in_parts_and_frees_the_dataset_handed_over(

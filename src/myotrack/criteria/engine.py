@@ -11,7 +11,9 @@ from __future__ import annotations
 import atexit
 import dataclasses
 import functools
+import os
 import pickle
+import re
 import shutil
 import subprocess
 import sys
@@ -48,7 +50,7 @@ from myotrack.criteria.base import NE, Criterion, Params
 from myotrack.criteria.portable import normalise
 from myotrack.criteria.prepare import arrow_tables, build_context, prepared, schemas
 from myotrack.criteria.reads import read_columns, unbound_names
-from myotrack.errors import UnknownCriterion
+from myotrack.errors import MyotrackError, UnknownCriterion
 from myotrack.tables import Dataset
 from myotrack.tables.io import local_duckdb
 
@@ -80,20 +82,43 @@ def connect() -> duckdb.DuckDBPyConnection:
     return local_duckdb()
 
 
-#: DuckDB's working memory in an evaluation of :func:`evaluate`: beyond it, its temporary
-#: tables and the intermediate results of joins, aggregates and sorts go to a temporary folder
-#: on disk (removed after). A 100,000-patient cohort's outcomes query would otherwise take some
-#: 1.7 GB on top of the tables. A statement that cannot run within it (DuckDB cannot spill
-#: every operator) is run again without the ceiling: a large cohort costs memory, not an error.
+#: DuckDB's working memory in an evaluation of :func:`evaluate`, unless
+#: :data:`MEMORY_VARIABLE` sets another: beyond it, its temporary tables and the intermediate
+#: results of joins, aggregates and sorts go to a temporary folder on disk (removed after). A
+#: 100,000-patient cohort's outcomes query would otherwise take some 1.7 GB on top of the
+#: tables. A statement that cannot run within it (DuckDB cannot spill every operator) is run
+#: again without the ceiling: a large cohort costs memory, not an error.
 MEMORY_LIMIT = "700MB"
+
+#: The environment variable that sets DuckDB's working memory (a machine with memory to spare
+#: spills less: at 5 million visit rows the relapse tables take 1-2 s within 4 GB, 2-6 s
+#: within 700 MB).
+MEMORY_VARIABLE = "MYOTRACK_MEMORY_LIMIT"
+
+#: A size as DuckDB reads one: a number and a unit of 1000 (KB ... TB) or 1024 (KiB ... TiB)
+_SIZE = re.compile(r"\d+(\.\d+)?\s*[kmgt]i?b", re.IGNORECASE)
 
 _T = TypeVar("_T")
 
 
-def _ceiling(con: duckdb.DuckDBPyConnection, folder: str) -> None:
-    """Spill to ``folder`` beyond :data:`MEMORY_LIMIT` (documented DuckDB settings)."""
+def memory_limit() -> str:
+    """DuckDB's working memory for an evaluation: :data:`MEMORY_VARIABLE` when set (a size:
+    ``4GB``, ``1.5GiB``), else :data:`MEMORY_LIMIT`."""
+    value = os.environ.get(MEMORY_VARIABLE, "").strip()
+    if not value:
+        return MEMORY_LIMIT
+    if not _SIZE.fullmatch(value):
+        raise MyotrackError(
+            f"{MEMORY_VARIABLE}={value!r} is not a size: write a number and a unit, "
+            f"such as 700MB, 4GB or 1.5GiB"
+        )
+    return value
+
+
+def _ceiling(con: duckdb.DuckDBPyConnection, folder: str, limit: str) -> None:
+    """Spill to ``folder`` beyond ``limit`` (documented DuckDB settings)."""
     con.execute("SET temp_directory = '{}'".format(folder.replace("'", "''")))
-    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+    con.execute(f"SET memory_limit = '{limit}'")
 
 
 def _lift_ceiling(con: duckdb.DuckDBPyConnection) -> None:
@@ -519,6 +544,7 @@ def evaluate(
             return _run(backend, pl, tables, keys, ds.patients["patient_id"].to_numpy(dtype=object))
         finally:
             drop(backend, created)
+    limit = memory_limit()
     compiled = _compiled(wanted, p)
     patient_ids = ds.patients["patient_id"].to_numpy(dtype=object)
     keys = pd.Series(np.arange(len(patient_ids)))
@@ -533,7 +559,7 @@ def evaluate(
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="myotrack-engine")
     scoring: Future[pd.DataFrame] | None = None
     try:
-        _ceiling(con, spill.name)
+        _ceiling(con, spill.name, limit)
         _within_memory(con, functools.partial(_load, con, inputs, copy=handed_over))
         for (name, sql), done in zip(compiled.prepared, compiled.released, strict=True):
             stored = f'CREATE TEMP TABLE "{name}" AS {sql}'
