@@ -23,6 +23,7 @@ import pyarrow as pa
 import pytest
 
 from myotrack.criteria import ORDER, Params, engine, evaluate, evaluate_tables, plan
+from myotrack.criteria.backends import drop, upload
 from myotrack.criteria.engine import connect
 from myotrack.criteria.prepare import arrow_tables, schemas
 from myotrack.criteria.reads import read_columns, unbound_names
@@ -97,6 +98,26 @@ def test_a_local_spark_session_has_the_memory_it_was_given(spark_backend: Any) -
     if want is not None:
         heap = session.sparkContext._jvm.java.lang.Runtime.getRuntime().maxMemory()
         assert heap >= 0.8 * int(want.removesuffix("m")) * 2**20, (heap, want)
+
+
+@pytest.mark.spark
+def test_spark_reads_uploaded_tables_from_its_executors_not_from_the_plan(
+    spark_backend: Any,
+) -> None:
+    """An uploaded table is read as stored rows (its optimised plan a ``LogicalRDD``), not as
+    a ``LocalRelation`` whose rows every query would carry; it holds the dataset, and is gone
+    once dropped."""
+    ds = published()
+    tables, created = upload(spark_backend, ds, None)
+    session = spark_backend._session
+    try:
+        for name, table in tables.items():
+            df = session.table(table.get_name())
+            assert df._jdf.queryExecution().optimizedPlan().nodeName() == "LogicalRDD", name
+            assert df.count() == len(ds.table(name)), name
+    finally:
+        drop(spark_backend, created)
+    assert not any(session.catalog.tableExists(n) for n in created)
 
 
 @pytest.mark.spark

@@ -58,8 +58,16 @@ def upload(
     """The dataset's tables loaded into ``con`` under names of their own (dropped by the caller).
 
     Returns the tables by contract name, and the names created. PostgreSQL gets them by
-    ``COPY`` (Ibis's own insert goes row by row), Spark as DataFrames from Arrow, any other
-    backend through Ibis's ``create_table``.
+    ``COPY`` (Ibis's own insert goes row by row), Spark as DataFrames from Arrow handed to its
+    executors once (``localCheckpoint``), any other backend through Ibis's ``create_table``.
+
+    Spark makes a DataFrame from Arrow a local relation: its rows are part of the plan of
+    every query that reads it, sent to the executors again by each, and optimising a query
+    over it works on those rows in the driver (the anchors of 10,000 synthetic patients:
+    1.0-1.7 s, against 0.1-0.3 s over the stored rows). Stored once, the rows are read where
+    they are (kept while the view is, then Spark's to clean up): at 10,000 patients the
+    hand-written relapse + recovery query took 4.6 s instead of 7.3 s, the engine's
+    evaluation of the two 12.7 s instead of 14.2 s (one run each).
     """
     out: dict[str, ir.Table] = {}
     created: list[str] = []
@@ -73,6 +81,7 @@ def upload(
 
             spark_schema = PySparkSchema.from_ibis(_schema(name))
             df = con._session.createDataFrame(data, schema=spark_schema)
+            df = df.localCheckpoint(eager=True)
             df.createOrReplaceTempView(uname)
             out[name] = con.table(uname)
         else:

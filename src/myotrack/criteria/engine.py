@@ -530,7 +530,8 @@ def evaluate(
     ``handed_over``: the caller keeps no other reference to ``ds`` (``evaluate(read_source(
     path), handed_over=True)``), so that the in-process DuckDB copies a large cohort's tables
     (compressed) and the dataset is freed while the criteria run: less memory, some time
-    more. Otherwise DuckDB reads the dataset's tables where they are.
+    more. Otherwise DuckDB reads the dataset's tables where they are. The in-process DuckDB
+    works within :func:`memory_limit` (``MYOTRACK_MEMORY_LIMIT``, else 700 MB).
     """
     if ids is not None:
         ds = ds.subset(ids)
