@@ -129,8 +129,9 @@ def store(con: Any, expr: ir.Table) -> tuple[ir.Table, Callable[[], None]]:
         df.createOrReplaceTempView(name)
 
         def release() -> None:
+            # only the view: Spark frees a local checkpoint's rows once its JVM has collected
+            # the plan holding them (``DataFrame.unpersist`` frees nothing of it)
             con._session.catalog.dropTempView(name)
-            df.unpersist()
 
         return con.table(name), release
     t = expr.cache()
