@@ -353,13 +353,12 @@ def outcomes(
     spec = _spec(source, db, schema, omop, cdm_schema, vocab_schema, conditions, antibodies, match)
     ids = [c.strip() for c in only.split(",") if c.strip()] if only else None
     if backend is Backend.duckdb:
+        from myotrack.criteria import compile_ahead
         from myotrack.criteria.engine import memory_limit
 
         memory_limit()  # a setting that is not a size refused before the source is read
-    if backend is Backend.duckdb and _long_read(spec.path):
-        from myotrack.criteria import compile_ahead
-
-        compile_ahead(ids, Params(anchor=anchor))  # beside the read, on another core
+        if _long_read(spec.path):
+            compile_ahead(ids, Params(anchor=anchor))  # beside the read, on another core
     with _steps(quiet) as steps:
         # validated whole, whichever backend runs; held only in this list, so that an
         # evaluation in DuckDB, which it is handed over to, can free it as DuckDB copies it
